@@ -1,0 +1,1 @@
+"""Front ends: the Assistant façade, the CLI and console, and the Discord bot."""

@@ -1,0 +1,131 @@
+"""The one settings tree: environment and `.env`, prefix CHORUS_, nested groups with `__`.
+
+Every field is documented in `.env.example`. Settings are built once at start-up and passed
+in; nothing below reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from corpus.errors import ChorusError
+from patterns.config import AnalysisConfig
+from retrieval.config import RetrievalConfig
+
+ENV_PREFIX = "CHORUS_"
+NESTED_DELIMITER = "__"
+
+
+class Limits(BaseModel):
+    """Bounds on work and input; each refusal names the limit it hit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_source_bytes: int = Field(20_000_000, ge=1, description="largest reporting file or page")
+    max_dataset_bytes: int = Field(2_000_000_000, ge=1, description="largest post dataset file")
+    max_dataset_rows: int = Field(20_000_000, ge=1, description="most posts in one dataset")
+    max_field_chars: int = Field(100_000, ge=1, description="longest single field in a dataset")
+    max_columns: int = Field(500, ge=1, description="most columns in a dataset file")
+    max_question_chars: int = Field(2_000, ge=1, description="longest question or claim")
+    max_files_per_ingest: int = Field(5_000, ge=1, description="most files one ingest may add")
+    url_timeout_s: float = Field(15.0, gt=0, description="whole-request time limit for a URL")
+    url_max_redirects: int = Field(5, ge=0, description="redirects followed per URL")
+    request_timeout_s: float = Field(120.0, gt=0, description="limit on one ask/check/ingest")
+    max_jobs_per_scope: int = Field(2, ge=1, description="concurrent ingests/analyses per server")
+
+
+class DiscordConfig(BaseModel):
+    """Chat-specific limits (cooldowns, attachments)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_cooldown_s: float = Field(5.0, ge=0, description="seconds between one user's requests")
+    user_burst: int = Field(3, ge=1, description="requests a user may make before the cooldown")
+    guild_cooldown_s: float = Field(1.0, ge=0, description="seconds between a server's requests")
+    guild_burst: int = Field(20, ge=1, description="requests a server may make before cooldown")
+    max_attachment_bytes: int = Field(25_000_000, ge=1, description="largest accepted attachment")
+
+
+class Settings(BaseSettings):
+    """Everything Chorus can be told. Flat names for the common ones, groups for tuning."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter=NESTED_DELIMITER,
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(Path("data"), description="where catalog, index and datasets live")
+    llm: str = Field("", description="LangChain model spec (e.g. ollama:llama3.1); empty: extractive")
+    llm_timeout_s: float = Field(20.0, gt=0, description="seconds before a model call gives up")
+    chroma_url: str = Field("", description="Chroma server URL; empty: embedded store in data_dir")
+    allow_private_urls: bool = Field(False, description="let URL ingest reach private addresses")
+    shared_demo: bool = Field(True, description="the bundled demo source is visible everywhere")
+    dev_guild: int | None = Field(None, description="sync slash commands to this server only")
+    moderator_role: str = Field("", description="role that may add/remove sources and datasets")
+    discord_token: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices("DISCORD_TOKEN", "CHORUS_DISCORD_TOKEN"),
+        description="bot token (DISCORD_TOKEN)",
+    )
+    log_level: str = Field("WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+
+    limits: Limits = Limits()
+    retrieval: RetrievalConfig = RetrievalConfig()
+    analysis: AnalysisConfig = AnalysisConfig()
+    discord: DiscordConfig = DiscordConfig()
+
+
+class SettingsError(ChorusError):
+    """A setting that cannot be used; the message names it."""
+
+    exit_code = 2
+
+
+def _env_name(loc: tuple[Any, ...]) -> str:
+    head, *rest = (str(part) for part in loc)
+    if head == "discord_token":
+        return "DISCORD_TOKEN"
+    return ENV_PREFIX + NESTED_DELIMITER.join([head, *rest]).upper()
+
+
+def _unknown_env_names(environ: dict[str, str]) -> list[str]:
+    """CHORUS_* variables that match no field: a typo would otherwise be silently ignored."""
+    known_top = set(Settings.model_fields)
+    nested = {
+        name: set(field.annotation.model_fields)  # type: ignore[union-attr]
+        for name, field in Settings.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    }
+    unknown = []
+    for key in environ:
+        if not key.startswith(ENV_PREFIX) or key == "CHORUS_DISCORD_TOKEN":
+            continue
+        parts = key[len(ENV_PREFIX):].lower().split(NESTED_DELIMITER)
+        if parts[0] not in known_top or (
+            len(parts) > 1 and (parts[0] not in nested or parts[1] not in nested[parts[0]])
+        ):
+            unknown.append(key)
+    return sorted(unknown)
+
+
+def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:
+    """Build the settings tree, or raise SettingsError naming the first bad setting."""
+    unknown = _unknown_env_names(dict(os.environ))
+    if unknown:
+        raise SettingsError(f"unknown setting {unknown[0]} (see .env.example for the list)")
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        raise SettingsError(f"bad setting {_env_name(err['loc'])}: {err['msg']}{shown}") from None

@@ -1,0 +1,1 @@
+"""The coordination engine: signals, time windows, account graph, clusters, summaries, exports."""

@@ -1,0 +1,31 @@
+"""Default analysis parameters (settings group `analysis`); CLI flags override them per run."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ALL_SIGNALS = (
+    "text",         # identical text after normalisation
+    "near_text",    # near-identical text (MinHash-LSH)
+    "url",          # same normalised URL
+    "domain",       # same domain (off by default)
+    "hashtags",     # same hashtag set
+    "image",        # same image hash
+    "repost",       # same repost target
+    "reply",        # same reply target
+)
+DEFAULT_SIGNALS = tuple(s for s in ALL_SIGNALS if s != "domain")
+
+
+class AnalysisConfig(BaseModel):
+    """Defaults for `chorus analyze`; every field has a matching command-line flag."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window_s: float = Field(60.0, gt=0, description="co-occurrence window, seconds (|dt| <= window)")
+    min_shared: int = Field(2, ge=1, description="distinct shared items for an edge")
+    min_accounts: int = Field(3, ge=2, description="smallest cluster reported")
+    new_account_days: int = Field(60, ge=0, description="'new account' age at first post, days")
+    near_text_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard threshold")
+    signals: tuple[str, ...] = Field(DEFAULT_SIGNALS, description="signals used when none given")
+    seed: int = Field(42, description="Leiden seed, for stable clusters")

@@ -1,0 +1,1 @@
+"""Prompt templates and fixed phrases, as data. Imports nothing from the project."""

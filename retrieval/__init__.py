@@ -1,0 +1,1 @@
+"""Embeddings, chunking, vector store and catalog, hybrid search, cited answers, claim checks."""

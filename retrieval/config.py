@@ -1,0 +1,25 @@
+"""Tuning knobs of the retrieval layer (part of the settings tree, group `retrieval`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RetrievalConfig(BaseModel):
+    """Chunking, search and answering parameters. Defaults are the measured ones (README)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    chunk_tokens: int = Field(160, ge=16, le=512, description="chunk size in tiktoken tokens")
+    chunk_overlap: int = Field(32, ge=0, le=256, description="overlap between chunks, tokens")
+    encoding: str = Field("cl100k_base", description="tiktoken encoding for chunking and budgets")
+    top_k: int = Field(6, ge=1, le=50, description="chunks handed to the answerer")
+    candidates: int = Field(30, ge=1, le=500, description="hits taken from each retriever")
+    rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
+    min_evidence: float = Field(
+        0.30, ge=-1.0, le=1.0,
+        description="refuse below this evidence score (calibrated: scripts/calibrate_threshold.py)",
+    )
+    max_answer_sentences: int = Field(3, ge=1, le=10, description="sentences in an extractive answer")
+    context_tokens: int = Field(3000, ge=256, description="token budget of the model's context")
+    embed_batch: int = Field(32, ge=1, le=512, description="texts per embedding batch")
