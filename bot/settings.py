@@ -64,8 +64,11 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="where catalog, index and datasets live")
-    llm: str = Field("", description="LangChain model spec (e.g. ollama:llama3.1); empty: extractive")
+    llm: str = Field(
+        "", description="LangChain model spec (e.g. ollama:llama3.1); empty: extractive"
+    )
     llm_timeout_s: float = Field(20.0, gt=0, description="seconds before a model call gives up")
+    llm_base_url: str = Field("", description="base URL of the model server (optional)")
     chroma_url: str = Field("", description="Chroma server URL; empty: embedded store in data_dir")
     allow_private_urls: bool = Field(False, description="let URL ingest reach private addresses")
     shared_demo: bool = Field(True, description="the bundled demo source is visible everywhere")
@@ -109,7 +112,7 @@ def _unknown_env_names(environ: dict[str, str]) -> list[str]:
     for key in environ:
         if not key.startswith(ENV_PREFIX) or key == "CHORUS_DISCORD_TOKEN":
             continue
-        parts = key[len(ENV_PREFIX):].lower().split(NESTED_DELIMITER)
+        parts = key[len(ENV_PREFIX) :].lower().split(NESTED_DELIMITER)
         if parts[0] not in known_top or (
             len(parts) > 1 and (parts[0] not in nested or parts[1] not in nested[parts[0]])
         ):

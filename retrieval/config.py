@@ -17,9 +17,13 @@ class RetrievalConfig(BaseModel):
     candidates: int = Field(30, ge=1, le=500, description="hits taken from each retriever")
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     min_evidence: float = Field(
-        0.30, ge=-1.0, le=1.0,
+        0.30,
+        ge=-1.0,
+        le=1.0,
         description="refuse below this evidence score (calibrated: scripts/calibrate_threshold.py)",
     )
-    max_answer_sentences: int = Field(3, ge=1, le=10, description="sentences in an extractive answer")
+    max_answer_sentences: int = Field(
+        3, ge=1, le=10, description="sentences in an extractive answer"
+    )
     context_tokens: int = Field(3000, ge=256, description="token budget of the model's context")
     embed_batch: int = Field(32, ge=1, le=512, description="texts per embedding batch")

@@ -1,0 +1,278 @@
+"""The Assistant: the one façade every front end (CLI, console, Discord) calls.
+
+It joins retrieval and patterns, applies limits and permissions, and knows about scopes:
+each Discord server, each DM user and the local CLI own their sources and datasets; the
+bundled demo source is readable from every scope when `shared_demo` is on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from corpus.demo import demo_document
+from corpus.documents import SourceDocument
+from corpus.errors import ChorusError, InputError, LimitError
+from corpus.progress import Progress, no_progress
+from corpus.reporting import collect_files, load_bytes, load_file, load_text
+from corpus.url_fetch import FetchPolicy, fetch_url, is_url
+from retrieval.catalog import SourceRecord
+from retrieval.chat_model import load_chat_model
+from retrieval.citations import Answer
+from retrieval.claim_check import CheckResult
+from retrieval.doctor import DoctorReport, diagnose
+from retrieval.library import Library
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    from bot.settings import Settings
+    from retrieval.embeddings import MiniLMEmbeddings
+
+logger = logging.getLogger(__name__)
+
+DEMO_SCOPE = "demo"
+LOCAL_SCOPE = "local"
+
+
+class PermissionDenied(ChorusError):
+    """The requester may not change this scope's sources or datasets."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who is asking, and for which scope. Front ends build it; the Assistant enforces it."""
+
+    scope: str
+    user: str
+    can_moderate: bool = False
+
+    @classmethod
+    def local(cls, user: str = "cli") -> Requester:
+        return cls(scope=LOCAL_SCOPE, user=user, can_moderate=True)
+
+
+@dataclass
+class IngestItem:
+    target: str
+    source: SourceRecord | None = None
+    duplicate: bool = False
+    error: str = ""
+
+
+@dataclass
+class IngestReport:
+    items: list[IngestItem] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+    @property
+    def added(self) -> list[SourceRecord]:
+        return [i.source for i in self.items if i.source is not None and not i.duplicate]
+
+    @property
+    def failed(self) -> list[IngestItem]:
+        return [i for i in self.items if i.error]
+
+
+class Assistant:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embeddings: MiniLMEmbeddings | None = None,
+        chat_model: BaseChatModel | None = None,
+    ) -> None:
+        self.settings = settings
+        self._embeddings = embeddings
+        self._chat_model = chat_model
+        self._library: Library | None = None
+        self._lock = threading.Lock()
+        self._jobs: dict[str, int] = {}
+        self._demo_checked = False
+
+    # -- components ---------------------------------------------------------------------
+    @property
+    def library(self) -> Library:
+        with self._lock:
+            if self._library is None:
+                self._library = Library(
+                    self.settings.data_dir,
+                    self.settings.retrieval,
+                    chroma_url=self.settings.chroma_url,
+                    embeddings=self._embeddings,
+                )
+            return self._library
+
+    @property
+    def model_name(self) -> str:
+        return self.settings.llm or (
+            getattr(self._chat_model, "model_name", "") or type(self._chat_model).__name__
+            if self._chat_model is not None
+            else ""
+        )
+
+    def chat_model(self) -> BaseChatModel | None:
+        """The configured model, loaded on first use; None means extractive answers."""
+        with self._lock:
+            if self._chat_model is None and self.settings.llm:
+                self._chat_model = load_chat_model(
+                    self.settings.llm,
+                    timeout_s=self.settings.llm_timeout_s,
+                    base_url=self.settings.llm_base_url,
+                )
+            return self._chat_model
+
+    def read_scopes(self, req: Requester) -> list[str]:
+        if self.settings.shared_demo and req.scope != DEMO_SCOPE:
+            self.ensure_demo()
+            return [req.scope, DEMO_SCOPE]
+        return [req.scope]
+
+    def ensure_demo(self) -> None:
+        """Add the bundled demo source once per data dir (cheap check afterwards)."""
+        if self._demo_checked:
+            return
+        doc = demo_document()
+        if self.library.find(doc.sha256, DEMO_SCOPE) is None:
+            self.library.add(doc, scope=DEMO_SCOPE, added_by="chorus (bundled demo)")
+        self._demo_checked = True
+
+    @contextmanager
+    def _job(self, req: Requester) -> Iterator[None]:
+        """At most `max_jobs_per_scope` ingests/analyses run at once for one scope."""
+        limit = self.settings.limits.max_jobs_per_scope
+        with self._lock:
+            if self._jobs.get(req.scope, 0) >= limit:
+                raise LimitError(
+                    f"{limit} job(s) already running here; try again when one finishes"
+                )
+            self._jobs[req.scope] = self._jobs.get(req.scope, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._jobs[req.scope] -= 1
+
+    def _require_moderator(self, req: Requester, action: str) -> None:
+        if not req.can_moderate:
+            raise PermissionDenied(
+                f"only moderators can {action} (Manage Server permission or the moderator role)"
+            )
+
+    def _validate(self, text: str, what: str) -> str:
+        text = text.strip()
+        if not text:
+            raise InputError(f"the {what} is empty")
+        limit = self.settings.limits.max_question_chars
+        if len(text) > limit:
+            raise LimitError(f"the {what} is {len(text):,} characters; the limit is {limit:,}")
+        return text
+
+    # -- reporting sources ----------------------------------------------------------------
+    def fetch_policy(self) -> FetchPolicy:
+        limits = self.settings.limits
+        return FetchPolicy(
+            allow_private=self.settings.allow_private_urls,
+            timeout_s=limits.url_timeout_s,
+            max_bytes=limits.max_source_bytes,
+            max_redirects=limits.url_max_redirects,
+        )
+
+    def ingest(
+        self,
+        targets: Sequence[str],
+        req: Requester,
+        *,
+        title: str | None = None,
+        progress: Progress = no_progress,
+    ) -> IngestReport:
+        """Add files, folders and URLs; each source is all-or-nothing, failures are reported."""
+        self._require_moderator(req, "add sources")
+        with self._job(req):
+            report = IngestReport()
+            loaders: list[tuple[str, Path | None]] = []
+            for target in targets:
+                if is_url(target):
+                    loaders.append((target, None))
+                    continue
+                files, skipped = collect_files(
+                    [Path(target)], max_files=self.settings.limits.max_files_per_ingest
+                )
+                loaders.extend((str(f), f) for f in files)
+                report.skipped.extend((str(p), why) for p, why in skipped)
+            if title and len(loaders) > 1:
+                raise InputError("--title applies to a single file or URL, not to several")
+            for done, (target, path) in enumerate(loaders):
+                progress("ingesting", done, len(loaders))
+                item = IngestItem(target)
+                report.items.append(item)
+                try:
+                    if path is None:
+                        doc = fetch_url(target, self.fetch_policy(), title=title)
+                    else:
+                        doc = load_file(
+                            path, max_bytes=self.settings.limits.max_source_bytes, title=title
+                        )
+                    result = self.library.add(doc, scope=req.scope, added_by=req.user)
+                    item.source, item.duplicate = result.source, result.duplicate
+                except ChorusError as exc:
+                    item.error = str(exc)
+            progress("ingesting", len(loaders), len(loaders))
+            return report
+
+    def add_document(self, doc: SourceDocument, req: Requester) -> IngestItem:
+        self._require_moderator(req, "add sources")
+        with self._job(req):
+            result = self.library.add(doc, scope=req.scope, added_by=req.user)
+            return IngestItem(doc.origin, result.source, result.duplicate)
+
+    def ingest_text(self, text: str, title: str, req: Requester) -> IngestItem:
+        return self.add_document(load_text(text, title=title), req)
+
+    def ingest_bytes(self, data: bytes, filename: str, req: Requester) -> IngestItem:
+        doc = load_bytes(data, filename=filename, max_bytes=self.settings.limits.max_source_bytes)
+        return self.add_document(doc, req)
+
+    def sources(self, req: Requester) -> list[SourceRecord]:
+        return self.library.sources(self.read_scopes(req))
+
+    def remove_source(self, source_id: str, req: Requester) -> SourceRecord:
+        self._require_moderator(req, "remove sources")
+        return self.library.remove(source_id, scope=req.scope)
+
+    def reindex(self, req: Requester, progress: Progress = no_progress) -> int:
+        self._require_moderator(req, "rebuild the index")
+        if req.scope != LOCAL_SCOPE:
+            raise PermissionDenied("the index can only be rebuilt from the command line")
+        return self.library.reindex(progress)
+
+    def doctor(self, *, repair: bool = True, progress: Progress = no_progress) -> DoctorReport:
+        return diagnose(self.library, repair=repair, progress=progress)
+
+    # -- answering --------------------------------------------------------------------
+    def ask(
+        self, question: str, req: Requester, *, history: tuple[str, str] | None = None
+    ) -> Answer:
+        question = self._validate(question, "question")
+        model = self.chat_model()
+        return self.library.ask(
+            question,
+            self.read_scopes(req),
+            model=model,
+            model_name=self.model_name,
+            history=history,
+        )
+
+    def check(self, claim: str, req: Requester) -> CheckResult:
+        claim = self._validate(claim, "claim")
+        model = self.chat_model()
+        return self.library.check(
+            claim, self.read_scopes(req), model=model, model_name=self.model_name
+        )

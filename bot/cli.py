@@ -1,0 +1,244 @@
+"""The `chorus` command line (also `python -m bot`). Contracts: DESIGN.md, "Command line"."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from corpus.errors import ChorusError
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Any, argparse.Namespace], int]
+
+
+def _emit_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _say(text: str, *, to_stderr: bool = False) -> None:
+    print(text, file=sys.stderr if to_stderr else sys.stdout)
+
+
+# -- command handlers: parse, call the Assistant, render ------------------------------------
+def cmd_ask(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.assistant import Requester  # noqa: PLC0415
+    from bot.render_text import render_answer  # noqa: PLC0415
+
+    answer = assistant.ask(" ".join(args.question), Requester.local())
+    if args.json:
+        _emit_json(answer.to_json())
+    else:
+        _say(render_answer(answer))
+    return 0
+
+
+def cmd_check(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.assistant import Requester  # noqa: PLC0415
+    from bot.render_text import render_check  # noqa: PLC0415
+
+    result = assistant.check(" ".join(args.claim), Requester.local())
+    if args.json:
+        _emit_json(result.to_json())
+    else:
+        _say(render_check(result))
+    return 0
+
+
+def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.assistant import Requester  # noqa: PLC0415
+    from bot.progress_bar import TerminalProgress  # noqa: PLC0415
+
+    with TerminalProgress() as bar:
+        report = assistant.ingest(args.targets, Requester.local(), title=args.title, progress=bar)
+    out = sys.stderr if args.json else sys.stdout
+    for path, why in report.skipped:
+        print(f"skipped {path}: {why}", file=sys.stderr)
+    for item in report.items:
+        if item.error:
+            print(f"chorus: {item.error}", file=sys.stderr)
+        elif item.duplicate and item.source is not None:
+            print(
+                f"unchanged: {item.target} is already source {item.source.id} "
+                f"({item.source.title})",
+                file=out,
+            )
+        elif item.source is not None:
+            print(
+                f"added {item.source.id}  {item.source.title}  ({item.source.chunks} chunks)",
+                file=out,
+            )
+    if args.json:
+        _emit_json(
+            {
+                "added": [
+                    _source_json(i.source) for i in report.items if i.source and not i.duplicate
+                ],
+                "unchanged": [
+                    _source_json(i.source) for i in report.items if i.source and i.duplicate
+                ],
+                "failed": [{"target": i.target, "error": i.error} for i in report.failed],
+                "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+            }
+        )
+    if not report.items:
+        print("chorus: nothing to ingest (no supported files found)", file=sys.stderr)
+        return 2
+    return 2 if report.failed else 0
+
+
+def _source_json(s: Any) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "title": s.title,
+        "url": s.url,
+        "kind": s.kind,
+        "added_by": s.added_by,
+        "added_at": s.added_at,
+        "sha256": s.sha256,
+        "chunks": s.chunks,
+    }
+
+
+def cmd_sources(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.assistant import Requester  # noqa: PLC0415
+    from bot.progress_bar import TerminalProgress  # noqa: PLC0415
+    from bot.render_text import render_sources  # noqa: PLC0415
+
+    req = Requester.local()
+    if args.action == "list":
+        sources = assistant.sources(req)
+        if args.json:
+            _emit_json({"sources": [_source_json(s) for s in sources]})
+        else:
+            _say(render_sources(sources))
+    elif args.action == "remove":
+        removed = assistant.remove_source(args.id, req)
+        _say(f"removed {removed.id}  {removed.title}", to_stderr=args.json)
+        if args.json:
+            _emit_json({"removed": _source_json(removed)})
+    else:
+        with TerminalProgress() as bar:
+            count = assistant.reindex(req, progress=bar)
+        _say(f"re-indexed {count} chunks from the catalog", to_stderr=args.json)
+        if args.json:
+            _emit_json({"reindexed_chunks": count})
+    return 0
+
+
+def cmd_doctor(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.progress_bar import TerminalProgress  # noqa: PLC0415
+
+    with TerminalProgress() as bar:
+        report = assistant.doctor(repair=not args.dry_run, progress=bar)
+    if args.json:
+        _emit_json(report.to_json())
+        return 0 if report.consistent or report.repairs else 1
+    for problem in report.problems:
+        _say(f"found: {problem}")
+    for repair in report.repairs:
+        _say(f"repaired: {repair}")
+    state = (
+        "consistent"
+        if report.consistent
+        else ("repaired" if report.repairs else "NOT consistent (run without --dry-run to repair)")
+    )
+    _say(
+        f"catalog and vector index {state}: {report.sources} sources, {report.chunks} chunks, "
+        f"{report.vectors} vectors"
+    )
+    return 0 if report.consistent or report.repairs else 1
+
+
+def cmd_console(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.console import run_console  # noqa: PLC0415
+
+    return run_console(assistant, build_parser, HANDLERS)
+
+
+def cmd_bot(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.discord_app import run_bot  # noqa: PLC0415
+
+    return run_bot(assistant)
+
+
+HANDLERS: dict[str, Handler] = {
+    "ask": cmd_ask,
+    "check": cmd_check,
+    "ingest": cmd_ingest,
+    "sources": cmd_sources,
+    "doctor": cmd_doctor,
+    "console": cmd_console,
+    "bot": cmd_bot,
+}
+
+
+def build_parser(*, for_console: bool = False) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="" if for_console else "chorus",
+        description="Chorus: find coordinated posting campaigns; answer with cited sources.",
+        exit_on_error=not for_console,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add reporting sources (files, folders, URLs)")
+    p.add_argument("targets", nargs="+", metavar="PATH_OR_URL")
+    p.add_argument("--title", help="title for a single file or URL")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    p = sub.add_parser("sources", help="the source catalog: list | remove ID | reindex")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("list", help="list sources")
+    a.add_argument("--json", action="store_true")
+    a = actions.add_parser("remove", help="remove a source from catalog and index")
+    a.add_argument("id")
+    a.add_argument("--json", action="store_true")
+    a = actions.add_parser("reindex", help="rebuild the vector index from the catalog")
+    a.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ask", help="answer a question with numbered citations")
+    p.add_argument("question", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    p = sub.add_parser("check", help="look a claim up: evidence (and a verdict with a model)")
+    p.add_argument("claim", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    p = sub.add_parser("doctor", help="check catalog and vector index; repair what a crash left")
+    p.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    p.add_argument("--json", action="store_true")
+
+    if not for_console:
+        sub.add_parser("console", help="interactive session (same commands; a bare line asks)")
+        sub.add_parser("bot", help="run on Discord (needs DISCORD_TOKEN)")
+    return parser
+
+
+def run(args: argparse.Namespace, assistant: Any) -> int:
+    return HANDLERS[args.command](assistant, args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    args = build_parser().parse_args(argv)
+    try:
+        from bot.assistant import Assistant  # noqa: PLC0415 - keep `chorus --help` instant
+        from bot.settings import load_settings  # noqa: PLC0415
+
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        return run(args, Assistant(settings))
+    except ChorusError as exc:
+        print(f"chorus: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("chorus: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130

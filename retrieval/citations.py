@@ -1,0 +1,132 @@
+"""Answers, citations, and the check every model-written answer goes through before it is shown."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from prompts.phrases import REFUSAL
+from retrieval.lexical import content_stems, jaccard
+from retrieval.sentences import split_sentences
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+_TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    source_id: str
+    title: str
+    url: str
+    quote: str  # verbatim text of the source, at [start, end)
+    score: float
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["start"], data["end"]  # the --json contract (DESIGN.md) has no offsets
+        data["score"] = round(self.score, 4)
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    mode: str  # "extractive" | "llm"
+    refused: bool
+    citations: list[Citation]
+    model: str = ""  # the model spec, in llm mode
+    evidence: float = 0.0  # the best evidence score seen (what refusal is decided on)
+    notes: list[str] = field(default_factory=list)  # e.g. "dropped 1 uncited sentence"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "mode": self.mode,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A numbered passage offered to a model: a span of one source."""
+
+    n: int
+    source_id: str
+    title: str
+    url: str
+    text: str
+    start: int
+    score: float
+
+
+@dataclass(frozen=True)
+class CheckedText:
+    text: str
+    cited: list[int]  # passage numbers in order of first use
+    dropped_sentences: int
+    removed_markers: int
+    refused: bool
+
+
+def is_refusal(text: str) -> bool:
+    flat = " ".join(text.split()).lower()
+    return REFUSAL.lower().rstrip(".") in flat
+
+
+def check_citations(text: str, valid: Sequence[int]) -> CheckedText:
+    """Keep only sentences that cite at least one valid passage; strip unknown markers.
+
+    A sentence with no valid citation is dropped (not shown with a warning): a reader must be
+    able to check every sentence Chorus shows.
+    """
+    allowed = set(valid)
+    if is_refusal(text):
+        return CheckedText(REFUSAL, [], 0, 0, refused=True)
+    kept: list[str] = []
+    cited: list[int] = []
+    dropped = removed = 0
+    # "... accounts. [1]" cites the sentence before it: move such markers inside it.
+    text = _TRAILING_MARKERS.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
+    for sentence in split_sentences(text):
+        numbers = [int(m) for m in MARKER.findall(sentence.text)]
+        good = [n for n in numbers if n in allowed]
+        removed += len(numbers) - len(good)
+        if not good:
+            dropped += 1
+            continue
+        cleaned = MARKER.sub(
+            lambda m: m.group(0) if int(m.group(1)) in allowed else "", sentence.text
+        )
+        kept.append(" ".join(cleaned.split()).replace(" .", ".").replace(" ,", ","))
+        cited.extend(n for n in good if n not in cited)
+    if not kept:
+        return CheckedText(REFUSAL, [], dropped, removed, refused=True)
+    return CheckedText(" ".join(kept), cited, dropped, removed, refused=False)
+
+
+def renumber(text: str, order: Sequence[int]) -> str:
+    """Rewrite markers so the first cited passage is [1], the next [2], and so on."""
+    mapping = {old: new for new, old in enumerate(order, start=1)}
+    return MARKER.sub(lambda m: f"[{mapping[int(m.group(1))]}]", text)
+
+
+def best_quote(passage: Passage, claim_text: str) -> tuple[str, int, int]:
+    """The sentence of a passage that best matches the sentence(s) citing it, verbatim."""
+    wanted = content_stems(MARKER.sub("", claim_text))
+    sentences = split_sentences(passage.text, offset=passage.start)
+    if not sentences:
+        return passage.text, passage.start, passage.start + len(passage.text)
+    best = max(sentences, key=lambda s: (jaccard(wanted, content_stems(s.text)), -s.start))
+    return best.text, best.start, best.end
+
+
+def sentences_citing(text: str, n: int) -> str:
+    return " ".join(s.text for s in split_sentences(text) if str(n) in MARKER.findall(s.text))

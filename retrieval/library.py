@@ -1,0 +1,283 @@
+"""The reporting library: adds, removes and re-indexes sources across catalog and vector index,
+and answers from them. The catalog (SQLite) is the truth; the vector index is derived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from corpus.documents import SourceDocument
+from corpus.errors import ChorusError, NotFoundError
+from corpus.progress import Progress, no_progress
+from retrieval.catalog import Catalog, ChunkRecord, NewChunk, SourceRecord
+from retrieval.chunking import split_text
+from retrieval.citations import Answer
+from retrieval.claim_check import CheckResult, check_claim
+from retrieval.config import RetrievalConfig
+from retrieval.embeddings import MODEL_ID, MiniLMEmbeddings
+from retrieval.extractive import Candidate, candidate_sentences, extractive_answer
+from retrieval.generated import build_passages, generated_answer
+from retrieval.search import Hit, HybridSearcher, Mode
+from retrieval.tokens import install_offline_encodings
+from retrieval.vector_store import VectorIndex
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+logger = logging.getLogger(__name__)
+
+ADD_BATCH = 64  # chunks embedded and stored per step (one progress tick each)
+
+
+@dataclass(frozen=True)
+class AddResult:
+    source: SourceRecord
+    duplicate: bool  # the same content was already a source in this scope
+
+
+def source_id_for(scope: str, sha256: str) -> str:
+    """Stable per (scope, content): re-adding after a crash reuses the same id."""
+    return hashlib.sha256(f"{scope}\0{sha256}".encode()).hexdigest()[:10]
+
+
+def _metadata(chunk: ChunkRecord | NewChunk, source_id: str, scope: str) -> dict[str, str | int]:
+    return {"source_id": source_id, "scope": scope, "index": chunk.index}
+
+
+class Library:
+    def __init__(
+        self,
+        data_dir: Path,
+        config: RetrievalConfig,
+        *,
+        chroma_url: str = "",
+        embeddings: MiniLMEmbeddings | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.config = config
+        self.chroma_url = chroma_url
+        self.catalog = Catalog(data_dir / "catalog.sqlite3")
+        self.embeddings = embeddings or MiniLMEmbeddings(batch_size=config.embed_batch)
+        self._index: VectorIndex | None = None
+        self._searcher: HybridSearcher | None = None
+        self._lock = threading.Lock()
+        self._check_embedding_model()
+
+    def _check_embedding_model(self) -> None:
+        recorded = self.catalog.get_meta("embedding_model")
+        if recorded is None:
+            self.catalog.set_meta("embedding_model", MODEL_ID)
+        elif recorded != MODEL_ID:
+            raise ChorusError(
+                f"the index was built with {recorded}, this version uses {MODEL_ID}: "
+                "run `chorus sources reindex`"
+            )
+
+    # -- components, made on first use (importing Chroma costs about a second) ----------
+    @property
+    def index(self) -> VectorIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = VectorIndex(
+                    self.embeddings,
+                    persist_dir=None if self.chroma_url else self.data_dir / "chroma",
+                    server_url=self.chroma_url,
+                )
+            return self._index
+
+    @property
+    def searcher(self) -> HybridSearcher:
+        index = self.index
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = HybridSearcher(
+                    self.catalog,
+                    index,
+                    self.embeddings,
+                    candidates=self.config.candidates,
+                    rrf_k=self.config.rrf_k,
+                )
+            return self._searcher
+
+    def _encodings(self) -> None:
+        install_offline_encodings(self.data_dir / "cache" / "tiktoken")
+
+    # -- sources --------------------------------------------------------------------------
+    def find(self, sha256: str, scope: str) -> SourceRecord | None:
+        """The ready source in `scope` with this content, if any."""
+        found = self.catalog.get_source(source_id_for(scope, sha256), [scope])
+        return found if found is not None and found.sha256 == sha256 else None
+
+    def add(
+        self,
+        doc: SourceDocument,
+        *,
+        scope: str,
+        added_by: str,
+        progress: Progress = no_progress,
+    ) -> AddResult:
+        """Chunk, embed and store one document, all or nothing."""
+        existing = self.find(doc.sha256, scope)
+        if existing is not None:
+            return AddResult(existing, duplicate=True)
+        self._encodings()
+        chunks = split_text(
+            doc.text,
+            chunk_tokens=self.config.chunk_tokens,
+            overlap=self.config.chunk_overlap,
+            encoding=self.config.encoding,
+        )
+        new = [NewChunk(c.index, c.start, c.end, c.text) for c in chunks]
+        sid = source_id_for(scope, doc.sha256)
+        index = self.index  # open it before anything is written
+        self.catalog.begin_source(
+            source_id=sid,
+            scope=scope,
+            title=doc.title,
+            url=doc.origin,
+            kind=doc.kind,
+            added_by=added_by,
+            sha256=doc.sha256,
+            text=doc.text,
+            chunks=new,
+        )
+        ids = [f"{sid}:{c.index}" for c in new]
+        try:
+            progress("embedding", 0, len(new))
+            for start in range(0, len(new), ADD_BATCH):
+                batch = new[start : start + ADD_BATCH]
+                index.add(
+                    ids[start : start + ADD_BATCH],
+                    [c.text for c in batch],
+                    [_metadata(c, sid, scope) for c in batch],
+                )
+                progress("embedding", start + len(batch), len(new))
+            self.catalog.commit_source(sid)
+        except BaseException:
+            # Interrupted or failed: leave nothing behind (doctor handles a hard kill).
+            try:
+                index.delete(ids)
+            finally:
+                self.catalog.delete_source(sid)
+            raise
+        record = self.catalog.get_source(sid, [scope])
+        assert record is not None
+        return AddResult(record, duplicate=False)
+
+    def get(self, source_id: str, scopes: Sequence[str]) -> SourceRecord:
+        record = self.catalog.get_source(source_id, scopes)
+        if record is None:
+            raise NotFoundError(f"no source with id {source_id}")
+        return record
+
+    def sources(self, scopes: Sequence[str]) -> list[SourceRecord]:
+        return self.catalog.list_sources(scopes)
+
+    def remove(self, source_id: str, *, scope: str) -> SourceRecord:
+        """Remove a source of `scope` from both stores (deleting-mark first: crash-safe)."""
+        record = self.get(source_id, [scope])
+        self.catalog.mark_deleting(record.id)
+        self.index.delete_source(record.id)
+        self.catalog.delete_source(record.id)
+        return record
+
+    def reindex(self, progress: Progress = no_progress) -> int:
+        """Rebuild the vector index from the catalog; returns the number of chunks indexed."""
+        index = self.index
+        total = self.catalog.count_chunks()
+        index.reset()
+        done = 0
+        batch: list[tuple[ChunkRecord, str]] = []
+        progress("reindexing", 0, total)
+        for item in self.catalog.iter_chunks():
+            batch.append(item)
+            if len(batch) == ADD_BATCH:
+                self.index_chunks(batch)
+                done += len(batch)
+                progress("reindexing", done, total)
+                batch = []
+        if batch:
+            self.index_chunks(batch)
+            done += len(batch)
+            progress("reindexing", done, total)
+        return done
+
+    def index_chunks(self, batch: Sequence[tuple[ChunkRecord, str]]) -> None:
+        self.index.add(
+            [c.id for c, _ in batch],
+            [c.text for c, _ in batch],
+            [_metadata(c, c.source_id, scope) for c, scope in batch],
+        )
+
+    # -- answering ------------------------------------------------------------------------
+    def retrieve(
+        self, query: str, scopes: Sequence[str], *, k: int | None = None, mode: Mode = "hybrid"
+    ) -> tuple[list[Hit], dict[str, float]]:
+        """Top hits and each hit's cosine similarity to the query."""
+        searcher = self.searcher
+        hits = searcher.search(query, scopes, k or self.config.top_k, mode)
+        sims = {h.chunk.id: h.dense for h in hits if h.dense is not None}
+        missing = [h.chunk.id for h in hits if h.dense is None]
+        if missing:  # found by keyword only: look its vector up for a comparable score
+            qv = searcher.vectors.get(query)
+            for cid, vec in self.index.vectors(missing).items():
+                sims[cid] = float(np.dot(qv, np.asarray(vec, dtype=np.float32)))
+        return hits, sims
+
+    def candidates(self, question: str, scopes: Sequence[str]) -> list[Candidate]:
+        hits, sims = self.retrieve(question, scopes)
+        return candidate_sentences(question, hits, sims, self.catalog)
+
+    def ask(
+        self,
+        question: str,
+        scopes: Sequence[str],
+        *,
+        model: BaseChatModel | None = None,
+        model_name: str = "",
+        history: tuple[str, str] | None = None,
+    ) -> Answer:
+        # A follow-up is retrieved with the earlier question, so "and why?" finds its topic.
+        query = f"{history[0]} {question}" if history else question
+        if model is None:
+            return extractive_answer(
+                question,
+                self.candidates(query, scopes),
+                min_evidence=self.config.min_evidence,
+                max_sentences=self.config.max_answer_sentences,
+            )
+        self._encodings()
+        hits, sims = self.retrieve(query, scopes)
+        return generated_answer(
+            question,
+            build_passages(hits, sims, self.catalog),
+            model=model,
+            model_name=model_name,
+            context_tokens=self.config.context_tokens,
+            encoding=self.config.encoding,
+            history=history,
+        )
+
+    def check(
+        self,
+        claim: str,
+        scopes: Sequence[str],
+        *,
+        model: BaseChatModel | None = None,
+        model_name: str = "",
+    ) -> CheckResult:
+        return check_claim(
+            claim,
+            self.candidates(claim, scopes),
+            min_evidence=self.config.min_evidence,
+            model=model,
+            model_name=model_name,
+        )
