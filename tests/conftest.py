@@ -72,3 +72,66 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present")
     return SHARED
+
+
+# -- Chorus test doubles and fresh stores --------------------------------------------------
+from langchain_core.callbacks import CallbackManagerForLLMRun  # noqa: E402
+from langchain_core.language_models.chat_models import BaseChatModel  # noqa: E402
+from langchain_core.messages import AIMessage, BaseMessage  # noqa: E402
+from langchain_core.outputs import ChatGeneration, ChatResult  # noqa: E402
+
+
+class ScriptedChatModel(BaseChatModel):
+    """A chat model that replies with scripted texts in turn and records what it was sent."""
+
+    replies: list[str]
+    prompts: list[list[BaseMessage]] = []  # noqa: RUF012 - pydantic copies per instance
+    model_name: str = "scripted-fake"
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-fake"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.prompts.append(list(messages))
+        reply = self.replies[min(len(self.prompts), len(self.replies)) - 1]
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
+
+
+@pytest.fixture(scope="session")
+def embeddings() -> Any:
+    """The real offline embedding model, loaded once per test session (about half a second)."""
+    from retrieval.embeddings import MiniLMEmbeddings
+
+    return MiniLMEmbeddings(batch_size=32)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Settings on a fresh data dir, ignoring the developer's environment and .env."""
+    from bot.settings import Settings
+
+    for key in list(os.environ):
+        if key.startswith("CHORUS_") or key == "DISCORD_TOKEN":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tiktoken"))
+
+    def make(**overrides: Any) -> Settings:
+        overrides.setdefault("data_dir", tmp_path / "data")
+        return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture
+def assistant(make_settings: Any, embeddings: Any) -> Any:
+    """A fresh Assistant (embedded Chroma, new catalog) per test."""
+    from bot.assistant import Assistant
+
+    return Assistant(make_settings(), embeddings=embeddings)
