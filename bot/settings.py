@@ -104,7 +104,7 @@ def _unknown_env_names(environ: dict[str, str]) -> list[str]:
     """CHORUS_* variables that match no field: a typo would otherwise be silently ignored."""
     known_top = set(Settings.model_fields)
     nested = {
-        name: set(field.annotation.model_fields)  # type: ignore[union-attr]
+        name: set(field.annotation.model_fields)
         for name, field in Settings.model_fields.items()
         if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
     }
@@ -126,7 +126,7 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
     if unknown:
         raise SettingsError(f"unknown setting {unknown[0]} (see .env.example for the list)")
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
         value = err.get("input")

@@ -35,13 +35,18 @@ def split_text(text: str, *, chunk_tokens: int, overlap: int, encoding: str) -> 
         strip_whitespace=True,
     )
     chunks: list[Chunk] = []
-    cursor = 0
+    prev_start, prev_end = -1, 0
     for piece in splitter.split_text(text):
-        # Overlap means a chunk can start before the previous one ended; search from just
-        # after the previous start so repeated passages map to the right occurrence.
-        start = text.find(piece, cursor)
+        # The splitter drops only whitespace, so chunk n+1 starts after chunk n's start and
+        # no later than the first non-space character after chunk n's end. In repetitive
+        # text the piece can occur several times in that window: the last one keeps the
+        # chunks contiguous (any occurrence is the same characters, so quotes stay exact).
+        limit = prev_end
+        while limit < len(text) and text[limit].isspace():
+            limit += 1
+        start = text.rfind(piece, prev_start + 1, limit + len(piece))
         if start < 0:  # cannot happen for strip-only splitting; guard against silent drift
             raise AssertionError(f"chunk {len(chunks)} not found in its source text")
         chunks.append(Chunk(index=len(chunks), text=piece, start=start, end=start + len(piece)))
-        cursor = start + 1
+        prev_start, prev_end = start, start + len(piece)
     return chunks

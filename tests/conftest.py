@@ -124,7 +124,7 @@ def make_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
     def make(**overrides: Any) -> Settings:
         overrides.setdefault("data_dir", tmp_path / "data")
-        return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **overrides)
 
     return make
 

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from corpus.errors import NotFoundError
+from prompts.phrases import REFUSAL
+from retrieval.library import Library
+from tests.retrieval.conftest import CAMPAIGN, GARDEN, NDA, doc
+
+
+def state(lib: Library) -> tuple[list[Any], int, set[str]]:
+    """Everything a user could observe: every catalog row, and every vector id."""
+    return lib.catalog.all_sources(), lib.catalog.count_chunks(), lib.index.ids()
+
+
+def test_add_indexes_both_stores_and_the_same_content_twice_is_one_source(library: Library) -> None:
+    first = library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="alice")
+    assert not first.duplicate and first.source.chunks >= 1
+    assert first.source.added_by == "alice" and first.source.added_at
+    again = library.add(doc(CAMPAIGN, "Campaign (copy)"), scope="g1", added_by="bob")
+    assert again.duplicate and again.source.id == first.source.id
+    assert len(library.sources(["g1"])) == 1
+    chunk_ids = {c.id for c in library.catalog.chunks_of(first.source.id)}
+    assert chunk_ids == library.index.ids()
+
+
+def test_same_content_in_another_scope_is_a_separate_source(library: Library) -> None:
+    a = library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="alice").source
+    b = library.add(doc(CAMPAIGN, "Campaign"), scope="g2", added_by="bob").source
+    assert a.id != b.id
+    assert [s.id for s in library.sources(["g1"])] == [a.id]
+
+
+def test_remove_takes_the_source_out_of_both_stores(library: Library) -> None:
+    keep = library.add(doc(NDA, "NDA"), scope="g1", added_by="a").source
+    gone = library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="a").source
+    library.remove(gone.id, scope="g1")
+    assert [s.id for s in library.sources(["g1"])] == [keep.id]
+    assert all(i.startswith(keep.id) for i in library.index.ids())
+    assert library.catalog.keyword_search("suspended accounts", ["g1"], 10) == []
+    with pytest.raises(NotFoundError):
+        library.remove(gone.id, scope="g1")
+
+
+def test_remove_from_another_scope_fails_like_a_missing_id(library: Library) -> None:
+    src = library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="a").source
+    with pytest.raises(NotFoundError) as foreign:
+        library.remove(src.id, scope="g2")
+    with pytest.raises(NotFoundError) as missing:
+        library.remove("0000000000", scope="g2")
+    assert str(foreign.value).replace(src.id, "X") == str(missing.value).replace("0000000000", "X")
+    assert len(library.sources(["g1"])) == 1
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_an_interrupted_add_leaves_nothing(
+    library: Library, monkeypatch: pytest.MonkeyPatch, exc: BaseException
+) -> None:
+    library.add(doc(NDA, "NDA"), scope="g1", added_by="a")
+    before = state(library)
+    real_add = library.index.add
+    calls = []
+
+    def failing_add(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        real_add(*args, **kwargs)  # some vectors really land first
+        raise exc
+
+    monkeypatch.setattr(library.index, "add", failing_add)
+    with pytest.raises(type(exc)):
+        library.add(doc(CAMPAIGN * 20, "Long"), scope="g1", added_by="a")
+    assert calls
+    assert state(library) == before
+
+
+def test_hybrid_search_finds_by_meaning_and_by_keyword_within_scope(library: Library) -> None:
+    library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="a")
+    library.add(doc(GARDEN, "Garden"), scope="g1", added_by="a")
+    library.add(doc(NDA, "NDA"), scope="g2", added_by="a")
+    hits, sims = library.retrieve("how many accounts were suspended", ["g1"])
+    assert hits[0].chunk.title == "Campaign"
+    assert hits[0].dense_rank == 1 and hits[0].keyword_rank == 1
+    assert {h.chunk.scope for h in hits} == {"g1"}
+    assert set(sims) == {h.chunk.id for h in hits}
+    kw, _ = library.retrieve("nondisclosure", ["g1", "g2"], mode="keyword")
+    assert [h.chunk.title for h in kw] == ["NDA"]
+    for h in hits:
+        text = library.catalog.source_text(h.chunk.source_id)
+        assert text[h.chunk.start : h.chunk.end] == h.chunk.text
+
+
+def test_extractive_answer_quotes_verbatim_and_cites(library: Library) -> None:
+    library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="a")
+    library.add(doc(GARDEN, "Garden"), scope="g1", added_by="a")
+    answer = library.ask("How many accounts did Twitter suspend?", ["g1"])
+    assert not answer.refused and answer.mode == "extractive"
+    assert "70 accounts" in answer.answer
+    for c in answer.citations:
+        assert f"{c.quote} [{c.n}]" in answer.answer
+        text = library.catalog.source_text(c.source_id)
+        assert text[c.start : c.end] == c.quote
+    assert all(c.title == "Campaign" for c in answer.citations)
+
+
+def test_unanswerable_questions_are_refused(library: Library) -> None:
+    library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="a")
+    answer = library.ask("What is the boiling point of mercury?", ["g1"])
+    assert answer.refused and answer.answer == REFUSAL and answer.citations == []
+
+
+def test_reindex_rebuilds_the_vector_index_from_the_catalog(library: Library) -> None:
+    library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="a")
+    ids = library.index.ids()
+    library.index.reset()
+    assert library.index.ids() == set()
+    assert library.reindex() == len(ids)
+    assert library.index.ids() == ids
+    assert library.retrieve("suspended accounts", ["g1"], mode="dense")[0]
