@@ -10,7 +10,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus.errors import ChorusError
@@ -85,6 +93,11 @@ class Settings(BaseSettings):
     retrieval: RetrievalConfig = RetrievalConfig()
     analysis: AnalysisConfig = AnalysisConfig()
     discord: DiscordConfig = DiscordConfig()
+
+    @field_validator("dev_guild", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class SettingsError(ChorusError):

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from bot.settings import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("CHORUS_") or key == "DISCORD_TOKEN":
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def all_env_names() -> set[str]:
+    names = set()
+    for name, field in Settings.model_fields.items():
+        if name == "discord_token":
+            names.add("DISCORD_TOKEN")
+        elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            names.update(f"CHORUS_{name}__{sub}".upper() for sub in field.annotation.model_fields)
+        else:
+            names.add(f"CHORUS_{name}".upper())
+    return names
+
+
+def test_env_example_documents_every_setting_and_nothing_else() -> None:
+    text = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^([A-Z_]+)=", text, flags=re.MULTILINE))
+    assert documented == all_env_names()
+
+
+def test_env_example_values_are_valid_settings(clean_env: Path) -> None:
+    example = (ROOT / ".env.example").read_text()
+    (clean_env / ".env").write_text(example)
+    assert load_settings() == Settings(_env_file=None)  # the example shows the defaults
+
+
+def test_nested_and_flat_settings_come_from_env_and_dotenv(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clean_env / ".env").write_text("CHORUS_LLM=ollama:llama3.1\nDISCORD_TOKEN=secret\n")
+    monkeypatch.setenv("CHORUS_RETRIEVAL__TOP_K", "9")
+    settings = load_settings()
+    assert settings.llm == "ollama:llama3.1"
+    assert settings.retrieval.top_k == 9
+    assert settings.discord_token.get_secret_value() == "secret"
+    assert "secret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CHORUS_RETRIEVAL__TOP_K", "many", "bad setting CHORUS_RETRIEVAL__TOP_K"),
+        ("CHORUS_LIMITS__MAX_SOURCE_BYTES", "-1", "bad setting CHORUS_LIMITS__MAX_SOURCE_BYTES"),
+        ("CHORUS_LOG_LEVEL", "LOUD", "bad setting CHORUS_LOG_LEVEL"),
+        ("CHORUS_SHARED_DEMO", "perhaps", "bad setting CHORUS_SHARED_DEMO"),
+        ("CHORUS_LMM", "x", "unknown setting CHORUS_LMM"),
+        ("CHORUS_RETRIEVAL__TOPK", "3", "unknown setting CHORUS_RETRIEVAL__TOPK"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
+
+
+def test_an_unknown_name_in_dotenv_is_named(clean_env: Path) -> None:
+    (clean_env / ".env").write_text("CHORUS_RETRIEVAL__TOP_KK=3\n")
+    with pytest.raises(SettingsError, match="TOP_KK"):
+        load_settings()
