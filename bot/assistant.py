@@ -19,8 +19,6 @@ from corpus.demo import demo_document
 from corpus.documents import SourceDocument
 from corpus.errors import ChorusError, InputError, LimitError
 from corpus.progress import Progress, no_progress
-from corpus.reporting import collect_files, load_bytes, load_file, load_text
-from corpus.url_fetch import FetchPolicy, fetch_url, is_url
 from retrieval.catalog import SourceRecord
 from retrieval.chat_model import load_chat_model
 from retrieval.citations import Answer
@@ -32,6 +30,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from bot.settings import Settings
+    from corpus.url_fetch import FetchPolicy
     from retrieval.embeddings import MiniLMEmbeddings
 
 logger = logging.getLogger(__name__)
@@ -177,6 +176,8 @@ class Assistant:
 
     # -- reporting sources ----------------------------------------------------------------
     def fetch_policy(self) -> FetchPolicy:
+        from corpus.url_fetch import FetchPolicy  # noqa: PLC0415 - loaders import heavy parsers
+
         limits = self.settings.limits
         return FetchPolicy(
             allow_private=self.settings.allow_private_urls,
@@ -194,6 +195,10 @@ class Assistant:
         progress: Progress = no_progress,
     ) -> IngestReport:
         """Add files, folders and URLs; each source is all-or-nothing, failures are reported."""
+        # Loaders pull in HTML/PDF/HTTP libraries: imported here so questions start fast.
+        from corpus.reporting import collect_files, load_file  # noqa: PLC0415
+        from corpus.url_fetch import fetch_url, is_url  # noqa: PLC0415
+
         self._require_moderator(req, "add sources")
         with self._job(req):
             report = IngestReport()
@@ -234,9 +239,13 @@ class Assistant:
             return IngestItem(doc.origin, result.source, result.duplicate)
 
     def ingest_text(self, text: str, title: str, req: Requester) -> IngestItem:
+        from corpus.reporting import load_text  # noqa: PLC0415
+
         return self.add_document(load_text(text, title=title), req)
 
     def ingest_bytes(self, data: bytes, filename: str, req: Requester) -> IngestItem:
+        from corpus.reporting import load_bytes  # noqa: PLC0415
+
         doc = load_bytes(data, filename=filename, max_bytes=self.settings.limits.max_source_bytes)
         return self.add_document(doc, req)
 
