@@ -232,22 +232,52 @@ class Assistant:
             progress("ingesting", len(loaders), len(loaders))
             return report
 
-    def add_document(self, doc: SourceDocument, req: Requester) -> IngestItem:
+    def ingest_url(
+        self,
+        url: str,
+        req: Requester,
+        *,
+        title: str | None = None,
+        progress: Progress = no_progress,
+    ) -> IngestItem:
+        """One URL from an untrusted front end (Discord): never a path on this machine."""
+        from corpus.url_fetch import is_url  # noqa: PLC0415
+
+        self._require_moderator(req, "add sources")
+        if not is_url(url):
+            raise InputError("only web addresses (http:// or https://) can be added from here")
+        return self.ingest([url.strip()], req, title=title, progress=progress).items[0]
+
+    def add_document(
+        self, doc: SourceDocument, req: Requester, *, progress: Progress = no_progress
+    ) -> IngestItem:
         self._require_moderator(req, "add sources")
         with self._job(req):
-            result = self.library.add(doc, scope=req.scope, added_by=req.user)
+            result = self.library.add(doc, scope=req.scope, added_by=req.user, progress=progress)
             return IngestItem(doc.origin, result.source, result.duplicate)
 
-    def ingest_text(self, text: str, title: str, req: Requester) -> IngestItem:
+    def ingest_text(
+        self, text: str, title: str, req: Requester, *, progress: Progress = no_progress
+    ) -> IngestItem:
         from corpus.reporting import load_text  # noqa: PLC0415
 
-        return self.add_document(load_text(text, title=title), req)
+        return self.add_document(load_text(text, title=title), req, progress=progress)
 
-    def ingest_bytes(self, data: bytes, filename: str, req: Requester) -> IngestItem:
+    def ingest_bytes(
+        self,
+        data: bytes,
+        filename: str,
+        req: Requester,
+        *,
+        title: str | None = None,
+        progress: Progress = no_progress,
+    ) -> IngestItem:
         from corpus.reporting import load_bytes  # noqa: PLC0415
 
-        doc = load_bytes(data, filename=filename, max_bytes=self.settings.limits.max_source_bytes)
-        return self.add_document(doc, req)
+        doc = load_bytes(
+            data, filename=filename, max_bytes=self.settings.limits.max_source_bytes, title=title
+        )
+        return self.add_document(doc, req, progress=progress)
 
     def sources(self, req: Requester) -> list[SourceRecord]:
         return self.library.sources(self.read_scopes(req))
