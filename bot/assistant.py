@@ -184,6 +184,7 @@ class Assistant:
             timeout_s=limits.url_timeout_s,
             max_bytes=limits.max_source_bytes,
             max_redirects=limits.url_max_redirects,
+            allowed_networks=self.settings.allowed_url_networks,
         )
 
     def ingest(

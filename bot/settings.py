@@ -6,6 +6,7 @@ in; nothing below reads the environment itself.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,9 @@ class Settings(BaseSettings):
     llm_base_url: str = Field("", description="base URL of the model server (optional)")
     chroma_url: str = Field("", description="Chroma server URL; empty: embedded store in data_dir")
     allow_private_urls: bool = Field(False, description="let URL ingest reach private addresses")
+    allowed_url_networks: tuple[str, ...] = Field(
+        (), description="CIDRs URL ingest may reach even though private (narrower than above)"
+    )
     shared_demo: bool = Field(True, description="the bundled demo source is visible everywhere")
     dev_guild: int | None = Field(None, description="sync slash commands to this server only")
     moderator_role: str = Field("", description="role that may add/remove sources and datasets")
@@ -93,6 +97,16 @@ class Settings(BaseSettings):
     retrieval: RetrievalConfig = RetrievalConfig()
     analysis: AnalysisConfig = AnalysisConfig()
     discord: DiscordConfig = DiscordConfig()
+
+    @field_validator("allowed_url_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an IP network (e.g. 10.1.2.0/24)") from None
+        return value
 
     @field_validator("dev_guild", mode="before")
     @classmethod

@@ -1,0 +1,135 @@
+"""Issue 2, "Bad input": one line naming the problem, non-zero exit, nothing stored changes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfWriter
+
+from tests.cli.conftest import RunCli, snapshot
+
+ARTICLE = (
+    "<html><head><title>Report</title></head><body><article><h1>Report</h1>"
+    + "<p>Seventy accounts posted identical campaign messages within minutes.</p>" * 20
+    + "</article></body></html>"
+).encode()
+
+
+def _blank_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def stored(run_cli: RunCli, cli_env: Path, tmp_path: Path) -> tuple[Path, object]:
+    """A data dir holding the demo and one ingested note, and its snapshot."""
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nOrganizers used identical text, images, links and hashtags.\n")
+    code, _, err = run_cli("ingest", str(note))
+    assert code == 0, err
+    run_cli("ask", "warm up the demo source")
+    return cli_env, snapshot(cli_env)
+
+
+def _one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("binary.txt", b"\x00\x01\x02\xff\xfe\x00binary", "binary"),
+        ("scanned.pdf", _blank_pdf(), "no extractable text"),
+        ("menu.html", b"<html><body><nav><a href='/'>Home</a></nav></body></html>", "no article"),
+    ],
+)
+def test_bad_files(
+    run_cli: RunCli,
+    stored: tuple[Path, object],
+    tmp_path: Path,
+    name: str,
+    content: bytes,
+    expected: str,
+) -> None:
+    data, before = stored
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, _, err = run_cli("ingest", str(path))
+    assert code != 0
+    line = _one_line(err)
+    assert name in line and expected in line.lower()
+    assert snapshot(data) == before
+
+
+def test_a_200_mb_file_is_refused_before_it_is_read(
+    run_cli: RunCli, stored: tuple[Path, object], tmp_path: Path
+) -> None:
+    data, before = stored
+    big = tmp_path / "huge.txt"
+    with big.open("wb") as fh:
+        fh.truncate(200 * 1024 * 1024)  # sparse: no disk used, and reading it would show
+    code, _, err = run_cli("ingest", str(big))
+    assert code != 0
+    line = _one_line(err)
+    assert "huge.txt" in line and "MB" in line
+    assert snapshot(data) == before
+
+
+def test_bad_urls(
+    run_cli: RunCli,
+    stored: tuple[Path, object],
+    web: tuple[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data, before = stored
+    base, routes = web
+    # The test's own allow-list: its loopback server may be reached, nothing else private.
+    monkeypatch.setenv("CHORUS_ALLOWED_URL_NETWORKS", '["127.0.0.1/32"]')
+    monkeypatch.setenv("CHORUS_LIMITS__URL_TIMEOUT_S", "1")
+    routes["/slow"] = (200, {"Content-Type": "text/html"}, ARTICLE, 0.05)
+    routes["/to-private"] = (302, {"Location": "http://10.0.0.7/admin"}, b"", 0)
+    routes["/to-metadata"] = (302, {"Location": "http://169.254.169.254/latest/"}, b"", 0)
+    cases = {
+        f"{base}/missing": "404",
+        f"{base}/slow": "timed out",
+        f"{base}/to-private": "10.0.0.7",
+        f"{base}/to-metadata": "169.254.169.254",
+    }
+    for url, expected in cases.items():
+        code, _, err = run_cli("ingest", url)
+        assert code != 0, url
+        line = _one_line(err)
+        assert expected in line, line
+    assert snapshot(data) == before
+
+
+def test_loopback_urls_are_refused_by_default(
+    run_cli: RunCli, web: tuple[str, dict[str, Any]]
+) -> None:
+    base, routes = web
+    routes["/a"] = (200, {"Content-Type": "text/html"}, ARTICLE, 0)
+    code, _, err = run_cli("ingest", f"{base}/a")
+    assert code != 0 and "127.0.0.1" in _one_line(err)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"), [("", "empty"), ("   ", "empty"), ("x" * 20_000, "20,000")]
+)
+def test_bad_questions(
+    run_cli: RunCli, stored: tuple[Path, object], question: str, expected: str
+) -> None:
+    data, before = stored
+    for command in ("ask", "check"):
+        code, out, err = run_cli(command, question)
+        assert code != 0 and out == ""
+        assert expected in _one_line(err)
+    assert snapshot(data) == before
