@@ -105,6 +105,7 @@ class Assistant:
                     self.settings.data_dir,
                     self.settings.retrieval,
                     chroma_url=self.settings.chroma_url,
+                    collection=self.settings.chroma_collection,
                     embeddings=self._embeddings,
                 )
             return self._library

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(20.0, gt=0, description="seconds before a model call gives up")
     llm_base_url: str = Field("", description="base URL of the model server (optional)")
     chroma_url: str = Field("", description="Chroma server URL; empty: embedded store in data_dir")
+    chroma_collection: str = Field(
+        "chorus-chunks",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$",
+        description="collection name (several Chorus instances can share one server)",
+    )
     allow_private_urls: bool = Field(False, description="let URL ingest reach private addresses")
     allowed_url_networks: tuple[str, ...] = Field(
         (), description="CIDRs URL ingest may reach even though private (narrower than above)"

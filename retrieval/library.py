@@ -27,7 +27,7 @@ from retrieval.extractive import Candidate, candidate_sentences, extractive_answ
 from retrieval.generated import build_passages, generated_answer
 from retrieval.search import Hit, HybridSearcher, Mode
 from retrieval.tokens import install_offline_encodings
-from retrieval.vector_store import VectorIndex
+from retrieval.vector_store import COLLECTION, VectorIndex
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -59,11 +59,13 @@ class Library:
         config: RetrievalConfig,
         *,
         chroma_url: str = "",
+        collection: str = COLLECTION,
         embeddings: MiniLMEmbeddings | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.config = config
         self.chroma_url = chroma_url
+        self.collection = collection
         self.catalog = Catalog(data_dir / "catalog.sqlite3")
         self.embeddings = embeddings or MiniLMEmbeddings(batch_size=config.embed_batch)
         self._index: VectorIndex | None = None
@@ -90,6 +92,7 @@ class Library:
                     self.embeddings,
                     persist_dir=None if self.chroma_url else self.data_dir / "chroma",
                     server_url=self.chroma_url,
+                    collection=self.collection,
                 )
             return self._index
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +23,37 @@ Senator Elizabeth Warren had pressed him to release them."""
 GARDEN = """Tomatoes grow best in full sun with regular watering.
 Prune the lower leaves to keep the plants healthy."""
 
+# Set by .ci/run, which starts `chroma run` on loopback; without it server tests skip.
+SERVER_URL = os.environ.get("CHROMA_TEST_URL", "")
+
 
 def doc(text: str, title: str) -> SourceDocument:
     return make_document(text, title=title, origin=f"test:{title}", kind="text")
 
 
-@pytest.fixture
-def library(tmp_path: Path, embeddings: Any, monkeypatch: pytest.MonkeyPatch) -> Library:
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("server", marks=pytest.mark.server),
+    ]
+)
+def library(
+    request: pytest.FixtureRequest, tmp_path: Path, embeddings: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Library]:
+    """A fresh library on each vector-store backend: every test here runs on both."""
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tiktoken"))
-    return Library(tmp_path / "data", RetrievalConfig(), embeddings=embeddings)
+    if request.param == "server":
+        if not SERVER_URL:
+            pytest.skip("no Chroma server (CHROMA_TEST_URL unset; .ci/run starts one)")
+        collection = f"test-{uuid.uuid4().hex[:12]}"
+        lib = Library(
+            tmp_path / "data",
+            RetrievalConfig(),
+            chroma_url=SERVER_URL,
+            collection=collection,
+            embeddings=embeddings,
+        )
+        yield lib
+        lib.index._client.delete_collection(collection)
+    else:
+        yield Library(tmp_path / "data", RetrievalConfig(), embeddings=embeddings)
