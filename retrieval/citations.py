@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -13,6 +13,9 @@ from retrieval.sentences import split_sentences
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 _TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
+_WORDS = re.compile(r"\w+")
+MIN_SUPPORT = 0.34  # share of a sentence's content words its cited passages must contain
+ECHO_WORDS = 8  # this many consecutive words of the system prompt in an answer: an echo
 
 
 @dataclass(frozen=True)
@@ -81,29 +84,55 @@ def is_refusal(text: str) -> bool:
     return REFUSAL.lower().rstrip(".") in flat
 
 
-def check_citations(text: str, valid: Sequence[int]) -> CheckedText:
-    """Keep only sentences that cite at least one valid passage; strip unknown markers.
+def _shingles(text: str, n: int = ECHO_WORDS) -> set[tuple[str, ...]]:
+    words = [w.lower() for w in _WORDS.findall(text)]
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
-    A sentence with no valid citation is dropped (not shown with a warning): a reader must be
-    able to check every sentence Chorus shows.
+
+def supported(sentence: str, passages: Sequence[str]) -> bool:
+    """Whether enough of a sentence's content words occur in the passages it cites.
+
+    A loose, lexical test (models paraphrase): it catches sentences that cite a passage but
+    say something else, such as a reply that obeys instructions planted in a source.
     """
-    allowed = set(valid)
+    stems = set(content_stems(MARKER.sub("", sentence)))
+    if not stems:
+        return False
+    have: set[str] = set()
+    for text in passages:
+        have.update(content_stems(text))
+    share = len(stems & have) / len(stems)
+    return share >= MIN_SUPPORT if len(stems) >= 3 else bool(stems & have)
+
+
+def check_citations(text: str, passages: Mapping[int, str], *, never_echo: str = "") -> CheckedText:
+    """Keep only sentences that cite a valid passage and are supported by what they cite.
+
+    Unknown markers are removed. A sentence with no valid citation, one the cited passages do
+    not support, or one that repeats `never_echo` (the system prompt) is dropped, not shown
+    with a warning: a reader must be able to check every sentence Chorus shows.
+    """
     if is_refusal(text):
         return CheckedText(REFUSAL, [], 0, 0, refused=True)
     kept: list[str] = []
     cited: list[int] = []
     dropped = removed = 0
+    forbidden = _shingles(never_echo) if never_echo else set()
     # "... accounts. [1]" cites the sentence before it: move such markers inside it.
     text = _TRAILING_MARKERS.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
     for sentence in split_sentences(text):
         numbers = [int(m) for m in MARKER.findall(sentence.text)]
-        good = [n for n in numbers if n in allowed]
+        good = [n for n in numbers if n in passages]
         removed += len(numbers) - len(good)
-        if not good:
+        if (
+            not good
+            or not supported(sentence.text, [passages[n] for n in good])
+            or (forbidden and _shingles(sentence.text) & forbidden)
+        ):
             dropped += 1
             continue
         cleaned = MARKER.sub(
-            lambda m: m.group(0) if int(m.group(1)) in allowed else "", sentence.text
+            lambda m: m.group(0) if int(m.group(1)) in passages else "", sentence.text
         )
         kept.append(" ".join(cleaned.split()).replace(" .", ".").replace(" ,", ","))
         cited.extend(n for n in good if n not in cited)

@@ -73,7 +73,9 @@ def check_claim(
     user = check_prompt.USER.format(sources=render_sources(passages), claim=claim)
     raw = complete(model, check_prompt.SYSTEM, user, name=model_name)
     verdict, explanation = _parse(raw)
-    checked = check_citations(explanation, [c.n for c in citations])
+    checked = check_citations(
+        explanation, {c.n: c.quote for c in citations}, never_echo=check_prompt.SYSTEM
+    )
     if verdict == "not_enough_evidence":
         text = explanation.strip() if checked.refused else checked.text
         return CheckResult(claim, verdict, text or EXPLAIN_NOT_ENOUGH, citations, model_name)

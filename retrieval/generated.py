@@ -99,10 +99,12 @@ def generated_answer(
         sources=render_sources(shown), history=previous, question=question
     )
     raw = complete(model, answer_prompt.SYSTEM, user, name=model_name)
-    checked = check_citations(raw, [p.n for p in shown])
+    checked = check_citations(raw, {p.n: p.text for p in shown}, never_echo=answer_prompt.SYSTEM)
     notes = []
     if checked.dropped_sentences:
-        notes.append(f"dropped {checked.dropped_sentences} sentence(s) without a valid citation")
+        notes.append(
+            f"dropped {checked.dropped_sentences} sentence(s) not backed by a valid citation"
+        )
     if checked.removed_markers:
         notes.append(f"removed {checked.removed_markers} citation(s) to unknown sources")
     if checked.refused:
