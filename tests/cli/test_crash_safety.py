@@ -63,11 +63,15 @@ def test_sigkill_mid_ingest_then_doctor(run_cli: RunCli, cli_env: Path, tmp_path
         proc.wait()
 
     # Nothing half-done is visible, even before any repair.
+    with sqlite3.connect(db) as conn:
+        half = {r[0] for r in conn.execute("SELECT id FROM sources WHERE status != 'ready'")}
+    assert half
     code, out, _ = run_cli("sources", "list", "--json")
-    listed = json.loads(out)["sources"]
-    assert all(s["chunks"] > 0 for s in listed)
+    listed = {s["id"] for s in json.loads(out)["sources"]}
+    assert code == 0 and listed and not listed & half
 
     code, out, _ = run_cli("doctor", "--json")
+    assert code == 0
     report = json.loads(out)
     assert any("half-added" in p for p in report["problems"]), report
     assert report["repairs"]
