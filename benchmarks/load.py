@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -87,12 +88,12 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     jobs: list[tuple[str, Callable[[], Any]]] = []
     for i in range(args.asks):
         question = QUESTIONS[i % len(QUESTIONS)]
-        jobs.append(("ask", lambda q=question: assistant.ask(q, req)))
+        jobs.append(("ask", partial(assistant.ask, question, req)))
     for i in range(args.checks):
         claim = CLAIMS[i % len(CLAIMS)]
-        jobs.append(("check", lambda c=claim: assistant.check(c, req)))
+        jobs.append(("check", partial(assistant.check, claim, req)))
     for folder in folders:
-        jobs.append(("ingest", lambda f=folder: _ingest(assistant, f, req)))
+        jobs.append(("ingest", partial(_ingest, assistant, folder, req)))
     tasks = [_timed(kind, fn, results) for kind, fn in jobs]
     started = time.perf_counter()
     await asyncio.gather(*tasks)
