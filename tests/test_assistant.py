@@ -83,8 +83,9 @@ def test_concurrent_jobs_per_server_are_bounded(make_settings: Any, embeddings: 
     real_add = assistant.library.add
 
     def slow_add(*args: Any, **kwargs: Any) -> Any:
-        started.set()
-        release.wait(10)
+        if not started.is_set():  # only the first ingest is held up
+            started.set()
+            assert release.wait(10)
         return real_add(*args, **kwargs)
 
     assistant.library.add = slow_add  # type: ignore[method-assign]
