@@ -95,6 +95,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._jobs: dict[str, int] = {}
         self._demo_checked = False
+        self._demo_lock = threading.Lock()
 
     # -- components ---------------------------------------------------------------------
     @property
@@ -112,11 +113,10 @@ class Assistant:
 
     @property
     def model_name(self) -> str:
-        return self.settings.llm or (
-            getattr(self._chat_model, "model_name", "") or type(self._chat_model).__name__
-            if self._chat_model is not None
-            else ""
-        )
+        """What answers name as their author: the CHORUS_LLM spec, or an injected model's name."""
+        if self.settings.llm or self._chat_model is None:
+            return self.settings.llm
+        return str(getattr(self._chat_model, "model_name", "") or type(self._chat_model).__name__)
 
     def chat_model(self) -> BaseChatModel | None:
         """The configured model, loaded on first use; None means extractive answers."""
@@ -139,10 +139,13 @@ class Assistant:
         """Add the bundled demo source once per data dir (cheap check afterwards)."""
         if self._demo_checked:
             return
-        doc = demo_document()
-        if self.library.find(doc.sha256, DEMO_SCOPE) is None:
-            self.library.add(doc, scope=DEMO_SCOPE, added_by="chorus (bundled demo)")
-        self._demo_checked = True
+        with self._demo_lock:  # concurrent first questions must not add it twice
+            if self._demo_checked:
+                return
+            doc = demo_document()
+            if self.library.find(doc.sha256, DEMO_SCOPE) is None:
+                self.library.add(doc, scope=DEMO_SCOPE, added_by="chorus (bundled demo)")
+            self._demo_checked = True
 
     @contextmanager
     def _job(self, req: Requester) -> Iterator[None]:
