@@ -160,6 +160,9 @@ def test_every_truncation_of_a_small_pdf(data: bytes) -> None:
 TAGS = ["p", "div", "article", "main", "nav", "aside", "footer", "header", "script", "style"]
 TAGS += ["h1", "h2", "table", "tr", "td", "ul", "li", "a", "span", "pre", "br", "img", "svg"]
 
+ENTITIES = ["&amp;", "&#0;", "&#x110000;", "&bogus;", "&#"]
+JUNK = ["<", ">", "<!--", "-->", "<![CDATA[", "<?xml", "</"]
+
 
 @st.composite
 def html_soup(draw: st.DrawFn) -> str:
@@ -175,9 +178,9 @@ def html_soup(draw: st.DrawFn) -> str:
             value = draw(st.text(max_size=20)).replace('"', "")
             parts.append(f'<{tag} class="{value}" id={draw(st.integers())}>')
         elif kind == "entity":
-            parts.append(draw(st.sampled_from(["&amp;", "&#0;", "&#x110000;", "&bogus;", "&#"])))
+            parts.append(draw(st.sampled_from(ENTITIES)))
         elif kind == "junk":
-            parts.append(draw(st.sampled_from(["<", ">", "<!--", "-->", "<![CDATA[", "<?xml", "</"])))
+            parts.append(draw(st.sampled_from(JUNK)))
         else:
             parts.append(draw(st.text(max_size=80)))
     return "".join(parts)
@@ -257,7 +260,8 @@ def test_long_attribute_values_are_not_mistaken_for_many_attributes() -> None:
 
 
 def test_deeply_nested_html() -> None:
-    data = b"<html><body>" + b"<div>" * 50_000 + b"deep text" + b"</div>" * 50_000 + b"</body></html>"
+    nested = b"<div>" * 50_000 + b"deep text" + b"</div>" * 50_000
+    data = b"<html><body>" + nested + b"</body></html>"
     timed(lambda: load_bytes(data, filename="d.html", max_bytes=MB), 10)
 
 
@@ -280,7 +284,9 @@ def test_many_pdf_pages() -> None:
 
 @settings(HOSTILE, max_examples=30)
 @given(data=st.binary(max_size=500), name=SUFFIXES)
-def test_random_files_on_disk(tmp_path_factory: pytest.TempPathFactory, data: bytes, name: str) -> None:
+def test_random_files_on_disk(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, name: str
+) -> None:
     path: Path = tmp_path_factory.mktemp("hostile") / name
     path.write_bytes(data)
     doc = outcome(lambda: load_file(path, max_bytes=MB))
