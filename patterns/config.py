@@ -5,14 +5,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 ALL_SIGNALS = (
-    "text",         # identical text after normalisation
-    "near_text",    # near-identical text (MinHash-LSH)
-    "url",          # same normalised URL
-    "domain",       # same domain (off by default)
-    "hashtags",     # same hashtag set
-    "image",        # same image hash
-    "repost",       # same repost target
-    "reply",        # same reply target
+    "text",  # identical text after normalisation
+    "near_text",  # near-identical text (MinHash-LSH)
+    "url",  # same normalised URL
+    "domain",  # same domain (off by default)
+    "hashtags",  # same hashtag set
+    "image",  # same image hash
+    "repost",  # same repost target
+    "reply",  # same reply target
 )
 DEFAULT_SIGNALS = tuple(s for s in ALL_SIGNALS if s != "domain")
 
@@ -22,7 +22,9 @@ class AnalysisConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    window_s: float = Field(60.0, gt=0, description="co-occurrence window, seconds (|dt| <= window)")
+    window_s: float = Field(
+        60.0, gt=0, description="co-occurrence window, seconds (|dt| <= window)"
+    )
     min_shared: int = Field(2, ge=1, description="distinct shared items for an edge")
     min_accounts: int = Field(3, ge=2, description="smallest cluster reported")
     new_account_days: int = Field(60, ge=0, description="'new account' age at first post, days")

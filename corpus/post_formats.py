@@ -1,0 +1,338 @@
+"""Post-dataset formats: what a file is, its CSV dialect, and which column feeds which field.
+
+Nothing here reads a whole file: detection looks at the first bytes, the CSV dialect at a
+bounded sample. Column mapping is by name (known aliases, then the user's `--map`), so the
+same rules serve CSV headers, Parquet schemas and JSON keys.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.errors import InputError, LimitError
+
+# The canonical record (DESIGN.md), plus `domains`: explicit link domains, which some
+# exports (CooRTweet's german_elections) carry instead of, or besides, the URL itself.
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "post_id",
+    "account_id",
+    "created_at",
+    "text",
+    "urls",
+    "hashtags",
+    "image_hashes",
+    "repost_of",
+    "reply_to",
+    "account_created_at",
+    "account_name",
+    "platform",
+)
+EXTRA_FIELDS: tuple[str, ...] = ("domains",)
+ALL_FIELDS: tuple[str, ...] = CANONICAL_FIELDS + EXTRA_FIELDS
+LIST_FIELDS: frozenset[str] = frozenset({"urls", "hashtags", "image_hashes", "domains"})
+TIME_FIELDS: frozenset[str] = frozenset({"created_at", "account_created_at"})
+REQUIRED_FIELDS: tuple[str, ...] = ("account_id", "created_at")
+# At least one of these must be present, or there is nothing to compare posts by.
+SIGNAL_FIELDS: tuple[str, ...] = (
+    "text",
+    "urls",
+    "hashtags",
+    "image_hashes",
+    "repost_of",
+    "reply_to",
+    "domains",
+)
+
+# Known column names, most specific first. A column feeds one field only; fields are
+# resolved in ALL_FIELDS order, so `author_id` becomes the account and `author` its name.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "post_id": (
+        "post_id",
+        "id",
+        "tweet_id",
+        "message_id",
+        "status_id",
+        "content_id",
+        "id_str",
+        "row_id",
+    ),
+    "account_id": (
+        "account_id",
+        "user_id",
+        "author_id",
+        "userid",
+        "user_id_str",
+        "account",
+        "user",
+        "author",
+    ),
+    "created_at": (
+        "created_at",
+        "timestamp",
+        "timestamp_share",
+        "time",
+        "datetime",
+        "date",
+        "published_at",
+        "publish_date",
+        "posted_at",
+        "tweet_time",
+        "created",
+    ),
+    "text": ("text", "content", "message", "full_text", "body", "tweet_text", "post_text"),
+    "urls": ("urls", "url", "links", "link", "expanded_urls", "url_id"),
+    "hashtags": ("hashtags", "hashtag", "tags", "hashtag_id"),
+    "image_hashes": ("image_hashes", "image_hash", "phash", "phash_id", "media_hash", "image_id"),
+    "repost_of": (
+        "repost_of",
+        "repost_id",
+        "retweet_id",
+        "retweeted_id",
+        "retweeted_status_id",
+        "referenced_tweets.retweeted.id",
+        "object_id",
+        "shared_id",
+    ),
+    "reply_to": (
+        "reply_to",
+        "reply_id",
+        "in_reply_to",
+        "in_reply_to_status_id",
+        "in_reply_to_tweet_id",
+        "referenced_tweets.replied_to.id",
+        "replied_to_id",
+    ),
+    "account_created_at": (
+        "account_created_at",
+        "user_created_at",
+        "author.created_at",
+        "account_creation_date",
+        "author_created_at",
+    ),
+    "account_name": (
+        "account_name",
+        "username",
+        "screen_name",
+        "user_name",
+        "user_screen_name",
+        "author.username",
+        "author_name",
+        "author",
+        "name",
+    ),
+    "platform": ("platform", "source_platform"),
+    "domains": ("domains", "domain", "domain_id"),
+}
+
+TOOLKIT_COLUMNS = (
+    "message_id",
+    "user_id",
+    "username",
+    "repost_id",
+    "reply_id",
+    "message",
+    "timestamp",
+    "urls",
+)
+DELIMITERS = (",", "\t", ";", "|")
+SAMPLE_BYTES = 256 * 1024
+MAX_HEADER_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What the first bytes say a file is."""
+
+    kind: str  # "csv", "json", "parquet", "gzip"
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    delimiter: str
+    columns: tuple[str, ...]  # unique, non-empty names, in file order
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """field -> source column, and how the layout was recognised (for the load report)."""
+
+    fields: dict[str, str]
+    layout: str
+
+
+def detect_kind(path: Path, shown: str) -> FileKind:
+    """Classify a file by its first bytes; refuse the kinds Chorus cannot read safely."""
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if not head:
+        raise InputError(f"{shown} is empty")
+    if head.startswith(b"PAR1"):
+        return FileKind("parquet")
+    if head.startswith(b"\x1f\x8b"):
+        return FileKind("gzip")
+    if head.startswith((b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"\x28\xb5\x2f\xfd", b"7z\xbc\xaf")):
+        raise InputError(
+            f"{shown} is an archive or compressed file other than gzip; "
+            "unpack it and give the CSV, JSON Lines or Parquet file itself"
+        )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{shown} is UTF-16 text; save it as UTF-8 and try again")
+    if b"\x00" in head:
+        raise InputError(f"{shown} contains NUL bytes: it is not a text file (CSV, JSON Lines)")
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if first in (b"{", b"["):
+        return FileKind("json")
+    return FileKind("csv")
+
+
+def _decode_sample(raw: bytes, shown: str, complete: bool) -> str:
+    if not complete:
+        # Cut at the last newline so a multi-byte character or a row is never split.
+        cut = raw.rfind(b"\n")
+        raw = raw[: cut + 1] if cut >= 0 else raw
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{shown} is not UTF-8 text (line {line}, byte {exc.start}); save it as UTF-8"
+        ) from None
+
+
+def sniff_csv(path: Path, shown: str, *, max_columns: int) -> CsvDialect:
+    """Find the delimiter and the header from a bounded sample (DuckDB's own sniffer can
+    exhaust memory on hostile rows, so it is never run on the file itself)."""
+    with path.open("rb") as f:
+        raw = f.read(SAMPLE_BYTES + 1)
+        complete = len(raw) <= SAMPLE_BYTES
+        if b"\n" not in raw and not complete:
+            more = f.read(MAX_HEADER_BYTES - len(raw))
+            raw += more
+            if b"\n" not in raw and len(raw) >= MAX_HEADER_BYTES:
+                raise LimitError(
+                    f"{shown}: the first line is longer than {MAX_HEADER_BYTES:,} bytes; "
+                    "a CSV header that long is not a post dataset"
+                )
+            complete = not more or len(raw) < MAX_HEADER_BYTES
+    if b"\x00" in raw:
+        raise InputError(f"{shown} contains NUL bytes: it is not a text file (CSV, JSON Lines)")
+    sample = _decode_sample(raw, shown, complete)
+    if not sample.strip():
+        raise InputError(f"{shown} has no header row and no data")
+    best: tuple[float, int, str, list[str]] | None = None
+    for delim in DELIMITERS:
+        header, consistency = _try_delimiter(sample, delim)
+        if header is None:
+            continue
+        score = (consistency, len(header), delim, header)
+        if best is None or score[:2] > best[:2]:
+            best = score
+    if best is None:
+        raise InputError(f"{shown} could not be read as CSV: no row could be parsed")
+    header = best[3]
+    if len(header) > max_columns:
+        raise LimitError(
+            f"{shown} has {len(header):,} columns, over the limit of {max_columns:,} (max_columns)"
+        )
+    return CsvDialect(best[2], _unique_names(header))
+
+
+def _try_delimiter(sample: str, delim: str) -> tuple[list[str] | None, float]:
+    try:
+        rows = list(csv.reader(io.StringIO(sample), delimiter=delim, quotechar='"', strict=False))
+    except csv.Error:
+        return None, 0.0
+    rows = [r for r in rows if r]
+    if not rows:
+        return None, 0.0
+    header = rows[0]
+    body = rows[1:-1] if len(rows) > 2 else rows[1:]  # the last sample row may be cut
+    if not body:
+        return header, 1.0 if len(header) > 1 else 0.5
+    same = sum(1 for r in body if len(r) == len(header))
+    consistency = same / len(body)
+    if len(header) == 1:
+        consistency *= 0.5  # a delimiter that splits nothing is the weakest explanation
+    return header, consistency
+
+
+def _unique_names(header: Sequence[str]) -> tuple[str, ...]:
+    seen: dict[str, int] = {}
+    names: list[str] = []
+    for i, raw in enumerate(header, start=1):
+        name = raw.strip() or f"column{i}"
+        key = name.lower()
+        if key in seen:
+            seen[key] += 1
+            name = f"{name}_{seen[key]}"
+            key = name.lower()
+        seen[key] = seen.get(key, 1)
+        names.append(name)
+    return tuple(names)
+
+
+def resolve_mapping(
+    columns: Sequence[str], user_mapping: Mapping[str, str], shown: str
+) -> ColumnMapping:
+    """Decide which column feeds each canonical field; explain any failure with the columns
+    that were found."""
+    found = ", ".join(columns) if columns else "(none)"
+    by_lower: dict[str, str] = {}
+    for col in columns:
+        by_lower.setdefault(col.strip().lower(), col)
+    fields: dict[str, str] = {}
+    claimed: set[str] = set()
+    for field, column in user_mapping.items():
+        if field not in ALL_FIELDS:
+            raise InputError(
+                f"--map {field}={column}: {field!r} is not a post field; "
+                f"fields are {', '.join(ALL_FIELDS)}"
+            )
+        actual = column if column in columns else by_lower.get(column.strip().lower())
+        if actual is None:
+            raise InputError(
+                f"--map {field}={column}: {shown} has no column {column!r}; columns found: {found}"
+            )
+        fields[field] = actual
+        claimed.add(actual)
+    for field in ALL_FIELDS:
+        if field in fields:
+            continue
+        for alias in ALIASES[field]:
+            col = by_lower.get(alias)
+            if col is not None and col not in claimed:
+                fields[field] = col
+                claimed.add(col)
+                break
+    for field in REQUIRED_FIELDS:
+        if field not in fields:
+            raise InputError(
+                f"{shown} has no {field} column (looked for "
+                f"{', '.join(ALIASES[field][:6])}); map one with --map {field}=COLUMN. "
+                f"Columns found: {found}"
+            )
+    if not any(f in fields for f in SIGNAL_FIELDS):
+        raise InputError(
+            f"{shown} has no column to compare posts by ({', '.join(SIGNAL_FIELDS)}); "
+            f"map one with --map FIELD=COLUMN. Columns found: {found}"
+        )
+    return ColumnMapping(fields, _layout(columns, fields, bool(user_mapping)))
+
+
+def _layout(columns: Sequence[str], fields: Mapping[str, str], mapped: bool) -> str:
+    lower = tuple(c.lower() for c in columns)
+    if lower == TOOLKIT_COLUMNS:
+        return "coordination-network-toolkit CSV"
+    if {"object_id", "account_id", "content_id", "timestamp_share"} <= set(lower):
+        return "CooRTweet object table"
+    if {"account_id", "post_id", "timestamp"} <= set(lower) and any(
+        c.endswith("_id") and c not in ("account_id", "post_id") for c in lower
+    ):
+        return "CooRTweet multi-object table"
+    if all(fields.get(f) == f for f in fields if f in CANONICAL_FIELDS):
+        return "canonical columns"
+    return "columns mapped by name" + (" and --map" if mapped else "")

@@ -1,0 +1,217 @@
+"""One analysis, start to finish, on an open dataset file: signals -> window -> evidence ->
+edges -> clusters -> descriptions. Saving is separate (and atomic): see `save_analysis`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from corpus.posts import LoadReport
+from corpus.progress import Progress, no_progress
+from patterns.clusters import describe
+from patterns.config import ALL_SIGNALS
+from patterns.graph import Edges, Evidence, build_edges, collect_evidence, communities, item_weights
+from patterns.params import AnalysisParams
+from patterns.results import AnalysisResult, ClusterDetail
+from patterns.signals import SIGNAL_CODE, build_occurrences
+from patterns.store import KEEP_ANALYSES
+from patterns.windows import estimate_window
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A finished analysis: the result, each cluster in full, and the graph with evidence."""
+
+    result: AnalysisResult
+    details: list[ClusterDetail]
+    edges: Edges
+    evidence: Evidence
+    weights: npt.NDArray[np.float64]
+    item_signal: npt.NDArray[np.int8]
+    item_accounts: npt.NDArray[np.int32]
+    cluster_of: npt.NDArray[np.int64]  # by account id: index into details, or -1
+
+
+def run_analysis(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    dataset: str,
+    data_sha: str,
+    posts: int,
+    accounts: int,
+    params: AnalysisParams,
+    load: LoadReport | None = None,
+    progress: Progress = no_progress,
+) -> Analysis:
+    created_at = time.time()
+    occ = build_occurrences(con, params, progress)
+    if params.window_s == "auto":
+        window = estimate_window(occ.item, occ.t, p=params.auto_p, q=params.auto_q)
+    else:
+        window = float(params.window_s)
+    progress("pairing", 0, None)
+    evidence = collect_evidence(occ, window, progress=progress)
+    weights = item_weights(
+        occ.item_accounts, accounts, params.popular_share, params.popular_min_accounts
+    )
+    edges, evidence = build_edges(evidence, weights, params.min_shared)
+    progress("clustering", 0, 2)
+    nodes, groups = communities(edges, min_size=params.min_accounts, seed=params.seed)
+    progress("clustering", 1, 2)
+    analysis_id = params.fingerprint()
+    details, cluster_of = describe(
+        con,
+        dataset=dataset,
+        data_sha=data_sha,
+        analysis_id=analysis_id,
+        created_at=created_at,
+        params=params,
+        window=window,
+        occ=occ,
+        edges=edges,
+        evidence=evidence,
+        groups=groups,
+        n_accounts=accounts,
+    )
+    progress("clustering", 2, 2)
+    notes = []
+    if params.window_s == "auto":
+        notes.append(f"window estimated from the data: {window:g} s")
+    if load is not None:
+        notes.extend(load.notes())
+    result = AnalysisResult(
+        dataset=dataset,
+        posts=posts,
+        accounts=accounts,
+        clusters=tuple(d.summary for d in details),
+        analysis_id=analysis_id,
+        params=params,
+        window_s=window,
+        created_at=created_at,
+        edges=len(edges),
+        linked_accounts=int(nodes.size),
+        load=load,
+        notes=tuple(notes),
+    )
+    return Analysis(result, details, edges, evidence, weights, occ.item_signal,
+                    occ.item_accounts, cluster_of)  # fmt: skip
+
+
+def save_analysis(
+    con: duckdb.DuckDBPyConnection, analysis: Analysis, progress: Progress = no_progress
+) -> None:
+    """Write the analysis in one transaction: readers see the previous results until the
+    commit, and a process killed before it leaves them untouched."""
+    res = analysis.result
+    aid = res.analysis_id
+    ed, ev = analysis.edges, analysis.evidence
+    cl = analysis.cluster_of
+    edge_cluster = np.where((cl[ed.a] >= 0) & (cl[ed.a] == cl[ed.b]), cl[ed.a], -1)
+    # Columns go over as numpy-backed Arrow arrays; names and strings are made in SQL.
+    edge_table = pa.table(
+        {"a": ed.a, "b": ed.b, "weight": ed.weight, "shared": ed.shared, "cluster": edge_cluster}
+        | {f"c{i}": ed.signal_counts[:, i] for i in range(len(ALL_SIGNALS))}
+    )
+    evidence_table = pa.table(
+        {
+            "a": ev.a,
+            "b": ev.b,
+            "item": ev.item.astype(np.int32),
+            "sig": ev.signal,
+            "pid_a": ev.pid_a,
+            "pid_b": ev.pid_b,
+            "t_a": ev.t_a,
+            "t_b": ev.t_b,
+            "n": ev.n,
+        }  # fmt: skip
+    )
+    used = np.unique(ev.item)
+    item_table = pa.table(
+        {
+            "item": used.astype(np.int32),
+            "sig": analysis.item_signal[used],
+            "accounts": analysis.item_accounts[used],
+            "weight": analysis.weights[used],
+        }  # fmt: skip
+    )
+    ids_table = pa.table(
+        {
+            "cluster": np.arange(len(analysis.details), dtype=np.int64),
+            "cluster_id": pa.array([d.id for d in analysis.details], pa.string()),
+            "detail": pa.array([json.dumps(d.to_json()) for d in analysis.details], pa.string()),
+        }  # fmt: skip
+    )
+    names = "[" + ", ".join(f"'{n}'" for n in ALL_SIGNALS) + "]"
+    signals_sql = (
+        "concat_ws(',', "
+        + ", ".join(
+            f"CASE WHEN e.c{i} > 0 THEN '{n}:' || e.c{i} END" for i, n in enumerate(ALL_SIGNALS)
+        )
+        + ")"
+    )
+    steps = 6
+    views = {"_edges_in": edge_table, "_evidence_in": evidence_table, "_items_in": item_table,
+             "_ids_in": ids_table}  # fmt: skip
+    for view, table in views.items():
+        con.register(view, table)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        progress("saving", 0, steps)
+        for table in ("analyses", "clusters", "edges", "evidence", "items"):
+            con.execute(f"DELETE FROM {table} WHERE analysis_id = ?", [aid])
+        progress("saving", 1, steps)
+        con.execute(
+            f"INSERT INTO edges SELECT ?, e.a, e.b, e.weight, e.shared, {signals_sql}, i.cluster_id "
+            "FROM _edges_in e LEFT JOIN _ids_in i ON i.cluster = e.cluster",
+            [aid],
+        )
+        progress("saving", 2, steps)
+        con.execute(
+            f"INSERT INTO evidence SELECT ?, a, b, item, {names}[sig + 1], pid_a, pid_b, t_a, t_b, n "
+            "FROM _evidence_in",
+            [aid],
+        )
+        # Labels come from this run's items (temp table _items on this connection).
+        con.execute(
+            f"INSERT INTO items SELECT ?, n.item, {names}[n.sig + 1], "
+            "CASE WHEN n.sig IN (?, ?) THEN coalesce(p.text, i.key) "
+            "WHEN n.sig = ? THEN '#' || replace(i.key, ' ', ' #') ELSE i.key END, "
+            "n.accounts, n.weight FROM _items_in n JOIN _items i ON i.item = n.item "
+            "LEFT JOIN posts p ON p.pid = i.first_pid",
+            [aid, SIGNAL_CODE["text"], SIGNAL_CODE["near_text"], SIGNAL_CODE["hashtags"]],
+        )
+        progress("saving", 3, steps)
+        con.execute(
+            "INSERT INTO clusters SELECT ?, cluster_id, cluster, detail FROM _ids_in", [aid]
+        )
+        progress("saving", 4, steps)
+        con.execute(
+            "INSERT INTO analyses VALUES (?, ?, ?, ?)",
+            [aid, res.created_at, json.dumps(res.to_json()), json.dumps(res.meta_json())],
+        )
+        stale = con.execute(
+            "SELECT analysis_id FROM analyses ORDER BY created_at DESC OFFSET ?", [KEEP_ANALYSES]
+        ).fetchall()
+        for (old,) in stale:
+            for table in ("analyses", "clusters", "edges", "evidence", "items"):
+                con.execute(f"DELETE FROM {table} WHERE analysis_id = ?", [old])
+        progress("saving", 5, steps)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for view in views:
+            con.unregister(view)
+    con.execute("CHECKPOINT")
+    progress("saving", steps, steps)

@@ -1,0 +1,180 @@
+"""Near-identical text: MinHash signatures and LSH banding over distinct normalised texts,
+never all pairs. Texts whose estimated Jaccard similarity (over word-bigram shingles)
+reaches the threshold are joined into groups; a group is one shared item.
+
+Shingles are hashed by DuckDB; MinHash uses the multiply-shift family in numpy, vectorised
+over all texts at once; the band/row split comes from datasketch's MinHashLSH (tuned for
+recall, since every candidate pair is verified on its signature afterwards).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+import igraph
+import numpy as np
+import numpy.typing as npt
+from datasketch import MinHashLSH
+
+from corpus.progress import Progress, no_progress
+
+logger = logging.getLogger(__name__)
+
+NUM_PERM = 64
+MIN_TOKENS = 4  # shorter texts match by identical text only
+CHUNK_ROWS = 2_000_000
+LSH_WEIGHTS = (0.1, 0.9)  # false-positive vs false-negative weight: favour recall
+
+U64 = npt.NDArray[np.uint64]
+U32 = npt.NDArray[np.uint32]
+
+
+def lsh_bands(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
+    """(bands, rows per band) for the threshold, as datasketch chooses them."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=LSH_WEIGHTS)
+    return int(lsh.b), int(lsh.r)
+
+
+def signatures(tids: npt.NDArray[np.int64], hashes: U64, n_texts: int, seed: int) -> U32:
+    """MinHash signatures (n_texts x NUM_PERM, uint32) from shingle hashes grouped by
+    text id (tids sorted ascending, values in [0, n_texts)). Texts without shingles get
+    all-max rows and never match."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
+    sig = np.full((n_texts, NUM_PERM), np.iinfo(np.uint32).max, dtype=np.uint32)
+    n = tids.shape[0]
+    if n == 0:
+        return sig
+    # Chunks end on text boundaries so each text's minimum is taken in one piece.
+    heads_all = np.flatnonzero(np.r_[True, tids[1:] != tids[:-1]])
+    cuts = np.unique(heads_all[np.searchsorted(heads_all, np.arange(0, n, CHUNK_ROWS))])
+    bounds = np.r_[cuts, n]
+    shift = np.uint64(32)
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        chunk_t = tids[start:stop]
+        chunk_h = hashes[start:stop]
+        heads = np.flatnonzero(np.r_[True, chunk_t[1:] != chunk_t[:-1]])
+        owners = chunk_t[heads]
+        with np.errstate(over="ignore"):
+            for k in range(NUM_PERM):
+                v = ((chunk_h * a[k] + b[k]) >> shift).astype(np.uint32)
+                sig[owners, k] = np.minimum.reduceat(v, heads)
+    return sig
+
+
+def candidate_pairs(
+    sig: U32, bands: int, rows: int, seed: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Pairs of texts that agree on every row of some band. Within a bucket, each member is
+    paired with the bucket's first member and with its predecessor (linear, not quadratic)."""
+    n = sig.shape[0]
+    rng = np.random.default_rng(seed + 1)
+    mult = rng.integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+    xs: list[npt.NDArray[np.int64]] = []
+    ys: list[npt.NDArray[np.int64]] = []
+    ids = np.arange(n, dtype=np.int64)
+    valid = sig[:, 0] != np.iinfo(np.uint32).max
+    for band in range(bands):
+        cols = sig[:, band * rows : (band + 1) * rows].astype(np.uint64)
+        key = np.zeros(n, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for c in range(cols.shape[1]):
+                key = (key ^ cols[:, c]) * mult[c]
+        k, members = key[valid], ids[valid]
+        order = np.argsort(k, kind="stable")
+        k, members = k[order], members[order]
+        same = k[1:] == k[:-1]
+        if not same.any():
+            continue
+        heads = np.r_[True, ~same]
+        head_idx = np.maximum.accumulate(np.where(heads, np.arange(k.size), 0))
+        inner = ~heads
+        xs.append(members[head_idx[inner]])
+        ys.append(members[inner])
+        prev = np.flatnonzero(inner)
+        xs.append(members[prev - 1])
+        ys.append(members[prev])
+    if not xs:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    x = np.concatenate(xs)
+    y = np.concatenate(ys)
+    lo, hi = np.minimum(x, y), np.maximum(x, y)
+    keep = lo != hi
+    pairs = np.unique(np.stack([lo[keep], hi[keep]], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
+def similar(
+    sig: U32, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64], threshold: float
+) -> npt.NDArray[np.bool_]:
+    """Estimated Jaccard >= threshold, from the share of equal signature rows."""
+    out = np.zeros(x.shape[0], dtype=bool)
+    step = 200_000
+    for s in range(0, x.shape[0], step):
+        eq = (sig[x[s : s + step]] == sig[y[s : s + step]]).mean(axis=1)
+        out[s : s + step] = eq >= threshold - 1e-12
+    return out
+
+
+def build_groups(
+    con: duckdb.DuckDBPyConnection,
+    texts: str,
+    *,
+    threshold: float,
+    seed: int,
+    progress: Progress = no_progress,
+) -> int:
+    """Read `texts` (tid INTEGER in [0, n), nt VARCHAR) and create temp table _tgroup(tid,
+    grp): the near-duplicate group of every text that has at least one near duplicate.
+    Returns the number of such texts."""
+    con.execute("DROP TABLE IF EXISTS _tgroup")
+    got = con.execute(f"SELECT count(*) FROM {texts}").fetchone()
+    n_texts = int(got[0]) if got else 0
+    if n_texts < 2:
+        con.execute("CREATE TEMP TABLE _tgroup (tid INTEGER, grp INTEGER)")
+        return 0
+    progress("near-identical text", 0, 4)
+    rel = con.execute(
+        f"""
+        SELECT tid, unnest(list_transform(range(1, len(ws)),
+                                          lambda i: hash(ws[i] || ' ' || ws[i + 1]))) AS h
+        FROM (SELECT tid, string_split(nt, ' ') AS ws FROM {texts})
+        WHERE len(ws) >= {MIN_TOKENS}
+        ORDER BY tid
+        """
+    ).fetchnumpy()
+    tids = np.asarray(rel["tid"], dtype=np.int64)
+    hashes = np.asarray(rel["h"], dtype=np.uint64)
+    del rel
+    progress("near-identical text", 1, 4)
+    sig = signatures(tids, hashes, n_texts, seed)
+    del tids, hashes
+    progress("near-identical text", 2, 4)
+    bands, rows = lsh_bands(threshold)
+    x, y = candidate_pairs(sig, bands, rows, seed)
+    keep = similar(sig, x, y, threshold)
+    x, y = x[keep], y[keep]
+    progress("near-identical text", 3, 4)
+    if not x.size:
+        con.execute("CREATE TEMP TABLE _tgroup (tid INTEGER, grp INTEGER)")
+        return 0
+    graph = igraph.Graph(n=n_texts, edges=np.stack([x, y], axis=1).tolist())
+    membership = np.asarray(graph.connected_components().membership, dtype=np.int64)
+    sizes = np.bincount(membership)
+    grouped = np.flatnonzero(sizes[membership] >= 2)
+    import pyarrow as pa
+
+    con.register(
+        "_tgroup_in",
+        pa.table({"tid": grouped.astype(np.int32), "grp": membership[grouped].astype(np.int32)}),
+    )
+    try:
+        con.execute("CREATE TEMP TABLE _tgroup AS SELECT * FROM _tgroup_in")
+    finally:
+        con.unregister("_tgroup_in")
+    progress("near-identical text", 4, 4)
+    logger.info("near-identical text: %d of %d texts in groups", grouped.size, n_texts)
+    return int(grouped.size)

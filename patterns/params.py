@@ -1,0 +1,137 @@
+"""The parameters of one analysis: settings defaults plus per-run overrides, validated once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+from corpus.errors import InputError
+from patterns.config import ALL_SIGNALS, AnalysisConfig
+
+TextMode = Literal["chorus", "toolkit"]
+TEXT_MODES: tuple[str, ...] = ("chorus", "toolkit")
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Everything that decides an analysis' output. Two runs with equal params on equal data
+    give equal clusters with equal ids.
+
+    window_s: |dt| <= window_s seconds for two posts to co-occur, or "auto" (estimated).
+    min_shared: an edge needs this much (down-weighted) shared items.
+    popular_share / popular_min_accounts: items used by more than
+        max(popular_share * accounts, popular_min_accounts) accounts weigh less
+        (docs/coordination.md, "Down-weighting popular items"); popular_share=1 turns it off.
+    normalisation: "chorus" (case, whitespace, URLs, @mentions, a leading RT; URLs
+        canonicalised) or "toolkit" (coordination-network-toolkit's: lowercase, @mentions
+        removed, whitespace collapsed; URLs compared as written).
+    auto_p / auto_q: the --window auto estimate (CooRnet's p and q).
+    """
+
+    window_s: float | Literal["auto"] = 60.0
+    min_shared: float = 2.0
+    min_accounts: int = 3
+    signals: tuple[str, ...] = tuple(s for s in ALL_SIGNALS if s != "domain")
+    new_account_days: int = 60
+    near_text_threshold: float = 0.8
+    seed: int = 42
+    normalisation: TextMode = "chorus"
+    popular_share: float = 0.01
+    popular_min_accounts: int = 10
+    auto_p: float = 0.5
+    auto_q: float = 0.1
+
+    def __post_init__(self) -> None:
+        w = self.window_s
+        if w != "auto" and (
+            isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0
+        ):
+            raise InputError(f"window must be a number of seconds >= 0 or 'auto' (got {w!r})")
+        if not math.isfinite(self.min_shared) or self.min_shared <= 0:
+            raise InputError(f"min-shared must be above 0 (got {self.min_shared!r})")
+        if self.min_accounts < 2:
+            raise InputError(f"min-accounts must be at least 2 (got {self.min_accounts!r})")
+        if not self.signals:
+            raise InputError(f"choose at least one signal from {', '.join(ALL_SIGNALS)}")
+        unknown = [s for s in self.signals if s not in ALL_SIGNALS]
+        if unknown:
+            raise InputError(f"unknown signal {unknown[0]!r}; signals are {', '.join(ALL_SIGNALS)}")
+        if self.new_account_days < 0:
+            raise InputError("new-account-days must be 0 or more")
+        if not 0 < self.near_text_threshold <= 1:
+            raise InputError("near-text threshold must be in (0, 1]")
+        if self.normalisation not in TEXT_MODES:
+            raise InputError(f"normalisation must be one of {', '.join(TEXT_MODES)}")
+        if not 0 < self.popular_share <= 1 or self.popular_min_accounts < 1:
+            raise InputError("popular-share must be in (0, 1] and popular-min-accounts >= 1")
+        if not 0 < self.auto_p < 1 or not 0 < self.auto_q <= 1:
+            raise InputError("auto window p must be in (0, 1) and q in (0, 1]")
+        # A canonical order, so signal order never changes a fingerprint or an id.
+        ordered = tuple(s for s in ALL_SIGNALS if s in set(self.signals))
+        object.__setattr__(self, "signals", ordered)
+        if w != "auto":
+            object.__setattr__(self, "window_s", float(w))
+        object.__setattr__(self, "min_shared", float(self.min_shared))
+
+    @classmethod
+    def from_config(cls, config: AnalysisConfig, **overrides: Any) -> AnalysisParams:
+        """Settings defaults, then any override that is not None. Signals may be given as a
+        comma-separated string ("text,url")."""
+        base = cls(
+            window_s=config.window_s,
+            min_shared=float(config.min_shared),
+            min_accounts=config.min_accounts,
+            signals=tuple(config.signals),
+            new_account_days=config.new_account_days,
+            near_text_threshold=config.near_text_threshold,
+            seed=config.seed,
+        )
+        return base.with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: Any) -> AnalysisParams:
+        known = {f.name for f in fields(self)}
+        clean: dict[str, Any] = {}
+        for key, value in overrides.items():
+            if key not in known:
+                raise InputError(f"unknown analysis parameter {key!r}")
+            if value is None:
+                continue
+            if key == "signals" and isinstance(value, str):
+                value = tuple(s.strip() for s in value.split(",") if s.strip())
+            elif key == "signals":
+                value = tuple(value)
+            elif key == "window_s" and isinstance(value, str) and value != "auto":
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise InputError(f"window must be seconds or 'auto' (got {value!r})") from None
+            clean[key] = value
+        return replace(self, **clean)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name) if f.name != "signals" else list(self.signals)
+            for f in fields(self)
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AnalysisParams:
+        data = dict(data)
+        data["signals"] = tuple(data["signals"])
+        return cls(**data)
+
+    def fingerprint(self) -> str:
+        """A short stable digest of everything that changes the output."""
+        blob = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def describe(self) -> str:
+        window = "auto" if self.window_s == "auto" else f"{_num(float(self.window_s))} s"
+        return f"window {window}, min-shared {_num(self.min_shared)}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"

@@ -1,0 +1,106 @@
+"""`chorus cluster ID --plot FILE.png`: the cluster's co-posts on a timeline, one row per
+account, beside a small network view. matplotlib's Agg canvas, no pyplot global state (safe
+from a bot's worker threads)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import igraph
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from patterns.config import ALL_SIGNALS
+from patterns.results import SIGNAL_LABELS, ClusterDetail
+
+COLOURS = dict(
+    zip(
+        ALL_SIGNALS,
+        ("#1f77b4", "#17becf", "#d62728", "#ff9896", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"),
+        strict=True,
+    )
+)
+MAX_ROWS = 60
+
+
+def plot_cluster(con: duckdb.DuckDBPyConnection, detail: ClusterDetail, path: Path) -> Path:
+    rows = con.execute(
+        "SELECT x.account_id, y.account_id, v.signal, v.t_a, v.t_b, e.weight "
+        "FROM edges e JOIN evidence v ON v.analysis_id = e.analysis_id AND v.a = e.a AND v.b = e.b "
+        "JOIN accounts x ON x.aid = e.a JOIN accounts y ON y.aid = e.b "
+        "WHERE e.analysis_id = ? AND e.cluster_id = ?",
+        [detail.analysis_id, detail.id],
+    ).fetchall()
+    members = [m.account_id for m in detail.members]
+    first: dict[str, float] = {}
+    points: list[tuple[str, float, str]] = []
+    for a, b, sig, ta, tb, _w in rows:
+        points.append((a, ta, sig))
+        points.append((b, tb, sig))
+        first[a] = min(first.get(a, ta), ta)
+        first[b] = min(first.get(b, tb), tb)
+    order = sorted(members, key=lambda m: (first.get(m, float("inf")), m))[:MAX_ROWS]
+    row_of = {m: i for i, m in enumerate(order)}
+
+    fig = Figure(figsize=(13, max(4.0, min(12.0, 0.22 * len(order) + 2))), dpi=100)
+    FigureCanvasAgg(fig)
+    ax_t, ax_n = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
+    for sig in ALL_SIGNALS:
+        pts = [(t, row_of[a]) for a, t, s in points if s == sig and a in row_of]
+        if pts:
+            xs = [datetime.fromtimestamp(t, UTC) for t, _ in pts]
+            ax_t.scatter(
+                xs,
+                [y for _, y in pts],
+                s=14,
+                color=COLOURS[sig],
+                label=SIGNAL_LABELS[sig],
+                alpha=0.8,
+            )
+    ax_t.set_yticks(range(len(order)))
+    ax_t.set_yticklabels([_short(m) for m in order], fontsize=7)
+    ax_t.invert_yaxis()
+    ax_t.set_xlabel("time (UTC)")
+    ax_t.set_title(f"Cluster {detail.id}: co-posts by account")
+    if points:
+        ax_t.legend(loc="upper right", fontsize=7)
+    fig.autofmt_xdate()
+
+    pairs: dict[tuple[str, str], float] = {}
+    for a, b, _s, _ta, _tb, w in rows:
+        pairs[(a, b)] = float(w)
+    index = {m: i for i, m in enumerate(members)}
+    graph = igraph.Graph(
+        n=len(members), edges=[(index[a], index[b]) for a, b in pairs if a in index and b in index]
+    )
+    coords = np.asarray(graph.layout_kamada_kawai().coords if len(members) > 1 else [[0.0, 0.0]])
+    weights = np.asarray(list(pairs.values()) or [1.0])
+    segs = [[coords[index[a]], coords[index[b]]] for a, b in pairs if a in index and b in index]
+    ax_n.add_collection(
+        LineCollection(
+            segs, linewidths=0.5 + 2.0 * weights / weights.max(), colors="#888888", alpha=0.6
+        )
+    )
+    ax_n.scatter(coords[:, 0], coords[:, 1], s=30, color="#d62728", zorder=3)
+    if len(members) <= 30:
+        for m, (x, y) in zip(members, coords, strict=True):
+            ax_n.annotate(_short(m), (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    ax_n.set_title(f"{detail.summary.size} accounts, {detail.edges} links")
+    ax_n.set_xticks([])
+    ax_n.set_yticks([])
+    ax_n.autoscale()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
+    fig.savefig(str(tmp), format="png")
+    os.replace(tmp, path)
+    return path
+
+
+def _short(account: str, width: int = 18) -> str:
+    return account if len(account) <= width else account[: width - 1] + "…"

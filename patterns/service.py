@@ -1,0 +1,358 @@
+"""PatternService: the API front ends call. Loads post datasets, analyses them, and answers
+for stored datasets and clusters, always inside one scope (tenant).
+
+A name or cluster id from another scope fails exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from corpus.errors import InputError, LimitError, NotFoundError
+from corpus.posts import LoadReport, PostLimits, load_posts
+from corpus.progress import Progress, no_progress
+from patterns.config import AnalysisConfig
+from patterns.engine import run_analysis, save_analysis
+from patterns.params import AnalysisParams
+from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
+from patterns.store import FORMAT_VERSION, ScopeStore, check_name, connect, read_meta, write_meta
+
+logger = logging.getLogger(__name__)
+
+CLUSTER_ID = re.compile(r"^c[0-9a-f]{12}$")
+
+
+class PatternService:
+    """Coordination analysis over stored datasets, keyed by (scope, name)."""
+
+    def __init__(
+        self,
+        root: Path,
+        defaults: AnalysisConfig,
+        *,
+        max_rows: int,
+        max_bytes: int,
+        max_field_chars: int,
+        max_columns: int,
+    ) -> None:
+        self.root = Path(root)
+        self.defaults = defaults
+        self.limits = PostLimits(
+            max_rows=max_rows,
+            max_bytes=max_bytes,
+            max_field_chars=max_field_chars,
+            max_columns=max_columns,
+        )
+
+    # --- parameters ---------------------------------------------------------------------
+
+    def params(self, **overrides: Any) -> AnalysisParams:
+        """Settings defaults with the given overrides (None means "use the default")."""
+        return AnalysisParams.from_config(self.defaults, **overrides)
+
+    def _store(self, scope: str) -> ScopeStore:
+        return ScopeStore(self.root, scope)
+
+    @contextlib.contextmanager
+    def _open(self, store: ScopeStore, name: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        found = store.require(name)
+        con = connect(found.path, temp_dir=store.dir / ".spill")
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # --- loading and analysing ----------------------------------------------------------
+
+    def analyze_file(
+        self,
+        path: Path,
+        *,
+        scope: str,
+        name: str | None = None,
+        mapping: Mapping[str, str] | None = None,
+        params: AnalysisParams | None = None,
+        strict: bool = False,
+        progress: Progress = no_progress,
+    ) -> AnalysisResult:
+        """Load `path` as dataset `name` (default: the file name without extension), or
+        reuse it when the same content with the same mapping is already stored under that
+        name, then analyse it."""
+        path = Path(path)
+        name = check_name(name or path.stem)
+        mapping = dict(mapping or {})
+        store = self._store(scope)
+        with store.lock(name):
+            store.collect_garbage()
+            sha = self._checked_digest(path)
+            reused = self._reusable(store, name, sha, mapping, strict)
+            if not reused:
+                self._load(store, name, path, sha, mapping, strict, progress)
+            return self._analyze(store, name, params, progress)
+
+    def analyze_dataset(
+        self,
+        name: str,
+        *,
+        scope: str,
+        params: AnalysisParams | None = None,
+        progress: Progress = no_progress,
+    ) -> AnalysisResult:
+        """Analyse stored data again (other parameters), without reading the file."""
+        store = self._store(scope)
+        with store.lock(name):
+            return self._analyze(store, name, params, progress)
+
+    def _checked_digest(self, path: Path) -> str:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InputError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+        if size > self.limits.max_bytes:
+            raise LimitError(
+                f"{path.name} is {size:,} bytes, over the limit of {self.limits.max_bytes:,} "
+                "(max_dataset_bytes)"
+            )
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            while chunk := f.read(8 << 20):
+                h.update(chunk)
+        return h.hexdigest()
+
+    def _reusable(
+        self, store: ScopeStore, name: str, sha: str, mapping: Mapping[str, str], strict: bool
+    ) -> bool:
+        if store.current(name) is None:
+            return False
+        with self._open(store, name) as con:
+            meta = read_meta(con)
+        if meta.get("sha256") != sha or meta.get("user_mapping") != dict(mapping):
+            return False
+        report = LoadReport.from_json(meta["load"])
+        if strict and report.bad_timestamps:
+            raise InputError(
+                f"{report.source}: {report.bad_timestamps:,} rows have timestamps that cannot "
+                f"be read ({'; '.join(report.bad_timestamp_examples)}); fix them, or run "
+                "without --strict to skip them"
+            )
+        return True
+
+    def _load(
+        self,
+        store: ScopeStore,
+        name: str,
+        path: Path,
+        sha: str,
+        mapping: Mapping[str, str],
+        strict: bool,
+        progress: Progress,
+    ) -> None:
+        with store.building() as (tmp, con):
+            report = load_posts(
+                path,
+                con,
+                limits=self.limits,
+                mapping=mapping,
+                strict=strict,
+                progress=progress,
+                shown=path.name,
+                scratch_dir=store.dir,
+            )
+            progress("storing", 0, 3)
+            con.execute(
+                "CREATE TABLE accounts AS SELECT "
+                "CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS aid, "
+                "account_id, name, created, first_t, last_t, posts FROM ("
+                "SELECT account_id, max(account_name) AS name, min(account_created_at) AS created, "
+                "min(t) AS first_t, max(t) AS last_t, count(*) AS posts "
+                "FROM clean_posts GROUP BY account_id)"
+            )
+            progress("storing", 1, 3)
+            con.execute(
+                "CREATE TABLE posts AS SELECT CAST(c.row AS INTEGER) AS pid, c.post_id, a.aid, "
+                "c.t, c.text, c.urls, c.hashtags, c.image_hashes, c.domains, c.repost_of, "
+                "c.reply_to, c.platform FROM clean_posts c JOIN accounts a USING (account_id)"
+            )
+            progress("storing", 2, 3)
+            got = con.execute(
+                "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM accounts)"
+            ).fetchone()
+            posts, accounts = (int(got[0]), int(got[1])) if got else (0, 0)
+            write_meta(
+                con,
+                {
+                    "format_version": FORMAT_VERSION,
+                    "name": name,
+                    "sha256": sha,
+                    "user_mapping": dict(mapping),
+                    "load": report.to_json(),
+                    "posts": posts,
+                    "accounts": accounts,
+                    "loaded_at": time.time(),
+                },
+            )
+            for temp in ("_src", "_stage", "_dups", "_merged"):
+                con.execute(f"DROP TABLE IF EXISTS {temp}")
+            con.execute("CHECKPOINT")
+            progress("storing", 3, 3)
+        store.install(name, tmp)
+
+    def _analyze(
+        self,
+        store: ScopeStore,
+        name: str,
+        params: AnalysisParams | None,
+        progress: Progress,
+    ) -> AnalysisResult:
+        params = params or self.params()
+        with self._open(store, name) as con:
+            meta = read_meta(con)
+            load = LoadReport.from_json(meta["load"])
+            analysis = run_analysis(
+                con,
+                dataset=name,
+                data_sha=str(meta["sha256"]),
+                posts=int(meta["posts"]),
+                accounts=int(meta["accounts"]),
+                params=params,
+                load=load,
+                progress=progress,
+            )
+            save_analysis(con, analysis, progress)
+        return analysis.result
+
+    # --- reading back -------------------------------------------------------------------
+
+    def datasets(self, scope: str) -> list[DatasetInfo]:
+        store = self._store(scope)
+        out = []
+        for found in store.all_current():
+            con = connect(found.path, temp_dir=store.dir / ".spill")
+            try:
+                meta = read_meta(con)
+            finally:
+                con.close()
+            load = LoadReport.from_json(meta["load"])
+            out.append(
+                DatasetInfo(
+                    name=str(meta["name"]),
+                    source=load.source,
+                    sha256=str(meta["sha256"]),
+                    format=load.format,
+                    layout=load.layout,
+                    posts=int(meta["posts"]),
+                    accounts=int(meta["accounts"]),
+                    loaded_at=float(meta["loaded_at"]),
+                    load=load,
+                    mapping=dict(load.mapping),
+                )
+            )
+        return sorted(out, key=lambda d: d.name)
+
+    def remove_dataset(self, name: str, *, scope: str) -> None:
+        store = self._store(scope)
+        with store.lock(name):
+            store.remove(name)
+
+    def _latest(self, con: duckdb.DuckDBPyConnection) -> AnalysisResult | None:
+        row = con.execute(
+            "SELECT body, meta FROM analyses ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return AnalysisResult.from_parts(json.loads(row[0]), json.loads(row[1]))
+
+    def clusters(self, scope: str, dataset: str | None = None) -> list[AnalysisResult]:
+        """The latest analysis of each dataset (or of `dataset`), in name order. A dataset
+        never analysed contributes nothing; an unknown `dataset` raises NotFoundError."""
+        store = self._store(scope)
+        names = [dataset] if dataset is not None else [d.name for d in self.datasets(scope)]
+        out = []
+        for name in names:
+            with self._open(store, name) as con:
+                latest = self._latest(con)
+            if latest is not None:
+                out.append(latest)
+        return out
+
+    def _find_cluster(self, cluster_id: str, scope: str) -> tuple[str, ClusterDetail]:
+        missing = NotFoundError(f"no cluster {cluster_id!r}")
+        if not isinstance(cluster_id, str) or not CLUSTER_ID.match(cluster_id):
+            raise missing
+        store = self._store(scope)
+        best: tuple[float, str, ClusterDetail] | None = None
+        for found in store.all_current():
+            con = connect(found.path, temp_dir=store.dir / ".spill")
+            try:
+                row = con.execute(
+                    "SELECT c.detail, a.created_at FROM clusters c JOIN analyses a "
+                    "ON a.analysis_id = c.analysis_id WHERE c.cluster_id = ? "
+                    "ORDER BY a.created_at DESC LIMIT 1",
+                    [cluster_id],
+                ).fetchone()
+                name = str(read_meta(con)["name"])
+            finally:
+                con.close()
+            if row is not None and (best is None or float(row[1]) > best[0]):
+                best = (float(row[1]), name, ClusterDetail.from_json(json.loads(row[0])))
+        if best is None:
+            raise missing
+        return best[1], best[2]
+
+    def cluster(self, cluster_id: str, *, scope: str) -> ClusterDetail:
+        """One cluster in full. NotFoundError when absent or in another scope (same text)."""
+        return self._find_cluster(cluster_id, scope)[1]
+
+    def plot_cluster(self, cluster_id: str, *, scope: str, path: Path) -> Path:
+        """A PNG: the cluster's posts on a timeline by account, and its network."""
+        from patterns.plots import plot_cluster
+
+        name, detail = self._find_cluster(cluster_id, scope)
+        store = self._store(scope)
+        with self._open(store, name) as con:
+            return plot_cluster(con, detail, Path(path))
+
+    def export(
+        self, result_or_name: AnalysisResult | str, *, scope: str, out_dir: Path
+    ) -> list[Path]:
+        """clusters.json, edges.csv (evidence per edge) and graph.graphml for an analysis
+        (a result, or a dataset name for its latest analysis)."""
+        from patterns.exports import export_analysis
+
+        store = self._store(scope)
+        if isinstance(result_or_name, AnalysisResult):
+            name, analysis_id = result_or_name.dataset, result_or_name.analysis_id
+        else:
+            name, analysis_id = result_or_name, None
+        with self._open(store, name) as con:
+            if analysis_id is None:
+                latest = self._latest(con)
+                if latest is None:
+                    raise NotFoundError(f"dataset {name!r} has not been analysed yet")
+                analysis_id = latest.analysis_id
+            return export_analysis(con, analysis_id, Path(out_dir))
+
+    def edge_list(self, name: str, *, scope: str) -> list[tuple[str, str, float]]:
+        """(account, account, weight) for every edge of the latest analysis of `name`."""
+        store = self._store(scope)
+        with self._open(store, name) as con:
+            latest = self._latest(con)
+            if latest is None:
+                return []
+            rows = con.execute(
+                "SELECT x.account_id, y.account_id, e.weight FROM edges e "
+                "JOIN accounts x ON x.aid = e.a JOIN accounts y ON y.aid = e.b "
+                "WHERE e.analysis_id = ?",
+                [latest.analysis_id],
+            ).fetchall()
+        return [(str(a), str(b), float(w)) for a, b, w in rows]

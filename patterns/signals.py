@@ -1,0 +1,203 @@
+"""Signals: turn stored posts into occurrences (item, time, account, post) for each selected
+signal, sorted by (item, time) for the window walk.
+
+An item is one shareable thing under one signal: a normalised text (or a group of
+near-identical texts), a normalised URL, a link domain, a hashtag set, an image hash, a
+repost target, a reply target. Only items posted by at least two accounts can link
+anyone, so the rest are dropped here, in SQL, before any pairing.
+
+Reposts carry their original's text, links and media, so content signals use original
+posts only; the repost signal uses reposts (as coordination-network-toolkit does).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+
+from corpus.progress import Progress, no_progress
+from patterns.config import ALL_SIGNALS
+from patterns.neartext import build_groups
+from patterns.normalise import hashtag_set_sql, normalise_url, text_sql, url_domain
+from patterns.params import AnalysisParams
+
+logger = logging.getLogger(__name__)
+
+SIGNAL_CODE: dict[str, int] = {name: i for i, name in enumerate(ALL_SIGNALS)}
+ORIGINAL = "repost_of IS NULL"
+
+
+@dataclass(frozen=True)
+class Occurrences:
+    """Rows sorted by (item, t, pid). `sub` is the exact-text id inside a near-identical
+    group (-1 elsewhere), so a co-post can be told apart as identical or near-identical."""
+
+    item: npt.NDArray[np.int64]
+    t: npt.NDArray[np.float64]
+    aid: npt.NDArray[np.int32]
+    pid: npt.NDArray[np.int32]
+    sub: npt.NDArray[np.int32]
+    item_signal: npt.NDArray[np.int8]  # by item id: SIGNAL_CODE of the item's signal
+    item_accounts: npt.NDArray[np.int32]  # by item id: distinct accounts posting it
+    split_near: bool  # text items are near-identical groups and "text" is also selected
+
+    @property
+    def n_items(self) -> int:
+        return int(self.item_signal.shape[0])
+
+
+def _url_map(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
+    """_urlmap(u, nu, dom): each distinct raw link, normalised once (in Python, which
+    knows URL syntax), rather than once per post."""
+    import pyarrow as pa
+
+    raw = con.execute(
+        f"SELECT DISTINCT u FROM (SELECT unnest(urls) AS u FROM posts WHERE {ORIGINAL} "
+        "AND urls IS NOT NULL) WHERE u IS NOT NULL"
+    ).fetchall()
+    us = [r[0] for r in raw]
+    chorus = [normalise_url(u) for u in us]
+    nus = chorus if params.normalisation == "chorus" else [u.strip() for u in us]
+    doms = [url_domain(u) for u in chorus]
+    con.register(
+        "_urlmap_in",
+        pa.table(
+            {"u": us, "nu": nus, "dom": doms},
+            schema=pa.schema([("u", pa.string()), ("nu", pa.string()), ("dom", pa.string())]),
+        ),
+    )
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _urlmap AS SELECT * FROM _urlmap_in")
+    finally:
+        con.unregister("_urlmap_in")
+
+
+def build_occurrences(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, progress: Progress = no_progress
+) -> Occurrences:
+    """Create temp tables _occ and _items on the dataset connection; return the sorted
+    occurrence arrays. _items(item, sig, key, n_acc, first_pid) keeps labels for evidence."""
+    sigs = set(params.signals)
+    parts: list[str] = []
+    mode = params.normalisation
+    split_near = "text" in sigs and "near_text" in sigs
+    if sigs & {"text", "near_text"}:
+        code = SIGNAL_CODE["text" if "text" in sigs else "near_text"]
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _tx AS SELECT pid, aid, t, nt FROM ("
+            f"SELECT pid, aid, t, {text_sql('text', mode)} AS nt FROM posts "
+            f"WHERE {ORIGINAL} AND text IS NOT NULL) WHERE nt <> ''"
+        )
+        if "near_text" in sigs:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _tid AS SELECT "
+                "CAST(row_number() OVER (ORDER BY first_pid) - 1 AS INTEGER) AS tid, nt "
+                "FROM (SELECT nt, min(pid) AS first_pid FROM _tx GROUP BY nt)"
+            )
+            build_groups(
+                con,
+                "_tid",
+                threshold=params.near_text_threshold,
+                seed=params.seed,
+                progress=progress,
+            )
+            parts.append(
+                f"SELECT {code} AS sig, CASE WHEN g.grp IS NULL THEN 't' || i.tid "
+                "ELSE 'g' || g.grp END AS key, x.t, x.aid, x.pid, i.tid AS sub "
+                "FROM _tx x JOIN _tid i ON x.nt = i.nt LEFT JOIN _tgroup g ON g.tid = i.tid"
+            )
+        else:
+            parts.append(f"SELECT {code} AS sig, nt AS key, t, aid, pid, -1 AS sub FROM _tx")
+    if sigs & {"url", "domain"}:
+        _url_map(con, params)
+        link_rows = (
+            f"(SELECT pid, aid, t, unnest(list_distinct(urls)) AS u FROM posts "
+            f"WHERE {ORIGINAL} AND urls IS NOT NULL)"
+        )
+        if "url" in sigs:
+            parts.append(
+                f"SELECT DISTINCT {SIGNAL_CODE['url']} AS sig, m.nu AS key, p.t, p.aid, p.pid, "
+                f"-1 AS sub FROM {link_rows} p JOIN _urlmap m ON m.u = p.u WHERE m.nu <> ''"
+            )
+        if "domain" in sigs:
+            parts.append(
+                f"SELECT DISTINCT {SIGNAL_CODE['domain']} AS sig, key, t, aid, pid, -1 AS sub "
+                f"FROM (SELECT m.dom AS key, p.t, p.aid, p.pid FROM {link_rows} p "
+                "JOIN _urlmap m ON m.u = p.u UNION ALL "
+                "SELECT lower(trim(d)) AS key, t, aid, pid FROM (SELECT t, aid, pid, "
+                f"unnest(domains) AS d FROM posts WHERE {ORIGINAL} AND domains IS NOT NULL)) "
+                "WHERE key <> ''"
+            )
+    if "hashtags" in sigs:
+        parts.append(
+            f"SELECT {SIGNAL_CODE['hashtags']} AS sig, key, t, aid, pid, -1 AS sub FROM ("
+            f"SELECT {hashtag_set_sql('hashtags')} AS key, t, aid, pid FROM posts "
+            f"WHERE {ORIGINAL} AND hashtags IS NOT NULL) WHERE key <> ''"
+        )
+    if "image" in sigs:
+        parts.append(
+            f"SELECT DISTINCT {SIGNAL_CODE['image']} AS sig, lower(trim(h)) AS key, t, aid, pid, "
+            f"-1 AS sub FROM (SELECT t, aid, pid, unnest(image_hashes) AS h FROM posts "
+            f"WHERE {ORIGINAL} AND image_hashes IS NOT NULL) WHERE trim(h) <> ''"
+        )
+    if "repost" in sigs:
+        parts.append(
+            f"SELECT {SIGNAL_CODE['repost']} AS sig, repost_of AS key, t, aid, pid, -1 AS sub "
+            "FROM posts WHERE repost_of IS NOT NULL"
+        )
+    if "reply" in sigs:
+        parts.append(
+            f"SELECT {SIGNAL_CODE['reply']} AS sig, reply_to AS key, t, aid, pid, -1 AS sub "
+            f"FROM posts WHERE reply_to IS NOT NULL AND {ORIGINAL}"
+        )
+    progress("signals", 0, 2)
+    union = " UNION ALL ".join(parts)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _occ AS {union}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _items AS SELECT "
+        "CAST(row_number() OVER (ORDER BY sig, first_pid) - 1 AS INTEGER) AS item, "
+        "sig, key, n_acc, first_pid FROM ("
+        "SELECT sig, key, count(DISTINCT aid) AS n_acc, min(pid) AS first_pid FROM _occ "
+        "GROUP BY sig, key HAVING count(DISTINCT aid) >= 2)"
+    )
+    progress("signals", 1, 2)
+    occ = con.execute(
+        "SELECT i.item, o.t, o.aid, o.pid, o.sub FROM _occ o "
+        "JOIN _items i ON o.sig = i.sig AND o.key = i.key ORDER BY i.item, o.t, o.pid"
+    ).fetchnumpy()
+    items = con.execute("SELECT sig, n_acc FROM _items ORDER BY item").fetchnumpy()
+    progress("signals", 2, 2)
+    return Occurrences(
+        item=np.asarray(occ["item"], dtype=np.int64),
+        t=np.asarray(occ["t"], dtype=np.float64),
+        aid=np.asarray(occ["aid"], dtype=np.int32),
+        pid=np.asarray(occ["pid"], dtype=np.int32),
+        sub=np.asarray(occ["sub"], dtype=np.int32),
+        item_signal=np.asarray(items["sig"], dtype=np.int8),
+        item_accounts=np.asarray(items["n_acc"], dtype=np.int32),
+        split_near=split_near,
+    )
+
+
+def item_labels(con: duckdb.DuckDBPyConnection, item_ids: npt.NDArray[np.int64]) -> dict[int, str]:
+    """Readable labels for items: the first post's original text for text items (the
+    normalised form is for matching, not for reading), the key itself otherwise."""
+    import pyarrow as pa
+
+    if not item_ids.size:
+        return {}
+    con.register("_want", pa.table({"item": np.unique(item_ids).astype(np.int32)}))
+    try:
+        rows = con.execute(
+            "SELECT i.item, CASE WHEN i.sig IN (?, ?) THEN coalesce(p.text, i.key) "
+            "WHEN i.sig = ? THEN '#' || replace(i.key, ' ', ' #') ELSE i.key END "
+            "FROM _items i JOIN _want w ON w.item = i.item LEFT JOIN posts p ON p.pid = i.first_pid",
+            [SIGNAL_CODE["text"], SIGNAL_CODE["near_text"], SIGNAL_CODE["hashtags"]],
+        ).fetchall()
+    finally:
+        con.unregister("_want")
+    return {int(r[0]): str(r[1]) for r in rows}
