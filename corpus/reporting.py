@@ -162,6 +162,8 @@ def _walk(top: Path) -> list[tuple[Path, str | None]]:
 def load_file(path: Path, *, max_bytes: int, title: str | None = None) -> SourceDocument:
     """One file to a document; its size is checked (fstat of the opened file) before reading."""
     shown = clean_label(str(path))
+    if path.is_dir():
+        raise InputError(f"{shown}: is a folder, not a file")
     kind = kind_for_name(path.name)
     if kind is None:
         raise InputError(_unsupported(shown, path.suffix.lower()))
@@ -329,12 +331,13 @@ def decode_text(data: bytes, *, name: str, charset: str | None = None) -> str:
                 ) from None
             break
     else:
-        if b"\x00" in data:
+        codec = _declared_codec(charset) or "utf-8"
+        # NUL bytes mean binary, unless the sender declared a UTF-16/32 body (no BOM needed).
+        if b"\x00" in data and not codec.startswith(("utf-16", "utf-32")):
             raise InputError(
                 f"{name}: binary data, not text{_looks_like(data)} (it contains NUL bytes; "
                 "UTF-16 text needs a byte-order mark)"
             )
-        codec = _declared_codec(charset) or "utf-8"
         try:
             text = data.decode(codec)
         except UnicodeDecodeError as exc:

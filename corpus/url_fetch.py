@@ -530,10 +530,10 @@ def _kind_for_type(mime: str) -> str | None:
 
 
 def _sniff(data: bytes, path: str) -> str:
-    head = data[:1024]
-    if b"%PDF-" in head:
+    head = data[:1024].lstrip()
+    if head.startswith(b"%PDF-"):
         return "pdf"
-    lowered = head.lstrip().lower()
+    lowered = head.lower()
     if lowered.startswith((b"<!doctype html", b"<html")) or b"<body" in lowered:
         return "html"
     return kind_for_name(path) or "text"

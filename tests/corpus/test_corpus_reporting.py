@@ -298,9 +298,12 @@ def test_not_a_regular_file(tmp_path: Path) -> None:
         load_file(fifo, max_bytes=MB)
     with pytest.raises(InputError, match=r"gone\.txt: no such file"):
         load_file(tmp_path / "gone.txt", max_bytes=MB)
+    (tmp_path / "dir.txt").mkdir()
+    (tmp_path / "reports").mkdir()
     with pytest.raises(InputError, match=r"dir\.txt: is a folder"):
-        (tmp_path / "dir.txt").mkdir()
         load_file(tmp_path / "dir.txt", max_bytes=MB)
+    with pytest.raises(InputError, match=r"reports: is a folder"):  # not "no extension"
+        load_file(tmp_path / "reports", max_bytes=MB)
 
 
 # --------------------------------------------------------------------------- attachment names

@@ -8,6 +8,7 @@ a socket spy shows no connection was attempted, and a stub resolver stands in fo
 from __future__ import annotations
 
 import ipaddress
+import socket
 import ssl
 import threading
 import time
@@ -15,9 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpus.errors import FetchError, InputError, LimitError
-from corpus.url_fetch import FetchPolicy, _blocked_reason, fetch_url, is_url
+from corpus.url_fetch import FetchPolicy, _blocked_reason, _ip_literal, fetch_url, is_url
 from tests.corpus.corpus_support import (
     Handler,
     LocalServer,
@@ -298,8 +301,10 @@ def test_pdf_text_and_markdown_by_content_type(server: LocalServer) -> None:
 def test_kind_is_sniffed_when_the_type_says_nothing(server: LocalServer) -> None:
     server.reply("/download", make_pdf([["Sniffed PDF."]]), content_type="application/octet-stream")
     server.reply("/page", ARTICLE, content_type=None)
+    server.reply("/about-pdf.bin", b"Notes on the %PDF-1.7 header.", content_type="")
     assert fetch_url(server.url("/download"), LOCAL).text == "Sniffed PDF."
     assert "seventy accounts" in fetch_url(server.url("/page"), LOCAL).text
+    assert fetch_url(server.url("/about-pdf.bin"), LOCAL).text == "Notes on the %PDF-1.7 header."
 
 
 def test_declared_charset_is_used(server: LocalServer) -> None:
@@ -308,8 +313,11 @@ def test_declared_charset_is_used(server: LocalServer) -> None:
     server.reply(
         "/fr.txt", "Déjà vu".encode("latin-1"), content_type="text/plain; charset=iso-8859-1"
     )
+    wide = "Wide text".encode("utf-16-le")
+    server.reply("/u16", wide, content_type="text/plain; charset=utf-16le")
     assert "Un café à Genève" in fetch_url(server.url("/fr.html"), LOCAL).text
     assert fetch_url(server.url("/fr.txt"), LOCAL).text == "Déjà vu"
+    assert fetch_url(server.url("/u16"), LOCAL).text == "Wide text"  # declared: no BOM needed
 
 
 @pytest.mark.parametrize(
@@ -597,3 +605,77 @@ def test_https_certificate_must_match_the_name_not_the_address(
         with pytest.raises(FetchError, match=r"could not connect to pinned\.test .*certificate"):
             fetch_url(f"https://pinned.test:{local.port}/article.html", policy)
         assert local.requests == []
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def test_localhost_through_the_system_resolver_is_refused(spy: SocketSpy) -> None:
+    with pytest.raises(FetchError, match=r"resolves to (127\.0\.0\.1|::1), a loopback address"):
+        fetch_url("http://localhost:8080/", FetchPolicy(timeout_s=5))
+    assert spy.connects == []
+
+
+PART = st.one_of(
+    st.integers(0, 2**32 - 1).map(str),
+    st.integers(0, 2**32 - 1).map(hex),
+    st.integers(0, 2**32 - 1).map(lambda n: "0" + format(n, "o")),
+    st.sampled_from(["0", "00", "0x", "0X7f", "08", "1" * 12]),
+)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(parts=st.lists(PART, min_size=1, max_size=5), dot=st.booleans())
+def test_numeric_hosts_mean_what_inet_aton_says(parts: list[str], dot: bool) -> None:
+    # The C resolver reads these spellings with inet_aton. Whatever it would connect to is
+    # what we vet: a differential check of our parser against the system's.
+    # One trailing dot is allowed as in URLs ("127.0.0.1." is that address); inet_aton
+    # refuses it, so compare with the undotted spelling.
+    host = ".".join(parts)
+    try:
+        expected: str | None = socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        expected = None
+    try:
+        got = _ip_literal(host + ("." if dot else ""), "test")
+    except FetchError:
+        got = None
+    if expected is not None:
+        assert str(got) == expected
+    else:  # refused by inet_aton: refused here too, except URL parsing's bare "0x" (= 0)
+        assert got is None or "0x" in (part.lower() for part in parts)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(
+    address=st.one_of(
+        st.ip_addresses(network="127.0.0.0/8"),
+        st.ip_addresses(network="10.0.0.0/8"),
+        st.ip_addresses(network="172.16.0.0/12"),
+        st.ip_addresses(network="192.168.0.0/16"),
+        st.ip_addresses(network="169.254.0.0/16"),
+        st.ip_addresses(network="100.64.0.0/10"),
+        st.ip_addresses(network="fc00::/7"),
+        st.ip_addresses(network="fe80::/10"),
+        st.ip_addresses(network="::ffff:7f00:0/104"),  # mapped 127.0.0.0/8
+        st.ip_addresses(network="::ffff:a9fe:0/112"),  # mapped 169.254.0.0/16
+    ),
+    spelling=st.sampled_from(["plain", "int", "hex", "mapped"]),
+)
+def test_any_spelling_of_a_private_address_is_refused(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, spelling: str
+) -> None:
+    if isinstance(address, ipaddress.IPv6Address):
+        host = f"[{address}]"
+    elif spelling == "int":
+        host = str(int(address))
+    elif spelling == "hex":
+        host = hex(int(address))
+    elif spelling == "mapped":
+        host = f"[::ffff:{address}]"
+    else:
+        host = str(address)
+    stub = resolver()
+    with pytest.raises(FetchError, match=r"only public addresses are fetched"):
+        fetch_url(f"http://{host}/", FetchPolicy(resolver=stub))
+    assert stub.calls == []
