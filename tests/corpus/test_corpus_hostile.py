@@ -8,6 +8,7 @@ each test has a wall-clock timeout on top.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import time
 from collections.abc import Callable
@@ -152,7 +153,7 @@ def test_truncated_and_malformed_pdfs(data: bytes) -> None:
 @pytest.mark.parametrize("data", PDFS[:2])
 def test_every_truncation_of_a_small_pdf(data: bytes) -> None:
     for cut in range(0, len(data), 7):
-        outcome(lambda cut=cut: load_bytes(data[:cut], filename="t.pdf", max_bytes=MB))
+        outcome(functools.partial(load_bytes, data[:cut], filename="t.pdf", max_bytes=MB))
 
 
 # --------------------------------------------------------------------------- HTML
