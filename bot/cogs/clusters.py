@@ -1,0 +1,72 @@
+"""/clusters [dataset] and /cluster id (the summary, example posts, timeline and network PNGs)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.cogs._support import ChorusCog, guarded, patterns_api, send_pages
+from bot.discord_render import cluster_detail_embeds, clusters_embeds
+from corpus.errors import ChorusError
+
+if TYPE_CHECKING:
+    from bot.discord_app import ChorusBot
+
+logger = logging.getLogger(__name__)
+
+MAX_FILES = 10  # Discord's limit per message
+
+
+class Clusters(ChorusCog):
+    @app_commands.command(name="clusters", description="The top coordination clusters found here")
+    @app_commands.describe(dataset="Only this dataset (default: all of this server's datasets)")
+    @guarded()
+    async def clusters(
+        self, interaction: discord.Interaction[Any], dataset: str | None = None
+    ) -> None:
+        api = patterns_api(self.assistant)
+        req = self.requester(interaction)
+        await interaction.response.defer(thinking=True)
+        data = await self.bot.call(api.clusters, req, dataset.strip() if dataset else None)
+        await send_pages(interaction, clusters_embeds(data))
+
+    @app_commands.command(name="cluster", description="One cluster in full, with example posts")
+    @app_commands.rename(cluster_id="id")
+    @app_commands.describe(cluster_id="The cluster's id, as /clusters shows it")
+    @guarded()
+    async def cluster(self, interaction: discord.Interaction[Any], cluster_id: str) -> None:
+        api = patterns_api(self.assistant)
+        req = self.requester(interaction)
+        cluster_id = cluster_id.strip()
+        await interaction.response.defer(thinking=True)
+        detail = await self.bot.call(api.cluster, cluster_id, req)
+        embeds = cluster_detail_embeds(cluster_id, detail.summary_text(), detail.to_json())
+        # The PNGs live in a temporary folder named by us, never by the user's input.
+        with tempfile.TemporaryDirectory(prefix="chorus-plot-") as tmp:
+            try:
+                paths = await self.bot.call(
+                    api.plot_cluster, cluster_id, req, Path(tmp) / "cluster.png"
+                )
+            except ChorusError as exc:
+                logger.info("no plots for cluster %s: %s", cluster_id, exc)
+                paths = []
+            limit = interaction.filesize_limit
+            files = [
+                discord.File(p, filename=p.name)
+                for p in paths[:MAX_FILES]
+                if p.is_file() and p.stat().st_size <= limit
+            ]
+            try:
+                await send_pages(interaction, embeds, files=files)
+            finally:
+                for f in files:
+                    f.close()
+
+
+async def setup(bot: ChorusBot) -> None:
+    await bot.add_cog(Clusters(bot))

@@ -1,0 +1,70 @@
+"""/dataset add: a CSV, JSON Lines or Parquet attachment, analysed for clusters on arrival."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.cogs._support import (
+    ChorusCog,
+    check_attachment,
+    finish,
+    guarded,
+    patterns_api,
+    read_attachment,
+    status_progress,
+)
+from bot.discord_render import clusters_embeds, plural
+
+if TYPE_CHECKING:
+    from bot.discord_app import ChorusBot
+
+# The Assistant's loaders have the last word on the content; this refuses early and cheaply.
+DATASET_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson", ".parquet"})
+
+
+class Datasets(ChorusCog):
+    dataset = app_commands.Group(
+        name="dataset", description="Post datasets to look for coordination in", guild_only=True
+    )
+
+    @dataset.command(name="add", description="Add a CSV / JSONL / Parquet dataset and analyse it")
+    @app_commands.describe(file="The posts: CSV, JSON Lines or Parquet", name="A name for it")
+    @guarded(moderate="add datasets")
+    async def add(
+        self,
+        interaction: discord.Interaction[Any],
+        file: discord.Attachment,
+        name: str | None = None,
+    ) -> None:
+        api = patterns_api(self.assistant)
+        req = self.requester(interaction)
+        limit = min(
+            self.bot.settings.limits.max_dataset_bytes,
+            self.bot.settings.discord.max_attachment_bytes,
+        )
+        filename = check_attachment(
+            file, suffixes=DATASET_SUFFIXES, max_bytes=limit, what="datasets"
+        )
+        await interaction.response.defer(thinking=True)
+        data = await read_attachment(file, filename, limit)
+        progress = status_progress(interaction, f"Analysing {filename}")
+        try:
+            result = await self.bot.call(
+                api.analyze_upload, data, filename, req, name=name, progress=progress
+            )
+        finally:
+            await progress.close()
+        summary = result.to_json()
+        clusters = summary.get("clusters", [])
+        status = (
+            f"Analysed {summary.get('dataset', filename)}: {summary.get('posts', '?')} posts, "
+            f"{summary.get('accounts', '?')} accounts, {plural(len(clusters), 'cluster')}."
+        )
+        await finish(interaction, status, clusters_embeds(summary))
+
+
+async def setup(bot: ChorusBot) -> None:
+    await bot.add_cog(Datasets(bot))
