@@ -295,8 +295,16 @@ def time_span(first: Any, last: Any) -> str:
     return f"{start:%Y-%m-%d %H:%M} \u2192 {shown_end} ({length})"
 
 
+def signals_text(signals: Any) -> str:
+    """{"text": 12, "url": 3} (distinct shared items per signal) or a plain list of names."""
+    if isinstance(signals, dict):
+        ranked = sorted(signals.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        return ", ".join(f"{name} ({count})" for name, count in ranked) or "none"
+    return ", ".join(str(s) for s in signals or []) or "none"
+
+
 def _cluster_line(c: dict[str, Any]) -> str:
-    signals = ", ".join(str(s) for s in c.get("signals", [])) or "none"
+    signals = signals_text(c.get("signals"))
     score = c.get("score")
     score_text = f"{score:.2f}" if isinstance(score, int | float) else str(score)
     return (
@@ -306,7 +314,14 @@ def _cluster_line(c: dict[str, Any]) -> str:
     )
 
 
-def clusters_embeds(data: dict[str, Any], *, top: int = 15) -> list[discord.Embed]:
+NO_CLUSTERS = (
+    "No coordination clusters found yet. A moderator can add a dataset with `/dataset add`."
+)
+
+
+def clusters_embeds(
+    data: dict[str, Any], *, top: int = 15, empty: str = NO_CLUSTERS
+) -> list[discord.Embed]:
     """The top clusters by score: id, size, signals, time span, score."""
     clusters = sorted(
         data.get("clusters", []),
@@ -316,11 +331,8 @@ def clusters_embeds(data: dict[str, Any], *, top: int = 15) -> list[discord.Embe
     dataset = data.get("dataset")
     title = f"Clusters in {neutralise(str(dataset))}" if dataset else "Clusters"
     if not clusters:
-        body = (
-            "No coordination clusters found yet. A moderator can add a dataset with `/dataset add`."
-        )
         return _pack(
-            title=title, body=body, fields=[], footer="", colour=COLOUR_INFO, more_title=""
+            title=title, body=empty, fields=[], footer="", colour=COLOUR_INFO, more_title=""
         )
     head = []
     if data.get("posts") is not None:
@@ -347,7 +359,7 @@ def cluster_detail_embeds(
         fields.append(
             (
                 neutralise(shorten(name, FIELD_NAME_LIMIT)),
-                neutralise(str(post.get("text", "")) or "(no text)"),
+                neutralise(str(post.get("text") or "")) or "(no text)",
             )
         )
     return _pack(

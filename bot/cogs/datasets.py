@@ -63,7 +63,14 @@ class Datasets(ChorusCog):
             f"Analysed {summary.get('dataset', filename)}: {summary.get('posts', '?')} posts, "
             f"{summary.get('accounts', '?')} accounts, {plural(len(clusters), 'cluster')}."
         )
-        await finish(interaction, status, clusters_embeds(summary))
+        # The analysis says best why nothing was found (window, thresholds), when it can.
+        empty = getattr(result, "empty_message", None)
+        embeds = (
+            clusters_embeds(summary, empty=str(empty()))
+            if callable(empty)
+            else clusters_embeds(summary, empty="No coordination clusters found in this dataset.")
+        )
+        await finish(interaction, status, embeds)
 
 
 async def setup(bot: ChorusBot) -> None:

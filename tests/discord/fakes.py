@@ -21,6 +21,9 @@ class FakeAnalysis:
     def to_json(self) -> dict[str, Any]:
         return self.data
 
+    def empty_message(self) -> str:
+        return "No group of 3 or more accounts shared anything within 60 s."
+
 
 class FakeDetail:
     def __init__(self, cluster: dict[str, Any]) -> None:
@@ -69,7 +72,7 @@ class PatternsAssistant(Assistant):
             "id": f"c{digest[:7]}",
             "size": 70,
             "accounts": [f"acct{i}" for i in range(3)],
-            "signals": ["text", "url"],
+            "signals": {"text": 12, "url": 3},
             "first_seen": "2020-02-21T18:02:00+00:00",
             "last_seen": "2020-02-21T18:09:30+00:00",
             "score": 0.93,
@@ -82,7 +85,8 @@ class PatternsAssistant(Assistant):
                 }
             ],
         }
-        result = {"dataset": dataset, "posts": 140, "accounts": 75, "clusters": [cluster]}
+        clusters = [] if dataset == "quiet" else [cluster]
+        result = {"dataset": dataset, "posts": 140, "accounts": 75, "clusters": clusters}
         self.datasets.setdefault(req.scope, {})[dataset] = result
         return FakeAnalysis(result)
 

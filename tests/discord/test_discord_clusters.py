@@ -42,12 +42,22 @@ async def test_a_dataset_is_analysed_on_arrival_with_throttled_progress(
     final = edits[-1]
     assert final.body["content"] == "Analysed campaign: 140 posts, 75 accounts, 1 cluster."
     cluster_id = patterns_assistant.datasets[f"guild:{A}"]["campaign"]["clusters"][0]["id"]
-    assert f"`{cluster_id}` \u00b7 70 accounts \u00b7 text, url" in final.text()
+    assert f"`{cluster_id}` \u00b7 70 accounts \u00b7 text (12), url (3)" in final.text()
     assert "18:09 (7 min) \u00b7 score 0.93" in final.text()
     ((data, filename, req, name),) = patterns_assistant.uploads
     assert (data, filename, name) == (CSV, "posts.csv", "campaign")
     assert req.scope == f"guild:{A}" and req.can_moderate
     assert_no_mentions(run.sent)
+
+
+async def test_a_dataset_without_clusters_says_why(
+    patterns_assistant: PatternsAssistant, make_harness: Any
+) -> None:
+    h = await make_harness(patterns_assistant)
+    run = await add_dataset(h, A, name="quiet")
+    assert "0 clusters" in run.final.text()
+    assert "No group of 3 or more accounts shared anything within 60 s." in run.final.text()
+    assert "/dataset add" not in run.final.text()  # not "add a dataset": one was just added
 
 
 async def test_adding_datasets_needs_a_moderator_in_a_server(
@@ -139,6 +149,7 @@ async def test_servers_cannot_see_each_others_datasets_or_clusters(
     assert foreign_set.final.text().replace("campaign", "X") == missing_set.final.text().replace(
         "nothing", "X"
     )
+    assert_no_mentions(h.recorder.sent)  # every message of this test, errors included
 
 
 async def test_cluster_commands_say_so_when_the_assistant_lacks_them(

@@ -265,11 +265,22 @@ def test_clusters_render_top_by_score_with_span() -> None:
     assert "No coordination clusters" in (clusters_embeds({"clusters": []})[0].description or "")
 
 
+def test_signals_show_their_counts_strongest_first() -> None:
+    line = clusters_embeds(
+        {"clusters": [{"id": "c1", "size": 3, "score": 1, "signals": {"url": 2, "text": 9}}]}
+    )[0].description
+    assert "text (9), url (2)" in (line or "")
+    listed = clusters_embeds({"clusters": [{"id": "c1", "signals": ["image"]}]})[0].description
+    assert "image" in (listed or "")
+
+
 def test_cluster_detail_cuts_example_posts_to_fields() -> None:
     data = {"examples": [{"account_id": "a", "time": "t", "text": "p" * 5000}] * 8}
     embeds = cluster_detail_embeds("c1", "summary " * 1000, data)
     assert_embed_limits(embeds)
     assert sum(len(e.fields) for e in embeds) == 5
+    no_text = cluster_detail_embeds("c1", "s", {"examples": [{"account_id": "a", "text": None}]})
+    assert no_text[0].fields[0].value == "(no text)"
 
 
 def test_time_span() -> None:

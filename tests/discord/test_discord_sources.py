@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import threading
 from collections.abc import Iterator
@@ -70,6 +71,7 @@ async def test_servers_cannot_see_list_cite_or_remove_each_others_sources(
     removed = await h.slash("sources remove", guild=A, perms=MANAGE, id=a_id)
     assert "was removed" in removed.final.text() and not removed.final.ephemeral
     assert a_id not in (await h.slash("sources list", guild=A)).final.text()
+    assert_no_mentions(h.recorder.sent)  # every message of this test, errors included
 
 
 async def test_changing_sources_needs_a_moderator(
@@ -217,3 +219,33 @@ async def test_private_addresses_are_refused_by_default(
     assert run.final.ephemeral
     assert "127.0.0.1" in run.final.text() and "refused" in run.final.text()
     assert all(s.scope == "demo" for s in assistant.sources(h_req(A)))
+
+
+async def test_a_second_ingest_while_one_runs_is_refused_and_the_bot_stays_responsive(
+    make_settings: Any, embeddings: Any, make_harness: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assistant = Assistant(make_settings(limits={"max_jobs_per_scope": 1}), embeddings=embeddings)
+    h = await make_harness(assistant)
+    started, release = threading.Event(), threading.Event()
+    real_add = assistant.library.add
+
+    def slow_add(doc: Any, **kwargs: Any) -> Any:
+        if doc.title == "One":  # only the first ingest is slow (not the demo's, for example)
+            started.set()
+            release.wait(10)
+        return real_add(doc, **kwargs)
+
+    monkeypatch.setattr(assistant.library, "add", slow_add)
+    form = (await h.slash("sources add", guild=A, perms=MANAGE)).modal
+    first = asyncio.create_task(
+        h.submit_modal(form, ["One", "The first text."], guild=A, perms=MANAGE)
+    )
+    assert await asyncio.to_thread(started.wait, 10)
+    # While the first ingest holds its worker thread, the bot still answers others...
+    assert "Sources" in (await h.slash("sources list", guild=B)).final.text()
+    # ...and refuses a second job in the same server, saying why.
+    form2 = (await h.slash("sources add", guild=A, perms=MANAGE, user=8)).modal
+    second = await h.submit_modal(form2, ["Two", "The second text."], guild=A, perms=MANAGE)
+    assert second.final.ephemeral and "already running here" in second.final.text()
+    release.set()
+    assert "Source added." in (await first).final.text()
