@@ -7,14 +7,17 @@ problem in one line; nothing else escapes, whatever the bytes (see tests/corpus)
 from __future__ import annotations
 
 import codecs
+import contextvars
+import ctypes
 import logging
 import os
 import re
 import stat
+import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Final
+from typing import Final, TypeVar
 
 from corpus.documents import SourceDocument, clean_label, make_document
 from corpus.errors import InputError, LimitError
@@ -22,6 +25,12 @@ from corpus.html_text import decode_html, html_to_text
 from corpus.pdf_text import pdf_to_text
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Past this, HTML or PDF extraction is abandoned: pypdf's repair of a damaged cross-reference
+# table rescans the whole file for every object (minutes for a few MB), and no size limit
+# alone bounds that.
+EXTRACTION_TIME_LIMIT_S: Final = 60.0
 
 KIND_BY_SUFFIX: Final[dict[str, str]] = {
     ".txt": "text",
@@ -159,7 +168,13 @@ def _walk(top: Path) -> list[tuple[Path, str | None]]:
 # --------------------------------------------------------------------------- loaders
 
 
-def load_file(path: Path, *, max_bytes: int, title: str | None = None) -> SourceDocument:
+def load_file(
+    path: Path,
+    *,
+    max_bytes: int,
+    title: str | None = None,
+    time_limit_s: float = EXTRACTION_TIME_LIMIT_S,
+) -> SourceDocument:
     """One file to a document; its size is checked (fstat of the opened file) before reading."""
     shown = clean_label(str(path))
     if path.is_dir():
@@ -176,6 +191,7 @@ def load_file(path: Path, *, max_bytes: int, title: str | None = None) -> Source
         max_bytes=max_bytes,
         title=title,
         fallback_title=path.stem,
+        time_limit_s=time_limit_s,
     )
 
 
@@ -224,6 +240,7 @@ def load_bytes(
     max_bytes: int,
     title: str | None = None,
     origin: str | None = None,
+    time_limit_s: float = EXTRACTION_TIME_LIMIT_S,
 ) -> SourceDocument:
     """Uploaded bytes (a Discord attachment) to a document.
 
@@ -245,6 +262,7 @@ def load_bytes(
         max_bytes=max_bytes,
         title=title,
         fallback_title=PurePosixPath(name).stem,
+        time_limit_s=time_limit_s,
     )
 
 
@@ -291,20 +309,32 @@ def document_from_bytes(
     fallback_title: str | None = None,
     charset: str | None = None,
     result_kind: str | None = None,
+    time_limit_s: float = EXTRACTION_TIME_LIMIT_S,
 ) -> SourceDocument:
     """Extract text of `kind` ("text" | "markdown" | "html" | "pdf") from bytes.
 
     `name` is what messages call the input; `charset` is a declared encoding (HTTP header);
     `result_kind` overrides the kind recorded on the document ("url" for fetched pages).
     Title: `title`, else the one found in the content, else `fallback_title`, else `name`.
+    PDF and HTML extraction past `time_limit_s` seconds is a LimitError.
     """
     if not data.strip():
         raise InputError(f"{name}: empty (nothing in it)")
     found: str | None
+    overtime = f"{name}: extracting the text took over {time_limit_s:g} s; refused"
     if kind == "pdf":
-        text, found = pdf_to_text(data, name=name, max_text_bytes=max_bytes)
+        text, found = run_with_time_limit(
+            lambda: pdf_to_text(data, name=name, max_text_bytes=max_bytes),
+            limit_s=time_limit_s,
+            on_timeout=lambda: LimitError(overtime),
+        )
     elif kind == "html":
-        text, found = html_to_text(decode_html(data, name=name, charset=charset), name=name)
+        html = decode_html(data, name=name, charset=charset)
+        text, found = run_with_time_limit(
+            lambda: html_to_text(html, name=name),
+            limit_s=time_limit_s,
+            on_timeout=lambda: LimitError(overtime),
+        )
     elif kind in ("text", "markdown"):
         text = decode_text(data, name=name, charset=charset)
         found = markdown_title(text) if kind == "markdown" else None
@@ -312,6 +342,49 @@ def document_from_bytes(
         raise ValueError(f"unknown document kind {kind!r}")
     chosen = next((t for t in (title, found, fallback_title) if t and clean_label(t)), name)
     return make_document(text, title=chosen, origin=origin, kind=result_kind or kind, name=name)
+
+
+class _Overtime(BaseException):
+    """Raised asynchronously inside an extraction thread that ran out of time."""
+
+
+def run_with_time_limit(
+    work: Callable[[], T], *, limit_s: float, on_timeout: Callable[[], Exception]
+) -> T:
+    """Run `work` in a thread; past `limit_s`, stop it and raise `on_timeout()`.
+
+    pypdf and trafilatura are mostly Python, so an exception set asynchronously in the thread
+    (PyThreadState_SetAsyncExc) stops them at the next bytecode; a long single C call (one
+    regex scan, one lxml parse) delays that by its own length only. The caller gets its
+    answer at `limit_s` either way. The context is copied so pypdf's configuration holds.
+    """
+    values: list[T] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        try:
+            values.append(context.run(work))
+        except _Overtime:
+            pass
+        except BaseException as exc:  # handed to the caller below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=run, name="chorus-extract", daemon=True)
+    thread.start()
+    if not done.wait(limit_s):
+        if thread.ident is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(thread.ident), ctypes.py_object(_Overtime)
+            )
+        done.wait(2.0)  # let it unwind and free its memory; the answer does not wait for it
+        raise on_timeout()
+    if errors:
+        raise errors[0]
+    return values[0]
 
 
 def decode_text(data: bytes, *, name: str, charset: str | None = None) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import codecs
 import os
+import threading
+import time
 import zlib
 from pathlib import Path
 
@@ -257,10 +259,36 @@ def test_pdf_decompression_bomb_hits_a_pypdf_limit() -> None:
         load_bytes(data, filename="z.pdf", max_bytes=MB)
 
 
-def test_pdf_time_limit() -> None:
-    data = make_pdf([["one"], ["two"]])
-    with pytest.raises(LimitError, match=r"took over 0 s"):
-        pdf_to_text(data, name="slow.pdf", max_text_bytes=MB, time_limit_s=0.0)
+def test_damaged_pdf_that_repairs_slowly_is_stopped_at_the_time_limit() -> None:
+    # Wrong xref offsets make pypdf rescan the whole file for every object: quadratic,
+    # minutes for a few MB. The extraction is abandoned at the limit, and really stops.
+    pages = [[f"Page {i} line {j}" for j in range(20)] for i in range(1500)]
+    damaged = make_pdf(pages).replace(b" 00000 n ", b" 00001 n ")
+    started = time.monotonic()
+    with pytest.raises(LimitError, match=r"^slow\.pdf: extracting the text took over 0\.5 s"):
+        load_bytes(damaged, filename="slow.pdf", max_bytes=20 * MB, time_limit_s=0.5)
+    assert time.monotonic() - started < 1.5
+    assert not _extraction_threads_alive(within_s=3)
+
+
+def test_html_extraction_is_time_limited_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forever(html: str, *, name: str) -> tuple[str, str | None]:
+        while True:  # a pathological parser path, in Python
+            pass
+
+    monkeypatch.setattr("corpus.reporting.html_to_text", forever)
+    with pytest.raises(LimitError, match=r"^spin\.html: extracting the text took over 0\.3 s"):
+        load_bytes(b"<p>x</p>", filename="spin.html", max_bytes=MB, time_limit_s=0.3)
+    assert not _extraction_threads_alive(within_s=3)
+
+
+def _extraction_threads_alive(*, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if not any(t.name == "chorus-extract" for t in threading.enumerate()):
+            return False
+        time.sleep(0.05)
+    return True
 
 
 # --------------------------------------------------------------------------- size
