@@ -3,8 +3,9 @@
 How a fetch stays on public addresses:
 
 1. The URL is parsed and refused early for another scheme, credentials, a bad port or a
-   malformed host. Numeric hosts in any spelling browsers and inet_aton accept (2130706433,
-   0x7f.1, 127.1, 0177.0.0.1) are decoded here, never handed to a resolver.
+   malformed host. A host ending in a number is an IPv4 address in the loose spellings that
+   browsers and inet_aton accept (2130706433, 0x7f.1, 127.1 are all 127.0.0.1), decoded here
+   and never handed to a resolver (httpx already rejects some, such as 0177.0.0.1).
 2. A host name is resolved once (the policy's resolver, else getaddrinfo) and EVERY address is
    checked; one loopback, private, link-local, CGNAT, multicast, reserved or otherwise
    non-public address refuses the URL before any connection is made. IPv6 forms that embed
@@ -51,7 +52,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 T = TypeVar("T")
 
 MAX_URL_CHARS: Final = 4096
-USER_AGENT: Final = "Chorus/0.1 (reporting fetcher; +https://github.com/)"
+USER_AGENT: Final = "Chorus/0.1 (reporting fetcher)"
 _HEADERS: Final = {
     "User-Agent": USER_AGENT,
     "Accept": (
