@@ -8,12 +8,13 @@ bundled demo source is readable from every scope when `shared_demo` is on.
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from corpus.demo import demo_document
 from corpus.documents import SourceDocument
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 
     from bot.settings import Settings
     from corpus.url_fetch import FetchPolicy
+    from patterns.params import AnalysisParams
+    from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
+    from patterns.service import PatternService
     from retrieval.embeddings import MiniLMEmbeddings
 
 logger = logging.getLogger(__name__)
@@ -94,6 +98,7 @@ class Assistant:
         self._library: Library | None = None
         self._lock = threading.Lock()
         self._jobs: dict[str, int] = {}
+        self._patterns: PatternService | None = None
         self._demo_checked = False
         self._demo_lock = threading.Lock()
 
@@ -320,3 +325,173 @@ class Assistant:
         return self.library.check(
             claim, self.read_scopes(req), model=model, model_name=self.model_name
         )
+
+    # -- post datasets and coordination clusters -------------------------------------------
+    @property
+    def patterns(self) -> PatternService:
+        with self._lock:
+            if self._patterns is None:
+                from patterns.service import PatternService  # noqa: PLC0415 - DuckDB, igraph
+
+                limits = self.settings.limits
+                self._patterns = PatternService(
+                    self.settings.data_dir / "datasets",
+                    self.settings.analysis,
+                    max_rows=limits.max_dataset_rows,
+                    max_bytes=limits.max_dataset_bytes,
+                    max_field_chars=limits.max_field_chars,
+                    max_columns=limits.max_columns,
+                )
+            return self._patterns
+
+    def analysis_params(self, **overrides: Any) -> AnalysisParams:
+        """The settings' defaults with per-run overrides (None keeps the default)."""
+        return self.patterns.params(**overrides)
+
+    def analyze(
+        self,
+        target: str,
+        req: Requester,
+        *,
+        name: str | None = None,
+        mapping: dict[str, str] | None = None,
+        params: AnalysisParams | None = None,
+        strict: bool = False,
+        progress: Progress = no_progress,
+    ) -> AnalysisResult:
+        """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset."""
+        self._require_moderator(req, "add or analyse datasets")
+        with self._job(req):
+            path = Path(target)
+            if path.is_file():
+                result = self.patterns.analyze_file(
+                    path,
+                    scope=req.scope,
+                    name=name,
+                    mapping=mapping,
+                    params=params,
+                    strict=strict,
+                    progress=progress,
+                )
+            elif path.exists():
+                raise InputError(f"{target} is not a file (give a CSV, JSON Lines or Parquet file)")
+            elif mapping:
+                raise InputError(f"no file {target}; --map applies when a file is loaded")
+            else:  # a stored dataset, analysed again with other parameters
+                result = self.patterns.analyze_dataset(
+                    name or target, scope=req.scope, params=params, progress=progress
+                )
+            self._index_clusters(result, req, progress)
+            return result
+
+    def analyze_upload(
+        self,
+        data: bytes,
+        filename: str,
+        req: Requester,
+        *,
+        name: str | None = None,
+        progress: Progress = no_progress,
+    ) -> AnalysisResult:
+        """A dataset sent as bytes (a Discord attachment): the file name is only a label."""
+        from corpus.reporting import safe_filename  # noqa: PLC0415
+
+        self._require_moderator(req, "add datasets")
+        limit = self.settings.limits.max_dataset_bytes
+        if len(data) > limit:
+            raise LimitError(
+                f"{safe_filename(filename)}: {len(data):,} bytes; the limit is {limit:,}"
+            )
+        label = safe_filename(filename)
+        suffix = "".join(Path(label).suffixes[-2:]).lower()
+        if suffix.removesuffix(".gz") not in DATASET_SUFFIXES:
+            raise InputError(
+                f"{label}: not a dataset file; send CSV, TSV, JSON Lines, JSON or Parquet "
+                f"({', '.join(sorted(DATASET_SUFFIXES))}, optionally gzipped)"
+            )
+        uploads = self.settings.data_dir / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        # Our own name on disk: the user's name never becomes a path.
+        with tempfile.NamedTemporaryFile(dir=uploads, suffix=suffix, delete=False) as fh:
+            fh.write(data)
+            tmp = Path(fh.name)
+        try:
+            return self.analyze(
+                str(tmp), req, name=name or Path(label).name.split(".")[0], progress=progress
+            )
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def datasets(self, req: Requester) -> list[DatasetInfo]:
+        return self.patterns.datasets(req.scope)
+
+    def remove_dataset(self, name: str, req: Requester) -> None:
+        self._require_moderator(req, "remove datasets")
+        self.patterns.remove_dataset(name, scope=req.scope)
+        self._drop_cluster_sources(name, req.scope)
+
+    def clusters(self, req: Requester, dataset: str | None = None) -> dict[str, Any]:
+        """Clusters found so far, best first: the DESIGN.md `clusters` JSON shape.
+
+        With several datasets, "dataset" is null, posts and accounts are totals, and each
+        cluster says which dataset it belongs to.
+        """
+        results = self.patterns.clusters(req.scope, dataset)
+        if len(results) == 1:
+            return results[0].to_json()
+        merged = []
+        for result in results:
+            for cluster in result.to_json()["clusters"]:
+                merged.append({**cluster, "dataset": result.dataset})
+        merged.sort(key=lambda c: (-float(c["score"]), str(c["id"])))
+        return {
+            "dataset": None,
+            "posts": sum(r.posts for r in results),
+            "accounts": sum(r.accounts for r in results),
+            "clusters": merged,
+        }
+
+    def cluster(self, cluster_id: str, req: Requester) -> ClusterDetail:
+        return self.patterns.cluster(cluster_id, scope=req.scope)
+
+    def plot_cluster(self, cluster_id: str, req: Requester, path: Path) -> list[Path]:
+        """The cluster's timeline-and-network picture(s), written at `path`."""
+        return [self.patterns.plot_cluster(cluster_id, scope=req.scope, path=path)]
+
+    def export(self, result: AnalysisResult, req: Requester, out_dir: Path) -> list[Path]:
+        return self.patterns.export(result, scope=req.scope, out_dir=out_dir)
+
+    def _drop_cluster_sources(self, dataset: str, scope: str) -> None:
+        prefix = cluster_origin(dataset, "")
+        for source in self.library.sources([scope]):
+            if source.url.startswith(prefix):
+                self.library.remove(source.id, scope=scope)
+
+    def _index_clusters(self, result: AnalysisResult, req: Requester, progress: Progress) -> None:
+        """One citable summary document per top cluster, replacing the dataset's previous ones,
+        so questions about the clusters are answered from (and cite) the analysis."""
+        from corpus.documents import make_document  # noqa: PLC0415
+
+        self._drop_cluster_sources(result.dataset, req.scope)
+        top = sorted(result.clusters, key=lambda c: -c.score)[
+            : self.settings.limits.max_indexed_clusters
+        ]
+        for done, summary in enumerate(top):
+            progress("indexing cluster summaries", done, len(top))
+            detail = self.patterns.cluster(summary.id, scope=req.scope)
+            doc = make_document(
+                detail.summary_text(),
+                title=f"Coordination cluster {summary.id} in dataset {result.dataset}",
+                origin=cluster_origin(result.dataset, summary.id),
+                kind="text",
+            )
+            self.library.add(doc, scope=req.scope, added_by=req.user)
+        progress("indexing cluster summaries", len(top), len(top))
+
+
+DATASET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet"})
+
+
+def cluster_origin(dataset: str, cluster_id: str) -> str:
+    """Where a cluster summary "comes from": stable, so re-analysis replaces it."""
+    return f"chorus:dataset/{dataset}/cluster/{cluster_id}"

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from corpus.errors import ChorusError
@@ -15,6 +16,8 @@ from corpus.errors import ChorusError
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Any, argparse.Namespace], int]
+# Kept here (not imported from patterns) so `chorus --help` stays instant.
+ALL_SIGNALS_HELP = ("text", "near_text", "url", "domain", "hashtags", "image", "repost", "reply")
 
 
 def _emit_json(data: dict[str, Any]) -> None:
@@ -155,6 +158,117 @@ def cmd_doctor(assistant: Any, args: argparse.Namespace) -> int:
     return 0 if report.consistent or report.repairs else 1
 
 
+def _mapping(pairs: Sequence[str]) -> dict[str, str]:
+    from corpus.errors import InputError  # noqa: PLC0415
+
+    out = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise InputError(f"--map takes FIELD=COLUMN (got {pair!r})")
+        out[field.strip()] = column.strip()
+    return out
+
+
+def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.assistant import Requester  # noqa: PLC0415
+    from bot.progress_bar import TerminalProgress  # noqa: PLC0415
+
+    req = Requester.local()
+    params = assistant.analysis_params(
+        window_s=args.window,
+        min_shared=args.min_shared,
+        min_accounts=args.min_accounts,
+        signals=args.signals,
+        new_account_days=args.new_account_days,
+        normalisation=args.normalisation,
+    )
+    with TerminalProgress() as bar:
+        result = assistant.analyze(
+            args.dataset,
+            req,
+            name=args.name,
+            mapping=_mapping(args.map),
+            params=params,
+            strict=args.strict,
+            progress=bar,
+        )
+        written = assistant.export(result, req, args.out) if args.out else []
+    human = sys.stderr if args.json else sys.stdout
+    if args.json:
+        _emit_json(result.to_json())
+    if not result.clusters:  # the table carries the notes; the plain message does not
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+    print(result.render_text() if result.clusters else result.empty_message(), file=human)
+    for path in written:
+        print(f"wrote {path}", file=human)
+    return 0
+
+
+def cmd_clusters(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.assistant import Requester  # noqa: PLC0415
+
+    req = Requester.local()
+    if args.json:
+        _emit_json(assistant.clusters(req, args.dataset))
+        return 0
+    results = assistant.patterns.clusters(req.scope, args.dataset)
+    if not results:
+        _say("No analysed datasets yet. Run `chorus analyze DATASET`.")
+    for result in results:
+        _say(result.render_text() if result.clusters else result.empty_message())
+    return 0
+
+
+def cmd_cluster(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.assistant import Requester  # noqa: PLC0415
+
+    req = Requester.local()
+    detail = assistant.cluster(args.id, req)
+    written = assistant.plot_cluster(args.id, req, args.plot) if args.plot else []
+    if args.json:
+        _emit_json(detail.to_json())
+    else:
+        _say(detail.render_text())
+    for path in written:
+        _say(f"wrote {path}", to_stderr=args.json)
+    return 0
+
+
+def cmd_datasets(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.assistant import Requester  # noqa: PLC0415
+
+    req = Requester.local()
+    if args.action == "remove":
+        assistant.remove_dataset(args.name, req)
+        _say(f"removed dataset {args.name} and its cluster summaries")
+        return 0
+    infos = assistant.datasets(req)
+    if args.json:
+        _emit_json(
+            {
+                "datasets": [
+                    {
+                        "name": d.name,
+                        "source": d.source,
+                        "posts": d.posts,
+                        "accounts": d.accounts,
+                        "format": d.format,
+                        "layout": d.layout,
+                        "sha256": d.sha256,
+                    }
+                    for d in infos
+                ]
+            }
+        )
+    elif not infos:
+        _say("No datasets yet. Run `chorus analyze FILE`.")
+    for d in infos if not args.json else []:
+        _say(f"{d.name}  {d.posts:,} posts, {d.accounts:,} accounts  ({d.layout}; {d.source})")
+    return 0
+
+
 def cmd_console(assistant: Any, args: argparse.Namespace) -> int:
     from bot.console import run_console  # noqa: PLC0415
 
@@ -173,9 +287,58 @@ HANDLERS: dict[str, Handler] = {
     "ingest": cmd_ingest,
     "sources": cmd_sources,
     "doctor": cmd_doctor,
+    "analyze": cmd_analyze,
+    "clusters": cmd_clusters,
+    "cluster": cmd_cluster,
+    "datasets": cmd_datasets,
     "console": cmd_console,
     "bot": cmd_bot,
 }
+
+
+def _add_pattern_commands(sub: Any) -> None:
+    """analyze, clusters, cluster and datasets (DESIGN.md, "Command line")."""
+    p = sub.add_parser("analyze", help="find coordination clusters in a post dataset")
+    p.add_argument("dataset", metavar="DATASET", help="a CSV/JSONL/Parquet file, or a stored name")
+    p.add_argument("--name", help="dataset name (default: the file name)")
+    p.add_argument("--window", help="co-occurrence window in seconds, or 'auto' (default 60)")
+    p.add_argument("--min-accounts", type=int, help="smallest cluster reported (default 3)")
+    p.add_argument("--min-shared", type=float, help="shared items for an edge (default 2)")
+    p.add_argument("--signals", help="comma-separated: " + ",".join(ALL_SIGNALS_HELP))
+    p.add_argument("--new-account-days", type=int, help="'new account' age, days (default 60)")
+    p.add_argument(
+        "--normalisation",
+        choices=["chorus", "toolkit"],
+        help="text normalisation for identical text (default chorus; see docs)",
+    )
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="use COLUMN for a canonical field (repeatable)",
+    )
+    p.add_argument("--strict", action="store_true", help="fail on unparseable timestamps")
+    p.add_argument(
+        "--out", type=Path, metavar="DIR", help="write clusters.json, edges.csv, graph.graphml"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    p = sub.add_parser("clusters", help="list clusters found so far")
+    p.add_argument("--dataset")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("cluster", help="one cluster in full, with evidence")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--plot", type=Path, metavar="FILE.png", help="timeline and network picture")
+
+    p = sub.add_parser("datasets", help="stored post datasets: list | remove NAME")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("list")
+    a.add_argument("--json", action="store_true")
+    a = actions.add_parser("remove")
+    a.add_argument("name")
 
 
 def build_parser(*, for_console: bool = False) -> argparse.ArgumentParser:
@@ -209,6 +372,8 @@ def build_parser(*, for_console: bool = False) -> argparse.ArgumentParser:
     p.add_argument("claim", nargs="+")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
+    _add_pattern_commands(sub)
+
     p = sub.add_parser("doctor", help="check catalog and vector index; repair what a crash left")
     p.add_argument("--dry-run", action="store_true", help="report only, change nothing")
     p.add_argument("--json", action="store_true")
@@ -217,6 +382,13 @@ def build_parser(*, for_console: bool = False) -> argparse.ArgumentParser:
         sub.add_parser("console", help="interactive session (same commands; a bare line asks)")
         sub.add_parser("bot", help="run on Discord (needs DISCORD_TOKEN)")
     return parser
+
+
+def configure_logging(level: str) -> None:
+    """Once, at start-up. Parsers of messy files warn about every quirk: errors only."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("pypdf", "trafilatura", "htmldate", "chromadb", "httpx"):
+        logging.getLogger(noisy).setLevel(max(logging.ERROR, logging.getLogger().level))
 
 
 def run(args: argparse.Namespace, assistant: Any) -> int:
@@ -232,9 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.settings import load_settings  # noqa: PLC0415
 
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(settings.log_level)
         return run(args, Assistant(settings))
     except ChorusError as exc:
         print(f"chorus: {exc}", file=sys.stderr)
