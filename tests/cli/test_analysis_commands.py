@@ -1,0 +1,144 @@
+"""`chorus analyze / clusters / cluster / datasets` and their place in the Assistant."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.assistant import Assistant, Requester
+from corpus.errors import InputError, NotFoundError
+from tests.cli.conftest import RunCli
+
+CLUSTER_KEYS = {"id", "size", "accounts", "signals", "first_seen", "last_seen", "score", "examples"}
+EXAMPLE_KEYS = {"post_id", "account_id", "time", "text"}
+
+
+def write_posts(path: Path) -> None:
+    """Four campaign accounts push the same link and text twice, seconds apart; two organic
+    accounts post unrelated things at the same moments."""
+    rows = []
+    for round_, (t0, link) in enumerate(
+        [(1_700_000_000, "https://vote.example/a"), (1_700_050_000, "https://vote.example/b")]
+    ):
+        for k, account in enumerate(["camp1", "camp2", "camp3", "camp4"]):
+            rows.append(
+                {
+                    "post_id": f"p{round_}{k}",
+                    "account_id": account,
+                    "created_at": t0 + 7 * k,
+                    "text": f"Vote for change! {link}",
+                    "urls": link,
+                    "hashtags": "",
+                }
+            )
+        for k, account in enumerate(["org1", "org2"]):
+            rows.append(
+                {
+                    "post_id": f"o{round_}{k}",
+                    "account_id": account,
+                    "created_at": t0 + 3 + k,
+                    "text": f"my cat did a thing {round_}{k}",
+                    "urls": "",
+                    "hashtags": "",
+                }
+            )
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def posts(tmp_path: Path) -> Path:
+    path = tmp_path / "campaign.csv"
+    write_posts(path)
+    return path
+
+
+def test_analyze_json_contract_stable_ids_and_cited_summaries(
+    run_cli: RunCli, posts: Path, tmp_path: Path
+) -> None:
+    code, out, err = run_cli("analyze", str(posts), "--json", "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data) == {"dataset", "posts", "accounts", "clusters"}
+    assert data["dataset"] == "campaign" and data["posts"] == 12 and data["accounts"] == 6
+    [cluster] = data["clusters"]
+    assert set(cluster) == CLUSTER_KEYS
+    assert sorted(cluster["accounts"]) == ["camp1", "camp2", "camp3", "camp4"]
+    assert all(set(e) == EXAMPLE_KEYS for e in cluster["examples"])
+    assert {p.name for p in (tmp_path / "out").iterdir()} >= {
+        "clusters.json",
+        "edges.csv",
+        "graph.graphml",
+    }
+
+    # Same data, same parameters: the same id; analysing by name does not reload the file.
+    code, again, _ = run_cli("analyze", "campaign", "--json")
+    assert code == 0 and json.loads(again)["clusters"][0]["id"] == cluster["id"]
+    code, listed, _ = run_cli("clusters", "--json")
+    assert json.loads(listed)["clusters"][0]["id"] == cluster["id"]
+
+    code, detail, _ = run_cli("cluster", cluster["id"], "--json", "--plot", str(tmp_path / "c.png"))
+    assert code == 0 and json.loads(detail)
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # The cluster is citable, once (re-analysis replaced its summary rather than adding one).
+    code, out, _ = run_cli("ask", "--json", "Which accounts pushed the same link?")
+    answer = json.loads(out)
+    assert not answer["refused"]
+    assert any(
+        cluster["id"] in c["quote"] or cluster["id"] in c["title"] for c in answer["citations"]
+    )
+    code, out, _ = run_cli("sources", "list", "--json")
+    summaries = [s for s in json.loads(out)["sources"] if s["url"].startswith("chorus:dataset/")]
+    assert len(summaries) == 1
+
+    assert run_cli("datasets", "remove", "campaign")[0] == 0
+    code, out, _ = run_cli("sources", "list", "--json")
+    assert not [s for s in json.loads(out)["sources"] if s["url"].startswith("chorus:dataset/")]
+    code, _, err = run_cli("cluster", cluster["id"])
+    assert code != 0 and "no cluster" in err
+
+
+def test_a_missing_column_is_named_and_stored_datasets_stay(
+    run_cli: RunCli, posts: Path, tmp_path: Path
+) -> None:
+    assert run_cli("analyze", str(posts))[0] == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,who,body\n1,a,hello\n")
+    code, out, err = run_cli("analyze", str(bad))
+    assert code != 0 and out == ""
+    line = err.strip()
+    assert "\n" not in line and "bad.csv" in line and "who" in line  # lists what it found
+    code, out, _ = run_cli("datasets", "list", "--json")
+    assert [d["name"] for d in json.loads(out)["datasets"]] == ["campaign"]
+
+
+def test_nothing_found_says_so_plainly(run_cli: RunCli, posts: Path) -> None:
+    code, out, _ = run_cli("analyze", str(posts), "--window", "1", "--min-accounts", "5")
+    assert code == 0
+    assert "no clusters" in out and "window 1 s" in out
+
+
+def test_uploads_are_scoped_and_their_names_never_become_paths(
+    assistant: Assistant, posts: Path
+) -> None:
+    alice = Requester("guild:1", "alice", can_moderate=True)
+    bob = Requester("guild:2", "bob", can_moderate=True)
+    result = assistant.analyze_upload(posts.read_bytes(), "../../../etc/cron.d/x.csv", alice)
+    assert result.dataset == "x" and result.clusters
+    cid = result.clusters[0].id
+    assert assistant.cluster(cid, alice).summary.id == cid
+    with pytest.raises(NotFoundError) as foreign:
+        assistant.cluster(cid, bob)
+    with pytest.raises(NotFoundError) as missing:
+        assistant.cluster("c000000000000", bob)
+    assert str(foreign.value).replace(cid, "X") == str(missing.value).replace("c000000000000", "X")
+    assert assistant.clusters(bob)["clusters"] == []
+    assert not list((assistant.settings.data_dir / "uploads").iterdir())  # cleaned up
+    with pytest.raises(InputError, match="not a dataset file"):
+        assistant.analyze_upload(b"MZ\x90\x00", "payload.exe", alice)
