@@ -267,7 +267,7 @@ def test_damaged_pdf_that_repairs_slowly_is_stopped_at_the_time_limit() -> None:
     started = time.monotonic()
     with pytest.raises(LimitError, match=r"^slow\.pdf: extracting the text took over 0\.5 s"):
         load_bytes(damaged, filename="slow.pdf", max_bytes=20 * MB, time_limit_s=0.5)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 6  # unbounded, this takes minutes
     assert not _extraction_threads_alive(within_s=3)
 
 
