@@ -1,0 +1,1 @@
+"""Retrieval benchmarks: threshold calibration, answer quality, speed (see README.md)."""
