@@ -303,10 +303,10 @@ def resolve_mapping(
         if field in fields:
             continue
         for alias in ALIASES[field]:
-            col = by_lower.get(alias)
-            if col is not None and col not in claimed:
-                fields[field] = col
-                claimed.add(col)
+            found_col = by_lower.get(alias)
+            if found_col is not None and found_col not in claimed:
+                fields[field] = found_col
+                claimed.add(found_col)
                 break
     for field in REQUIRED_FIELDS:
         if field not in fields:

@@ -8,6 +8,7 @@ a reader whose memory use depends on the input.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -36,7 +37,7 @@ def iter_json_values(path: Path, shown: str, *, max_record_bytes: int) -> Iterat
                 yield from _iter_lines(f, shown, max_record_bytes, start=2)
                 return
         f.seek(0)
-        yield from _iter_stream(f, shown, max_record_bytes)
+        yield from _JsonStream(f, shown, max_record_bytes)
 
 
 def _decode(raw: bytes, shown: str, record: int) -> str:
@@ -72,96 +73,97 @@ def _iter_lines(f: Any, shown: str, limit: int, start: int) -> Iterator[tuple[in
             raise InputError(f"{shown}: line {line_no} is nested too deeply") from None
 
 
-def _iter_stream(f: Any, shown: str, limit: int) -> Iterator[tuple[int, Any]]:
-    """A top-level array or a sequence of JSON values, decoded incrementally."""
-    decoder = json.JSONDecoder()
-    buf = ""
-    raw_tail = b""
-    eof = False
-    in_array = False
-    record = 0
+class _JsonStream:
+    """A top-level array's elements, or a sequence of JSON values (concatenated or
+    pretty-printed), decoded incrementally: memory is one chunk plus one record."""
 
-    def fill() -> bool:
-        nonlocal buf, raw_tail, eof
-        chunk = f.read(READ_CHUNK)
-        if not chunk:
-            eof = True
-            if raw_tail:
-                _decode(raw_tail, shown, record + 1)  # raises: a cut multi-byte character
+    def __init__(self, f: Any, shown: str, limit: int) -> None:
+        self.f, self.shown, self.limit = f, shown, limit
+        self.utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+        self.json = json.JSONDecoder()
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.record = 0
+
+    def _fill(self) -> bool:
+        if self.eof:
             return False
-        data = raw_tail + chunk
-        # Keep an incomplete UTF-8 sequence for the next chunk.
-        cut = len(data)
-        for back in range(1, min(4, len(data)) + 1):
-            byte = data[-back]
-            if byte & 0xC0 == 0x80:
-                continue
-            if byte & 0x80:
-                need = 2 if byte & 0xE0 == 0xC0 else 3 if byte & 0xF0 == 0xE0 else 4
-                if back < need:
-                    cut = len(data) - back
-            break
-        raw_tail = data[cut:]
-        buf += _decode(data[:cut], shown, record + 1)
-        if not record and buf.startswith("\ufeff"):
-            buf = buf[1:]
-        return True
+        chunk = self.f.read(READ_CHUNK)
+        try:
+            text = self.utf8.decode(chunk, final=not chunk)
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{self.shown} is not UTF-8 text (near record {self.record + 1}); save it as UTF-8"
+            ) from None
+        self.eof = not chunk
+        self.buf = self.buf[self.pos :] + text
+        self.pos = 0
+        return bool(chunk)
 
-    fill()
-    pos = 0
-    while True:
+    def _skip(self, commas: bool) -> bool:
+        """Skip whitespace (and commas inside an array); False at the end of the input."""
         while True:
-            while pos < len(buf) and buf[pos] in " \t\r\n,":
-                if buf[pos] == "," and not in_array:
-                    raise InputError(f"{shown}: unexpected ',' before record {record + 1}")
-                pos += 1
-            if pos < len(buf) or eof:
-                break
-            buf, pos = "", 0
-            if not fill():
-                break
-        if pos >= len(buf):
-            if in_array:
-                raise InputError(
-                    f"{shown}: the JSON array is not closed (the file looks truncated)"
-                )
-            return
-        if record == 0 and not in_array and buf[pos] == "[":
-            in_array = True
-            pos += 1
-            continue
-        if in_array and buf[pos] == "]":
-            rest = buf[pos + 1 :].strip()
-            while not rest and fill():
-                rest = buf[pos + 1 :].strip()
-            if rest:
-                raise InputError(f"{shown}: unexpected data after the JSON array")
-            return
+            buf = self.buf
+            while self.pos < len(buf) and buf[self.pos] in " \t\r\n,":
+                if buf[self.pos] == "," and not commas:
+                    raise InputError(
+                        f"{self.shown}: unexpected ',' before record {self.record + 1}"
+                    )
+                self.pos += 1
+            if self.pos < len(buf):
+                return True
+            if not self._fill():
+                return False
+
+    def _too_long(self) -> LimitError:
+        return LimitError(
+            f"{self.shown}: record {self.record + 1} is longer than {self.limit:,} bytes, over "
+            "the limit for one record (max_field_chars)"
+        )
+
+    def _value(self) -> Any:
         while True:
             try:
-                value, end = decoder.raw_decode(buf, pos)
-                break
+                value, end = self.json.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if len(buf) - pos > limit:
-                    raise LimitError(
-                        f"{shown}: record {record + 1} is longer than {limit:,} bytes, over "
-                        "the limit for one record (max_field_chars)"
-                    ) from None
-                if eof or not fill():
+                if len(self.buf) - self.pos > self.limit:
+                    raise self._too_long() from None
+                if not self._fill():
                     raise InputError(
-                        f"{shown}: record {record + 1} is not valid JSON: {exc.msg} "
+                        f"{self.shown}: record {self.record + 1} is not valid JSON: {exc.msg} "
                         "(the file looks truncated or malformed)"
                     ) from None
+                continue
             except RecursionError:
-                raise InputError(f"{shown}: record {record + 1} is nested too deeply") from None
-        if end - pos > limit:
-            raise LimitError(
-                f"{shown}: record {record + 1} is longer than {limit:,} bytes, over the "
-                "limit for one record (max_field_chars)"
-            )
-        record += 1
-        yield record, value
-        buf, pos = buf[end:], 0
+                raise InputError(
+                    f"{self.shown}: record {self.record + 1} is nested too deeply"
+                ) from None
+            if end - self.pos > self.limit:
+                raise self._too_long()
+            self.pos = end
+            return value
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        if not self._skip(commas=False):
+            return
+        in_array = self.buf[self.pos] == "["
+        self.pos += int(in_array)
+        while True:
+            if not self._skip(commas=in_array):
+                if in_array:
+                    raise InputError(
+                        f"{self.shown}: the JSON array is not closed (the file looks truncated)"
+                    )
+                return
+            if in_array and self.buf[self.pos] == "]":
+                self.pos += 1
+                if self._skip(commas=False):
+                    raise InputError(f"{self.shown}: unexpected data after the JSON array")
+                return
+            value = self._value()
+            self.record += 1
+            yield self.record, value
 
 
 # --- flattening -------------------------------------------------------------------------
@@ -217,8 +219,8 @@ def _v2_tweet(
     tweet: Mapping[str, Any], users: Mapping[str | None, Mapping[str, Any]]
 ) -> dict[str, Any]:
     refs: dict[str, str | None] = {}
-    for ref in _l(tweet.get("referenced_tweets")):
-        ref = _d(ref)
+    for item in _l(tweet.get("referenced_tweets")):
+        ref = _d(item)
         kind = _s(ref.get("type"))
         if kind:
             refs[kind] = _s(ref.get("id"))

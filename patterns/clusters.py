@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from patterns.config import ALL_SIGNALS
 from patterns.graph import Edges, Evidence
@@ -56,8 +57,6 @@ def score(size: int, n_edges: int, total_weight: float) -> float:
 def _accounts(
     con: duckdb.DuckDBPyConnection, aids: npt.NDArray[np.int32]
 ) -> dict[int, AccountInfo]:
-    import pyarrow as pa
-
     con.register("_want_acc", pa.table({"aid": np.unique(aids).astype(np.int32)}))
     try:
         rows = con.execute(
@@ -72,8 +71,6 @@ def _accounts(
 def _posts(
     con: duckdb.DuckDBPyConnection, pids: list[int]
 ) -> dict[int, tuple[str, str, float, str | None]]:
-    import pyarrow as pa
-
     if not pids:
         return {}
     con.register("_want_posts", pa.table({"pid": np.unique(np.asarray(pids, dtype=np.int32))}))
@@ -85,6 +82,38 @@ def _posts(
     finally:
         con.unregister("_want_posts")
     return {int(r[0]): (str(r[1]), str(r[2]), float(r[3]), r[4]) for r in rows}
+
+
+@dataclass(frozen=True)
+class _Internal:
+    """What lies inside clusters: edge counts and weights per cluster, each account's
+    partners, and the evidence rows (indices) grouped by cluster."""
+
+    edge_count: npt.NDArray[np.int64]
+    edge_weight: npt.NDArray[np.float64]
+    degree: npt.NDArray[np.int64]
+    rows: npt.NDArray[np.int64]  # evidence indices, sorted by cluster
+    cluster: npt.NDArray[np.int64]  # the cluster of each of those rows
+    bounds: npt.NDArray[np.int64]  # rows[bounds[c]:bounds[c + 1]] belong to cluster c
+
+
+def _internal(edges: Edges, evidence: Evidence, label: npt.NDArray[np.int64], k: int) -> _Internal:
+    la, lb = label[edges.a], label[edges.b]
+    inside = (la >= 0) & (la == lb)
+    ea, eb = label[evidence.a], label[evidence.b]
+    rows = np.flatnonzero((ea >= 0) & (ea == eb))
+    order = np.argsort(ea[rows], kind="stable")
+    rows, cluster = rows[order], ea[rows][order]
+    return _Internal(
+        edge_count=np.bincount(la[inside], minlength=k),
+        edge_weight=np.asarray(
+            np.bincount(la[inside], weights=edges.weight[inside], minlength=k), dtype=np.float64
+        ),
+        degree=np.bincount(np.r_[edges.a[inside], edges.b[inside]], minlength=label.size),
+        rows=rows,
+        cluster=cluster,
+        bounds=np.searchsorted(cluster, np.arange(k + 1)),
+    )
 
 
 @dataclass(frozen=True)
@@ -101,15 +130,11 @@ class _ClusterItems:
 
 
 def _cluster_items(
-    occ: Occurrences,
-    evidence: Evidence,
-    v_idx: npt.NDArray[np.int64],
-    v_cl: npt.NDArray[np.int64],
-    label: npt.NDArray[np.int64],
-    n_items: int,
+    occ: Occurrences, evidence: Evidence, inside: _Internal, label: npt.NDArray[np.int64]
 ) -> _ClusterItems:
-    key = v_cl * n_items + evidence.item[v_idx]
-    sig = evidence.signal[v_idx].astype(np.int64)
+    n_items = max(occ.n_items, 1)
+    key = inside.cluster * n_items + evidence.item[inside.rows]
+    sig = evidence.signal[inside.rows].astype(np.int64)
     order = np.lexsort((sig, key))  # identical text (code 0) wins over near-identical (1)
     key, sig = key[order], sig[order]
     head = np.r_[True, key[1:] != key[:-1]] if key.size else np.empty(0, dtype=bool)
@@ -117,182 +142,186 @@ def _cluster_items(
 
     o_cl = label[occ.aid]
     o_key = np.where(o_cl >= 0, o_cl * n_items + occ.item, -1)
-    pos = np.minimum(np.searchsorted(keys, o_key), max(keys.size - 1, 0))
-    inside = (o_cl >= 0) & (keys[pos] == o_key) if keys.size else np.zeros(o_key.size, dtype=bool)
-    rows = np.flatnonzero(inside)
-    rows = rows[np.argsort(o_key[rows], kind="stable")]  # occ order keeps (t, pid) inside a key
+    found = np.zeros(o_key.size, dtype=bool)
+    if keys.size:
+        pos = np.minimum(np.searchsorted(keys, o_key), keys.size - 1)
+        found = (o_cl >= 0) & (keys[pos] == o_key)
+    rows = np.flatnonzero(found)
+    rows = rows[np.argsort(o_key[rows], kind="stable")]  # occ order keeps (t, pid) in a key
     rkey = o_key[rows]
     row_start = np.searchsorted(rkey, keys)
-    posts = np.diff(np.r_[row_start, rkey.size])
-    # Distinct accounts per key: sort (key, account) and count changes.
-    ak = np.lexsort((occ.aid[rows], rkey))
-    k_s, a_s = rkey[ak], occ.aid[rows][ak]
-    first = (
-        np.r_[True, (k_s[1:] != k_s[:-1]) | (a_s[1:] != a_s[:-1])]
-        if k_s.size
-        else np.empty(0, dtype=bool)
-    )
+    posts = np.diff(np.r_[row_start, rkey.size]).astype(np.int64)
+    # Distinct accounts per key: sort (key, account) and count the changes.
+    by_account = np.lexsort((occ.aid[rows], rkey))
+    k_s, a_s = rkey[by_account], occ.aid[rows][by_account]
+    first = np.r_[True, (k_s[1:] != k_s[:-1]) | (a_s[1:] != a_s[:-1])] if k_s.size else k_s > 0
     accounts = np.zeros(keys.size, dtype=np.int64)
     np.add.at(accounts, np.searchsorted(keys, k_s[first]), 1)
-    return _ClusterItems(keys, signal, accounts, posts.astype(np.int64), row_start, rows)
+    return _ClusterItems(keys, signal, accounts, posts, row_start, rows)
+
+
+@dataclass
+class _Plan:
+    """One cluster's top items and example posts, before labels and texts are fetched."""
+
+    top: dict[int, list[tuple[int, int, int]]]  # signal -> [(item, accounts, posts)]
+    examples: list[tuple[int, int, int]]  # (pid, item, signal)
+    signals: dict[str, int]
+
+
+def _plan(ci: _ClusterItems, lo: int, hi: int, occ: Occurrences) -> _Plan:
+    n_items = max(occ.n_items, 1)
+    rank = lo + np.lexsort((ci.keys[lo:hi], -ci.posts[lo:hi], -ci.accounts[lo:hi]))
+    top: dict[int, list[tuple[int, int, int]]] = {}
+    for r in rank.tolist():
+        lst = top.setdefault(int(ci.signal[r]), [])
+        if len(lst) < TOP_ITEMS:
+            lst.append((int(ci.keys[r] % n_items), int(ci.accounts[r]), int(ci.posts[r])))
+    examples: list[tuple[int, int, int]] = []
+    for r in rank[:DETAIL_EXAMPLES].tolist():
+        start = int(ci.row_start[r])
+        seen: set[int] = set()
+        # The earliest posts of different accounts carrying the item (5 at most per item).
+        for row in ci.rows[start : start + int(ci.posts[r])][:200].tolist():
+            account = int(occ.aid[row])
+            if account not in seen:
+                seen.add(account)
+                examples.append((int(occ.pid[row]), int(ci.keys[r] % n_items), int(ci.signal[r])))
+                if len(seen) >= 5 or len(examples) >= DETAIL_EXAMPLES:
+                    break
+        if len(examples) >= DETAIL_EXAMPLES:
+            break
+    counts = np.bincount(ci.signal[lo:hi], minlength=len(ALL_SIGNALS)).tolist()
+    signals = {ALL_SIGNALS[i]: int(n) for i, n in enumerate(counts) if n}
+    return _Plan(top, examples, signals)
+
+
+def _members(
+    members: npt.NDArray[np.int32],
+    accounts: dict[int, AccountInfo],
+    member_posts: npt.NDArray[np.int64],
+    degree: npt.NDArray[np.int64],
+    new_account_days: int,
+) -> tuple[list[Member], int, int]:
+    """Members (most connected first), and how many are new among those with a known
+    creation date."""
+    out = []
+    new = known = 0
+    for a in members.tolist():
+        info = accounts[a]
+        is_new: bool | None = None
+        if info.created is not None:
+            known += 1
+            is_new = bool(info.first_t - info.created <= new_account_days * DAY)
+            new += int(is_new)
+        out.append(
+            Member(
+                info.account_id,
+                info.name,
+                info.created,
+                info.first_t,
+                int(member_posts[a]),
+                int(degree[a]),
+                is_new,
+            )
+        )
+    out.sort(key=lambda m: (-m.partners, m.account_id))
+    return out, new, known
+
+
+@dataclass(frozen=True)
+class DescribeInput:
+    """Everything `describe` needs about one finished graph."""
+
+    dataset: str
+    data_sha: str
+    analysis_id: str
+    created_at: float
+    params: AnalysisParams
+    window: float
+    occ: Occurrences
+    edges: Edges
+    evidence: Evidence
+    groups: list[npt.NDArray[np.int32]]
+    n_accounts: int
 
 
 def describe(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    dataset: str,
-    data_sha: str,
-    analysis_id: str,
-    created_at: float,
-    params: AnalysisParams,
-    window: float,
-    occ: Occurrences,
-    edges: Edges,
-    evidence: Evidence,
-    groups: list[npt.NDArray[np.int32]],
-    n_accounts: int,
+    con: duckdb.DuckDBPyConnection, d: DescribeInput
 ) -> tuple[list[ClusterDetail], npt.NDArray[np.int64]]:
     """Details of every cluster, best first, and the cluster index of every account id
     (-1 outside reported clusters) in that order."""
-    k = len(groups)
-    label = np.full(max(n_accounts, 1), -1, dtype=np.int64)
-    for c, members in enumerate(groups):
-        label[members] = c
+    k = len(d.groups)
+    label = np.full(max(d.n_accounts, 1), -1, dtype=np.int64)
+    for c, group in enumerate(d.groups):
+        label[group] = c
     if k == 0:
         return [], label
-    n_items = max(occ.n_items, 1)
-
-    la, lb = label[edges.a], label[edges.b]
-    e_in = (la >= 0) & (la == lb)
-    e_count = np.bincount(la[e_in], minlength=k)
-    e_weight = np.bincount(la[e_in], weights=edges.weight[e_in], minlength=k)
-    degree = np.bincount(np.r_[edges.a[e_in], edges.b[e_in]], minlength=label.size)
-
-    ea, eb = label[evidence.a], label[evidence.b]
-    v_in = np.flatnonzero((ea >= 0) & (ea == eb))
-    order = np.argsort(ea[v_in], kind="stable")
-    v_idx, v_cl = v_in[order], ea[v_in][order]
-    v_bounds = np.searchsorted(v_cl, np.arange(k + 1))
-    ci = _cluster_items(occ, evidence, v_idx, v_cl, label, n_items)
-    all_lags = evidence.lag
-    ci_bounds = np.searchsorted(ci.keys, np.arange(k + 1) * n_items)
-
-    # Posts per member that carry an item co-shared inside the member's cluster.
+    inside = _internal(d.edges, d.evidence, label, k)
+    ci = _cluster_items(d.occ, d.evidence, inside, label)
+    bounds = np.searchsorted(ci.keys, np.arange(k + 1) * max(d.occ.n_items, 1))
     member_posts = np.zeros(label.size, dtype=np.int64)
-    if ci.rows.size:
-        pairs = np.unique(
-            np.stack(
-                [occ.aid[ci.rows].astype(np.int64), occ.pid[ci.rows].astype(np.int64)], axis=1
-            ),
-            axis=0,
+    if ci.rows.size:  # distinct member posts carrying an item co-shared in their cluster
+        posts_of = np.unique(
+            np.stack([d.occ.aid[ci.rows], d.occ.pid[ci.rows]], axis=1).astype(np.int64), axis=0
         )
-        np.add.at(member_posts, pairs[:, 0], 1)
-
-    plans = []
-    want_items: list[int] = []
-    want_posts: list[int] = []
-    for c in range(k):
-        lo, hi = int(ci_bounds[c]), int(ci_bounds[c + 1])
-        rank = lo + np.lexsort((ci.keys[lo:hi], -ci.posts[lo:hi], -ci.accounts[lo:hi]))
-        top: dict[int, list[tuple[int, int, int]]] = {}
-        for r in rank.tolist():
-            lst = top.setdefault(int(ci.signal[r]), [])
-            if len(lst) < TOP_ITEMS:
-                item = int(ci.keys[r] % n_items)
-                lst.append((item, int(ci.accounts[r]), int(ci.posts[r])))
-                want_items.append(item)
-        examples: list[tuple[int, int, int]] = []
-        for r in rank[:DETAIL_EXAMPLES].tolist():
-            item = int(ci.keys[r] % n_items)
-            start = int(ci.row_start[r])
-            seen: set[int] = set()
-            for row in ci.rows[start : start + int(ci.posts[r])][:200].tolist():
-                acc = int(occ.aid[row])
-                if acc not in seen:
-                    seen.add(acc)
-                    examples.append((int(occ.pid[row]), item, int(ci.signal[r])))
-                    if len(seen) >= 5 or len(examples) >= DETAIL_EXAMPLES:
-                        break
-            want_items.append(item)
-            if len(examples) >= DETAIL_EXAMPLES:
-                break
-        want_posts.extend(p for p, _, _ in examples)
-        counts = np.bincount(ci.signal[lo:hi], minlength=len(ALL_SIGNALS))
-        signals = {ALL_SIGNALS[i]: int(n) for i, n in enumerate(counts.tolist()) if n}
-        plans.append((top, examples, signals))
-
-    labels = item_labels(con, np.asarray(want_items, dtype=np.int64))
-    posts = _posts(con, want_posts)
-    accounts = _accounts(con, np.concatenate(groups))
-
+        np.add.at(member_posts, posts_of[:, 0], 1)
+    plans = [_plan(ci, int(bounds[c]), int(bounds[c + 1]), d.occ) for c in range(k)]
+    wanted = [it for p in plans for lst in p.top.values() for it, _, _ in lst]
+    wanted += [it for p in plans for _, it, _ in p.examples]
+    labels = item_labels(con, np.asarray(wanted, dtype=np.int64))
+    posts = _posts(con, [pid for p in plans for pid, _, _ in p.examples])
+    accounts = _accounts(con, np.concatenate(d.groups))
+    lags = d.evidence.lag
     details: list[ClusterDetail] = []
-    for c, members in enumerate(groups):
-        top, examples, signals = plans[c]
-        sl = v_idx[v_bounds[c] : v_bounds[c + 1]]
-        lags = all_lags[sl]
-        size = int(members.size)
-        n_e = int(e_count[c])
-        total_w = float(e_weight[c])
-        member_ids = [accounts[a].account_id for a in members.tolist()]
-        ex_objs = [
+    for c, group in enumerate(d.groups):
+        plan = plans[c]
+        sl = inside.rows[inside.bounds[c] : inside.bounds[c + 1]]
+        size = int(group.size)
+        n_e = int(inside.edge_count[c])
+        total_w = float(inside.edge_weight[c])
+        member_ids = [accounts[a].account_id for a in group.tolist()]
+        examples = [
             Example(post[0], post[1], post[2], post[3], ALL_SIGNALS[sg], labels.get(item, ""))
-            for pid, item, sg in examples
+            for pid, item, sg in plan.examples
             if (post := posts.get(pid)) is not None
         ]
-        member_objs = []
-        new = known = 0
-        for a in members.tolist():
-            info = accounts[a]
-            is_new: bool | None = None
-            if info.created is not None:
-                known += 1
-                is_new = bool(info.first_t - info.created <= params.new_account_days * DAY)
-                new += int(is_new)
-            member_objs.append(
-                Member(
-                    info.account_id,
-                    info.name,
-                    info.created,
-                    info.first_t,
-                    int(member_posts[a]),
-                    int(degree[a]),
-                    is_new,
-                )  # fmt: skip
-            )
-        member_objs.sort(key=lambda m: (-m.partners, m.account_id))
+        members, new, known = _members(
+            group, accounts, member_posts, inside.degree, d.params.new_account_days
+        )
         summary = ClusterSummary(
-            id=cluster_id(dataset, data_sha, params, member_ids),
+            id=cluster_id(d.dataset, d.data_sha, d.params, member_ids),
             size=size,
             accounts=tuple(sorted(member_ids)),
-            signals=signals,
-            first_seen=float(min(evidence.t_a[sl].min(), evidence.t_b[sl].min())),
-            last_seen=float(max(evidence.t_a[sl].max(), evidence.t_b[sl].max())),
+            signals=plan.signals,
+            first_seen=float(min(d.evidence.t_a[sl].min(), d.evidence.t_b[sl].min())),
+            last_seen=float(max(d.evidence.t_a[sl].max(), d.evidence.t_b[sl].max())),
             score=score(size, n_e, total_w),
-            examples=tuple(ex_objs[:SUMMARY_EXAMPLES]),
+            examples=tuple(examples[:SUMMARY_EXAMPLES]),
         )
         details.append(
             ClusterDetail(
                 summary=summary,
-                dataset=dataset,
-                analysis_id=analysis_id,
-                params=params,
-                window_s=window,
-                members=tuple(member_objs),
+                dataset=d.dataset,
+                analysis_id=d.analysis_id,
+                params=d.params,
+                window_s=d.window,
+                members=tuple(members),
                 edges=n_e,
                 density=round(n_e / (size * (size - 1) / 2), 4),
                 total_weight=round(total_w, 4),
-                co_posts=int(evidence.n[sl].sum()),
-                median_lag_s=float(np.median(lags)) if lags.size else 0.0,
+                co_posts=int(d.evidence.n[sl].sum()),
+                median_lag_s=float(np.median(lags[sl])) if sl.size else 0.0,
                 new_accounts=new,
                 accounts_with_creation_date=known,
                 top_items={
                     ALL_SIGNALS[sg]: tuple(
                         TopItem(ALL_SIGNALS[sg], labels.get(it, ""), acc, pc) for it, acc, pc in lst
                     )
-                    for sg, lst in sorted(top.items())
+                    for sg, lst in sorted(plan.top.items())
                 },
-                examples=tuple(ex_objs),
-                analysed_at=created_at,
+                examples=tuple(examples),
+                analysed_at=d.created_at,
             )
         )
     ranking = sorted(

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from corpus.posts import LoadReport
 from corpus.progress import Progress, no_progress
-from patterns.clusters import describe
+from patterns.clusters import DescribeInput, describe
 from patterns.config import ALL_SIGNALS
 from patterns.graph import Edges, Evidence, build_edges, collect_evidence, communities, item_weights
 from patterns.params import AnalysisParams
@@ -71,17 +71,19 @@ def run_analysis(
     analysis_id = params.fingerprint()
     details, cluster_of = describe(
         con,
-        dataset=dataset,
-        data_sha=data_sha,
-        analysis_id=analysis_id,
-        created_at=created_at,
-        params=params,
-        window=window,
-        occ=occ,
-        edges=edges,
-        evidence=evidence,
-        groups=groups,
-        n_accounts=accounts,
+        DescribeInput(
+            dataset=dataset,
+            data_sha=data_sha,
+            analysis_id=analysis_id,
+            created_at=created_at,
+            params=params,
+            window=window,
+            occ=occ,
+            edges=edges,
+            evidence=evidence,
+            groups=groups,
+            n_accounts=accounts,
+        ),
     )
     progress("clustering", 2, 2)
     notes = []
@@ -103,8 +105,9 @@ def run_analysis(
         load=load,
         notes=tuple(notes),
     )
-    return Analysis(result, details, edges, evidence, weights, occ.item_signal,
-                    occ.item_accounts, cluster_of)  # fmt: skip
+    return Analysis(
+        result, details, edges, evidence, weights, occ.item_signal, occ.item_accounts, cluster_of
+    )
 
 
 def save_analysis(
@@ -133,7 +136,7 @@ def save_analysis(
             "t_a": ev.t_a,
             "t_b": ev.t_b,
             "n": ev.n,
-        }  # fmt: skip
+        }
     )
     used = np.unique(ev.item)
     item_table = pa.table(
@@ -142,14 +145,14 @@ def save_analysis(
             "sig": analysis.item_signal[used],
             "accounts": analysis.item_accounts[used],
             "weight": analysis.weights[used],
-        }  # fmt: skip
+        }
     )
     ids_table = pa.table(
         {
             "cluster": np.arange(len(analysis.details), dtype=np.int64),
             "cluster_id": pa.array([d.id for d in analysis.details], pa.string()),
             "detail": pa.array([json.dumps(d.to_json()) for d in analysis.details], pa.string()),
-        }  # fmt: skip
+        }
     )
     names = "[" + ", ".join(f"'{n}'" for n in ALL_SIGNALS) + "]"
     signals_sql = (
@@ -160,8 +163,12 @@ def save_analysis(
         + ")"
     )
     steps = 6
-    views = {"_edges_in": edge_table, "_evidence_in": evidence_table, "_items_in": item_table,
-             "_ids_in": ids_table}  # fmt: skip
+    views = {
+        "_edges_in": edge_table,
+        "_evidence_in": evidence_table,
+        "_items_in": item_table,
+        "_ids_in": ids_table,
+    }
     for view, table in views.items():
         con.register(view, table)
     con.execute("BEGIN TRANSACTION")
@@ -171,14 +178,14 @@ def save_analysis(
             con.execute(f"DELETE FROM {table} WHERE analysis_id = ?", [aid])
         progress("saving", 1, steps)
         con.execute(
-            f"INSERT INTO edges SELECT ?, e.a, e.b, e.weight, e.shared, {signals_sql}, i.cluster_id "
-            "FROM _edges_in e LEFT JOIN _ids_in i ON i.cluster = e.cluster",
+            f"INSERT INTO edges SELECT ?, e.a, e.b, e.weight, e.shared, {signals_sql}, "
+            "i.cluster_id FROM _edges_in e LEFT JOIN _ids_in i ON i.cluster = e.cluster",
             [aid],
         )
         progress("saving", 2, steps)
         con.execute(
-            f"INSERT INTO evidence SELECT ?, a, b, item, {names}[sig + 1], pid_a, pid_b, t_a, t_b, n "
-            "FROM _evidence_in",
+            f"INSERT INTO evidence SELECT ?, a, b, item, {names}[sig + 1], pid_a, pid_b, "
+            "t_a, t_b, n FROM _evidence_in",
             [aid],
         )
         # Labels come from this run's items (temp table _items on this connection).

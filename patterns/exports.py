@@ -71,10 +71,12 @@ def _write_edges_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Pat
             agg AS (
                 SELECT a, b,
                        string_agg(signal || ': ' || label, ' | ' ORDER BY lag, post_a) AS items,
-                       string_agg(post_a || ' & ' || post_b, ' | ' ORDER BY lag, post_a) AS post_pairs,
+                       string_agg(post_a || ' & ' || post_b, ' | ' ORDER BY lag, post_a)
+                           AS post_pairs,
                        string_agg(strftime(to_timestamp(least(t_a, t_b)), '%Y-%m-%dT%H:%M:%SZ'),
                                   ' | ' ORDER BY lag, post_a) AS first_times,
-                       string_agg(CAST(round(lag, 3) AS VARCHAR), ' | ' ORDER BY lag, post_a) AS lags_s,
+                       string_agg(CAST(round(lag, 3) AS VARCHAR), ' | ' ORDER BY lag, post_a)
+                           AS lags_s,
                        sum(n) AS co_posts
                 FROM ev GROUP BY a, b)
             SELECT x.account_id AS source, y.account_id AS target,
@@ -105,8 +107,8 @@ def _write_graphml(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path)
     info = {
         int(r[0]): (str(r[1]), r[2] or "")
         for r in con.execute(
-            "SELECT aid, account_id, name FROM accounts WHERE aid IN "
-            "(SELECT a FROM edges WHERE analysis_id = ? UNION SELECT b FROM edges WHERE analysis_id = ?)",
+            "SELECT aid, account_id, name FROM accounts WHERE aid IN (SELECT a FROM edges "
+            "WHERE analysis_id = ? UNION SELECT b FROM edges WHERE analysis_id = ?)",
             [analysis_id, analysis_id],
         ).fetchall()
     }

@@ -8,11 +8,11 @@ all accounts use (docs/coordination.md gives the formula).
 
 from __future__ import annotations
 
+import itertools
 import logging
-from dataclasses import dataclass
-
 import random
 import threading
+from dataclasses import dataclass
 
 import igraph
 import numpy as np
@@ -95,8 +95,9 @@ def item_weights(
 def _empty_evidence() -> Evidence:
     i32 = np.empty(0, dtype=np.int32)
     f64 = np.empty(0, dtype=np.float64)
-    return Evidence(i32, i32, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8),
-                    i32, i32, f64, f64, i32)  # fmt: skip
+    return Evidence(
+        i32, i32, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8), i32, i32, f64, f64, i32
+    )
 
 
 def _concat(parts: list[Evidence]) -> Evidence:
@@ -122,8 +123,9 @@ def _compact(ev: Evidence) -> Evidence:
     starts = np.flatnonzero(head)
     n = np.add.reduceat(ev.n[order], starts).astype(np.int32)
     kept = ev.take(order[starts])
-    return Evidence(kept.a, kept.b, kept.item, kept.signal, kept.pid_a, kept.pid_b,
-                    kept.t_a, kept.t_b, n)  # fmt: skip
+    return Evidence(
+        kept.a, kept.b, kept.item, kept.signal, kept.pid_a, kept.pid_b, kept.t_a, kept.t_b, n
+    )
 
 
 def collect_evidence(
@@ -135,7 +137,8 @@ def collect_evidence(
     pending = 0
     kept_rows = 0
     done_steps = 0
-    for i, j in window_pairs(occ.item, occ.t, window):
+    for first, second in window_pairs(occ.item, occ.t, window):
+        i, j = first, second
         ai, aj = occ.aid[i], occ.aid[j]
         other = ai != aj
         if not other.all():
@@ -196,8 +199,8 @@ def build_edges(ev: Evidence, weights: F64, min_shared: float) -> tuple[Edges, E
     group = np.cumsum(head) - 1
     weight = np.add.reduceat(weights[ev.item], starts)
     shared = np.diff(np.r_[starts, len(ev)]).astype(np.int32)
-    counts = np.bincount(group * n_sig + ev.signal.astype(np.int64), minlength=starts.size * n_sig)
-    counts = counts.reshape(starts.size, n_sig).astype(np.int32)
+    flat = np.bincount(group * n_sig + ev.signal.astype(np.int64), minlength=starts.size * n_sig)
+    counts: I32 = flat.reshape(starts.size, n_sig).astype(np.int32)
     keep = weight >= min_shared - EPS
     edges = Edges(ev.a[starts][keep], ev.b[starts][keep], weight[keep], shared[keep], counts[keep])
     return edges, ev.take(keep[group])
@@ -223,7 +226,8 @@ def communities(edges: Edges, *, min_size: int, seed: int) -> tuple[I32, list[I3
     if big.size:
         sub = graph.induced_subgraph(big.tolist())
         with _rng_lock:
-            igraph.set_random_number_generator(random.Random(seed))
+            # Seeded for reproducible clusters, not for secrecy.
+            igraph.set_random_number_generator(random.Random(seed))  # noqa: S311
             try:
                 parts = sub.community_leiden(
                     objective_function="modularity", weights="weight", n_iterations=-1
@@ -236,7 +240,7 @@ def communities(edges: Edges, *, min_size: int, seed: int) -> tuple[I32, list[I3
     sorted_m = membership[order]
     bounds = np.flatnonzero(np.r_[True, sorted_m[1:] != sorted_m[:-1], True])
     out: list[I32] = []
-    for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+    for s, e in itertools.pairwise(bounds):
         if e - s >= min_size:
             out.append(nodes[order[s:e]].astype(np.int32))  # stable order: already sorted
     return nodes.astype(np.int32), out

@@ -1,6 +1,8 @@
 """Near-identical text: MinHash signatures and LSH banding over distinct normalised texts,
-never all pairs. Texts whose estimated Jaccard similarity (over word-bigram shingles)
-reaches the threshold are joined into groups; a group is one shared item.
+never all pairs. Texts whose estimated Jaccard similarity (over their sets of words, as
+coordination-network-toolkit's co-similarity uses) reaches the threshold are joined into
+groups; a group is one shared item. One word changed in a 14-word post keeps 13 of 15
+words: 0.87.
 
 Shingles are hashed by DuckDB; MinHash uses the multiply-shift family in numpy, vectorised
 over all texts at once; the band/row split comes from datasketch's MinHashLSH (tuned for
@@ -9,12 +11,14 @@ recall, since every candidate pair is verified on its signature afterwards).
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import duckdb
 import igraph
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 from datasketch import MinHashLSH
 
 from corpus.progress import Progress, no_progress
@@ -22,7 +26,7 @@ from corpus.progress import Progress, no_progress
 logger = logging.getLogger(__name__)
 
 NUM_PERM = 64
-MIN_TOKENS = 4  # shorter texts match by identical text only
+MIN_TOKENS = 4  # texts of fewer distinct words match by identical text only
 CHUNK_ROWS = 2_000_000
 LSH_WEIGHTS = (0.1, 0.9)  # false-positive vs false-negative weight: favour recall
 
@@ -52,7 +56,7 @@ def signatures(tids: npt.NDArray[np.int64], hashes: U64, n_texts: int, seed: int
     cuts = np.unique(heads_all[np.searchsorted(heads_all, np.arange(0, n, CHUNK_ROWS))])
     bounds = np.r_[cuts, n]
     shift = np.uint64(32)
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+    for start, stop in itertools.pairwise(bounds):
         chunk_t = tids[start:stop]
         chunk_h = hashes[start:stop]
         heads = np.flatnonzero(np.r_[True, chunk_t[1:] != chunk_t[:-1]])
@@ -139,9 +143,8 @@ def build_groups(
     progress("near-identical text", 0, 4)
     rel = con.execute(
         f"""
-        SELECT tid, unnest(list_transform(range(1, len(ws)),
-                                          lambda i: hash(ws[i] || ' ' || ws[i + 1]))) AS h
-        FROM (SELECT tid, string_split(nt, ' ') AS ws FROM {texts})
+        SELECT tid, hash(unnest(ws)) AS h
+        FROM (SELECT tid, list_distinct(string_split(nt, ' ')) AS ws FROM {texts})
         WHERE len(ws) >= {MIN_TOKENS}
         ORDER BY tid
         """
@@ -165,8 +168,6 @@ def build_groups(
     membership = np.asarray(graph.connected_components().membership, dtype=np.int64)
     sizes = np.bincount(membership)
     grouped = np.flatnonzero(sizes[membership] >= 2)
-    import pyarrow as pa
-
     con.register(
         "_tgroup_in",
         pa.table({"tid": grouped.astype(np.int32), "grp": membership[grouped].astype(np.int32)}),

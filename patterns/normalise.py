@@ -10,9 +10,18 @@ from patterns.params import TextMode
 
 # Whitespace, by code point. "chorus" also treats zero-width characters as space, because
 # inserting them is a cheap way to make copies of a message look different.
-_PY_SPACE = [(0x09, 0x0D), (0x1C, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680),
-             (0x2000, 0x200A), (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F),
-             (0x3000, 0x3000)]  # fmt: skip
+_PY_SPACE = [
+    (0x09, 0x0D),
+    (0x1C, 0x20),
+    (0x85, 0x85),
+    (0xA0, 0xA0),
+    (0x1680, 0x1680),
+    (0x2000, 0x200A),
+    (0x2028, 0x2029),
+    (0x202F, 0x202F),
+    (0x205F, 0x205F),
+    (0x3000, 0x3000),
+]
 _ZERO_WIDTH = [(0x180E, 0x180E), (0x200B, 0x200D), (0x2060, 0x2060), (0xFEFF, 0xFEFF)]
 _CHORUS_SPACE = _PY_SPACE + _ZERO_WIDTH
 
@@ -73,10 +82,24 @@ def text_sql(column: str, mode: TextMode) -> str:
 # Query parameters that only say where a click came from.
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid",
-        "igshid", "yclid", "twclid", "_hsenc", "_hsmi", "mkt_tok", "ref_src", "ref_url",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "twclid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ref_src",
+        "ref_url",
     }
-)  # fmt: skip
+)
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 

@@ -94,21 +94,11 @@ class AnalysisParams:
     def with_overrides(self, **overrides: Any) -> AnalysisParams:
         known = {f.name for f in fields(self)}
         clean: dict[str, Any] = {}
-        for key, value in overrides.items():
+        for key, given in overrides.items():
             if key not in known:
                 raise InputError(f"unknown analysis parameter {key!r}")
-            if value is None:
-                continue
-            if key == "signals" and isinstance(value, str):
-                value = tuple(s.strip() for s in value.split(",") if s.strip())
-            elif key == "signals":
-                value = tuple(value)
-            elif key == "window_s" and isinstance(value, str) and value != "auto":
-                try:
-                    value = float(value)
-                except ValueError:
-                    raise InputError(f"window must be seconds or 'auto' (got {value!r})") from None
-            clean[key] = value
+            if given is not None:
+                clean[key] = _coerce(key, given)
         return replace(self, **clean)
 
     def to_json(self) -> dict[str, Any]:
@@ -131,6 +121,20 @@ class AnalysisParams:
     def describe(self) -> str:
         window = "auto" if self.window_s == "auto" else f"{_num(float(self.window_s))} s"
         return f"window {window}, min-shared {_num(self.min_shared)}"
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """Command-line shapes: "text,url" for signals, "60" or "auto" for the window."""
+    if key == "signals":
+        if isinstance(value, str):
+            return tuple(s.strip() for s in value.split(",") if s.strip())
+        return tuple(value)
+    if key == "window_s" and isinstance(value, str) and value != "auto":
+        try:
+            return float(value)
+        except ValueError:
+            raise InputError(f"window must be seconds or 'auto' (got {value!r})") from None
+    return value
 
 
 def _num(x: float) -> str:

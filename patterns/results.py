@@ -343,8 +343,10 @@ class ClusterDetail:
         """The terminal view of `chorus cluster ID`."""
         s = self.summary
         out = [
-            f"Cluster {s.id}  ·  dataset {self.dataset}  ·  {s.size} accounts  ·  score {s.score:g}",
-            f"  window {_seconds(self.window_s)}, {self.params.describe()}, signals {', '.join(self.params.signals)}",
+            f"Cluster {s.id}  ·  dataset {self.dataset}  ·  {s.size} accounts  ·  "
+            f"score {s.score:g}",
+            f"  window {_seconds(self.window_s)}, {self.params.describe()}, "
+            f"signals {', '.join(self.params.signals)}",
             f"  active {_short_time(s.first_seen)} → {_short_time(s.last_seen)}",
             f"  {self.co_posts} co-posts, median lag {_seconds(self.median_lag_s)}, "
             f"{self.edges} linked pairs, density {self.density:.2f}",
@@ -376,9 +378,8 @@ class ClusterDetail:
             out.append(f"  … and {len(self.members) - 40} more")
         out.append("Evidence (examples):")
         for e in self.examples[:10]:
-            out.append(
-                f"  {iso(e.time)}  {e.account_id}  post {e.post_id}  [{e.signal}]  {_clip(e.text or e.item, 80)}"
-            )
+            what = _clip(e.text or e.item, 80)
+            out.append(f"  {iso(e.time)}  {e.account_id}  post {e.post_id}  [{e.signal}]  {what}")
         return "\n".join(out)
 
 

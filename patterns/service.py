@@ -23,6 +23,7 @@ from corpus.posts import LoadReport, PostLimits, load_posts
 from corpus.progress import Progress, no_progress
 from patterns.config import AnalysisConfig
 from patterns.engine import run_analysis, save_analysis
+from patterns.exports import export_analysis
 from patterns.params import AnalysisParams
 from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
 from patterns.store import FORMAT_VERSION, ScopeStore, check_name, connect, read_meta, write_meta
@@ -97,7 +98,15 @@ class PatternService:
             sha = self._checked_digest(path)
             reused = self._reusable(store, name, sha, mapping, strict)
             if not reused:
-                self._load(store, name, path, sha, mapping, strict, progress)
+                self._load(
+                    store,
+                    name=name,
+                    path=path,
+                    sha=sha,
+                    mapping=mapping,
+                    strict=strict,
+                    progress=progress,
+                )
             return self._analyze(store, name, params, progress)
 
     def analyze_dataset(
@@ -150,6 +159,7 @@ class PatternService:
     def _load(
         self,
         store: ScopeStore,
+        *,
         name: str,
         path: Path,
         sha: str,
@@ -315,7 +325,8 @@ class PatternService:
 
     def plot_cluster(self, cluster_id: str, *, scope: str, path: Path) -> Path:
         """A PNG: the cluster's posts on a timeline by account, and its network."""
-        from patterns.plots import plot_cluster
+        # matplotlib takes a while to import; only plots need it.
+        from patterns.plots import plot_cluster  # noqa: PLC0415
 
         name, detail = self._find_cluster(cluster_id, scope)
         store = self._store(scope)
@@ -327,8 +338,6 @@ class PatternService:
     ) -> list[Path]:
         """clusters.json, edges.csv (evidence per edge) and graph.graphml for an analysis
         (a result, or a dataset name for its latest analysis)."""
-        from patterns.exports import export_analysis
-
         store = self._store(scope)
         if isinstance(result_or_name, AnalysisResult):
             name, analysis_id = result_or_name.dataset, result_or_name.analysis_id

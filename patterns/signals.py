@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from corpus.progress import Progress, no_progress
 from patterns.config import ALL_SIGNALS
@@ -53,8 +54,6 @@ class Occurrences:
 def _url_map(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
     """_urlmap(u, nu, dom): each distinct raw link, normalised once (in Python, which
     knows URL syntax), rather than once per post."""
-    import pyarrow as pa
-
     raw = con.execute(
         f"SELECT DISTINCT u FROM (SELECT unnest(urls) AS u FROM posts WHERE {ORIGINAL} "
         "AND urls IS NOT NULL) WHERE u IS NOT NULL"
@@ -186,8 +185,6 @@ def build_occurrences(
 def item_labels(con: duckdb.DuckDBPyConnection, item_ids: npt.NDArray[np.int64]) -> dict[int, str]:
     """Readable labels for items: the first post's original text for text items (the
     normalised form is for matching, not for reading), the key itself otherwise."""
-    import pyarrow as pa
-
     if not item_ids.size:
         return {}
     con.register("_want", pa.table({"item": np.unique(item_ids).astype(np.int32)}))
@@ -195,7 +192,8 @@ def item_labels(con: duckdb.DuckDBPyConnection, item_ids: npt.NDArray[np.int64])
         rows = con.execute(
             "SELECT i.item, CASE WHEN i.sig IN (?, ?) THEN coalesce(p.text, i.key) "
             "WHEN i.sig = ? THEN '#' || replace(i.key, ' ', ' #') ELSE i.key END "
-            "FROM _items i JOIN _want w ON w.item = i.item LEFT JOIN posts p ON p.pid = i.first_pid",
+            "FROM _items i JOIN _want w ON w.item = i.item "
+            "LEFT JOIN posts p ON p.pid = i.first_pid",
             [SIGNAL_CODE["text"], SIGNAL_CODE["near_text"], SIGNAL_CODE["hashtags"]],
         ).fetchall()
     finally:

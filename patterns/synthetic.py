@@ -14,13 +14,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 T0 = datetime(2020, 2, 1, tzinfo=UTC).timestamp()
 DAY = 86_400.0
-_SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "pa", "qua", "dor",
-              "fen", "gul", "hir", "jas", "ble", "cro", "dri", "ent")  # fmt: skip
+_SYLLABLES = (
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "te",
+    "vo",
+    "zi",
+    "pa",
+    "qua",
+    "dor",
+    "fen",
+    "gul",
+    "hir",
+    "jas",
+    "ble",
+    "cro",
+    "dri",
+    "ent",
+)
 
 
 @dataclass(frozen=True)
@@ -57,118 +78,207 @@ def _words(rng: np.random.Generator, n: int) -> list[str]:
     return ["".join(_SYLLABLES[i] for i in row) for row in a]
 
 
-def generate(s: Scenario = Scenario()) -> Planted:
-    rng = np.random.default_rng(s.seed)
-    vocab = np.asarray(sorted(set(_words(rng, 6000))))
-    span = s.days * DAY
-    cols: dict[str, list[object]] = {k: [] for k in (
-        "post_id", "account_id", "created_at", "text", "urls", "hashtags", "image_hashes",
-        "repost_of", "reply_to", "account_created_at", "account_name", "platform")}  # fmt: skip
-    organic = [f"u{i:06d}" for i in range(s.organic_accounts)]
-    org_created = T0 - rng.uniform(200 * DAY, 3000 * DAY, size=len(organic))
-    activity = rng.pareto(1.2, size=len(organic)) + 1.0
-    activity /= activity.sum()
-    hashtags = [f"#{w}" for w in vocab[: s.trending_hashtags]]
-    tag_p = 1.0 / np.arange(1, len(hashtags) + 1) ** 1.1
-    tag_p /= tag_p.sum()
-    urls = [f"https://news{i % 17}.example/{w}" for i, w in enumerate(vocab[100 : 100 + s.popular_urls])]
-    url_p = 1.0 / np.arange(1, len(urls) + 1)
-    url_p /= url_p.sum()
-    memes = [f"{int(x):016x}" for x in rng.integers(0, 2**62, size=s.meme_images)]
-    counter = 0
+def _zipf(n: int, exponent: float = 1.0) -> npt.NDArray[np.float64]:
+    p = 1.0 / np.arange(1, n + 1) ** exponent
+    return np.asarray(p / p.sum(), dtype=np.float64)
 
-    def add(account: str, t: float, text: str | None, created: float, *, url: str = "",
-            tags: str = "", image: str = "", repost: str = "", reply: str = "") -> str:  # fmt: skip
-        nonlocal counter
-        counter += 1
-        pid = f"p{counter:08d}"
-        cols["post_id"].append(pid)
-        cols["account_id"].append(account)
-        cols["created_at"].append(datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        cols["text"].append(text)
-        cols["urls"].append(url)
-        cols["hashtags"].append(tags)
-        cols["image_hashes"].append(image)
-        cols["repost_of"].append(repost)
-        cols["reply_to"].append(reply)
-        cols["account_created_at"].append(
-            datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+COLUMNS = (
+    "post_id",
+    "account_id",
+    "created_at",
+    "text",
+    "urls",
+    "hashtags",
+    "image_hashes",
+    "repost_of",
+    "reply_to",
+    "account_created_at",
+    "account_name",
+    "platform",
+)
+
+
+class _Posts:
+    """The growing table, one list per canonical column."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[str | None]] = {k: [] for k in COLUMNS}
+
+    def add(
+        self,
+        account: str,
+        t: float,
+        text: str | None,
+        created: float,
+        *,
+        url: str = "",
+        tags: str = "",
+        image: str = "",
+        repost: str = "",
+        reply: str = "",
+    ) -> str:
+        pid = f"p{len(self.cols['post_id']) + 1:08d}"
+        row = (
+            pid,
+            account,
+            _iso(t),
+            text,
+            url,
+            tags,
+            image,
+            repost,
+            reply,
+            _iso(created),
+            account.upper(),
+            "twitter",
         )
-        cols["account_name"].append(account.upper())
-        cols["platform"].append("twitter")
+        for name, value in zip(COLUMNS, row, strict=True):
+            self.cols[name].append(value)
         return pid
 
-    # Organic posting: unique texts, popular hashtags, links (with tracking noise), memes.
-    who = rng.choice(len(organic), size=s.organic_posts, p=activity)
-    when = T0 + rng.uniform(0, span, size=s.organic_posts)
-    length = rng.integers(6, 18, size=s.organic_posts)
-    words = rng.integers(0, vocab.size, size=(s.organic_posts, 18))
-    has_tag = rng.random(s.organic_posts) < s.hashtag_share
-    tag_pick = rng.choice(len(hashtags), size=s.organic_posts, p=tag_p)
-    has_url = rng.random(s.organic_posts) < s.url_share
-    url_pick = rng.choice(len(urls), size=s.organic_posts, p=url_p)
-    has_img = rng.random(s.organic_posts) < s.image_share
-    img_pick = rng.integers(0, len(memes), size=s.organic_posts)
+
+@dataclass(frozen=True)
+class _World:
+    rng: np.random.Generator
+    vocab: npt.NDArray[np.str_]
+    organic: list[str]
+    created: npt.NDArray[np.float64]
+    hashtags: list[str]
+    tag_p: npt.NDArray[np.float64]
+    span: float
+
+
+def _organic(s: Scenario, w: _World, out: _Posts) -> None:
+    """Unique texts, popular hashtags, links (with tracking noise), memes, replies."""
+    rng, n = w.rng, s.organic_posts
+    activity = rng.pareto(1.2, size=len(w.organic)) + 1.0
+    who = rng.choice(len(w.organic), size=n, p=activity / activity.sum())
+    when = T0 + rng.uniform(0, w.span, size=n)
+    length = rng.integers(6, 18, size=n)
+    words = rng.integers(0, w.vocab.size, size=(n, 18))
+    tag = np.where(
+        rng.random(n) < s.hashtag_share, rng.choice(len(w.hashtags), size=n, p=w.tag_p), -1
+    )
+    urls = [
+        f"https://news{i % 17}.example/{x}"
+        for i, x in enumerate(w.vocab[100 : 100 + s.popular_urls])
+    ]
+    url = np.where(
+        rng.random(n) < s.url_share, rng.choice(len(urls), size=n, p=_zipf(len(urls))), -1
+    )
+    memes = [f"{int(x):016x}" for x in rng.integers(0, 2**62, size=s.meme_images)]
+    image = np.where(rng.random(n) < s.image_share, rng.integers(0, len(memes), size=n), -1)
+    is_reply = rng.random(n) < s.reply_share
     replyable: list[str] = []
-    is_reply = rng.random(s.organic_posts) < s.reply_share
-    for k in range(s.organic_posts):
+    for k in range(n):
         a = int(who[k])
-        text = " ".join(vocab[words[k, : length[k]]])
-        tag = hashtags[tag_pick[k]] if has_tag[k] else ""
-        url = urls[url_pick[k]] + (f"?utm_source=s{k % 5}" if k % 3 == 0 else "") if has_url[k] else ""
+        tags = w.hashtags[tag[k]] if tag[k] >= 0 else ""
+        link = urls[url[k]] + (f"?utm_source=s{k % 5}" if k % 3 == 0 else "") if url[k] >= 0 else ""
         reply = replyable[int(rng.integers(0, len(replyable)))] if is_reply[k] and replyable else ""
-        pid = add(organic[a], float(when[k]), f"{text} {tag}".strip(), float(org_created[a]),
-                  url=url, tags=tag, image=memes[img_pick[k]] if has_img[k] else "", reply=reply)  # fmt: skip
+        text = " ".join(w.vocab[words[k, : length[k]]])
+        pid = out.add(
+            w.organic[a],
+            float(when[k]),
+            f"{text} {tags}".strip(),
+            float(w.created[a]),
+            url=link,
+            tags=tags,
+            image=memes[image[k]] if image[k] >= 0 else "",
+            reply=reply,
+        )
         if k % 50 == 0:
             replyable.append(pid)
 
-    # Viral items, burst-reposted by many organic accounts within minutes.
-    for v in range(s.viral_items):
-        origin = add(organic[int(rng.integers(0, len(organic)))], T0 + float(rng.uniform(0, span)),
-                     "viral " + " ".join(vocab[rng.integers(0, vocab.size, size=10)]),
-                     T0 - 1000 * DAY)  # fmt: skip
-        start = T0 + float(rng.uniform(0, span))
-        n = int(rng.integers(*s.viral_reposters))
-        reposters = rng.choice(len(organic), size=min(n, len(organic)), replace=False)
-        for a in reposters.tolist():
-            t = start + float(rng.exponential(s.viral_burst_s / 3))
-            add(organic[a], t, None, float(org_created[a]), repost=origin)
-        del v
 
-    # Planted campaigns: weeks-old accounts posting identical messages within minutes.
+def _viral(s: Scenario, w: _World, out: _Posts) -> None:
+    """Viral items, burst-reposted by many organic accounts within minutes."""
+    rng = w.rng
+    for _ in range(s.viral_items):
+        words = " ".join(w.vocab[rng.integers(0, w.vocab.size, size=10)])
+        author = w.organic[int(rng.integers(0, len(w.organic)))]
+        origin = out.add(
+            author, T0 + float(rng.uniform(0, w.span)), "viral " + words, T0 - 1000 * DAY
+        )
+        start = T0 + float(rng.uniform(0, w.span))
+        n = min(int(rng.integers(*s.viral_reposters)), len(w.organic))
+        for a in rng.choice(len(w.organic), size=n, replace=False).tolist():
+            t = start + float(rng.exponential(s.viral_burst_s / 3))
+            out.add(w.organic[a], t, None, float(w.created[a]), repost=origin)
+
+
+def _campaigns(s: Scenario, w: _World, out: _Posts) -> dict[str, int]:
+    """Weeks-old accounts posting identical messages (text, link, hashtags, image) within
+    minutes of each message's release; some copies have a word changed; links carry
+    per-account tracking parameters. Each account also posts a few ordinary messages."""
+    rng = w.rng
     campaign_of: dict[str, int] = {}
     for c, size in enumerate(s.campaigns):
         members = [f"camp{c}_{i:03d}" for i in range(size)]
-        first_seen = T0 + float(rng.uniform(0, span / 4))
+        first_seen = T0 + float(rng.uniform(0, w.span / 4))
         created = first_seen - rng.uniform(14 * DAY, 56 * DAY, size=size)
-        tag_set = f"#{vocab[200 + c]} #{vocab[300 + c]}"
-        releases = np.sort(first_seen + rng.uniform(0, span * 0.7, size=s.messages_per_campaign))
+        tag_set = f"#{w.vocab[200 + c]} #{w.vocab[300 + c]}"
+        releases = np.sort(first_seen + rng.uniform(0, w.span * 0.7, size=s.messages_per_campaign))
         for m, release in enumerate(releases.tolist()):
-            text = " ".join(vocab[rng.integers(0, vocab.size, size=14)])
+            text = " ".join(w.vocab[rng.integers(0, w.vocab.size, size=14)])
             link = f"https://campaign{c}.example/msg/{m}"
             image = f"{int(rng.integers(0, 2**62)):016x}"
             for i, acc in enumerate(members):
                 if rng.random() > s.campaign_take_part:
                     continue
-                body = text
+                body = text.split()
                 if rng.random() < s.near_copy_share:
-                    ws = body.split()
-                    ws[int(rng.integers(0, len(ws)))] = str(vocab[int(rng.integers(0, vocab.size))])
-                    body = " ".join(ws)
-                lag = float(rng.exponential(s.campaign_lag_s))
+                    body[int(rng.integers(0, len(body)))] = str(
+                        w.vocab[int(rng.integers(0, w.vocab.size))]
+                    )
                 tags = tag_set if i % 2 else tag_set.upper()
-                add(acc, release + lag, f"{body} {tags} {link}", float(created[i]),
-                    url=f"{link}?utm_source=acct{i}", tags=tags, image=image)  # fmt: skip
-        # Some ordinary-looking posts too, to blend in.
+                lag = float(rng.exponential(s.campaign_lag_s))
+                out.add(
+                    acc,
+                    release + lag,
+                    f"{' '.join(body)} {tags} {link}",
+                    float(created[i]),
+                    url=f"{link}?utm_source=acct{i}",
+                    tags=tags,
+                    image=image,
+                )
         for i, acc in enumerate(members):
             campaign_of[acc] = c
             for _ in range(3):
-                t = T0 + float(rng.uniform(0, span))
-                tag = hashtags[int(rng.choice(len(hashtags), p=tag_p))]
-                add(acc, t, " ".join(vocab[rng.integers(0, vocab.size, size=9)]) + " " + tag,
-                    float(created[i]), tags=tag)  # fmt: skip
+                tag = w.hashtags[int(rng.choice(len(w.hashtags), p=w.tag_p))]
+                words = " ".join(w.vocab[rng.integers(0, w.vocab.size, size=9)])
+                out.add(
+                    acc,
+                    T0 + float(rng.uniform(0, w.span)),
+                    f"{words} {tag}",
+                    float(created[i]),
+                    tags=tag,
+                )
+    return campaign_of
 
-    table = pa.table({k: pa.array(v, pa.string()) for k, v in cols.items()})
+
+def generate(s: Scenario = Scenario()) -> Planted:
+    rng = np.random.default_rng(s.seed)
+    vocab = np.asarray(sorted(set(_words(rng, 6000))))
+    organic = [f"u{i:06d}" for i in range(s.organic_accounts)]
+    world = _World(
+        rng=rng,
+        vocab=vocab,
+        organic=organic,
+        created=T0 - rng.uniform(200 * DAY, 3000 * DAY, size=len(organic)),
+        hashtags=[f"#{x}" for x in vocab[: s.trending_hashtags]],
+        tag_p=_zipf(s.trending_hashtags, 1.1),
+        span=s.days * DAY,
+    )
+    out = _Posts()
+    _organic(s, world, out)
+    _viral(s, world, out)
+    campaign_of = _campaigns(s, world, out)
+    table = pa.table({k: pa.array(v, pa.string()) for k, v in out.cols.items()})
     return Planted(table, campaign_of)
 
 

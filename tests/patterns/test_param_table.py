@@ -39,7 +39,11 @@ TABLE = [
 
 @pytest.mark.parametrize(("window", "min_shared", "min_accounts", "expected"), TABLE)
 def test_parameter_table(
-    loaded: PatternService, window: float, min_shared: int, min_accounts: int, expected: set[frozenset[str]]
+    loaded: PatternService,
+    window: float,
+    min_shared: int,
+    min_accounts: int,
+    expected: set[frozenset[str]],
 ) -> None:
     params = loaded.params(window_s=window, min_shared=min_shared, min_accounts=min_accounts)
     result = loaded.analyze_dataset("tiny", scope="t", params=params)
@@ -88,7 +92,9 @@ def test_leiden_splits_two_groups_joined_by_one_edge(tmp_path: Path) -> None:
         for item in range(3):
             t += 1000
             for k in range(4):
-                lines.append(f"{group}{item}{k},{group}{k},{t + k},{group} campaign message number {item}")
+                lines.append(
+                    f"{group}{item}{k},{group}{k},{t + k},{group} campaign message number {item}"
+                )
     # One bridge: x0 and y0 share two items once.
     lines.append("b1,x0,90000,bridge text alpha beta gamma")
     lines.append("b2,y0,90001,bridge text alpha beta gamma")

@@ -1,0 +1,1 @@
+"""Benchmarks of the coordination engine (not run by CI): see README.md."""

@@ -1,0 +1,258 @@
+"""Readers: a post file into the temporary table _src (canonical columns) and the view
+_canon (_src with the source row number). CSV and Parquet are read by DuckDB; JSON is
+streamed in Python and staged through Arrow batches; gzip is unpacked with a size cap."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import os
+import uuid
+import zlib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus.errors import InputError, LimitError
+from corpus.post_formats import ALL_FIELDS, LIST_FIELDS, ColumnMapping, resolve_mapping, sniff_csv
+from corpus.post_json import (
+    is_twitter_v1_tweet,
+    is_twitter_v2_page,
+    is_twitter_v2_tweet,
+    iter_json_values,
+    list_text,
+    scalar_text,
+    twitter_v1_record,
+    twitter_v2_records,
+)
+from corpus.post_records import PostLimits
+from corpus.post_sql import EPOCH_MACRO, canonical_select, ident, literal
+from corpus.progress import Progress
+
+JSON_SAMPLE_RECORDS = 1000
+JSON_BATCH = 20_000
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(EPOCH_MACRO)
+    for name in ("_src", "_stage"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def gunzip(path: Path, shown: str, max_bytes: int, scratch: Path) -> Path:
+    """Decompress to a scratch file, refusing more than max_bytes of output (bombs)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    out = scratch / f".gunzip-{os.getpid()}-{uuid.uuid4().hex}"
+    written = 0
+    try:
+        with gzip.open(path, "rb") as src, out.open("wb") as dst:
+            while chunk := src.read(1 << 20):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise LimitError(
+                        f"{shown} decompresses to more than {max_bytes:,} bytes, over the "
+                        "limit (max_dataset_bytes)"
+                    )
+                dst.write(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        out.unlink(missing_ok=True)
+        raise InputError(
+            f"{shown} is not a complete gzip file (truncated or corrupt: {exc})"
+        ) from None
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    if written == 0:
+        out.unlink(missing_ok=True)
+        raise InputError(f"{shown} is empty once decompressed")
+    return out
+
+
+def read_csv(
+    path: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    shown: str,
+    limits: PostLimits,
+    mapping: Mapping[str, str],
+) -> tuple[ColumnMapping, tuple[str, ...]]:
+    dialect = sniff_csv(path, shown, max_columns=limits.max_columns)
+    cmap = resolve_mapping(dialect.columns, mapping, shown)
+    columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in dialect.columns) + "}"
+    select = canonical_select({f: (ident(c), False) for f, c in cmap.fields.items()})
+    con.execute(
+        f"CREATE TEMP TABLE _src AS SELECT {select} FROM read_csv({literal(str(path))}, "
+        f"header = true, delim = {literal(dialect.delimiter)}, quote = '\"', escape = '\"', "
+        f"auto_detect = false, strict_mode = true, null_padding = false, "
+        f"columns = {columns}, max_line_size = {limits.max_record_bytes}) "
+        f"LIMIT {limits.max_rows + 1}"
+    )
+    con.execute("CREATE OR REPLACE TEMP VIEW _canon AS SELECT rowid + 1 AS row, * FROM _src")
+    return cmap, dialect.columns
+
+
+def read_parquet(
+    path: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    shown: str,
+    limits: PostLimits,
+    mapping: Mapping[str, str],
+) -> tuple[ColumnMapping, tuple[str, ...]]:
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise InputError(
+            f"{shown} is not a complete Parquet file (truncated or corrupt: {exc})"
+        ) from None
+    if meta.num_columns > limits.max_columns:
+        raise LimitError(
+            f"{shown} has {meta.num_columns:,} columns, over the limit of "
+            f"{limits.max_columns:,} (max_columns)"
+        )
+    if meta.num_rows > limits.max_rows:
+        raise LimitError(
+            f"{shown} has {meta.num_rows:,} rows, over the limit of {limits.max_rows:,} "
+            "(max_dataset_rows)"
+        )
+    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if unpacked > limits.max_bytes:
+        raise LimitError(
+            f"{shown} holds {unpacked:,} bytes once decompressed, over the limit of "
+            f"{limits.max_bytes:,} (max_dataset_bytes)"
+        )
+    src = f"read_parquet({literal(str(path))})"
+    described = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+    types = {str(r[0]): str(r[1]) for r in described}
+    cols = tuple(types)
+    cmap = resolve_mapping(cols, mapping, shown)
+    select = canonical_select(
+        {f: (ident(c), types[c].endswith("[]")) for f, c in cmap.fields.items()}
+    )
+    con.execute(f"CREATE TEMP TABLE _src AS SELECT {select} FROM {src} LIMIT {limits.max_rows + 1}")
+    con.execute("CREATE OR REPLACE TEMP VIEW _canon AS SELECT rowid + 1 AS row, * FROM _src")
+    return cmap, cols
+
+
+def _twitter_kind(first: Any) -> str:
+    if is_twitter_v2_page(first) or is_twitter_v2_tweet(first):
+        return "Twitter API v2 JSON"
+    if is_twitter_v1_tweet(first):
+        return "Twitter API v1.1 JSON"
+    return ""
+
+
+def _records(
+    values: Iterator[tuple[int, Any]], twitter: str, shown: str, limits: PostLimits
+) -> Iterator[Mapping[str, Any]]:
+    """Flat records: Twitter tweets flattened to canonical keys, other objects as they are."""
+    for number, value in values:
+        if twitter == "Twitter API v2 JSON":
+            yield from twitter_v2_records(value)
+            continue
+        if not isinstance(value, dict):
+            raise InputError(f"{shown}: record {number} is not a JSON object")
+        if twitter:
+            yield twitter_v1_record(value)
+        else:
+            _check_keys(value, shown, number, limits)
+            yield value
+
+
+class _Stager:
+    """Canonical rows in Arrow batches, appended to the temporary table _stage."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sources: Mapping[str, str]) -> None:
+        self.con = con
+        self.sources = sources
+        list_type = pa.list_(pa.string())
+        self.schema = pa.schema(
+            [("row", pa.int64())]
+            + [(f, list_type if f in LIST_FIELDS else pa.string()) for f in ALL_FIELDS]
+        )
+        self.batch: dict[str, list[Any]] = {name: [] for name in self.schema.names}
+        self.created = False
+        self.rows = 0
+
+    def add(self, rec: Mapping[str, Any]) -> None:
+        self.rows += 1
+        self.batch["row"].append(self.rows)
+        for f in ALL_FIELDS:
+            col = self.sources.get(f)
+            value = rec.get(col) if col is not None else None
+            self.batch[f].append(list_text(value) if f in LIST_FIELDS else scalar_text(value))
+
+    def flush(self) -> None:
+        self.con.register("_batch", pa.table(self.batch, schema=self.schema))
+        try:
+            verb = "INSERT INTO _stage" if self.created else "CREATE TEMP TABLE _stage AS"
+            self.con.execute(f"{verb} SELECT * FROM _batch")
+            self.created = True
+        finally:
+            self.con.unregister("_batch")
+        for v in self.batch.values():
+            v.clear()
+
+
+def read_json(
+    path: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    shown: str,
+    limits: PostLimits,
+    mapping: Mapping[str, str],
+    progress: Progress,
+    fmt: str,
+) -> tuple[ColumnMapping, tuple[str, ...], str]:
+    values = iter_json_values(path, shown, max_record_bytes=limits.max_record_bytes)
+    sample: list[tuple[int, Any]] = []
+    for item in values:
+        sample.append(item)
+        if len(sample) >= JSON_SAMPLE_RECORDS:
+            break
+    if not sample:
+        raise InputError(f"{shown} has no records")
+    twitter = _twitter_kind(sample[0][1])
+    if twitter:
+        columns: tuple[str, ...] = ALL_FIELDS
+        cmap = ColumnMapping(resolve_mapping(columns, mapping, shown).fields, twitter)
+    else:
+        keys: dict[str, None] = {}
+        for number, value in sample:
+            if not isinstance(value, dict):
+                raise InputError(f"{shown}: record {number} is not a JSON object")
+            _check_keys(value, shown, number, limits)
+            keys.update(dict.fromkeys(str(k) for k in value))
+        columns = tuple(keys)
+        cmap = resolve_mapping(columns, mapping, shown)
+    stager = _Stager(con, cmap.fields)
+    for rec in _records(itertools.chain(sample, values), twitter, shown, limits):
+        if stager.rows >= limits.max_rows:
+            raise LimitError(
+                f"{shown} has more than {limits.max_rows:,} posts, over the limit "
+                "(max_dataset_rows)"
+            )
+        stager.add(rec)
+        if len(stager.batch["row"]) >= JSON_BATCH:
+            stager.flush()
+            progress("reading", stager.rows, None)
+    if stager.batch["row"] or not stager.created:
+        stager.flush()
+    select = canonical_select({f: (ident(f), f in LIST_FIELDS) for f in cmap.fields})
+    con.execute(f"CREATE TEMP TABLE _src AS SELECT row, {select} FROM _stage ORDER BY row")
+    con.execute("DROP TABLE _stage")
+    con.execute("CREATE OR REPLACE TEMP VIEW _canon AS SELECT * FROM _src")
+    return cmap, columns, fmt
+
+
+def _check_keys(value: Mapping[str, Any], shown: str, number: int, limits: PostLimits) -> None:
+    if len(value) > limits.max_columns:
+        raise LimitError(
+            f"{shown}: record {number} has {len(value):,} keys, over the limit of "
+            f"{limits.max_columns:,} (max_columns)"
+        )

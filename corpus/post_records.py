@@ -1,0 +1,125 @@
+"""Canonical post records and the load report (what a load read, kept and dropped)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post in canonical form (DESIGN.md, "Canonical post columns")."""
+
+    post_id: str
+    account_id: str
+    created_at: datetime
+    text: str | None = None
+    urls: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    image_hashes: tuple[str, ...] = ()
+    repost_of: str | None = None
+    reply_to: str | None = None
+    account_created_at: datetime | None = None
+    account_name: str | None = None
+    platform: str | None = None
+    domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PostLimits:
+    """Bounds on one dataset file; each refusal names the limit it hit."""
+
+    max_rows: int
+    max_bytes: int
+    max_field_chars: int
+    max_columns: int
+
+    @property
+    def max_record_bytes(self) -> int:
+        # One CSV line or JSON record: room for several fields at the limit (4 bytes a
+        # character at worst), never less than 8 MiB so ordinary Twitter pages fit.
+        return max(8 << 20, 8 * self.max_field_chars)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a load read, kept, dropped and why: shown to the user and stored with the data."""
+
+    source: str
+    format: str
+    layout: str
+    columns_found: tuple[str, ...]
+    mapping: dict[str, str]
+    rows: int
+    posts: int
+    duplicate_rows: int = 0
+    merged_rows: int = 0
+    bad_timestamps: int = 0
+    bad_timestamp_examples: tuple[str, ...] = ()
+    missing_account: int = 0
+    generated_ids: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def notes(self) -> list[str]:
+        """Plain sentences about anything dropped or assumed."""
+        out = []
+        if self.duplicate_rows:
+            dropped = self.duplicate_rows - self.merged_rows
+            parts = []
+            if self.merged_rows:
+                parts.append(
+                    f"{self.merged_rows:,} merged into the first (one post over several rows)"
+                )
+            if dropped:
+                parts.append(f"{dropped:,} dropped")
+            out.append(
+                f"{self.duplicate_rows:,} rows repeated an earlier post id: {', '.join(parts)}"
+            )
+        if self.bad_timestamps:
+            shown = "; ".join(self.bad_timestamp_examples)
+            out.append(
+                f"{self.bad_timestamps:,} rows had unparseable timestamps and were skipped "
+                f"({shown})"
+            )
+        if self.missing_account:
+            out.append(f"{self.missing_account:,} rows had no account id and were skipped")
+        if self.generated_ids:
+            out.append("no post id column: posts are numbered by row (row-1, row-2, ...)")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "format": self.format,
+            "layout": self.layout,
+            "columns_found": list(self.columns_found),
+            "mapping": dict(self.mapping),
+            "rows": self.rows,
+            "posts": self.posts,
+            "duplicate_rows": self.duplicate_rows,
+            "merged_rows": self.merged_rows,
+            "bad_timestamps": self.bad_timestamps,
+            "bad_timestamp_examples": list(self.bad_timestamp_examples),
+            "missing_account": self.missing_account,
+            "generated_ids": self.generated_ids,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LoadReport:
+        return cls(
+            source=str(data["source"]),
+            format=str(data["format"]),
+            layout=str(data["layout"]),
+            columns_found=tuple(data["columns_found"]),
+            mapping=dict(data["mapping"]),
+            rows=int(data["rows"]),
+            posts=int(data["posts"]),
+            duplicate_rows=int(data["duplicate_rows"]),
+            merged_rows=int(data["merged_rows"]),
+            bad_timestamps=int(data["bad_timestamps"]),
+            bad_timestamp_examples=tuple(data["bad_timestamp_examples"]),
+            missing_account=int(data["missing_account"]),
+            generated_ids=bool(data["generated_ids"]),
+        )

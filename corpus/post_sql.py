@@ -1,0 +1,297 @@
+"""SQL for canonical post rows: field expressions, lenient timestamps, the checks after
+reading (limits, timestamps, repeated ids) and the clean view, and DuckDB's reader errors
+turned into one user-facing sentence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+
+from corpus.errors import InputError, LimitError
+from corpus.post_formats import ALL_FIELDS, LIST_FIELDS, TIME_FIELDS, ColumnMapping
+from corpus.post_records import LoadReport, PostLimits
+
+BAD_EXAMPLES = 3
+
+# Lenient timestamps: epoch seconds, milliseconds or microseconds (told apart by size);
+# ISO 8601 with or without a zone (no zone means UTC); Twitter's classic format.
+EPOCH_MACRO = r"""
+CREATE OR REPLACE TEMP MACRO chorus_epoch_num(d) AS (
+    CASE WHEN NOT isfinite(d) THEN NULL
+         WHEN abs(d) >= 1e14 THEN d / 1e6
+         WHEN abs(d) >= 1e11 THEN d / 1e3
+         ELSE d END);
+CREATE OR REPLACE TEMP MACRO chorus_epoch(x) AS (
+    coalesce(chorus_epoch_num(TRY_CAST(x AS DOUBLE)),
+             epoch(TRY_CAST(x AS TIMESTAMPTZ)),
+             epoch(try_strptime(trim(x), '%a %b %d %H:%M:%S %z %Y'))));
+CREATE OR REPLACE TEMP MACRO chorus_list(x) AS (
+    CASE WHEN x IS NULL OR trim(x) = '' THEN NULL
+         ELSE list_filter(string_split(translate(x, chr(9) || chr(10) || chr(13), '   '), ' '),
+                          lambda s: s <> '') END);
+"""
+
+CANON_COLUMNS = (
+    "post_id",
+    "account_id",
+    "t",
+    "created_raw",
+    "text",
+    "urls",
+    "hashtags",
+    "image_hashes",
+    "domains",
+    "repost_of",
+    "reply_to",
+    "account_created_at",
+    "account_name",
+    "platform",
+)
+TEXT_LIKE = ("text",)
+
+
+def ident(name: str) -> str:
+    """A SQL identifier, quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _list_expr(src: str, src_is_list: bool) -> str:
+    if src_is_list:
+        return (
+            f"list_filter(list_transform({src}, lambda x: trim(CAST(x AS VARCHAR))), "
+            "lambda x: x IS NOT NULL AND x <> '')"
+        )
+    return f"chorus_list(CAST({src} AS VARCHAR))"
+
+
+def _field_expr(fld: str, src: str | None, src_is_list: bool) -> list[str]:
+    """SQL select items producing canonical field `fld` from source expression `src`."""
+    if fld in TIME_FIELDS:
+        name = "t" if fld == "created_at" else fld
+        if src is None:
+            return [f"CAST(NULL AS DOUBLE) AS {name}"]
+        items = [f"chorus_epoch(CAST({src} AS VARCHAR)) AS {name}"]
+        if fld == "created_at":
+            items.append(f"CAST({src} AS VARCHAR) AS created_raw")
+        return items
+    if src is None:
+        kind = "VARCHAR[]" if fld in LIST_FIELDS else "VARCHAR"
+        expr = f"CAST(NULL AS {kind})"
+    elif fld in LIST_FIELDS:
+        expr = _list_expr(src, src_is_list)
+    elif fld in TEXT_LIKE:
+        expr = f"nullif(CAST({src} AS VARCHAR), '')"
+    else:
+        expr = f"nullif(trim(CAST({src} AS VARCHAR)), '')"
+    return [f"{expr} AS {fld}"]
+
+
+def canonical_select(sources: Mapping[str, tuple[str, bool]]) -> str:
+    """Select list in CANON_COLUMNS order from field -> (source SQL, is a list type)."""
+    items: list[str] = []
+    for fld in ALL_FIELDS:
+        src, is_list = sources.get(fld, (None, False))
+        items.extend(_field_expr(fld, src, is_list))
+    by_name = {item.rsplit(" AS ", 1)[1]: item for item in items}
+    return ", ".join(by_name[c] for c in CANON_COLUMNS)
+
+
+def finish(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    shown: str,
+    fmt: str,
+    cmap: ColumnMapping,
+    columns: tuple[str, ...],
+    limits: PostLimits,
+    strict: bool,
+    view: str,
+) -> LoadReport:
+    rows = con.execute("SELECT count(*) FROM _canon").fetchone()
+    n_rows = int(rows[0]) if rows else 0
+    if n_rows == 0:
+        raise InputError(f"{shown} has a header but no rows")
+    if n_rows > limits.max_rows:
+        raise LimitError(
+            f"{shown} has more than {limits.max_rows:,} rows, over the limit (max_dataset_rows)"
+        )
+    _check_field_lengths(con, shown, limits.max_field_chars)
+    valid = "t IS NOT NULL AND account_id IS NOT NULL"
+    # Repeated ids are rare: find them once (a small table), then the clean view is a
+    # cheap anti-join against it rather than a second pass over every row.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _dups AS SELECT post_id, min(row) AS first_row, "
+        f"count(*) AS n FROM _canon WHERE {valid} AND post_id IS NOT NULL "
+        "GROUP BY post_id HAVING count(*) > 1"
+    )
+    stats = con.execute(
+        "SELECT count(*) FILTER (WHERE t IS NULL AND account_id IS NOT NULL), "
+        "count(*) FILTER (WHERE account_id IS NULL), "
+        f"count(*) FILTER (WHERE {valid}), "
+        "(SELECT coalesce(sum(n - 1), 0) FROM _dups) FROM _canon"
+    ).fetchone()
+    assert stats is not None
+    bad_t, no_account, usable, dup_rows = (int(x) for x in stats)
+    examples: tuple[str, ...] = ()
+    if bad_t:
+        found = con.execute(
+            "SELECT row, created_raw FROM _canon WHERE t IS NULL AND account_id IS NOT NULL "
+            f"ORDER BY row LIMIT {BAD_EXAMPLES}"
+        ).fetchall()
+        examples = tuple(f"row {r}: {_clip(raw)!r}" for r, raw in found)
+        if strict:
+            raise InputError(
+                f"{shown}: {bad_t:,} rows have timestamps that cannot be read "
+                f"(column {cmap.fields['created_at']!r}; {'; '.join(examples)}); "
+                "fix them, or run without --strict to skip them"
+            )
+    if usable == 0:
+        reason = "no row has both an account id and a readable timestamp"
+        if examples:
+            reason += f" (timestamps such as {'; '.join(examples)})"
+        raise InputError(f"{shown}: nothing to analyse: {reason}")
+    merged = 0
+    scalars = ", ".join(
+        f"c.{c}"
+        for c in CANON_COLUMNS
+        if c not in LIST_FIELDS and c not in ("post_id", "created_raw")
+    )
+    if dup_rows:
+        merged = _create_merges(con, valid)
+        lists = ", ".join(
+            f"CASE WHEN m.row IS NULL THEN c.{f} ELSE list_sort(list_distinct("
+            f"list_concat(coalesce(c.{f}, []), coalesce(m.{f}, [])))) END AS {f}"
+            for f in sorted(LIST_FIELDS)
+        )
+        body = (
+            f"SELECT c.row, c.post_id, {scalars}, {lists} FROM _canon c "
+            "LEFT JOIN _dups d ON c.post_id = d.post_id "
+            "LEFT JOIN _merged m ON m.row = c.row "
+            f"WHERE c.{valid.replace(' AND ', ' AND c.')} "
+            "AND (d.post_id IS NULL OR c.row = d.first_row)"
+        )
+    else:
+        lists = ", ".join(f"c.{f}" for f in sorted(LIST_FIELDS))
+        body = (
+            f"SELECT c.row, coalesce(c.post_id, 'row-' || c.row) AS post_id, {scalars}, "
+            f"{lists} FROM _canon c WHERE c.{valid.replace(' AND ', ' AND c.')}"
+        )
+    if dup_rows:
+        body = body.replace(
+            "c.row, c.post_id,", "c.row, coalesce(c.post_id, 'row-' || c.row) AS post_id,"
+        )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {body}")
+    return LoadReport(
+        source=shown,
+        format=fmt,
+        layout=cmap.layout,
+        columns_found=columns,
+        mapping=dict(cmap.fields),
+        rows=n_rows,
+        posts=usable - dup_rows,
+        duplicate_rows=dup_rows,
+        merged_rows=merged,
+        bad_timestamps=bad_t,
+        bad_timestamp_examples=examples,
+        missing_account=no_account,
+        generated_ids="post_id" not in cmap.fields,
+    )
+
+
+def _create_merges(con: duckdb.DuckDBPyConnection, valid: str) -> int:
+    """Later rows with a repeated post id from the same account at the same time are the
+    same post split over several rows (one per link, hashtag or image: CooRTweet's layout):
+    their list fields are merged into the first row. Other repeats are dropped."""
+    merge_lists = ", ".join(
+        f"list_sort(list_distinct(flatten(list(x.{f}) FILTER (WHERE x.{f} IS NOT NULL)))) AS {f}"
+        for f in sorted(LIST_FIELDS)
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _merged AS
+        WITH heads AS (
+            SELECT c.row, c.post_id, c.account_id, c.t
+            FROM _canon c JOIN _dups d ON c.row = d.first_row)
+        SELECT h.row, count(*) AS n, {merge_lists}
+        FROM heads h
+        JOIN (SELECT x.* FROM _canon x JOIN _dups d2 ON x.post_id = d2.post_id
+              WHERE x.{valid.replace(" AND ", " AND x.")}) x
+          ON x.post_id = h.post_id AND x.row > h.row
+         AND x.account_id = h.account_id AND x.t = h.t
+        GROUP BY h.row
+        """
+    )
+    got = con.execute("SELECT coalesce(sum(n), 0) FROM _merged").fetchone()
+    return int(got[0]) if got else 0
+
+
+def _check_field_lengths(con: duckdb.DuckDBPyConnection, shown: str, limit: int) -> None:
+    parts = []
+    for c in CANON_COLUMNS:
+        if c in {"t", "account_created_at"}:
+            continue
+        if c in LIST_FIELDS:
+            parts.append(f"max(list_max(list_transform({c}, lambda x: length(x))))")
+        else:
+            parts.append(f"max(length({c}))")
+    names = [c for c in CANON_COLUMNS if c not in ("t", "account_created_at")]
+    got = con.execute(f"SELECT {', '.join(parts)} FROM _canon").fetchone()
+    assert got is not None
+    for name, longest in zip(names, got, strict=True):
+        if longest is not None and int(longest) > limit:
+            if name in LIST_FIELDS:
+                cond = f"list_max(list_transform({name}, lambda x: length(x))) > {limit}"
+            else:
+                cond = f"length({name}) > {limit}"
+            row = con.execute(f"SELECT min(row) FROM _canon WHERE {cond}").fetchone()
+            where = f"row {row[0]}, " if row and row[0] is not None else ""
+            label = "created_at" if name == "created_raw" else name
+            raise LimitError(
+                f"{shown}: {where}field {label} is {int(longest):,} characters long, over "
+                f"the limit of {limit:,} (max_field_chars)"
+            )
+
+
+def _clip(value: Any, width: int = 40) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+def explain_duckdb(message: str, shown: str, kind: str, limits: PostLimits) -> str:
+    """A DuckDB reader error as one user-facing sentence (never the whole offending line)."""
+    m = _LINE.search(message)
+    where = f"line {m.group(1)}" if m else "a row"
+    low = message.lower()
+    if "invalid unicode" in low or "utf-8" in low or "utf8" in low:
+        return f"{shown} is not UTF-8 text ({where}); save it as UTF-8"
+    if "unterminated quote" in low:
+        return (
+            f"{shown}: {where} has a quoted field that never ends: the file looks truncated, "
+            f"or a field is longer than the limit of {limits.max_field_chars:,} characters "
+            "(max_field_chars)"
+        )
+    if "maximum line size" in low:
+        return (
+            f"{shown}: {where} is longer than {limits.max_record_bytes:,} bytes, over the "
+            f"limit for one row (max_field_chars={limits.max_field_chars:,})"
+        )
+    if "expected number of columns" in low:
+        found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+        detail = f" ({found.group(2)} fields, the header has {found.group(1)})" if found else ""
+        return (
+            f"{shown}: {where} has the wrong number of fields{detail}: the file looks "
+            "truncated or malformed"
+        )
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    return f"{shown} could not be read as {kind}: {_clip(first, 160)}"

@@ -1,0 +1,239 @@
+"""PatternService: the JSON contract, stable ids, reuse without reload, scopes, exports,
+plots, the nothing-found message and progress."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+
+import igraph
+import pytest
+
+from corpus.errors import InputError, NotFoundError
+from patterns.results import nothing_found_message
+from patterns.service import PatternService
+from tests.patterns.conftest import make_service
+
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def test_json_is_exactly_the_design_shape(svc: PatternService, tiny: Path) -> None:
+    data = svc.analyze_file(tiny, scope="s").to_json()
+    assert set(data) == {"dataset", "posts", "accounts", "clusters"}
+    assert (data["dataset"], data["posts"], data["accounts"]) == ("tiny", 24, 15)
+    (cluster,) = data["clusters"]
+    assert set(cluster) == {
+        "id",
+        "size",
+        "accounts",
+        "signals",
+        "first_seen",
+        "last_seen",
+        "score",
+        "examples",
+    }
+    assert cluster["accounts"] == ["a1", "a2", "a3"] and cluster["size"] == 3
+    assert cluster["signals"] == {"text": 1, "url": 1}
+    assert cluster["first_seen"] == "2024-01-01T00:00:05Z" and ISO.match(cluster["last_seen"])
+    for example in cluster["examples"]:
+        assert set(example) == {"post_id", "account_id", "time", "text"}
+        assert ISO.match(example["time"])
+    json.dumps(data)  # plain JSON types only
+
+
+def test_ids_are_stable_across_runs_services_and_names_of_nothing_else(
+    tmp_path: Path, tiny: Path
+) -> None:
+    first = make_service(tmp_path / "one").analyze_file(tiny, scope="s")
+    again = make_service(tmp_path / "two").analyze_file(tiny, scope="other")
+    assert [c.id for c in first.clusters] == [c.id for c in again.clusters]
+    other_params = make_service(tmp_path / "three").analyze_file(
+        tiny, scope="s", params=make_service(tmp_path / "x").params(window_s=61)
+    )
+    assert [c.accounts for c in other_params.clusters] == [c.accounts for c in first.clusters]
+    assert [c.id for c in other_params.clusters] != [c.id for c in first.clusters]
+
+
+def test_same_content_is_reused_other_content_replaces(
+    svc: PatternService, tiny: Path, tmp_path: Path
+) -> None:
+    svc.analyze_file(tiny, scope="s", name="d")
+    loaded_at = svc.datasets("s")[0].loaded_at
+    copy = tmp_path / "copy.csv"
+    shutil.copy(tiny, copy)
+    svc.analyze_file(copy, scope="s", name="d", params=svc.params(window_s=100))
+    assert svc.datasets("s")[0].loaded_at == loaded_at  # not read again
+    # A re-analysis with other parameters does not reload either.
+    result = svc.analyze_dataset("d", scope="s", params=svc.params(window_s=100))
+    assert len(result.clusters) == 2 and svc.datasets("s")[0].loaded_at == loaded_at
+    # Other content under the same name replaces the dataset.
+    lines = tiny.read_text().splitlines()
+    copy.write_text("\n".join(lines[:5]) + "\n")
+    replaced = svc.analyze_file(copy, scope="s", name="d")
+    assert replaced.posts == 4 and svc.datasets("s")[0].posts == 4
+    # Same content, other --map: a new load.
+    svc.analyze_file(copy, scope="s", name="d", mapping={"text": "text"})
+    assert svc.datasets("s")[0].loaded_at > loaded_at
+
+
+def test_strict_on_reuse_still_refuses_bad_timestamps(svc: PatternService, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("account_id,created_at,text\na,2024-01-01,x\nb,never,x\n")
+    svc.analyze_file(path, scope="s")
+    with pytest.raises(InputError, match="1 rows have timestamps"):
+        svc.analyze_file(path, scope="s", strict=True)
+
+
+def test_scopes_are_sealed(svc: PatternService, tiny: Path) -> None:
+    result = svc.analyze_file(tiny, scope="guild-1", name="mine")
+    cid = result.clusters[0].id
+    assert svc.datasets("guild-2") == []
+    assert svc.clusters("guild-2") == []
+
+    # A foreign id or name fails with the very words a missing one gets.
+    missing = make_service(svc.root.parent / "empty")
+    for call, twin in (
+        (lambda: svc.cluster(cid, scope="guild-2"), lambda: missing.cluster(cid, scope="guild-1")),
+        (
+            lambda: svc.remove_dataset("mine", scope="guild-2"),
+            lambda: missing.remove_dataset("mine", scope="guild-1"),
+        ),
+        (lambda: svc.clusters("guild-2", "mine"), lambda: missing.clusters("guild-1", "mine")),
+    ):
+        with pytest.raises(NotFoundError) as foreign:
+            call()
+        with pytest.raises(NotFoundError) as absent:
+            twin()
+        assert str(foreign.value) == str(absent.value)
+    for attempt in (
+        lambda: svc.analyze_dataset("mine", scope="guild-2"),
+        lambda: svc.clusters("guild-2", "mine"),
+        lambda: svc.export("mine", scope="guild-2", out_dir=Path("unused")),
+        lambda: svc.plot_cluster(cid, scope="guild-2", path=Path("unused.png")),
+    ):
+        with pytest.raises(NotFoundError):
+            attempt()
+    assert svc.cluster(cid, scope="guild-1").id == cid  # still there for its owner
+    svc.remove_dataset("mine", scope="guild-1")
+    with pytest.raises(NotFoundError, match=f"no cluster '{cid}'"):
+        svc.cluster(cid, scope="guild-1")
+
+
+def test_clusters_lists_latest_analysis_per_dataset(svc: PatternService, tiny: Path) -> None:
+    svc.analyze_file(tiny, scope="s", name="b")
+    svc.analyze_file(tiny, scope="s", name="a", params=svc.params(window_s=100))
+    svc.analyze_dataset("b", scope="s", params=svc.params(window_s=10, min_shared=1))
+    listed = svc.clusters("s")
+    assert [r.dataset for r in listed] == ["a", "b"]
+    assert listed[1].params.window_s == 10 and len(listed[1].clusters) == 2
+    assert svc.clusters("s", "a")[0].to_json() == listed[0].to_json()
+
+
+def test_detail_text_and_json(svc: PatternService, tiny: Path) -> None:
+    cid = svc.analyze_file(tiny, scope="s").clusters[0].id
+    detail = svc.cluster(cid, scope="s")
+    text = detail.summary_text()
+    for needle in (
+        cid,
+        '"tiny"',
+        "3 accounts",
+        "identical text (1 distinct item)",
+        "same link (1 distinct item)",
+        "https://mike.example/plan",
+        "median lag",
+        "Account creation dates are not in the dataset",
+        "a1, a2, a3",
+        "post p01",
+    ):
+        assert needle in text, needle
+    assert cid in detail.render_text()
+    data = detail.to_json()
+    assert data["median_lag_s"] == 17.5 and data["new_account_share"] is None
+    assert type(detail).from_json(json.loads(json.dumps(data))) == detail
+
+
+def test_new_account_share(svc: PatternService, tmp_path: Path) -> None:
+    rows = ["post_id,account_id,created_at,text,account_created_at"]
+    created = {"n1": "2023-12-20", "n2": "2023-12-01", "old": "2015-01-01"}  # first post 2024-01-01
+    for i in range(3):
+        for k, (acc, made) in enumerate(created.items()):
+            rows.append(
+                f"{i}{k},{acc},2024-01-0{1 + i}T00:00:0{k}Z,message number {i} for all,{made}"
+            )
+    path = tmp_path / "ages.csv"
+    path.write_text("\n".join(rows) + "\n")
+    cid = svc.analyze_file(path, scope="s").clusters[0].id
+    detail = svc.cluster(cid, scope="s")
+    assert (detail.new_accounts, detail.accounts_with_creation_date) == (2, 3)
+    assert "2 of 3 accounts with a known creation date (67%)" in detail.summary_text()
+    assert svc.cluster(cid, scope="s").new_account_share == pytest.approx(2 / 3)
+    detail_30 = svc.cluster(
+        svc.analyze_dataset("ages", scope="s", params=svc.params(new_account_days=15))
+        .clusters[0]
+        .id,
+        scope="s",
+    )
+    assert detail_30.new_accounts == 1
+
+
+def test_exports(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
+    result = svc.analyze_file(tiny, scope="s", params=svc.params(min_shared=1, min_accounts=2))
+    files = svc.export(result, scope="s", out_dir=tmp_path / "out")
+    assert sorted(p.name for p in files) == ["clusters.json", "edges.csv", "graph.graphml"]
+    data = json.loads((tmp_path / "out" / "clusters.json").read_text())
+    assert {k: data[k] for k in result.to_json()} == result.to_json()
+    assert data["analysis"]["params"]["min_shared"] == 1 and len(data["details"]) == len(
+        result.clusters
+    )
+    with (tmp_path / "out" / "edges.csv").open() as f:
+        edges = list(csv.DictReader(f))
+    assert len(edges) == result.edges
+    a12 = next(e for e in edges if {e["source"], e["target"]} == {"a1", "a2"})
+    assert (
+        a12["weight"] == "2.0" and a12["shared_items"] == "2" and a12["signals"] == "text:1,url:1"
+    )
+    assert a12["items"] == "text: Vote for Mike! Big plans | url: https://mike.example/plan"
+    assert a12["post_pairs"] == "p02 & p03 | p06 & p07" and a12["lags_s"] == "5.0 | 30.0"
+    assert a12["cluster_id"] == result.clusters[0].id
+    graph = igraph.Graph.Read_GraphML(str(tmp_path / "out" / "graph.graphml"))
+    assert graph.ecount() == result.edges
+    assert set(graph.vs["account_id"]) >= {"a1", "a2", "a3", "g1", "g2", "r1"}
+    # By name: the latest analysis.
+    assert len(svc.export("tiny", scope="s", out_dir=tmp_path / "again")) == 3
+
+
+def test_plot(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
+    cid = svc.analyze_file(tiny, scope="s").clusters[0].id
+    out = svc.plot_cluster(cid, scope="s", path=tmp_path / "c.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_nothing_found(svc: PatternService, tiny: Path) -> None:
+    result = svc.analyze_file(tiny, scope="s", params=svc.params(window_s=1))
+    assert result.clusters == ()
+    assert result.empty_message() == "no clusters at window 1 s, min-shared 2; try a larger window"
+    assert nothing_found_message(result) in result.render_text()
+    auto = svc.analyze_dataset("tiny", scope="s", params=svc.params(window_s="auto"))
+    assert auto.window_s >= 1 and any("window estimated" in n for n in auto.notes)
+
+
+def test_progress_is_reported(svc: PatternService, tiny: Path) -> None:
+    seen: list[tuple[str, int, int | None]] = []
+    svc.analyze_file(tiny, scope="s", progress=lambda s, d, t: seen.append((s, d, t)))
+    stages = [s for s, _, _ in seen]
+    for stage in ("reading", "storing", "signals", "pairing", "clustering", "saving"):
+        assert stage in stages
+    assert seen[-1] == ("saving", 6, 6)
+
+
+def test_bad_parameters_and_names(svc: PatternService, tiny: Path) -> None:
+    with pytest.raises(InputError, match="unknown signal 'likes'"):
+        svc.params(signals="text,likes")
+    with pytest.raises(InputError, match="window must be"):
+        svc.params(window_s="soon")
+    with pytest.raises(InputError, match="dataset name"):
+        svc.analyze_file(tiny, scope="s", name="\x00bad")
+    assert svc.params(signals="url,text").signals == ("text", "url")
