@@ -8,8 +8,8 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
 from discord import app_commands
@@ -23,8 +23,7 @@ from bot.discord_permissions import (
 )
 from bot.discord_render import NO_MENTIONS, group_embeds, plain_message
 from bot.rate_limits import cooldown_message
-from corpus.errors import ChorusError, InputError, LimitError
-from corpus.progress import Progress, no_progress
+from corpus.errors import InputError, LimitError
 from corpus.reporting import safe_filename
 
 if TYPE_CHECKING:
@@ -226,44 +225,3 @@ async def finish(
             await interaction.followup.send(embeds=group, allowed_mentions=NO_MENTIONS, wait=True)
         )
     return sent
-
-
-# -- the patterns API (cluster analysis) --------------------------------------------------
-class AnalysisLike(Protocol):
-    def to_json(self) -> dict[str, Any]: ...
-
-
-class ClusterDetailLike(Protocol):
-    def to_json(self) -> dict[str, Any]: ...
-    def render_text(self) -> str: ...
-    def summary_text(self) -> str: ...
-
-
-class PatternsAPI(Protocol):
-    """The Assistant methods the cluster and dataset cogs call (DESIGN.md analyze shape)."""
-
-    def analyze_upload(
-        self,
-        data: bytes,
-        filename: str,
-        req: Requester,
-        *,
-        name: str | None = None,
-        progress: Progress = no_progress,
-    ) -> AnalysisLike: ...
-
-    def clusters(self, req: Requester, dataset: str | None = None) -> dict[str, Any]: ...
-
-    def cluster(self, cluster_id: str, req: Requester) -> ClusterDetailLike: ...
-
-    def plot_cluster(self, cluster_id: str, req: Requester, path: Path) -> list[Path]: ...
-
-
-PATTERNS_METHODS = ("analyze_upload", "clusters", "cluster", "plot_cluster")
-
-
-def patterns_api(assistant: Assistant) -> PatternsAPI:
-    missing = [n for n in PATTERNS_METHODS if not callable(getattr(assistant, n, None))]
-    if missing:
-        raise ChorusError("cluster analysis is not available in this version of Chorus yet")
-    return cast(PatternsAPI, assistant)

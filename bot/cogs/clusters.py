@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.cogs._support import ChorusCog, guarded, patterns_api, send_pages
+from bot.cogs._support import ChorusCog, guarded, send_pages
 from bot.discord_render import cluster_detail_embeds, clusters_embeds
 from corpus.errors import ChorusError
 
@@ -29,10 +29,11 @@ class Clusters(ChorusCog):
     async def clusters(
         self, interaction: discord.Interaction[Any], dataset: str | None = None
     ) -> None:
-        api = patterns_api(self.assistant)
         req = self.requester(interaction)
         await interaction.response.defer(thinking=True)
-        data = await self.bot.call(api.clusters, req, dataset.strip() if dataset else None)
+        data = await self.bot.call(
+            self.assistant.clusters, req, dataset.strip() if dataset else None
+        )
         await send_pages(interaction, clusters_embeds(data))
 
     @app_commands.command(name="cluster", description="One cluster in full, with example posts")
@@ -40,17 +41,16 @@ class Clusters(ChorusCog):
     @app_commands.describe(cluster_id="The cluster's id, as /clusters shows it")
     @guarded()
     async def cluster(self, interaction: discord.Interaction[Any], cluster_id: str) -> None:
-        api = patterns_api(self.assistant)
         req = self.requester(interaction)
         cluster_id = cluster_id.strip()
         await interaction.response.defer(thinking=True)
-        detail = await self.bot.call(api.cluster, cluster_id, req)
+        detail = await self.bot.call(self.assistant.cluster, cluster_id, req)
         embeds = cluster_detail_embeds(cluster_id, detail.summary_text(), detail.to_json())
         # The PNGs live in a temporary folder named by us, never by the user's input.
         with tempfile.TemporaryDirectory(prefix="chorus-plot-") as tmp:
             try:
                 paths = await self.bot.call(
-                    api.plot_cluster, cluster_id, req, Path(tmp) / "cluster.png"
+                    self.assistant.plot_cluster, cluster_id, req, Path(tmp) / "cluster.png"
                 )
             except ChorusError as exc:
                 logger.info("no plots for cluster %s: %s", cluster_id, exc)

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.assistant import DATASET_SUFFIXES
 from bot.cogs._support import (
     ChorusCog,
     check_attachment,
     finish,
     guarded,
-    patterns_api,
     read_attachment,
     status_progress,
 )
@@ -21,8 +21,8 @@ from bot.discord_render import clusters_embeds, plural
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot
 
-# The Assistant's loaders have the last word on the content; this refuses early and cheaply.
-DATASET_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson", ".parquet"})
+# The Assistant has the last word on name and content; this refuses early, before download.
+ATTACHMENT_SUFFIXES = DATASET_SUFFIXES | {".gz"}
 
 
 class Datasets(ChorusCog):
@@ -39,21 +39,20 @@ class Datasets(ChorusCog):
         file: discord.Attachment,
         name: str | None = None,
     ) -> None:
-        api = patterns_api(self.assistant)
         req = self.requester(interaction)
         limit = min(
             self.bot.settings.limits.max_dataset_bytes,
             self.bot.settings.discord.max_attachment_bytes,
         )
         filename = check_attachment(
-            file, suffixes=DATASET_SUFFIXES, max_bytes=limit, what="datasets"
+            file, suffixes=ATTACHMENT_SUFFIXES, max_bytes=limit, what="datasets"
         )
         await interaction.response.defer(thinking=True)
         data = await read_attachment(file, filename, limit)
         progress = status_progress(interaction, f"Analysing {filename}")
         try:
             result = await self.bot.call(
-                api.analyze_upload, data, filename, req, name=name, progress=progress
+                self.assistant.analyze_upload, data, filename, req, name=name, progress=progress
             )
         finally:
             await progress.close()
@@ -63,13 +62,8 @@ class Datasets(ChorusCog):
             f"Analysed {summary.get('dataset', filename)}: {summary.get('posts', '?')} posts, "
             f"{summary.get('accounts', '?')} accounts, {plural(len(clusters), 'cluster')}."
         )
-        # The analysis says best why nothing was found (window, thresholds), when it can.
-        empty = getattr(result, "empty_message", None)
-        embeds = (
-            clusters_embeds(summary, empty=str(empty()))
-            if callable(empty)
-            else clusters_embeds(summary, empty="No coordination clusters found in this dataset.")
-        )
+        # The analysis says best why nothing was found (window, thresholds).
+        embeds = clusters_embeds(summary, empty=result.empty_message())
         await finish(interaction, status, embeds)
 
 

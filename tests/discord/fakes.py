@@ -48,10 +48,12 @@ class PatternsAssistant(Assistant):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.datasets: dict[str, dict[str, dict[str, Any]]] = {}
+        self.stored: dict[str, dict[str, dict[str, Any]]] = {}
         self.uploads: list[tuple[bytes, str, Requester, str | None]] = []
 
-    def analyze_upload(
+    # Duck-typed results (the cogs use to_json, empty_message, summary_text): shapes chosen
+    # to exercise rendering at Discord's limits, which a tiny real dataset cannot.
+    def analyze_upload(  # type: ignore[override]
         self,
         data: bytes,
         filename: str,
@@ -87,11 +89,11 @@ class PatternsAssistant(Assistant):
         }
         clusters = [] if dataset == "quiet" else [cluster]
         result = {"dataset": dataset, "posts": 140, "accounts": 75, "clusters": clusters}
-        self.datasets.setdefault(req.scope, {})[dataset] = result
+        self.stored.setdefault(req.scope, {})[dataset] = result
         return FakeAnalysis(result)
 
     def clusters(self, req: Requester, dataset: str | None = None) -> dict[str, Any]:
-        mine = self.datasets.get(req.scope, {})
+        mine = self.stored.get(req.scope, {})
         if dataset is not None and dataset not in mine:
             raise NotFoundError(f"no dataset named {dataset}")
         chosen = [mine[dataset]] if dataset is not None else list(mine.values())
@@ -102,8 +104,8 @@ class PatternsAssistant(Assistant):
             "clusters": [c for d in chosen for c in d["clusters"]],
         }
 
-    def cluster(self, cluster_id: str, req: Requester) -> FakeDetail:
-        for d in self.datasets.get(req.scope, {}).values():
+    def cluster(self, cluster_id: str, req: Requester) -> FakeDetail:  # type: ignore[override]
+        for d in self.stored.get(req.scope, {}).values():
             for c in d["clusters"]:
                 if c["id"] == cluster_id:
                     return FakeDetail(c)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from bot.assistant import Assistant
@@ -41,7 +42,7 @@ async def test_a_dataset_is_analysed_on_arrival_with_throttled_progress(
     assert edits[0].text() == "Analysing posts.csv: analysing 0/4 (0%)"
     final = edits[-1]
     assert final.body["content"] == "Analysed campaign: 140 posts, 75 accounts, 1 cluster."
-    cluster_id = patterns_assistant.datasets[f"guild:{A}"]["campaign"]["clusters"][0]["id"]
+    cluster_id = patterns_assistant.stored[f"guild:{A}"]["campaign"]["clusters"][0]["id"]
     assert f"`{cluster_id}` \u00b7 70 accounts \u00b7 text (12), url (3)" in final.text()
     assert "18:09 (7 min) \u00b7 score 0.93" in final.text()
     ((data, filename, req, name),) = patterns_assistant.uploads
@@ -101,7 +102,7 @@ async def test_clusters_and_one_cluster_with_its_plots(
 ) -> None:
     h = await make_harness(patterns_assistant)
     await add_dataset(h, A)
-    cluster_id = patterns_assistant.datasets[f"guild:{A}"]["campaign"]["clusters"][0]["id"]
+    cluster_id = patterns_assistant.stored[f"guild:{A}"]["campaign"]["clusters"][0]["id"]
 
     listing = await h.slash("clusters", guild=A)
     assert (
@@ -129,7 +130,7 @@ async def test_servers_cannot_see_each_others_datasets_or_clusters(
 ) -> None:
     h = await make_harness(patterns_assistant)
     await add_dataset(h, A)
-    a_cluster = patterns_assistant.datasets[f"guild:{A}"]["campaign"]["clusters"][0]["id"]
+    a_cluster = patterns_assistant.stored[f"guild:{A}"]["campaign"]["clusters"][0]["id"]
 
     listing = await h.slash("clusters", guild=B)
     assert (
@@ -152,14 +153,44 @@ async def test_servers_cannot_see_each_others_datasets_or_clusters(
     assert_no_mentions(h.recorder.sent)  # every message of this test, errors included
 
 
-async def test_cluster_commands_say_so_when_the_assistant_lacks_them(
-    assistant: Assistant, make_harness: Any
+async def test_the_real_assistant_end_to_end(
+    assistant: Assistant, make_harness: Any, tmp_path: Path
 ) -> None:
-    if callable(getattr(assistant, "clusters", None)):
-        return  # the real methods have landed; their own tests take over
+    """/dataset add, /clusters and /cluster over the real patterns engine and index."""
+    from tests.cli.test_analysis_commands import write_posts
+
+    posts = tmp_path / "campaign.csv"
+    write_posts(posts)
     h = await make_harness(assistant)
-    run = await h.slash("clusters", guild=A)
-    assert run.final.ephemeral and "not available" in run.final.text()
+    run = await h.slash(
+        "dataset add",
+        guild=A,
+        perms=MANAGE,
+        attachments={"file": h.attachment("campaign.csv", posts.read_bytes())},
+    )
+    assert "Analysed campaign: 12 posts, 6 accounts, 1 cluster." in run.final.text()
+    [cluster] = assistant.clusters(assistant_req(A))["clusters"]
+    listing = await h.slash("clusters", guild=A)
+    assert f"`{cluster['id']}`" in listing.final.text()
+
+    detail = await h.slash("cluster", guild=A, id=cluster["id"])
+    assert detail.final.files == ["cluster.png"]
+    assert "camp1" in detail.final.text()
+    asked = await h.slash("ask", guild=A, question="Which accounts pushed the same link?")
+    assert cluster["id"] in asked.final.text()
+
+    foreign = await h.slash("cluster", guild=B, id=cluster["id"])
+    missing = await h.slash("cluster", guild=B, id="c000000000000")
+    assert foreign.final.text().replace(cluster["id"], "ID") == missing.final.text().replace(
+        "c000000000000", "ID"
+    )
+    assert_no_mentions(h.recorder.sent)
+
+
+def assistant_req(guild: int) -> Any:
+    from bot.assistant import Requester
+
+    return Requester(scope=f"guild:{guild}", user="test", can_moderate=True)
 
 
 async def test_cooldowns_per_user_and_per_server(
