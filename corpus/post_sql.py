@@ -50,7 +50,6 @@ CANON_COLUMNS = (
     "account_name",
     "platform",
 )
-TEXT_LIKE = ("text",)
 
 
 def ident(name: str) -> str:
@@ -87,10 +86,9 @@ def _field_expr(fld: str, src: str | None, src_is_list: bool) -> list[str]:
         expr = f"CAST(NULL AS {kind})"
     elif fld in LIST_FIELDS:
         expr = _list_expr(src, src_is_list)
-    elif fld in TEXT_LIKE:
-        expr = f"nullif(CAST({src} AS VARCHAR), '')"
     else:
-        expr = f"nullif(trim(CAST({src} AS VARCHAR)), '')"
+        # Ids and text as written (trimming every value costs a third of the read time).
+        expr = f"nullif(CAST({src} AS VARCHAR), '')"
     return [f"{expr} AS {fld}"]
 
 

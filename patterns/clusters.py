@@ -21,7 +21,7 @@ import pyarrow as pa
 from patterns.config import ALL_SIGNALS
 from patterns.graph import Edges, Evidence
 from patterns.params import AnalysisParams
-from patterns.results import ClusterDetail, ClusterSummary, Example, Member, TopItem
+from patterns.results import ClusterDetail, ClusterSummary, Example, TopItem
 from patterns.signals import Occurrences, item_labels
 
 TOP_ITEMS = 5
@@ -54,18 +54,35 @@ def score(size: int, n_edges: int, total_weight: float) -> float:
     return round(density * 2 * total_weight / size, 2)
 
 
-def _accounts(
-    con: duckdb.DuckDBPyConnection, aids: npt.NDArray[np.int32]
-) -> dict[int, AccountInfo]:
+@dataclass(frozen=True)
+class _Accounts:
+    """Account facts by sorted account index: id, creation time and first post (NaN when
+    unknown)."""
+
+    aid: npt.NDArray[np.int32]
+    account_id: npt.NDArray[np.object_]
+    created: npt.NDArray[np.float64]
+    first_t: npt.NDArray[np.float64]
+
+    def index(self, aids: npt.NDArray[np.int32]) -> npt.NDArray[np.intp]:
+        return np.searchsorted(self.aid, aids)
+
+
+def _accounts(con: duckdb.DuckDBPyConnection, aids: npt.NDArray[np.int32]) -> _Accounts:
     con.register("_want_acc", pa.table({"aid": np.unique(aids).astype(np.int32)}))
     try:
-        rows = con.execute(
-            "SELECT a.aid, a.account_id, a.name, a.created, a.first_t FROM accounts a "
-            "JOIN _want_acc w ON w.aid = a.aid"
-        ).fetchall()
+        got = con.execute(
+            "SELECT a.aid, a.account_id, coalesce(a.created, 'NaN'::DOUBLE) AS created, "
+            "a.first_t FROM accounts a JOIN _want_acc w ON w.aid = a.aid ORDER BY a.aid"
+        ).fetchnumpy()
     finally:
         con.unregister("_want_acc")
-    return {int(r[0]): AccountInfo(str(r[1]), r[2], r[3], float(r[4])) for r in rows}
+    return _Accounts(
+        aid=np.asarray(got["aid"], dtype=np.int32),
+        account_id=np.asarray(got["account_id"], dtype=object),
+        created=np.asarray(got["created"], dtype=np.float64),
+        first_t=np.asarray(got["first_t"], dtype=np.float64),
+    )
 
 
 def _posts(
@@ -196,37 +213,19 @@ def _plan(ci: _ClusterItems, lo: int, hi: int, occ: Occurrences) -> _Plan:
     return _Plan(top, examples, signals)
 
 
-def _members(
-    members: npt.NDArray[np.int32],
-    accounts: dict[int, AccountInfo],
-    member_posts: npt.NDArray[np.int64],
-    degree: npt.NDArray[np.int64],
-    new_account_days: int,
-) -> tuple[list[Member], int, int]:
-    """Members (most connected first), and how many are new among those with a known
-    creation date."""
-    out = []
-    new = known = 0
-    for a in members.tolist():
-        info = accounts[a]
-        is_new: bool | None = None
-        if info.created is not None:
-            known += 1
-            is_new = bool(info.first_t - info.created <= new_account_days * DAY)
-            new += int(is_new)
-        out.append(
-            Member(
-                info.account_id,
-                info.name,
-                info.created,
-                info.first_t,
-                int(member_posts[a]),
-                int(degree[a]),
-                is_new,
-            )
-        )
-    out.sort(key=lambda m: (-m.partners, m.account_id))
-    return out, new, known
+@dataclass(frozen=True)
+class ClusterRecord:
+    """A described cluster as an analysis keeps it: the detail without its member list
+    (members are stored as rows, not as objects) and the members as arrays."""
+
+    detail: ClusterDetail  # members == ()
+    member_aid: npt.NDArray[np.int32]
+    member_posts: npt.NDArray[np.int64]  # distinct posts carrying items co-shared in the cluster
+    member_partners: npt.NDArray[np.int64]  # linked accounts inside the cluster
+
+    @property
+    def id(self) -> str:
+        return self.detail.id
 
 
 @dataclass(frozen=True)
@@ -248,8 +247,8 @@ class DescribeInput:
 
 def describe(
     con: duckdb.DuckDBPyConnection, d: DescribeInput
-) -> tuple[list[ClusterDetail], npt.NDArray[np.int64]]:
-    """Details of every cluster, best first, and the cluster index of every account id
+) -> tuple[list[ClusterRecord], npt.NDArray[np.int64]]:
+    """Every cluster described, best first, and the cluster index of every account id
     (-1 outside reported clusters) in that order."""
     k = len(d.groups)
     label = np.full(max(d.n_accounts, 1), -1, dtype=np.int64)
@@ -262,10 +261,9 @@ def describe(
     bounds = np.searchsorted(ci.keys, np.arange(k + 1) * max(d.occ.n_items, 1))
     member_posts = np.zeros(label.size, dtype=np.int64)
     if ci.rows.size:  # distinct member posts carrying an item co-shared in their cluster
-        posts_of = np.unique(
-            np.stack([d.occ.aid[ci.rows], d.occ.pid[ci.rows]], axis=1).astype(np.int64), axis=0
-        )
-        np.add.at(member_posts, posts_of[:, 0], 1)
+        span = int(d.occ.pid.max()) + 1
+        posts_of = np.unique(d.occ.aid[ci.rows].astype(np.int64) * span + d.occ.pid[ci.rows])
+        np.add.at(member_posts, posts_of // span, 1)
     plans = [_plan(ci, int(bounds[c]), int(bounds[c + 1]), d.occ) for c in range(k)]
     wanted = [it for p in plans for lst in p.top.values() for it, _, _ in lst]
     wanted += [it for p in plans for _, it, _ in p.examples]
@@ -273,61 +271,67 @@ def describe(
     posts = _posts(con, [pid for p in plans for pid, _, _ in p.examples])
     accounts = _accounts(con, np.concatenate(d.groups))
     lags = d.evidence.lag
-    details: list[ClusterDetail] = []
+    horizon = d.params.new_account_days * DAY
+    records: list[ClusterRecord] = []
     for c, group in enumerate(d.groups):
         plan = plans[c]
         sl = inside.rows[inside.bounds[c] : inside.bounds[c + 1]]
         size = int(group.size)
         n_e = int(inside.edge_count[c])
         total_w = float(inside.edge_weight[c])
-        member_ids = [accounts[a].account_id for a in group.tolist()]
+        at = accounts.index(group)
+        member_ids = sorted(accounts.account_id[at].tolist())
+        created = accounts.created[at]
+        known = ~np.isnan(created)
+        new = known & (accounts.first_t[at] - np.where(known, created, 0.0) <= horizon)
         examples = [
             Example(post[0], post[1], post[2], post[3], ALL_SIGNALS[sg], labels.get(item, ""))
             for pid, item, sg in plan.examples
             if (post := posts.get(pid)) is not None
         ]
-        members, new, known = _members(
-            group, accounts, member_posts, inside.degree, d.params.new_account_days
-        )
         summary = ClusterSummary(
             id=cluster_id(d.dataset, d.data_sha, d.params, member_ids),
             size=size,
-            accounts=tuple(sorted(member_ids)),
+            accounts=tuple(member_ids),
             signals=plan.signals,
             first_seen=float(min(d.evidence.t_a[sl].min(), d.evidence.t_b[sl].min())),
             last_seen=float(max(d.evidence.t_a[sl].max(), d.evidence.t_b[sl].max())),
             score=score(size, n_e, total_w),
             examples=tuple(examples[:SUMMARY_EXAMPLES]),
         )
-        details.append(
-            ClusterDetail(
-                summary=summary,
-                dataset=d.dataset,
-                analysis_id=d.analysis_id,
-                params=d.params,
-                window_s=d.window,
-                members=tuple(members),
-                edges=n_e,
-                density=round(n_e / (size * (size - 1) / 2), 4),
-                total_weight=round(total_w, 4),
-                co_posts=int(d.evidence.n[sl].sum()),
-                median_lag_s=float(np.median(lags[sl])) if sl.size else 0.0,
-                new_accounts=new,
-                accounts_with_creation_date=known,
-                top_items={
-                    ALL_SIGNALS[sg]: tuple(
-                        TopItem(ALL_SIGNALS[sg], labels.get(it, ""), acc, pc) for it, acc, pc in lst
-                    )
-                    for sg, lst in sorted(plan.top.items())
-                },
-                examples=tuple(examples),
-                analysed_at=d.created_at,
-            )
+        detail = ClusterDetail(
+            summary=summary,
+            dataset=d.dataset,
+            analysis_id=d.analysis_id,
+            params=d.params,
+            window_s=d.window,
+            members=(),
+            edges=n_e,
+            density=round(n_e / (size * (size - 1) / 2), 4),
+            total_weight=round(total_w, 4),
+            co_posts=int(d.evidence.n[sl].sum()),
+            median_lag_s=float(np.median(lags[sl])) if sl.size else 0.0,
+            new_accounts=int(new.sum()),
+            accounts_with_creation_date=int(known.sum()),
+            top_items={
+                ALL_SIGNALS[sg]: tuple(
+                    TopItem(ALL_SIGNALS[sg], labels.get(it, ""), acc, pc) for it, acc, pc in lst
+                )
+                for sg, lst in sorted(plan.top.items())
+            },
+            examples=tuple(examples),
+            analysed_at=d.created_at,
         )
+        records.append(ClusterRecord(detail, group, member_posts[group], inside.degree[group]))
     ranking = sorted(
-        range(k), key=lambda c: (-details[c].summary.score, -details[c].summary.size, details[c].id)
+        range(k),
+        key=lambda c: (
+            -records[c].detail.summary.score,
+            -records[c].detail.summary.size,
+            records[c].id,
+        ),
     )
     remap = np.empty(k, dtype=np.int64)
     remap[np.asarray(ranking, dtype=np.int64)] = np.arange(k)
     new_label = np.where(label >= 0, remap[np.maximum(label, 0)], -1)
-    return [details[c] for c in ranking], new_label
+    return [records[c] for c in ranking], new_label

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -16,13 +17,13 @@ import pyarrow as pa
 
 from corpus.posts import LoadReport
 from corpus.progress import Progress, no_progress
-from patterns.clusters import DescribeInput, describe
+from patterns.clusters import ClusterRecord, DescribeInput, describe
 from patterns.config import ALL_SIGNALS
 from patterns.graph import Edges, Evidence, build_edges, collect_evidence, communities, item_weights
 from patterns.params import AnalysisParams
-from patterns.results import AnalysisResult, ClusterDetail
+from patterns.results import AnalysisResult
 from patterns.signals import SIGNAL_CODE, build_occurrences
-from patterns.store import KEEP_ANALYSES
+from patterns.store import KEEP_ANALYSES, TABLES
 from patterns.windows import estimate_window
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class Analysis:
     """A finished analysis: the result, each cluster in full, and the graph with evidence."""
 
     result: AnalysisResult
-    details: list[ClusterDetail]
+    details: list[ClusterRecord]
     edges: Edges
     evidence: Evidence
     weights: npt.NDArray[np.float64]
@@ -60,11 +61,12 @@ def run_analysis(
     else:
         window = float(params.window_s)
     progress("pairing", 0, None)
-    evidence = collect_evidence(occ, window, progress=progress)
+    chunks = collect_evidence(occ, window, progress=progress)
     weights = item_weights(
         occ.item_accounts, accounts, params.popular_share, params.popular_min_accounts
     )
-    edges, evidence = build_edges(evidence, weights, params.min_shared)
+    edges, evidence = build_edges(chunks, weights, params.min_shared)
+    del chunks
     progress("clustering", 0, 2)
     nodes, groups = communities(edges, min_size=params.min_accounts, seed=params.seed)
     progress("clustering", 1, 2)
@@ -95,7 +97,7 @@ def run_analysis(
         dataset=dataset,
         posts=posts,
         accounts=accounts,
-        clusters=tuple(d.summary for d in details),
+        clusters=tuple(d.detail.summary for d in details),
         analysis_id=analysis_id,
         params=params,
         window_s=window,
@@ -108,6 +110,10 @@ def run_analysis(
     return Analysis(
         result, details, edges, evidence, weights, occ.item_signal, occ.item_accounts, cluster_of
     )
+
+
+def _cat(parts: list[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.NDArray[Any]:
+    return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype=dtype)
 
 
 def save_analysis(
@@ -151,7 +157,18 @@ def save_analysis(
         {
             "cluster": np.arange(len(analysis.details), dtype=np.int64),
             "cluster_id": pa.array([d.id for d in analysis.details], pa.string()),
-            "detail": pa.array([json.dumps(d.to_json()) for d in analysis.details], pa.string()),
+            "detail": pa.array(
+                [json.dumps(d.detail.stored_json()) for d in analysis.details], pa.string()
+            ),
+        }
+    )
+    sizes = [d.member_aid.size for d in analysis.details]
+    members_table = pa.table(
+        {
+            "cluster": np.repeat(np.arange(len(sizes), dtype=np.int64), sizes),
+            "aid": _cat([d.member_aid for d in analysis.details], np.int32),
+            "posts": _cat([d.member_posts for d in analysis.details], np.int64),
+            "partners": _cat([d.member_partners for d in analysis.details], np.int64),
         }
     )
     names = "[" + ", ".join(f"'{n}'" for n in ALL_SIGNALS) + "]"
@@ -168,13 +185,14 @@ def save_analysis(
         "_evidence_in": evidence_table,
         "_items_in": item_table,
         "_ids_in": ids_table,
+        "_members_in": members_table,
     }
     for view, table in views.items():
         con.register(view, table)
     con.execute("BEGIN TRANSACTION")
     try:
         progress("saving", 0, steps)
-        for table in ("analyses", "clusters", "edges", "evidence", "items"):
+        for table in TABLES:
             con.execute(f"DELETE FROM {table} WHERE analysis_id = ?", [aid])
         progress("saving", 1, steps)
         con.execute(
@@ -201,6 +219,11 @@ def save_analysis(
         con.execute(
             "INSERT INTO clusters SELECT ?, cluster_id, cluster, detail FROM _ids_in", [aid]
         )
+        con.execute(
+            "INSERT INTO cluster_members SELECT ?, i.cluster_id, m.aid, m.posts, m.partners "
+            "FROM _members_in m JOIN _ids_in i ON i.cluster = m.cluster",
+            [aid],
+        )
         progress("saving", 4, steps)
         con.execute(
             "INSERT INTO analyses VALUES (?, ?, ?, ?)",
@@ -210,7 +233,7 @@ def save_analysis(
             "SELECT analysis_id FROM analyses ORDER BY created_at DESC OFFSET ?", [KEEP_ANALYSES]
         ).fetchall()
         for (old,) in stale:
-            for table in ("analyses", "clusters", "edges", "evidence", "items"):
+            for table in TABLES:
                 con.execute(f"DELETE FROM {table} WHERE analysis_id = ?", [old])
         progress("saving", 5, steps)
         con.execute("COMMIT")

@@ -33,6 +33,7 @@ F64 = npt.NDArray[np.float64]
 # analysis stops with advice rather than exhausting memory (about 48 bytes a row).
 MAX_PAIR_ITEMS = 15_000_000
 COMPACT_ROWS = 4_000_000
+CHUNK_ROWS = 2_000_000  # occurrences walked and reduced together
 EPS = 1e-9
 NEAR = SIGNAL_CODE["near_text"]
 # igraph draws from one process-wide generator; seeding it must not interleave.
@@ -112,12 +113,13 @@ def _concat(parts: list[Evidence]) -> Evidence:
 
 def _compact(ev: Evidence) -> Evidence:
     """One row per (a, b, item): prefer identical over near-identical text, then the
-    smallest lag, then the smallest post ids; n sums the co-posts."""
+    smallest lag, then the earliest found (the walk order is deterministic and the sort
+    stable); n sums the co-posts. Rows come out sorted by (pair, item)."""
     if len(ev) == 0:
         return ev
     pair = (ev.a.astype(np.int64) << 32) | ev.b.astype(np.int64)
     near = (ev.signal == NEAR).astype(np.int8)
-    order = np.lexsort((ev.pid_b, ev.pid_a, ev.lag, near, ev.item, pair))
+    order = np.lexsort((ev.lag, near, ev.item, pair))
     pair_s, item_s = pair[order], ev.item[order]
     head = np.r_[True, (pair_s[1:] != pair_s[:-1]) | (item_s[1:] != item_s[:-1])]
     starts = np.flatnonzero(head)
@@ -128,72 +130,122 @@ def _compact(ev: Evidence) -> Evidence:
     )
 
 
+def _co_posts(occ: Occurrences, i: I64, j: I64) -> Evidence | None:
+    """Evidence rows for occurrence pairs (i, j), dropping pairs of one account's posts."""
+    ai, aj = occ.aid[i], occ.aid[j]
+    other = ai != aj
+    if not other.all():
+        i, j, ai, aj = i[other], j[other], ai[other], aj[other]
+    if not i.size:
+        return None
+    swap = ai > aj
+    item = occ.item[i]
+    signal = occ.item_signal[item]
+    if occ.split_near:
+        signal = np.where(occ.sub[i] != occ.sub[j], np.int8(NEAR), signal).astype(np.int8)
+    pid_i, pid_j = occ.pid[i], occ.pid[j]
+    t_i, t_j = occ.t[i], occ.t[j]
+    return Evidence(
+        a=np.where(swap, aj, ai).astype(np.int32),
+        b=np.where(swap, ai, aj).astype(np.int32),
+        item=item,
+        signal=signal,
+        pid_a=np.where(swap, pid_j, pid_i).astype(np.int32),
+        pid_b=np.where(swap, pid_i, pid_j).astype(np.int32),
+        t_a=np.where(swap, t_j, t_i),
+        t_b=np.where(swap, t_i, t_j),
+        n=np.ones(i.size, dtype=np.int32),
+    )
+
+
+def _item_chunks(item: I64, rows: int) -> list[tuple[int, int]]:
+    """[start, stop) ranges of about `rows` occurrences, cut between items: an item's
+    evidence never spans two chunks, so each chunk is reduced once and for all."""
+    n = int(item.shape[0])
+    if n == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
+    cuts = np.unique(starts[np.searchsorted(starts, np.arange(0, n, rows), side="right") - 1])
+    bounds = [*cuts.tolist(), n]
+    return list(itertools.pairwise(bounds))
+
+
+def _too_many() -> LimitError:
+    return LimitError(
+        f"more than {MAX_PAIR_ITEMS:,} account pairs share items within the window; "
+        "try a smaller window or fewer signals"
+    )
+
+
 def collect_evidence(
     occ: Occurrences, window: float, *, progress: Progress = no_progress
-) -> Evidence:
+) -> list[Evidence]:
     """Walk every item's posts in time order and keep, per account pair and item, the
-    closest co-post within the window (posts by the same account never pair)."""
-    parts: list[Evidence] = []
-    pending = 0
-    kept_rows = 0
-    done_steps = 0
-    for first, second in window_pairs(occ.item, occ.t, window):
-        i, j = first, second
-        ai, aj = occ.aid[i], occ.aid[j]
-        other = ai != aj
-        if not other.all():
-            i, j, ai, aj = i[other], j[other], ai[other], aj[other]
-        if not i.size:
-            continue
-        swap = ai > aj
-        item = occ.item[i]
-        signal = occ.item_signal[item]
-        if occ.split_near:
-            signal = np.where(occ.sub[i] != occ.sub[j], np.int8(NEAR), signal).astype(np.int8)
-        pid_i, pid_j = occ.pid[i], occ.pid[j]
-        t_i, t_j = occ.t[i], occ.t[j]
-        parts.append(
-            Evidence(
-                a=np.where(swap, aj, ai).astype(np.int32),
-                b=np.where(swap, ai, aj).astype(np.int32),
-                item=item,
-                signal=signal,
-                pid_a=np.where(swap, pid_j, pid_i).astype(np.int32),
-                pid_b=np.where(swap, pid_i, pid_j).astype(np.int32),
-                t_a=np.where(swap, t_j, t_i),
-                t_b=np.where(swap, t_i, t_j),
-                n=np.ones(i.size, dtype=np.int32),
-            )
-        )
-        pending += int(i.size)
-        done_steps += 1
-        if pending >= COMPACT_ROWS:
-            merged = _compact(_concat(parts))
-            parts, pending, kept_rows = [merged], len(merged), len(merged)
-            progress("pairing", kept_rows, None)
-            if kept_rows > MAX_PAIR_ITEMS:
-                raise LimitError(
-                    f"more than {MAX_PAIR_ITEMS:,} account pairs share items within the "
-                    "window; try a smaller window or fewer signals"
-                )
-    ev = _compact(_concat(parts))
-    if len(ev) > MAX_PAIR_ITEMS:
-        raise LimitError(
-            f"more than {MAX_PAIR_ITEMS:,} account pairs share items within the window; "
-            "try a smaller window or fewer signals"
-        )
-    progress("pairing", len(ev), len(ev))
-    return ev
+    closest co-post within the window (posts by the same account never pair). Returned in
+    chunks of disjoint items, each sorted by (pair, item)."""
+    done: list[Evidence] = []
+    total = 0
+    chunks = _item_chunks(occ.item, CHUNK_ROWS)
+    for k, (start, stop) in enumerate(chunks):
+        parts: list[Evidence] = []
+        pending = 0
+        sl = slice(start, stop)
+        for first, second in window_pairs(occ.item[sl], occ.t[sl], window):
+            part = _co_posts(occ, first + start, second + start)
+            if part is None:
+                continue
+            parts.append(part)
+            pending += len(part)
+            if pending >= COMPACT_ROWS:  # reduce what accumulated, then start counting again
+                parts, pending = [_compact(_concat(parts))], 0
+                if total + len(parts[0]) > MAX_PAIR_ITEMS:
+                    raise _too_many()
+        chunk = _compact(_concat(parts))
+        total += len(chunk)
+        if total > MAX_PAIR_ITEMS:
+            raise _too_many()
+        if len(chunk):
+            done.append(chunk)
+        progress("pairing", k + 1, len(chunks))
+    return done
 
 
-def build_edges(ev: Evidence, weights: F64, min_shared: float) -> tuple[Edges, Evidence]:
-    """Sum item weights per account pair; keep pairs reaching min_shared and their evidence."""
+def _pair_keys(ev: Evidence) -> I64:
+    return (ev.a.astype(np.int64) << 32) | ev.b.astype(np.int64)
+
+
+def build_edges(chunks: list[Evidence], weights: F64, min_shared: float) -> tuple[Edges, Evidence]:
+    """Sum item weights per account pair; keep pairs reaching min_shared and their evidence.
+
+    Only pair keys and weights of all rows are gathered; the full evidence rows are
+    gathered for the kept pairs only (most pairs share one item and fall below min-shared)."""
     n_sig = len(SIGNAL_CODE)
-    if len(ev) == 0:
+    if not chunks:
         e32 = np.empty(0, dtype=np.int32)
-        return Edges(e32, e32, np.empty(0), e32, np.empty((0, n_sig), dtype=np.int32)), ev
-    pair = (ev.a.astype(np.int64) << 32) | ev.b.astype(np.int64)
-    # Evidence arrives sorted by (pair, item) from _compact.
+        empty = Edges(e32, e32, np.empty(0), e32, np.empty((0, n_sig), dtype=np.int32))
+        return empty, _empty_evidence()
+    keys = np.concatenate([_pair_keys(c) for c in chunks])
+    w = np.concatenate([weights[c.item] for c in chunks])
+    order = np.argsort(keys, kind="stable")
+    keys_s = keys[order]
+    del keys
+    starts = np.flatnonzero(np.r_[True, keys_s[1:] != keys_s[:-1]])
+    total = np.add.reduceat(w[order], starts)
+    kept_pairs = keys_s[starts][total >= min_shared - EPS]
+    del keys_s, order, w
+    rows = []
+    for c in chunks:
+        ck = _pair_keys(c)
+        pos = np.minimum(np.searchsorted(kept_pairs, ck), max(kept_pairs.size - 1, 0))
+        hit = (kept_pairs[pos] == ck) if kept_pairs.size else np.zeros(ck.size, dtype=bool)
+        if hit.any():
+            rows.append(c.take(hit))
+    ev = _concat(rows)
+    if len(ev) == 0:
+        return build_edges([], weights, min_shared)
+    pair = _pair_keys(ev)
+    ev = ev.take(np.lexsort((ev.item, pair)))
+    pair = _pair_keys(ev)
     head = np.r_[True, pair[1:] != pair[:-1]]
     starts = np.flatnonzero(head)
     group = np.cumsum(head) - 1
@@ -201,9 +253,7 @@ def build_edges(ev: Evidence, weights: F64, min_shared: float) -> tuple[Edges, E
     shared = np.diff(np.r_[starts, len(ev)]).astype(np.int32)
     flat = np.bincount(group * n_sig + ev.signal.astype(np.int64), minlength=starts.size * n_sig)
     counts: I32 = flat.reshape(starts.size, n_sig).astype(np.int32)
-    keep = weight >= min_shared - EPS
-    edges = Edges(ev.a[starts][keep], ev.b[starts][keep], weight[keep], shared[keep], counts[keep])
-    return edges, ev.take(keep[group])
+    return Edges(ev.a[starts], ev.b[starts], weight, shared, counts), ev
 
 
 def communities(edges: Edges, *, min_size: int, seed: int) -> tuple[I32, list[I32]]:
@@ -230,7 +280,7 @@ def communities(edges: Edges, *, min_size: int, seed: int) -> tuple[I32, list[I3
             igraph.set_random_number_generator(random.Random(seed))  # noqa: S311
             try:
                 parts = sub.community_leiden(
-                    objective_function="modularity", weights="weight", n_iterations=-1
+                    objective_function="modularity", weights="weight", n_iterations=2
                 )
             finally:
                 igraph.set_random_number_generator(random)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from typing import Any, Literal
 
 from corpus.errors import InputError
@@ -102,6 +103,10 @@ class AnalysisParams:
         return replace(self, **clean)
 
     def to_json(self) -> dict[str, Any]:
+        return dict(self._json)
+
+    @cached_property
+    def _json(self) -> dict[str, Any]:
         return {
             f.name: getattr(self, f.name) if f.name != "signals" else list(self.signals)
             for f in fields(self)
@@ -115,6 +120,10 @@ class AnalysisParams:
 
     def fingerprint(self) -> str:
         """A short stable digest of everything that changes the output."""
+        return self._fingerprint
+
+    @cached_property
+    def _fingerprint(self) -> str:
         blob = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

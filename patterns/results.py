@@ -209,6 +209,12 @@ class ClusterDetail:
         out = [t for s in signals for t in self.top_items.get(s, ())]
         return sorted(out, key=lambda t: (-t.accounts, -t.posts, t.value))
 
+    def stored_json(self) -> dict[str, Any]:
+        """to_json() without the member list (stored as rows beside it)."""
+        data = self.to_json()
+        del data["members"]
+        return data
+
     def to_json(self) -> dict[str, Any]:
         return {
             **self.summary.to_json(),
@@ -253,7 +259,7 @@ class ClusterDetail:
             analysis_id=str(d["analysis_id"]),
             params=AnalysisParams.from_json(d["params"]),
             window_s=float(d["window_s"]),
-            members=tuple(Member.from_json(m) for m in d["members"]),
+            members=tuple(Member.from_json(m) for m in d.get("members", ())),
             edges=int(d["edges"]),
             density=float(d["density"]),
             total_weight=float(d["total_weight"]),

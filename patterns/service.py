@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,46 @@ from patterns.config import AnalysisConfig
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
 from patterns.params import AnalysisParams
-from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
-from patterns.store import FORMAT_VERSION, ScopeStore, check_name, connect, read_meta, write_meta
+from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, Member
+from patterns.store import (
+    FORMAT_VERSION,
+    ScopeStore,
+    check_name,
+    connect,
+    ensure_schema,
+    read_meta,
+    write_meta,
+)
 
 logger = logging.getLogger(__name__)
 
 CLUSTER_ID = re.compile(r"^c[0-9a-f]{12}$")
+DAY = 86_400.0
+
+
+def _members(
+    con: duckdb.DuckDBPyConnection, analysis_id: str, cluster_id: str, params: AnalysisParams
+) -> tuple[Member, ...]:
+    """A cluster's members, most connected first."""
+    rows = con.execute(
+        "SELECT a.account_id, a.name, a.created, a.first_t, m.posts, m.partners "
+        "FROM cluster_members m JOIN accounts a ON a.aid = m.aid "
+        "WHERE m.analysis_id = ? AND m.cluster_id = ? ORDER BY m.partners DESC, a.account_id",
+        [analysis_id, cluster_id],
+    ).fetchall()
+    horizon = params.new_account_days * DAY
+    return tuple(
+        Member(
+            account_id=str(acc),
+            name=name,
+            created_at=created,
+            first_post=float(first),
+            posts_in_cluster=int(posts),
+            partners=int(partners),
+            new=None if created is None else bool(float(first) - float(created) <= horizon),
+        )
+        for acc, name, created, first, posts, partners in rows
+    )
 
 
 class PatternService:
@@ -179,19 +214,26 @@ class PatternService:
                 scratch_dir=store.dir,
             )
             progress("storing", 0, 3)
+            source = "clean_posts"
+            if report.duplicate_rows:
+                # The de-duplicating view joins; read it once, not once per table.
+                con.execute("CREATE TEMP TABLE _clean AS SELECT * FROM clean_posts")
+                source = "_clean"
+            # Row order inside the stored tables does not matter (posts carry their row).
+            con.execute("SET preserve_insertion_order = false")
             con.execute(
                 "CREATE TABLE accounts AS SELECT "
                 "CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS aid, "
                 "account_id, name, created, first_t, last_t, posts FROM ("
                 "SELECT account_id, max(account_name) AS name, min(account_created_at) AS created, "
                 "min(t) AS first_t, max(t) AS last_t, count(*) AS posts "
-                "FROM clean_posts GROUP BY account_id)"
+                f"FROM {source} GROUP BY account_id)"
             )
             progress("storing", 1, 3)
             con.execute(
                 "CREATE TABLE posts AS SELECT CAST(c.row AS INTEGER) AS pid, c.post_id, a.aid, "
                 "c.t, c.text, c.urls, c.hashtags, c.image_hashes, c.domains, c.repost_of, "
-                "c.reply_to, c.platform FROM clean_posts c JOIN accounts a USING (account_id)"
+                f"c.reply_to, c.platform FROM {source} c JOIN accounts a USING (account_id)"
             )
             progress("storing", 2, 3)
             got = con.execute(
@@ -211,7 +253,8 @@ class PatternService:
                     "loaded_at": time.time(),
                 },
             )
-            for temp in ("_src", "_stage", "_dups", "_merged"):
+            con.execute("SET preserve_insertion_order = true")
+            for temp in ("_src", "_stage", "_dups", "_merged", "_clean"):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
             con.execute("CHECKPOINT")
             progress("storing", 3, 3)
@@ -226,6 +269,7 @@ class PatternService:
     ) -> AnalysisResult:
         params = params or self.params()
         with self._open(store, name) as con:
+            ensure_schema(con)
             meta = read_meta(con)
             load = LoadReport.from_json(meta["load"])
             analysis = run_analysis(
@@ -305,16 +349,18 @@ class PatternService:
             con = connect(found.path, temp_dir=store.dir / ".spill")
             try:
                 row = con.execute(
-                    "SELECT c.detail, a.created_at FROM clusters c JOIN analyses a "
-                    "ON a.analysis_id = c.analysis_id WHERE c.cluster_id = ? "
+                    "SELECT c.detail, a.created_at, a.analysis_id FROM clusters c "
+                    "JOIN analyses a ON a.analysis_id = c.analysis_id WHERE c.cluster_id = ? "
                     "ORDER BY a.created_at DESC LIMIT 1",
                     [cluster_id],
                 ).fetchone()
-                name = str(read_meta(con)["name"])
+                if row is not None and (best is None or float(row[1]) > best[0]):
+                    detail = ClusterDetail.from_json(json.loads(row[0]))
+                    members = _members(con, str(row[2]), cluster_id, detail.params)
+                    name = str(read_meta(con)["name"])
+                    best = (float(row[1]), name, replace(detail, members=members))
             finally:
                 con.close()
-            if row is not None and (best is None or float(row[1]) > best[0]):
-                best = (float(row[1]), name, ClusterDetail.from_json(json.loads(row[0])))
         if best is None:
             raise missing
         return best[1], best[2]

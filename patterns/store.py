@@ -40,16 +40,26 @@ _FILE = re.compile(r"^(d[0-9a-f]{24})\.(\d{20})\.duckdb$")
 _TMP = re.compile(r"^\.tmp-(\d+)-[0-9a-f]{32}\.duckdb$")
 
 SCHEMA = """
-CREATE TABLE meta (key VARCHAR, value VARCHAR);
-CREATE TABLE analyses (analysis_id VARCHAR, created_at DOUBLE, body VARCHAR, meta VARCHAR);
-CREATE TABLE clusters (analysis_id VARCHAR, cluster_id VARCHAR, rank INTEGER, detail VARCHAR);
-CREATE TABLE edges (analysis_id VARCHAR, a INTEGER, b INTEGER, weight DOUBLE, shared INTEGER,
-                    signals VARCHAR, cluster_id VARCHAR);
-CREATE TABLE evidence (analysis_id VARCHAR, a INTEGER, b INTEGER, item INTEGER, signal VARCHAR,
-                       pid_a INTEGER, pid_b INTEGER, t_a DOUBLE, t_b DOUBLE, n INTEGER);
-CREATE TABLE items (analysis_id VARCHAR, item INTEGER, signal VARCHAR, label VARCHAR,
-                    accounts INTEGER, weight DOUBLE);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
+CREATE TABLE IF NOT EXISTS analyses (
+    analysis_id VARCHAR, created_at DOUBLE, body VARCHAR, meta VARCHAR);
+CREATE TABLE IF NOT EXISTS clusters (
+    analysis_id VARCHAR, cluster_id VARCHAR, rank INTEGER, detail VARCHAR);
+CREATE TABLE IF NOT EXISTS cluster_members (
+    analysis_id VARCHAR, cluster_id VARCHAR, aid INTEGER, posts BIGINT, partners BIGINT);
+CREATE TABLE IF NOT EXISTS edges (
+    analysis_id VARCHAR, a INTEGER, b INTEGER, weight DOUBLE, shared INTEGER,
+    signals VARCHAR, cluster_id VARCHAR);
+CREATE TABLE IF NOT EXISTS evidence (
+    analysis_id VARCHAR, a INTEGER, b INTEGER, item INTEGER, signal VARCHAR,
+    pid_a INTEGER, pid_b INTEGER, t_a DOUBLE, t_b DOUBLE, n INTEGER);
+CREATE TABLE IF NOT EXISTS items (
+    analysis_id VARCHAR, item INTEGER, signal VARCHAR, label VARCHAR,
+    accounts INTEGER, weight DOUBLE);
 """
+
+# Tables holding one analysis' rows (keyed by analysis_id).
+TABLES = ("analyses", "clusters", "cluster_members", "edges", "evidence", "items")
 
 _locks_guard = threading.Lock()
 _locks: dict[tuple[str, str, str], threading.RLock] = {}
@@ -89,6 +99,7 @@ def connect(path: Path, *, temp_dir: Path | None = None) -> duckdb.DuckDBPyConne
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")  # callers report progress themselves
     if temp_dir is not None:
         con.execute(f"SET temp_directory = '{str(temp_dir).replace(chr(39), chr(39) * 2)}'")
     return con
@@ -208,6 +219,11 @@ class ScopeStore:
         _fsync_dir(self.dir)
         _unlink_db(tomb)
         Path(str(newest) + ".wal").unlink(missing_ok=True)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create any table a file from an earlier version lacks (before writing results)."""
+    con.execute(SCHEMA)
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -1,0 +1,271 @@
+"""Chorus on the real datasets in ../shared/data/real (issue 3, point 9), plus agreement
+with coordination-network-toolkit on real data.
+
+    python -m benchmarks.coordination.real [--shared ../shared] [--skip-reference]
+
+- IRA troll tweets: how many of the 285 labelled accounts land in clusters at default
+  settings (and by account category), and at a few other settings;
+- CooRTweet russian_coord_tweets: nodes and edges at window 60 s (co-repost, min-shared 1,
+  no down-weighting: the toolkit's semantics) and clusters at default settings;
+- CooRTweet german_elections: clusters at default settings;
+- agreement: IRA co-tweet (toolkit text normalisation) and co-link, russian co-retweet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.coordination.agreement import REPO, ensure_toolkit, read_pairs, run_toolkit
+from patterns.config import AnalysisConfig
+from patterns.normalise import normalise_text
+from patterns.service import PatternService
+
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def service(root: Path) -> PatternService:
+    shutil.rmtree(root, ignore_errors=True)
+    return PatternService(
+        root,
+        AnalysisConfig(),
+        max_rows=20_000_000,
+        max_bytes=2_000_000_000,
+        max_field_chars=100_000,
+        max_columns=500,
+    )
+
+
+def timed(svc: PatternService, path: Path, name: str, **overrides: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = svc.analyze_file(path, scope="real", name=name, params=svc.params(**overrides))
+    return result, round(time.perf_counter() - start, 2)
+
+
+def ira(shared: Path, svc: PatternService) -> dict[str, Any]:
+    folder = shared / "data/real/ira_troll_tweets_2016oct"
+    with (folder / "authors.csv").open() as f:
+        category = {r["author_id"]: r["account_category"] for r in csv.DictReader(f)}
+    out: dict[str, Any] = {"labelled_accounts": len(category), "runs": []}
+    for label, overrides in (
+        ("defaults (window 60 s, min-shared 2)", {}),
+        ("window auto", {"window_s": "auto"}),
+        ("window 300 s", {"window_s": 300}),
+        ("min-shared 1", {"min_shared": 1}),
+    ):
+        result, seconds = timed(svc, folder / "tweets.csv", "ira", **overrides)
+        flagged = {a for c in result.clusters for a in c.accounts}
+        run = {
+            "settings": label,
+            "window_s": result.window_s,
+            "seconds": seconds,
+            "clusters": len(result.clusters),
+            "accounts_in_clusters": len(flagged),
+            "by_category": dict(Counter(category[a] for a in flagged).most_common()),
+            "largest": [c.size for c in result.clusters[:5]],
+        }
+        out["runs"].append(run)
+        print(
+            f"IRA {label}: {len(flagged)} of {len(category)} labelled accounts in "
+            f"{len(result.clusters)} clusters ({run['by_category']}), {seconds} s"
+        )
+    out["categories"] = dict(Counter(category.values()).most_common())
+    return out
+
+
+def russian(shared: Path, svc: PatternService) -> dict[str, Any]:
+    path = shared / "data/real/coortweet_examples/russian_coord_tweets.csv"
+    result, seconds = timed(
+        svc, path, "russian", signals="repost", window_s=60, min_shared=1, popular_share=1.0
+    )
+    toolkit_like = {
+        "nodes": result.linked_accounts,
+        "edges": result.edges,
+        "seconds": seconds,
+        "clusters_min3": len(result.clusters),
+    }
+    print(
+        f"russian_coord_tweets, window 60 s, co-repost, min-shared 1: "
+        f"{result.linked_accounts:,} nodes, {result.edges:,} edges, {len(result.clusters)} "
+        f"clusters of 3+ ({seconds} s)"
+    )
+    default, seconds = timed(svc, path, "russian")
+    print(
+        f"russian_coord_tweets, defaults: {default.linked_accounts:,} nodes, {default.edges:,} "
+        f"edges, {len(default.clusters)} clusters ({seconds} s)"
+    )
+    return {
+        "window_60_min_shared_1": toolkit_like,
+        "defaults": {
+            "nodes": default.linked_accounts,
+            "edges": default.edges,
+            "clusters": len(default.clusters),
+            "seconds": seconds,
+        },
+    }
+
+
+def german(shared: Path, svc: PatternService) -> dict[str, Any]:
+    path = shared / "data/real/coortweet_examples/german_elections.csv"
+    result, seconds = timed(svc, path, "german")
+    signals = Counter(s for c in result.clusters for s in c.signals)
+    load = result.load
+    print(
+        f"german_elections, defaults: {result.posts:,} posts ({load.merged_rows if load else 0:,} "
+        f"rows merged), {result.linked_accounts:,} nodes, {result.edges:,} edges, "
+        f"{len(result.clusters)} clusters, sizes {[c.size for c in result.clusters[:8]]}, "
+        f"signals {dict(signals)} ({seconds} s)"
+    )
+    return {
+        "posts": result.posts,
+        "nodes": result.linked_accounts,
+        "edges": result.edges,
+        "clusters": len(result.clusters),
+        "largest": [c.size for c in result.clusters[:8]],
+        "signals": dict(signals),
+        "seconds": seconds,
+    }
+
+
+def ira_toolkit_csv(shared: Path, out: Path) -> tuple[Path, int]:
+    """The IRA tweets in the toolkit's CSV; rows whose text normalises to "" are left out
+    (the toolkit pairs every empty text with every other)."""
+    dropped = 0
+    src = shared / "data/real/ira_troll_tweets_2016oct/tweets.csv"
+    with src.open(newline="") as f, out.open("w", newline="") as g:
+        w = csv.writer(g)
+        w.writerow(
+            [
+                "message_id",
+                "user_id",
+                "username",
+                "repost_id",
+                "reply_id",
+                "message",
+                "timestamp",
+                "urls",
+            ]
+        )
+        for r in csv.DictReader(f):
+            if not normalise_text(r["content"], "toolkit"):
+                dropped += 1
+                continue
+            w.writerow(
+                [
+                    r["row_id"],
+                    r["author_id"],
+                    r["author"],
+                    "",
+                    "",
+                    r["content"],
+                    r["timestamp"],
+                    r["urls"],
+                ]
+            )
+    return out, dropped
+
+
+def agreement(shared: Path, svc: PatternService, work: Path) -> dict[str, Any]:
+    python = ensure_toolkit()
+    out: dict[str, Any] = {}
+    tk_csv, dropped = ira_toolkit_csv(shared, work / "ira_toolkit.csv")
+    russian_csv = shared / "data/real/coortweet_examples/russian_coord_tweets.csv"
+    russian_tk = work / "russian_toolkit.csv"
+    with russian_csv.open(newline="") as f, russian_tk.open("w", newline="") as g:
+        w = csv.writer(g)
+        w.writerow(
+            [
+                "message_id",
+                "user_id",
+                "username",
+                "repost_id",
+                "reply_id",
+                "message",
+                "timestamp",
+                "urls",
+            ]
+        )
+        for r in csv.DictReader(f):
+            w.writerow(
+                [
+                    r["content_id"],
+                    r["account_id"],
+                    r["account_id"],
+                    r["object_id"],
+                    "",
+                    "",
+                    r["timestamp_share"],
+                    "",
+                ]
+            )
+    cases = (
+        ("IRA co-tweet", tk_csv, "co_tweet", "text"),
+        ("IRA co-link", tk_csv, "co_link", "url"),
+        ("russian co-retweet", russian_tk, "co_retweet", "repost"),
+    )
+    for label, path, network, signal in cases:
+        db = work / f"{network}.db"
+        times = run_toolkit(python, path, network, 60, db)
+        theirs = read_pairs(db, network)
+        svc.analyze_file(
+            path,
+            scope="agree",
+            name=network,
+            params=svc.params(
+                signals=signal,
+                window_s=60,
+                min_shared=1,
+                min_accounts=2,
+                popular_share=1.0,
+                normalisation="toolkit",
+            ),
+        )
+        ours = {frozenset((a, b)) for a, b, _ in svc.edge_list(network, scope="agree")}
+        out[label] = {
+            "toolkit_pairs": len(theirs),
+            "chorus_pairs": len(ours),
+            "same": ours == theirs,
+            "toolkit_s": round(times["total_s"], 2),
+        }
+        print(
+            f"agreement, {label}: toolkit {len(theirs):,} pairs, chorus {len(ours):,}, "
+            f"same: {ours == theirs}"
+        )
+    run_toolkit(python, tk_csv, "co_link", 60, work / "bug.db", fix_empty_urls=False)
+    with_bug = read_pairs(work / "bug.db", "co_link")
+    out["IRA co-link, toolkit empty-URL bug kept"] = len(with_bug)
+    out["ira_rows_left_out_empty_text"] = dropped
+    added = len(with_bug) - out["IRA co-link"]["toolkit_pairs"]
+    print(f"the toolkit's empty-URL rows would add {added:,} co-link pairs on IRA")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    ap.add_argument("--skip-reference", action="store_true")
+    args = ap.parse_args()
+    work = RESULTS / "coordination-real"
+    work.mkdir(parents=True, exist_ok=True)
+    svc = service(work / "data")
+    record: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds")}
+    record["ira"] = ira(args.shared, svc)
+    record["russian"] = russian(args.shared, svc)
+    record["german"] = german(args.shared, svc)
+    if not args.skip_reference:
+        record["agreement"] = agreement(args.shared, svc, work)
+    with (RESULTS / "coordination-real.jsonl").open("a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+if __name__ == "__main__":
+    main()
