@@ -177,6 +177,21 @@ def _cluster_items(
     return _ClusterItems(keys, signal, accounts, posts, row_start, rows)
 
 
+def _segment_medians(
+    values: npt.NDArray[np.float64], bounds: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """Median of values[bounds[c]:bounds[c + 1]] for every c, in one sort (0 when empty)."""
+    seg = np.repeat(np.arange(bounds.size - 1), np.diff(bounds))
+    ordered = values[np.lexsort((values, seg))]
+    lo, n = bounds[:-1], np.diff(bounds)
+    out = np.zeros(n.size, dtype=np.float64)
+    has = n > 0
+    left = ordered[lo[has] + (n[has] - 1) // 2]
+    right = ordered[lo[has] + n[has] // 2]
+    out[has] = (left + right) / 2
+    return out
+
+
 @dataclass
 class _Plan:
     """One cluster's top items and example posts, before labels and texts are fetched."""
@@ -261,16 +276,16 @@ def describe(
     bounds = np.searchsorted(ci.keys, np.arange(k + 1) * max(d.occ.n_items, 1))
     member_posts = np.zeros(label.size, dtype=np.int64)
     if ci.rows.size:  # distinct member posts carrying an item co-shared in their cluster
-        span = int(d.occ.pid.max()) + 1
-        posts_of = np.unique(d.occ.aid[ci.rows].astype(np.int64) * span + d.occ.pid[ci.rows])
-        np.add.at(member_posts, posts_of // span, 1)
+        owner = np.zeros(int(d.occ.pid.max()) + 1, dtype=np.int64)
+        owner[d.occ.pid[ci.rows]] = d.occ.aid[ci.rows] + 1  # a post has one account
+        member_posts = np.bincount(owner[owner > 0] - 1, minlength=label.size)
+    medians = _segment_medians(d.evidence.lag[inside.rows], inside.bounds)
     plans = [_plan(ci, int(bounds[c]), int(bounds[c + 1]), d.occ) for c in range(k)]
     wanted = [it for p in plans for lst in p.top.values() for it, _, _ in lst]
     wanted += [it for p in plans for _, it, _ in p.examples]
     labels = item_labels(con, np.asarray(wanted, dtype=np.int64))
     posts = _posts(con, [pid for p in plans for pid, _, _ in p.examples])
     accounts = _accounts(con, np.concatenate(d.groups))
-    lags = d.evidence.lag
     horizon = d.params.new_account_days * DAY
     records: list[ClusterRecord] = []
     for c, group in enumerate(d.groups):
@@ -310,7 +325,7 @@ def describe(
             density=round(n_e / (size * (size - 1) / 2), 4),
             total_weight=round(total_w, 4),
             co_posts=int(d.evidence.n[sl].sum()),
-            median_lag_s=float(np.median(lags[sl])) if sl.size else 0.0,
+            median_lag_s=float(medians[c]),
             new_accounts=int(new.sum()),
             accounts_with_creation_date=int(known.sum()),
             top_items={
