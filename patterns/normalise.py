@@ -39,8 +39,7 @@ _TS_PY = _py_class(_PY_SPACE)
 _CS_SQL = _re2_class(_CHORUS_SPACE)
 _TS_SQL = _re2_class(_PY_SPACE)
 
-_URL_PY = re.compile(f"(?:https?://|www\\.)[^{_CS_PY}]+")
-_MENTION_PY = re.compile(r"@[a-z0-9_]+")
+_URL_OR_MENTION_PY = re.compile(f"(?:https?://|www\\.)[^{_CS_PY}]+|@[a-z0-9_]+")
 _RT_PY = re.compile(f"^[{_CS_PY}]*rt(?:[{_CS_PY}]*:|[{_CS_PY}])")
 _SPACES_PY = re.compile(f"[{_CS_PY}]+")
 _TK_MENTION_PY = re.compile(f"@[^{_TS_PY}]*")
@@ -50,7 +49,8 @@ _TK_SPACES_PY = re.compile(f"[{_TS_PY}]+")
 def normalise_text(text: str | None, mode: TextMode = "chorus") -> str:
     """The text that identical-text matching compares; "" means "no text to compare".
 
-    chorus: lowercase; URLs (http://, https://, www.) and @mentions removed; a leading
+    chorus: lowercase; URLs (http://, https://, www.) and @mentions removed (one
+    left-to-right pass); a leading
     retweet marker "RT" or "RT:" removed; every run of whitespace (zero-width characters
     included) becomes one space; trimmed.
     toolkit: coordination-network-toolkit 1.5.2's message_preprocessor: lowercase,
@@ -61,8 +61,7 @@ def normalise_text(text: str | None, mode: TextMode = "chorus") -> str:
     low = text.lower()
     if mode == "toolkit":
         return _TK_SPACES_PY.sub(" ", _TK_MENTION_PY.sub("", low)).strip(" ")
-    out = _URL_PY.sub(" ", low)
-    out = _MENTION_PY.sub(" ", out)
+    out = _URL_OR_MENTION_PY.sub(" ", low)
     out = _RT_PY.sub(" ", out)
     return _SPACES_PY.sub(" ", out).strip(" ")
 
@@ -73,8 +72,8 @@ def text_sql(column: str, mode: TextMode) -> str:
     if mode == "toolkit":
         out = f"regexp_replace({low}, '@[^{_TS_SQL}]*', '', 'g')"
         return f"trim(regexp_replace({out}, '[{_TS_SQL}]+', ' ', 'g'), ' ')"
-    out = f"regexp_replace({low}, '(?:https?://|www\\.)[^{_CS_SQL}]+', ' ', 'g')"
-    out = f"regexp_replace({out}, '@[a-z0-9_]+', ' ', 'g')"
+    # URLs and mentions in one pass (each regexp_replace is a pass over every text).
+    out = f"regexp_replace({low}, '(?:https?://|www\\.)[^{_CS_SQL}]+|@[a-z0-9_]+', ' ', 'g')"
     out = f"regexp_replace({out}, '^[{_CS_SQL}]*rt(?:[{_CS_SQL}]*:|[{_CS_SQL}])', ' ')"
     return f"trim(regexp_replace({out}, '[{_CS_SQL}]+', ' ', 'g'), ' ')"
 

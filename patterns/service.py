@@ -357,6 +357,28 @@ class PatternService:
                 out.append(latest)
         return out
 
+    def cluster_details(
+        self, name: str, *, scope: str, limit: int | None = None
+    ) -> list[ClusterDetail]:
+        """The clusters of the latest analysis of dataset `name`, best first, in full (one
+        pass over one file: what the summary documents are built from)."""
+        store = self._store(scope)
+        with self._open(store, name) as con:
+            latest = self._latest(con)
+            if latest is None:
+                return []
+            rows = con.execute(
+                "SELECT cluster_id, detail FROM clusters WHERE analysis_id = ? ORDER BY rank "
+                + ("" if limit is None else f"LIMIT {int(limit)}"),
+                [latest.analysis_id],
+            ).fetchall()
+            out = []
+            for cid, blob in rows:
+                detail = ClusterDetail.from_json(json.loads(blob))
+                members = _members(con, latest.analysis_id, str(cid), detail.params)
+                out.append(replace(detail, members=members))
+        return out
+
     def _find_cluster(self, cluster_id: str, scope: str) -> tuple[str, ClusterDetail]:
         missing = NotFoundError(f"no cluster {cluster_id!r}")
         if not isinstance(cluster_id, str) or not CLUSTER_ID.match(cluster_id):

@@ -17,6 +17,7 @@ Two toolkit behaviours differ on purpose, and the comparison removes them from i
 from __future__ import annotations
 
 import csv
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -113,6 +114,7 @@ def run_toolkit(
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
     cli = [python, "-m", "coordination_network_toolkit"]
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     subprocess.run([*cli, str(db), "preprocess", str(csv_path)], check=True, capture_output=True)
     t1 = time.perf_counter()
@@ -137,7 +139,18 @@ def run_toolkit(
         capture_output=True,
     )
     t3 = time.perf_counter()
-    return {"load_s": t1 - t0, "compute_s": t3 - t2, "total_s": (t1 - t0) + (t3 - t2)}
+    return {
+        "load_s": t1 - t0,
+        "compute_s": t3 - t2,
+        "total_s": (t1 - t0) + (t3 - t2),
+        "cpu_s": round(_children_cpu() - cpu0, 2),
+    }
+
+
+def _children_cpu() -> float:
+    """CPU seconds of finished child processes (and theirs): the toolkit's workers too."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def read_pairs(db: Path, network: str) -> set[frozenset[str]]:

@@ -60,7 +60,8 @@ def main() -> None:
         args.input, scope="bench", name=args.name, params=params, progress=progress
     )
     total = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb = usage.ru_maxrss / 1024
     if args.pairs_out:
         with args.pairs_out.open("w") as f:
             for a, b, _w in svc.edge_list(args.name, scope="bench"):
@@ -78,6 +79,7 @@ def main() -> None:
         "clusters": len(result.clusters),
         "window_s": result.window_s,
         "peak_rss_mb": round(peak_mb, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "signals": list(result.params.signals),
     }
     print(json.dumps(report))

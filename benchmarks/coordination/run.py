@@ -111,6 +111,7 @@ def main() -> None:
     print(f"input: {csv_path} ({csv_path.stat().st_size / 1e6:.0f} MB)")
     record: dict[str, object] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average_before": os.getloadavg(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "input_rows": sum(1 for _ in csv_path.open()) - 1,
         "window_s": WINDOW,
@@ -161,11 +162,21 @@ def main() -> None:
         record["same_pairs"] = same
         record["speedup_to_edges"] = round(ref["total_s"] / best["to_edges_s"], 1)
         record["speedup_total"] = round(ref["total_s"] / best["total_s"], 1)
+        record["cpu_ratio"] = round(ref["cpu_s"] / best["cpu_s"], 1)
         print(f"same account pairs: {same} ({len(ours ^ ref_pairs)} differ)")
+        print(
+            f"CPU time: toolkit {ref['cpu_s']:.1f} s, chorus {best['cpu_s']:.1f} s "
+            f"({record['cpu_ratio']}x)"
+        )
         print(
             f"speed-up: {record['speedup_to_edges']}x to edges, {record['speedup_total']}x "
             "with clustering and saving"
         )
+    record["load_average_after"] = os.getloadavg()
+    print(
+        f"machine load average before/after: {record['load_average_before']} / "
+        f"{record['load_average_after']} (other work on the machine slows both tools)"
+    )
     with (RESULTS / "coordination.jsonl").open("a") as f:
         f.write(json.dumps(record) + "\n")
 

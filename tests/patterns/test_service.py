@@ -155,6 +155,17 @@ def test_detail_text_and_json(svc: PatternService, tiny: Path) -> None:
     assert type(detail).from_json(json.loads(json.dumps(data))) == detail
 
 
+def test_cluster_details_for_summary_documents(svc: PatternService, tiny: Path) -> None:
+    result = svc.analyze_file(tiny, scope="s", params=svc.params(min_shared=1, window_s=100))
+    details = svc.cluster_details("tiny", scope="s")
+    assert [d.id for d in details] == [c.id for c in result.clusters]
+    assert details[0] == svc.cluster(details[0].id, scope="s")
+    assert [m.account_id for m in details[0].members] == sorted(details[0].summary.accounts)
+    assert len(svc.cluster_details("tiny", scope="s", limit=1)) == 1
+    with pytest.raises(NotFoundError):
+        svc.cluster_details("tiny", scope="elsewhere")
+
+
 def test_new_account_share(svc: PatternService, tmp_path: Path) -> None:
     rows = ["post_id,account_id,created_at,text,account_created_at"]
     created = {"n1": "2023-12-20", "n2": "2023-12-01", "old": "2015-01-01"}  # first post 2024-01-01
