@@ -9,7 +9,7 @@ one cluster.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -210,10 +210,24 @@ class ClusterDetail:
         return sorted(out, key=lambda t: (-t.accounts, -t.posts, t.value))
 
     def stored_json(self) -> dict[str, Any]:
-        """to_json() without the member list (stored as rows beside it)."""
+        """to_json() without what is stored once beside it: the members (rows of their
+        own), the account list (the members' ids) and the parameters (the analysis')."""
         data = self.to_json()
-        del data["members"]
+        for key in ("members", "accounts", "params"):
+            del data[key]
         return data
+
+    @classmethod
+    def from_stored(
+        cls, data: Mapping[str, Any], *, params: AnalysisParams, members: tuple[Member, ...]
+    ) -> ClusterDetail:
+        full = {
+            **data,
+            "accounts": sorted(m.account_id for m in members),
+            "params": params.to_json(),
+            "members": [],
+        }
+        return replace(cls.from_json(full), members=members)
 
     def to_json(self) -> dict[str, Any]:
         return {

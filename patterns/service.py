@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,10 @@ from patterns.store import (
 logger = logging.getLogger(__name__)
 
 CLUSTER_ID = re.compile(r"^c[0-9a-f]{12}$")
+DAY = 86_400.0
+# DuckDB's dict_fsst string compression halves the benchmark dataset's file (98 -> 37 MB
+# for 1M posts of hashed ids) but doubles the time to store it (1.3 -> 2.6 s): loads skip it.
+SLOW_COMPRESSION = "dict_fsst"
 
 
 def _digest(path: Path) -> str:
@@ -49,12 +52,6 @@ def _digest(path: Path) -> str:
         while chunk := f.read(8 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-DAY = 86_400.0
-# DuckDB's dict_fsst string compression halves the benchmark dataset's file (98 -> 37 MB
-# for 1M posts of hashed ids) but doubles the time to store it (1.3 -> 2.6 s): loads skip it.
-SLOW_COMPRESSION = "dict_fsst"
 
 
 def _members(
@@ -374,9 +371,12 @@ class PatternService:
             ).fetchall()
             out = []
             for cid, blob in rows:
-                detail = ClusterDetail.from_json(json.loads(blob))
-                members = _members(con, latest.analysis_id, str(cid), detail.params)
-                out.append(replace(detail, members=members))
+                members = _members(con, latest.analysis_id, str(cid), latest.params)
+                out.append(
+                    ClusterDetail.from_stored(
+                        json.loads(blob), params=latest.params, members=members
+                    )
+                )
         return out
 
     def _find_cluster(self, cluster_id: str, scope: str) -> tuple[str, ClusterDetail]:
@@ -389,16 +389,18 @@ class PatternService:
             con = connect(found.path, temp_dir=store.dir / ".spill")
             try:
                 row = con.execute(
-                    "SELECT c.detail, a.created_at, a.analysis_id FROM clusters c "
+                    "SELECT c.detail, a.created_at, a.analysis_id, a.meta FROM clusters c "
                     "JOIN analyses a ON a.analysis_id = c.analysis_id WHERE c.cluster_id = ? "
                     "ORDER BY a.created_at DESC LIMIT 1",
                     [cluster_id],
                 ).fetchone()
                 if row is not None and (best is None or float(row[1]) > best[0]):
-                    detail = ClusterDetail.from_json(json.loads(row[0]))
-                    members = _members(con, str(row[2]), cluster_id, detail.params)
-                    name = str(read_meta(con)["name"])
-                    best = (float(row[1]), name, replace(detail, members=members))
+                    params = AnalysisParams.from_json(json.loads(row[3])["params"])
+                    members = _members(con, str(row[2]), cluster_id, params)
+                    detail = ClusterDetail.from_stored(
+                        json.loads(row[0]), params=params, members=members
+                    )
+                    best = (float(row[1]), str(read_meta(con)["name"]), detail)
             finally:
                 con.close()
         if best is None:
