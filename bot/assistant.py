@@ -473,16 +473,15 @@ class Assistant:
         from corpus.documents import make_document  # noqa: PLC0415
 
         self._drop_cluster_sources(result.dataset, req.scope)
-        top = sorted(result.clusters, key=lambda c: -c.score)[
-            : self.settings.limits.max_indexed_clusters
-        ]
-        for done, summary in enumerate(top):
+        top = self.patterns.cluster_details(
+            result.dataset, scope=req.scope, limit=self.settings.limits.max_indexed_clusters
+        )
+        for done, detail in enumerate(top):
             progress("indexing cluster summaries", done, len(top))
-            detail = self.patterns.cluster(summary.id, scope=req.scope)
             doc = make_document(
                 detail.summary_text(),
-                title=f"Coordination cluster {summary.id} in dataset {result.dataset}",
-                origin=cluster_origin(result.dataset, summary.id),
+                title=f"Coordination cluster {detail.id} in dataset {result.dataset}",
+                origin=cluster_origin(result.dataset, detail.id),
                 kind="text",
             )
             self.library.add(doc, scope=req.scope, added_by=req.user)
