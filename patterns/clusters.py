@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from patterns.arrays import distinct
 from patterns.config import ALL_SIGNALS
 from patterns.graph import Edges, Evidence
 from patterns.params import AnalysisParams
@@ -69,7 +70,7 @@ class _Accounts:
 
 
 def _accounts(con: duckdb.DuckDBPyConnection, aids: npt.NDArray[np.int32]) -> _Accounts:
-    con.register("_want_acc", pa.table({"aid": np.unique(aids).astype(np.int32)}))
+    con.register("_want_acc", pa.table({"aid": distinct(aids).astype(np.int32)}))
     try:
         got = con.execute(
             "SELECT a.aid, a.account_id, coalesce(a.created, 'NaN'::DOUBLE) AS created, "
@@ -90,7 +91,7 @@ def _posts(
 ) -> dict[int, tuple[str, str, float, str | None]]:
     if not pids:
         return {}
-    con.register("_want_posts", pa.table({"pid": np.unique(np.asarray(pids, dtype=np.int32))}))
+    con.register("_want_posts", pa.table({"pid": distinct(np.asarray(pids, dtype=np.int32))}))
     try:
         rows = con.execute(
             "SELECT p.pid, p.post_id, a.account_id, p.t, p.text FROM posts p "

@@ -17,9 +17,10 @@ import pyarrow as pa
 
 from corpus.posts import LoadReport
 from corpus.progress import Progress, no_progress
+from patterns.arrays import distinct
 from patterns.clusters import ClusterRecord, DescribeInput, describe
 from patterns.config import ALL_SIGNALS
-from patterns.graph import Edges, Evidence, build_edges, collect_evidence, communities, item_weights
+from patterns.graph import Edges, Evidence, build_edges, collect_co_posts, communities, item_weights
 from patterns.params import AnalysisParams
 from patterns.results import AnalysisResult
 from patterns.signals import SIGNAL_CODE, build_occurrences
@@ -61,11 +62,11 @@ def run_analysis(
     else:
         window = float(params.window_s)
     progress("pairing", 0, None)
-    chunks = collect_evidence(occ, window, progress=progress)
+    chunks = collect_co_posts(occ, window, progress=progress)
     weights = item_weights(
         occ.item_accounts, accounts, params.popular_share, params.popular_min_accounts
     )
-    edges, evidence = build_edges(chunks, weights, params.min_shared)
+    edges, evidence = build_edges(occ, chunks, weights, params.min_shared)
     del chunks
     progress("clustering", 0, 2)
     nodes, groups = communities(edges, min_size=params.min_accounts, seed=params.seed)
@@ -144,7 +145,7 @@ def save_analysis(
             "n": ev.n,
         }
     )
-    used = np.unique(ev.item)
+    used = distinct(ev.item)
     item_table = pa.table(
         {
             "item": used.astype(np.int32),

@@ -22,6 +22,7 @@ import pyarrow as pa
 from datasketch import MinHashLSH
 
 from corpus.progress import Progress, no_progress
+from patterns.arrays import distinct
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def signatures(tids: npt.NDArray[np.int64], hashes: U64, n_texts: int, seed: int
         return sig
     # Chunks end on text boundaries so each text's minimum is taken in one piece.
     heads_all = np.flatnonzero(np.r_[True, tids[1:] != tids[:-1]])
-    cuts = np.unique(heads_all[np.searchsorted(heads_all, np.arange(0, n, CHUNK_ROWS))])
+    cuts = distinct(heads_all[np.searchsorted(heads_all, np.arange(0, n, CHUNK_ROWS))])
     bounds = np.r_[cuts, n]
     shift = np.uint64(32)
     for start, stop in itertools.pairwise(bounds):
@@ -107,8 +108,8 @@ def candidate_pairs(
     y = np.concatenate(ys)
     lo, hi = np.minimum(x, y), np.maximum(x, y)
     keep = lo != hi
-    pairs = np.unique(np.stack([lo[keep], hi[keep]], axis=1), axis=0)
-    return pairs[:, 0], pairs[:, 1]
+    pairs = distinct((lo[keep] << 32) | hi[keep])
+    return pairs >> 32, pairs & 0xFFFFFFFF
 
 
 def similar(

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from corpus.progress import Progress, no_progress
+from patterns.arrays import distinct
 from patterns.config import ALL_SIGNALS
 from patterns.neartext import build_groups
 from patterns.normalise import hashtag_set_sql, normalise_url, text_sql, url_domain
@@ -200,8 +201,8 @@ def _accounts_per_item(
     if not item.size:
         return np.zeros(n_items, dtype=np.int64)
     span = int(aid.max()) + 1
-    distinct = np.unique(item * span + aid)
-    return np.bincount(distinct // span, minlength=n_items)
+    pairs = distinct(item * span + aid)
+    return np.bincount(pairs // span, minlength=n_items)
 
 
 def item_labels(con: duckdb.DuckDBPyConnection, item_ids: npt.NDArray[np.int64]) -> dict[int, str]:
@@ -209,7 +210,7 @@ def item_labels(con: duckdb.DuckDBPyConnection, item_ids: npt.NDArray[np.int64])
     normalised form is for matching, not for reading), the key itself otherwise."""
     if not item_ids.size:
         return {}
-    con.register("_want", pa.table({"item": np.unique(item_ids).astype(np.int32)}))
+    con.register("_want", pa.table({"item": distinct(item_ids).astype(np.int32)}))
     try:
         rows = con.execute(
             "SELECT i.item, CASE WHEN i.sig IN (?, ?) THEN coalesce(p.text, i.key) "
