@@ -262,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     thresholds = [round(i * args.step, 4) for i in range(steps + 1)]
     print(f"{COMMAND}: {len(questions)} questions from {args.questions.name}; {load_line()}")
     print(f"current RetrievalConfig.min_evidence = {config.min_evidence}")
+    before = machine()
     embeddings = MiniLMEmbeddings(batch_size=config.embed_batch)
     reports = []
     with tempfile.TemporaryDirectory(prefix="chorus-calibrate-") as tmp:
@@ -293,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         "calibration",
         {
             "command": COMMAND,
-            "machine": machine(),
+            "machine_before": before,
+            "machine_after": machine(),
             "questions_file": str(args.questions.name),
             "distractors_used": with_distractors,
             "current_min_evidence": config.min_evidence,

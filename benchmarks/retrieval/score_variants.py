@@ -32,6 +32,7 @@ from benchmarks.retrieval.common import (
     build_demo_library,
     load_line,
     load_questions,
+    machine,
     table,
     write_result,
 )
@@ -123,7 +124,14 @@ def main(argv: list[str] | None = None) -> int:
             rows,
         )
     )
-    print(f"\nresults: {write_result('score_variants', {'library': label, 'variants': data})}")
+    result = {
+        "command": "python -m benchmarks.retrieval.score_variants"
+        + (" --no-distractors" if args.no_distractors else ""),
+        "machine_after": machine(),
+        "library": label,
+        "variants": data,
+    }
+    print(f"\nresults: {write_result('score_variants', result)}")
     return 0
 
 
