@@ -4,6 +4,7 @@ streamed in Python and staged through Arrow batches; gzip is unpacked with a siz
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import itertools
 import os
@@ -35,6 +36,18 @@ from corpus.progress import Progress
 
 JSON_SAMPLE_RECORDS = 1000
 JSON_BATCH = 20_000
+
+
+@contextlib.contextmanager
+def _in_file_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Rows stored in file order, so a row's position is its row number in the file."""
+    got = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    before = bool(got and got[0])
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
@@ -85,13 +98,15 @@ def read_csv(
     cmap = resolve_mapping(dialect.columns, mapping, shown)
     columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in dialect.columns) + "}"
     select = canonical_select({f: (ident(c), False) for f, c in cmap.fields.items()})
-    con.execute(
-        f"CREATE TEMP TABLE _src AS SELECT {select} FROM read_csv({literal(str(path))}, "
-        f"header = true, delim = {literal(dialect.delimiter)}, quote = '\"', escape = '\"', "
-        f"auto_detect = false, strict_mode = true, null_padding = false, "
-        f"columns = {columns}, max_line_size = {limits.max_record_bytes}) "
-        f"LIMIT {limits.max_rows + 1}"
-    )
+    # No LIMIT: it makes DuckDB read on one thread. max_bytes bounds the work, and the row
+    # limit is checked right after.
+    with _in_file_order(con):
+        con.execute(
+            f"CREATE TEMP TABLE _src AS SELECT {select} FROM read_csv({literal(str(path))}, "
+            f"header = true, delim = {literal(dialect.delimiter)}, quote = '\"', escape = '\"', "
+            f"auto_detect = false, strict_mode = true, null_padding = false, "
+            f"columns = {columns}, max_line_size = {limits.max_record_bytes})"
+        )
     con.execute("CREATE OR REPLACE TEMP VIEW _canon AS SELECT rowid + 1 AS row, * FROM _src")
     return cmap, dialect.columns
 
@@ -134,7 +149,8 @@ def read_parquet(
     select = canonical_select(
         {f: (ident(c), types[c].endswith("[]")) for f, c in cmap.fields.items()}
     )
-    con.execute(f"CREATE TEMP TABLE _src AS SELECT {select} FROM {src} LIMIT {limits.max_rows + 1}")
+    with _in_file_order(con):
+        con.execute(f"CREATE TEMP TABLE _src AS SELECT {select} FROM {src}")
     con.execute("CREATE OR REPLACE TEMP VIEW _canon AS SELECT rowid + 1 AS row, * FROM _src")
     return cmap, cols
 

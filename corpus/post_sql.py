@@ -102,6 +102,19 @@ def canonical_select(sources: Mapping[str, tuple[str, bool]]) -> str:
     return ", ".join(by_name[c] for c in CANON_COLUMNS)
 
 
+def _length_items() -> list[tuple[str, str]]:
+    """(column, SQL for its longest value) for every text and list column."""
+    out = []
+    for c in CANON_COLUMNS:
+        if c in {"t", "account_created_at"}:
+            continue
+        if c in LIST_FIELDS:
+            out.append((c, f"max(list_max(list_transform({c}, lambda x: length(x))))"))
+        else:
+            out.append((c, f"max(length({c}))"))
+    return out
+
+
 def finish(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -113,31 +126,26 @@ def finish(
     strict: bool,
     view: str,
 ) -> LoadReport:
-    rows = con.execute("SELECT count(*) FROM _canon").fetchone()
-    n_rows = int(rows[0]) if rows else 0
+    valid = "t IS NOT NULL AND account_id IS NOT NULL"
+    lengths = _length_items()
+    # One pass for the counts and the longest values.
+    got = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE t IS NULL AND account_id IS NOT NULL), "
+        f"count(*) FILTER (WHERE account_id IS NULL), count(*) FILTER (WHERE {valid}), "
+        + ", ".join(sql for _, sql in lengths)
+        + " FROM _canon"
+    ).fetchone()
+    assert got is not None
+    n_rows, bad_t, no_account, usable = (int(x) for x in got[:4])
     if n_rows == 0:
         raise InputError(f"{shown} has a header but no rows")
     if n_rows > limits.max_rows:
         raise LimitError(
             f"{shown} has more than {limits.max_rows:,} rows, over the limit (max_dataset_rows)"
         )
-    _check_field_lengths(con, shown, limits.max_field_chars)
-    valid = "t IS NOT NULL AND account_id IS NOT NULL"
-    # Repeated ids are rare: find them once (a small table), then the clean view is a
-    # cheap anti-join against it rather than a second pass over every row.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _dups AS SELECT post_id, min(row) AS first_row, "
-        f"count(*) AS n FROM _canon WHERE {valid} AND post_id IS NOT NULL "
-        "GROUP BY post_id HAVING count(*) > 1"
-    )
-    stats = con.execute(
-        "SELECT count(*) FILTER (WHERE t IS NULL AND account_id IS NOT NULL), "
-        "count(*) FILTER (WHERE account_id IS NULL), "
-        f"count(*) FILTER (WHERE {valid}), "
-        "(SELECT coalesce(sum(n - 1), 0) FROM _dups) FROM _canon"
-    ).fetchone()
-    assert stats is not None
-    bad_t, no_account, usable, dup_rows = (int(x) for x in stats)
+    for (name, _), longest in zip(lengths, got[4:], strict=True):
+        if longest is not None and int(longest) > limits.max_field_chars:
+            _too_long(con, shown, name, int(longest), limits.max_field_chars)
     examples: tuple[str, ...] = ()
     if bad_t:
         found = con.execute(
@@ -156,36 +164,24 @@ def finish(
         if examples:
             reason += f" (timestamps such as {'; '.join(examples)})"
         raise InputError(f"{shown}: nothing to analyse: {reason}")
-    merged = 0
+    dup_rows, merged, merge_lists = _drop_repeats(con, valid)
     scalars = ", ".join(
         f"c.{c}"
         for c in CANON_COLUMNS
         if c not in LIST_FIELDS and c not in ("post_id", "created_raw")
     )
-    if dup_rows:
-        merged = _create_merges(con, valid)
+    head = f"SELECT c.row, coalesce(c.post_id, 'row-' || c.row) AS post_id, {scalars}, "
+    where = f"WHERE c.{valid.replace(' AND ', ' AND c.')}"
+    if merge_lists:
         lists = ", ".join(
             f"CASE WHEN m.row IS NULL THEN c.{f} ELSE list_sort(list_distinct("
             f"list_concat(coalesce(c.{f}, []), coalesce(m.{f}, [])))) END AS {f}"
             for f in sorted(LIST_FIELDS)
         )
-        body = (
-            f"SELECT c.row, c.post_id, {scalars}, {lists} FROM _canon c "
-            "LEFT JOIN _dups d ON c.post_id = d.post_id "
-            "LEFT JOIN _merged m ON m.row = c.row "
-            f"WHERE c.{valid.replace(' AND ', ' AND c.')} "
-            "AND (d.post_id IS NULL OR c.row = d.first_row)"
-        )
+        body = f"{head}{lists} FROM _canon c LEFT JOIN _merged m ON m.row = c.row {where}"
     else:
         lists = ", ".join(f"c.{f}" for f in sorted(LIST_FIELDS))
-        body = (
-            f"SELECT c.row, coalesce(c.post_id, 'row-' || c.row) AS post_id, {scalars}, "
-            f"{lists} FROM _canon c WHERE c.{valid.replace(' AND ', ' AND c.')}"
-        )
-    if dup_rows:
-        body = body.replace(
-            "c.row, c.post_id,", "c.row, coalesce(c.post_id, 'row-' || c.row) AS post_id,"
-        )
+        body = f"{head}{lists} FROM _canon c {where}"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {body}")
     return LoadReport(
         source=shown,
@@ -202,6 +198,32 @@ def finish(
         missing_account=no_account,
         generated_ids="post_id" not in cmap.fields,
     )
+
+
+def _drop_repeats(con: duckdb.DuckDBPyConnection, valid: str) -> tuple[int, int, bool]:
+    """Keep the first row of each repeated post id; delete the others from _src (a delete
+    keeps the other rows' positions, so row numbers stay true). Returns the repeats, how
+    many were merged into their first row, and whether merging added list values."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _dups AS SELECT post_id, min(row) AS first_row, "
+        f"count(*) AS n FROM _canon WHERE {valid} AND post_id IS NOT NULL "
+        "GROUP BY post_id HAVING count(*) > 1"
+    )
+    got = con.execute("SELECT coalesce(sum(n - 1), 0) FROM _dups").fetchone()
+    dup_rows = int(got[0]) if got else 0
+    if not dup_rows:
+        return 0, 0, False
+    merged = _create_merges(con, valid)
+    has_row = any(r[0] == "row" for r in con.execute("DESCRIBE _src").fetchall())
+    position = "row" if has_row else "rowid + 1"
+    con.execute(
+        f"DELETE FROM _src WHERE {position} IN (SELECT c.row FROM _canon c "
+        "JOIN _dups d ON c.post_id = d.post_id "
+        f"WHERE c.row <> d.first_row AND c.{valid.replace(' AND ', ' AND c.')})"
+    )
+    adds = " OR ".join(f"len(coalesce({f}, [])) > 0" for f in sorted(LIST_FIELDS))
+    found = con.execute(f"SELECT count(*) FROM _merged WHERE {adds}").fetchone()
+    return dup_rows, merged, bool(found and found[0])
 
 
 def _create_merges(con: duckdb.DuckDBPyConnection, valid: str) -> int:
@@ -231,31 +253,20 @@ def _create_merges(con: duckdb.DuckDBPyConnection, valid: str) -> int:
     return int(got[0]) if got else 0
 
 
-def _check_field_lengths(con: duckdb.DuckDBPyConnection, shown: str, limit: int) -> None:
-    parts = []
-    for c in CANON_COLUMNS:
-        if c in {"t", "account_created_at"}:
-            continue
-        if c in LIST_FIELDS:
-            parts.append(f"max(list_max(list_transform({c}, lambda x: length(x))))")
-        else:
-            parts.append(f"max(length({c}))")
-    names = [c for c in CANON_COLUMNS if c not in ("t", "account_created_at")]
-    got = con.execute(f"SELECT {', '.join(parts)} FROM _canon").fetchone()
-    assert got is not None
-    for name, longest in zip(names, got, strict=True):
-        if longest is not None and int(longest) > limit:
-            if name in LIST_FIELDS:
-                cond = f"list_max(list_transform({name}, lambda x: length(x))) > {limit}"
-            else:
-                cond = f"length({name}) > {limit}"
-            row = con.execute(f"SELECT min(row) FROM _canon WHERE {cond}").fetchone()
-            where = f"row {row[0]}, " if row and row[0] is not None else ""
-            label = "created_at" if name == "created_raw" else name
-            raise LimitError(
-                f"{shown}: {where}field {label} is {int(longest):,} characters long, over "
-                f"the limit of {limit:,} (max_field_chars)"
-            )
+def _too_long(
+    con: duckdb.DuckDBPyConnection, shown: str, name: str, longest: int, limit: int
+) -> None:
+    if name in LIST_FIELDS:
+        cond = f"list_max(list_transform({name}, lambda x: length(x))) > {limit}"
+    else:
+        cond = f"length({name}) > {limit}"
+    row = con.execute(f"SELECT min(row) FROM _canon WHERE {cond}").fetchone()
+    where = f"row {row[0]}, " if row and row[0] is not None else ""
+    label = "created_at" if name == "created_raw" else name
+    raise LimitError(
+        f"{shown}: {where}field {label} is {longest:,} characters long, over "
+        f"the limit of {limit:,} (max_field_chars)"
+    )
 
 
 def _clip(value: Any, width: int = 40) -> str:

@@ -228,19 +228,13 @@ class PatternService:
             )
             progress("storing", 0, 3)
             source = "clean_posts"
-            if report.duplicate_rows:
-                # The de-duplicating view joins; read it once, not once per table.
-                con.execute("CREATE TEMP TABLE _clean AS SELECT * FROM clean_posts")
-                source = "_clean"
-            # Row order inside the stored tables does not matter (posts carry their row).
-            con.execute("SET preserve_insertion_order = false")
             con.execute(f"SET disabled_compression_methods = '{SLOW_COMPRESSION}'")
             con.execute(
                 "CREATE TABLE accounts AS SELECT "
                 "CAST(row_number() OVER (ORDER BY first_row) - 1 AS INTEGER) AS aid, "
-                "account_id, name, created, first_t, last_t, posts FROM ("
+                "account_id, name, created, first_t, posts FROM ("
                 "SELECT account_id, max(account_name) AS name, min(account_created_at) AS created, "
-                "min(t) AS first_t, max(t) AS last_t, count(*) AS posts, min(row) AS first_row "
+                "min(t) AS first_t, count(*) AS posts, min(row) AS first_row "
                 f"FROM {source} GROUP BY account_id)"
             )
             progress("storing", 1, 3)
@@ -267,9 +261,8 @@ class PatternService:
                     "loaded_at": time.time(),
                 },
             )
-            con.execute("SET preserve_insertion_order = true")
             con.execute("RESET disabled_compression_methods")
-            for temp in ("_src", "_stage", "_dups", "_merged", "_clean"):
+            for temp in ("_src", "_stage", "_dups", "_merged"):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
             con.execute("CHECKPOINT")
             progress("storing", 3, 3)

@@ -98,7 +98,9 @@ def connect(path: Path, *, temp_dir: Path | None = None) -> duckdb.DuckDBPyConne
         raise
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET preserve_insertion_order = true")
+    # Nothing stored relies on physical row order (every read sorts), and keeping order
+    # makes DuckDB run many statements on one thread.
+    con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")  # callers report progress themselves
     if temp_dir is not None:
         con.execute(f"SET temp_directory = '{str(temp_dir).replace(chr(39), chr(39) * 2)}'")
