@@ -224,6 +224,8 @@ class Assistant:
                 report.skipped.extend((str(p), why) for p, why in skipped)
             if title and len(loaders) > 1:
                 raise InputError("--title applies to a single file or URL, not to several")
+            # Loaded documents are stored a few at a time, so small files share vector writes.
+            pending: list[tuple[IngestItem, SourceDocument]] = []
             for done, (target, path) in enumerate(loaders):
                 progress("ingesting", done, len(loaders))
                 item = IngestItem(target)
@@ -235,12 +237,26 @@ class Assistant:
                         doc = load_file(
                             path, max_bytes=self.settings.limits.max_source_bytes, title=title
                         )
-                    result = self.library.add(doc, scope=req.scope, added_by=req.user)
-                    item.source, item.duplicate = result.source, result.duplicate
                 except ChorusError as exc:
                     item.error = str(exc)
+                    continue
+                pending.append((item, doc))
+                if sum(len(d.text) for _, d in pending) >= STORE_BATCH_CHARS:
+                    self._store(pending, req)
+                    pending = []
+            self._store(pending, req)
             progress("ingesting", len(loaders), len(loaders))
             return report
+
+    def _store(self, pending: Sequence[tuple[IngestItem, SourceDocument]], req: Requester) -> None:
+        results = self.library.add_many(
+            [doc for _, doc in pending], scope=req.scope, added_by=req.user
+        )
+        for (item, _), result in zip(pending, results, strict=True):
+            if isinstance(result, ChorusError):
+                item.error = str(result)
+            else:
+                item.source, item.duplicate = result.source, result.duplicate
 
     def ingest_url(
         self,
@@ -488,6 +504,8 @@ class Assistant:
         progress("indexing cluster summaries", len(top), len(top))
 
 
+# Text per batch of documents stored together (about 64 chunks of the default size).
+STORE_BATCH_CHARS = 48_000
 DATASET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet"})
 
 

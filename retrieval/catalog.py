@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from corpus.errors import ChorusError
+from retrieval.lexical import STOPWORDS
 
 logger = logging.getLogger(__name__)
 
@@ -137,10 +138,14 @@ _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 def fts_query(text: str, max_terms: int = 32) -> str:
-    """An FTS5 OR-query of the words in `text`, each quoted so no word is an operator."""
+    """An FTS5 OR-query of the content words in `text`, each quoted so none is an operator.
+
+    Stopwords are left out: they match most rows, which costs time (5x at 50,000 chunks)
+    and adds nothing to BM25's ranking.
+    """
     terms: list[str] = []
     for word in _FTS_TOKEN.findall(text.lower()):
-        if word not in terms:
+        if word not in terms and word not in STOPWORDS:
             terms.append(word)
     return " OR ".join(f'"{t}"' for t in terms[:max_terms])
 

@@ -60,7 +60,7 @@ def _check_unfinished(library: Library, report: DoctorReport, repair: bool) -> s
         what = "half-added" if source.status == "pending" else "half-removed"
         report.problems.append(f"source {source.id} ({source.title}) is {what} (writer gone)")
         if repair:
-            library.index.delete_source(source.id)
+            library.index.delete_source(source.id, source.scope)
             library.catalog.delete_source(source.id)
             report.repairs.append(f"removed {what} source {source.id} and its vectors")
     return busy
@@ -72,8 +72,8 @@ def _check_orphans(library: Library, report: DoctorReport, repair: bool) -> None
         report.problems.append(f"{len(orphans)} chunk(s) without a source")
         if repair:
             library.catalog.delete_chunks(orphans)
-            library.index.delete(orphans)
             report.repairs.append(f"deleted {len(orphans)} chunk(s) without a source")
+            # Their vectors, wherever they are, are "vectors without a chunk" below.
 
 
 def _check_vectors(
@@ -81,14 +81,21 @@ def _check_vectors(
 ) -> None:
     ready = {c.id: (c, scope) for c, scope in library.catalog.iter_chunks("ready")}
     in_flight = {cid for cid in library.catalog.chunk_ids() if cid.split(":", 1)[0] in busy}
-    vectors = library.index.ids()
-    extra = sorted(vectors - set(ready) - in_flight)
-    if extra:
-        report.problems.append(f"{len(extra)} vector(s) without a chunk in the catalog")
+    stored = library.index.ids_by_scope()
+    extra = {
+        scope: sorted(
+            i for i in ids if ready.get(i, (None, None))[1] != scope and i not in in_flight
+        )
+        for scope, ids in stored.items()
+    }
+    n_extra = sum(len(v) for v in extra.values())
+    if n_extra:
+        report.problems.append(f"{n_extra} vector(s) without a chunk in the catalog")
         if repair:
-            library.index.delete(extra)
-            report.repairs.append(f"deleted {len(extra)} vector(s) without a chunk")
-    missing = sorted(set(ready) - vectors)
+            for scope, ids in extra.items():
+                library.index.delete(ids, scope)
+            report.repairs.append(f"deleted {n_extra} vector(s) without a chunk")
+    missing = sorted(cid for cid, (_, scope) in ready.items() if cid not in stored.get(scope, ()))
     if missing:
         sources = len({ready[m][0].source_id for m in missing})
         report.problems.append(f"{len(missing)} chunk(s) of {sources} source(s) have no vector")

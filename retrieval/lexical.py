@@ -20,6 +20,52 @@ STOPWORDS = frozenset(
     tell me please show give list explain describe many much""".split()
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")  # NDAs, URLs: the stemmer would keep the s
+
+# Irregular past forms the stemmer cannot join to their verb ("paid" and "pay").
+IRREGULAR = {
+    form: base
+    for base, forms in {
+        "pay": "paid",
+        "say": "said",
+        "make": "made",
+        "run": "ran",
+        "begin": "began begun",
+        "take": "took taken",
+        "give": "gave given",
+        "write": "wrote written",
+        "send": "sent",
+        "spend": "spent",
+        "buy": "bought",
+        "sell": "sold",
+        "leave": "left",
+        "lose": "lost",
+        "win": "won",
+        "bring": "brought",
+        "think": "thought",
+        "find": "found",
+        "hold": "held",
+        "keep": "kept",
+        "meet": "met",
+        "build": "built",
+        "choose": "chose chosen",
+        "know": "knew known",
+        "grow": "grew grown",
+        "hide": "hid hidden",
+        "steal": "stole stolen",
+        "strike": "struck",
+        "fall": "fell fallen",
+        "flee": "fled",
+        "go": "went gone",
+        "see": "saw seen",
+        "get": "got gotten",
+        "come": "came",
+        "become": "became",
+        "speak": "spoke spoken",
+        "tell": "told",
+    }.items()
+    for form in forms.split()
+}
 _stemmer = snowballstemmer.stemmer("english")
 
 
@@ -31,10 +77,11 @@ def _stem(word: str) -> str:
 def content_stems(text: str) -> list[str]:
     """Stems of the non-stopword words of `text`, in order (numbers kept as they are)."""
     out = []
-    for raw in _WORD.findall(text.lower()):
-        word = raw.replace("’", "'").removesuffix("'s")
+    for raw in _WORD.findall(text):
+        token = raw[:-1] if _ACRONYM_PLURAL.fullmatch(raw) else raw
+        word = token.lower().replace("’", "'").removesuffix("'s")
         if word not in STOPWORDS:
-            out.append(_stem(word))
+            out.append(_stem(IRREGULAR.get(word, word)))
     return out
 
 

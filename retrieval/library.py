@@ -48,6 +48,24 @@ def source_id_for(scope: str, sha256: str) -> str:
     return hashlib.sha256(f"{scope}\0{sha256}".encode()).hexdigest()[:10]
 
 
+def _groups(
+    items: Sequence[tuple[int, str, list[NewChunk]]], size: int
+) -> list[list[tuple[int, str, list[NewChunk]]]]:
+    """Consecutive documents in groups of about `size` chunks (a big one is a group alone)."""
+    groups: list[list[tuple[int, str, list[NewChunk]]]] = []
+    current: list[tuple[int, str, list[NewChunk]]] = []
+    count = 0
+    for item in items:
+        if current and count + len(item[2]) > size:
+            groups.append(current)
+            current, count = [], 0
+        current.append(item)
+        count += len(item[2])
+    if current:
+        groups.append(current)
+    return groups
+
+
 def _metadata(chunk: ChunkRecord | NewChunk, source_id: str, scope: str) -> dict[str, str | int]:
     return {"source_id": source_id, "scope": scope, "index": chunk.index}
 
@@ -128,9 +146,60 @@ class Library:
         progress: Progress = no_progress,
     ) -> AddResult:
         """Chunk, embed and store one document, all or nothing."""
-        existing = self.find(doc.sha256, scope)
-        if existing is not None:
-            return AddResult(existing, duplicate=True)
+        result = self.add_many([doc], scope=scope, added_by=added_by, progress=progress)[0]
+        if isinstance(result, ChorusError):
+            raise result
+        return result
+
+    def add_many(
+        self,
+        docs: Sequence[SourceDocument],
+        *,
+        scope: str,
+        added_by: str,
+        progress: Progress = no_progress,
+    ) -> list[AddResult | ChorusError]:
+        """Several documents, each all or nothing; small ones share their vector writes.
+
+        A document whose storing fails gets its error in its place; the others still land.
+        An interruption (Ctrl-C) leaves every document not yet committed out entirely.
+        """
+        results: list[AddResult | ChorusError | None] = [None] * len(docs)
+        first_of: dict[str, int] = {}  # sha256 -> index of its first occurrence here
+        fresh: list[tuple[int, str, list[NewChunk]]] = []
+        for i, doc in enumerate(docs):
+            existing = self.find(doc.sha256, scope)
+            if existing is not None:
+                results[i] = AddResult(existing, duplicate=True)
+            elif doc.sha256 not in first_of:
+                first_of[doc.sha256] = i
+                fresh.append((i, source_id_for(scope, doc.sha256), self._chunks(doc)))
+        total = sum(len(chunks) for _, _, chunks in fresh)
+        done = 0
+        progress("embedding", 0, total)
+        for group in _groups(fresh, ADD_BATCH):
+            try:
+                self._store_group(group, docs, scope=scope, added_by=added_by)
+                for i, sid, _ in group:
+                    record = self.catalog.get_source(sid, [scope])
+                    assert record is not None
+                    results[i] = AddResult(record, duplicate=False)
+            except ChorusError as exc:  # e.g. the vector store went away: these fail, next may not
+                for i, _, _ in group:
+                    results[i] = exc
+            done += sum(len(chunks) for _, _, chunks in group)
+            progress("embedding", done, total)
+        for i, doc in enumerate(docs):  # a repeat within this call shares its first's fate
+            if results[i] is None:
+                first = results[first_of[doc.sha256]]
+                results[i] = (
+                    AddResult(first.source, duplicate=True)
+                    if isinstance(first, AddResult)
+                    else first
+                )
+        return [r for r in results if r is not None]
+
+    def _chunks(self, doc: SourceDocument) -> list[NewChunk]:
         self._encodings()
         chunks = split_text(
             doc.text,
@@ -138,42 +207,54 @@ class Library:
             overlap=self.config.chunk_overlap,
             encoding=self.config.encoding,
         )
-        new = [NewChunk(c.index, c.start, c.end, c.text) for c in chunks]
-        sid = source_id_for(scope, doc.sha256)
+        return [NewChunk(c.index, c.start, c.end, c.text) for c in chunks]
+
+    def _store_group(
+        self,
+        group: Sequence[tuple[int, str, list[NewChunk]]],
+        docs: Sequence[SourceDocument],
+        *,
+        scope: str,
+        added_by: str,
+    ) -> None:
+        """Pending rows, then the vectors, then ready: no reader ever sees half a source."""
         index = self.index  # open it before anything is written
-        self.catalog.begin_source(
-            source_id=sid,
-            scope=scope,
-            title=doc.title,
-            url=doc.origin,
-            kind=doc.kind,
-            added_by=added_by,
-            sha256=doc.sha256,
-            text=doc.text,
-            chunks=new,
-        )
-        ids = [f"{sid}:{c.index}" for c in new]
+        begun: list[str] = []
+        ids: list[str] = []
         try:
-            progress("embedding", 0, len(new))
-            for start in range(0, len(new), ADD_BATCH):
-                batch = new[start : start + ADD_BATCH]
+            for i, sid, chunks in group:
+                doc = docs[i]
+                self.catalog.begin_source(
+                    source_id=sid,
+                    scope=scope,
+                    title=doc.title,
+                    url=doc.origin,
+                    kind=doc.kind,
+                    added_by=added_by,
+                    sha256=doc.sha256,
+                    text=doc.text,
+                    chunks=chunks,
+                )
+                begun.append(sid)
+            rows = [(sid, c) for _, sid, chunks in group for c in chunks]
+            ids = [f"{sid}:{c.index}" for sid, c in rows]
+            for start in range(0, len(rows), ADD_BATCH):
+                part = rows[start : start + ADD_BATCH]
                 index.add(
                     ids[start : start + ADD_BATCH],
-                    [c.text for c in batch],
-                    [_metadata(c, sid, scope) for c in batch],
+                    [c.text for _, c in part],
+                    [_metadata(c, sid, scope) for sid, c in part],
                 )
-                progress("embedding", start + len(batch), len(new))
-            self.catalog.commit_source(sid)
+            for sid in begun:
+                self.catalog.commit_source(sid)
         except BaseException:
-            # Interrupted or failed: leave nothing behind (doctor handles a hard kill).
+            # Failed or interrupted: leave nothing behind (doctor handles a hard kill).
             try:
-                index.delete(ids)
+                index.delete(ids, scope)
             finally:
-                self.catalog.delete_source(sid)
+                for sid in begun:
+                    self.catalog.delete_source(sid)
             raise
-        record = self.catalog.get_source(sid, [scope])
-        assert record is not None
-        return AddResult(record, duplicate=False)
 
     def get(self, source_id: str, scopes: Sequence[str]) -> SourceRecord:
         record = self.catalog.get_source(source_id, scopes)
@@ -188,7 +269,7 @@ class Library:
         """Remove a source of `scope` from both stores (deleting-mark first: crash-safe)."""
         record = self.get(source_id, [scope])
         self.catalog.mark_deleting(record.id)
-        self.index.delete_source(record.id)
+        self.index.delete_source(record.id, record.scope)
         self.catalog.delete_source(record.id)
         return record
 
@@ -228,11 +309,15 @@ class Library:
         searcher = self.searcher
         hits = searcher.search(query, scopes, k or self.config.top_k, mode)
         sims = {h.chunk.id: h.dense for h in hits if h.dense is not None}
-        missing = [h.chunk.id for h in hits if h.dense is None]
-        if missing:  # found by keyword only: look its vector up for a comparable score
+        missing: dict[str, list[str]] = {}
+        for h in hits:
+            if h.dense is None:  # found by keyword only: its vector gives a comparable score
+                missing.setdefault(h.chunk.scope, []).append(h.chunk.id)
+        if missing:
             qv = searcher.vectors.get(query)
-            for cid, vec in self.index.vectors(missing).items():
-                sims[cid] = float(np.dot(qv, np.asarray(vec, dtype=np.float32)))
+            for scope, ids in missing.items():
+                for cid, vec in self.index.vectors(ids, scope).items():
+                    sims[cid] = float(np.dot(qv, np.asarray(vec, dtype=np.float32)))
         return hits, sims
 
     def candidates(self, question: str, scopes: Sequence[str]) -> list[Candidate]:

@@ -51,7 +51,12 @@ def snapshot(data: Path) -> tuple[Any, ...]:
     chunks = conn.execute("SELECT * FROM chunks ORDER BY id").fetchall()
     catalog.close()
     client = chromadb.PersistentClient(path=str(data / "chroma"))
-    ids = sorted(client.get_collection("chorus-chunks").get(include=[])["ids"])
+    ids = sorted(
+        i
+        for c in client.list_collections()
+        if c.name.startswith("chorus-chunks-")
+        for i in client.get_collection(c.name).get(include=[])["ids"]
+    )
     return [tuple(r) for r in sources], [tuple(r) for r in chunks], ids
 
 

@@ -54,6 +54,6 @@ def library(
             embeddings=embeddings,
         )
         yield lib
-        lib.index._client.delete_collection(collection)
+        lib.index.reset()
     else:
         yield Library(tmp_path / "data", RetrievalConfig(), embeddings=embeddings)

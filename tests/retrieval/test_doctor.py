@@ -56,7 +56,7 @@ def test_doctor_repairs_vector_drift_and_half_removed_sources(library: Library) 
     )
     library.index.add(["ghost:0"], ["ghost"], [{"source_id": "ghost", "scope": "g1", "index": 0}])
     lost = f"{keep.id}:0"
-    library.index.delete([lost])
+    library.index.delete([lost], "g1")
 
     dry = diagnose(library, repair=False)
     assert len(dry.problems) == 3 and dry.repairs == []

@@ -31,6 +31,11 @@ def test_same_content_in_another_scope_is_a_separate_source(library: Library) ->
     b = library.add(doc(CAMPAIGN, "Campaign"), scope="g2", added_by="bob").source
     assert a.id != b.id
     assert [s.id for s in library.sources(["g1"])] == [a.id]
+    # Each scope's vectors live in a collection of their own.
+    stored = library.index.ids_by_scope()
+    assert set(stored) == {"g1", "g2"}
+    assert all(i.startswith(a.id) for i in stored["g1"])
+    assert all(i.startswith(b.id) for i in stored["g2"])
 
 
 def test_remove_takes_the_source_out_of_both_stores(library: Library) -> None:
@@ -118,3 +123,35 @@ def test_reindex_rebuilds_the_vector_index_from_the_catalog(library: Library) ->
     assert library.reindex() == len(ids)
     assert library.index.ids() == ids
     assert library.retrieve("suspended accounts", ["g1"], mode="dense")[0]
+
+
+def test_add_many_shares_writes_and_keeps_each_source_atomic(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrieval import library as library_module
+    from retrieval.vector_store import VectorStoreError
+
+    library.add(doc(NDA, "NDA"), scope="g1", added_by="a")
+    docs = [doc(f"Report {i}: {CAMPAIGN}", f"R{i}") for i in range(4)]
+    monkeypatch.setattr(library_module, "ADD_BATCH", 2)  # groups of about two chunks
+    real_add = library.index.add
+    calls: list[int] = []
+
+    def flaky_add(ids: Any, texts: Any, metas: Any) -> None:
+        calls.append(len(ids))
+        if len(calls) == 2:  # the second group's write fails
+            raise VectorStoreError("the Chroma server went away")
+        real_add(ids, texts, metas)
+
+    monkeypatch.setattr(library.index, "add", flaky_add)
+    results = library.add_many([*docs, doc(NDA, "NDA again"), docs[0]], scope="g1", added_by="b")
+    assert isinstance(results[1], VectorStoreError) or isinstance(results[2], VectorStoreError)
+    ok = [r for r in results[:4] if not isinstance(r, Exception)]
+    assert ok and all(not r.duplicate for r in ok)
+    assert results[4].duplicate and results[5].duplicate  # type: ignore[union-attr]
+    # Whatever failed left nothing; whatever succeeded is complete in both stores.
+    stored = {s.title for s in library.sources(["g1"])}
+    assert stored == {"NDA"} | {r.source.title for r in ok}
+    chunks = {c.id for s in library.sources(["g1"]) for c in library.catalog.chunks_of(s.id)}
+    assert chunks == library.index.ids()
+    assert max(calls) > 1  # several documents' chunks went in one write

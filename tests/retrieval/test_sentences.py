@@ -44,3 +44,15 @@ def test_spans_always_map_back_to_the_text(text: str) -> None:
         assert text[s.start : s.end] == s.text
         assert s.text == s.text.strip()
         assert s.text
+
+
+def test_stems_join_acronym_plurals_and_irregular_verbs() -> None:
+    from retrieval.lexical import content_stems
+
+    assert content_stems("NDAs") == content_stems("NDA") == ["nda"]
+    assert content_stems("They were paid") == content_stems("pay")
+    assert content_stems("How many accounts did Twitter suspend?") == [
+        "account",
+        "twitter",
+        "suspend",
+    ]
