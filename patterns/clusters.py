@@ -41,11 +41,8 @@ class AccountInfo:
 
 def cluster_id(dataset: str, data_sha: str, params: AnalysisParams, members: Sequence[str]) -> str:
     """Stable for the same data, parameters and members; independent of run order or time."""
-    h = hashlib.sha256()
-    for part in (dataset, data_sha, params.fingerprint(), *sorted(members)):
-        h.update(part.encode())
-        h.update(b"\0")
-    return "c" + h.hexdigest()[:12]
+    parts = (dataset, data_sha, params.fingerprint(), *sorted(members))
+    return "c" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
 
 
 def score(size: int, n_edges: int, total_weight: float) -> float:
@@ -288,6 +285,11 @@ def describe(
     posts = _posts(con, [pid for p in plans for pid, _, _ in p.examples])
     accounts = _accounts(con, np.concatenate(d.groups))
     horizon = d.params.new_account_days * DAY
+    # Every member's account facts, looked up once and split by cluster.
+    member_at = np.split(
+        accounts.index(np.concatenate(d.groups)), np.cumsum([g.size for g in d.groups])[:-1]
+    )
+    ids_by_cluster = [accounts.account_id[at].tolist() for at in member_at]
     records: list[ClusterRecord] = []
     for c, group in enumerate(d.groups):
         plan = plans[c]
@@ -295,8 +297,8 @@ def describe(
         size = int(group.size)
         n_e = int(inside.edge_count[c])
         total_w = float(inside.edge_weight[c])
-        at = accounts.index(group)
-        member_ids = sorted(accounts.account_id[at].tolist())
+        at = member_at[c]
+        member_ids = sorted(ids_by_cluster[c])
         created = accounts.created[at]
         known = ~np.isnan(created)
         new = known & (accounts.first_t[at] - np.where(known, created, 0.0) <= horizon)

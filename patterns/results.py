@@ -8,6 +8,7 @@ one cluster.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -32,6 +33,8 @@ def iso(t: float | None) -> str | None:
     """Epoch seconds as ISO 8601 UTC ("2021-06-16T22:04:51Z")."""
     if t is None:
         return None
+    if float(t).is_integer():  # the common case, about twice as fast
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
     return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
 
 
