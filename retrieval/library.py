@@ -18,7 +18,6 @@ from corpus.documents import SourceDocument
 from corpus.errors import ChorusError, NotFoundError
 from corpus.progress import Progress, no_progress
 from retrieval.catalog import Catalog, ChunkRecord, NewChunk, SourceRecord
-from retrieval.chunking import split_text
 from retrieval.citations import Answer
 from retrieval.claim_check import CheckResult, check_claim
 from retrieval.config import RetrievalConfig
@@ -200,6 +199,9 @@ class Library:
         return [r for r in results if r is not None]
 
     def _chunks(self, doc: SourceDocument) -> list[NewChunk]:
+        # langchain-text-splitters imports langchain-core: paid when adding, not when asking.
+        from retrieval.chunking import split_text  # noqa: PLC0415
+
         self._encodings()
         chunks = split_text(
             doc.text,

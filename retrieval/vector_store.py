@@ -25,7 +25,7 @@ import numpy as np
 from corpus.errors import ChorusError
 
 if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
+    from retrieval.embeddings import MiniLMEmbeddings
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class VectorIndex:
 
     def __init__(
         self,
-        embeddings: Embeddings,
+        embeddings: MiniLMEmbeddings,
         *,
         persist_dir: Path | None = None,
         server_url: str = "",
@@ -114,11 +114,13 @@ class VectorIndex:
                 return self._writers[scope]
         from langchain_chroma import Chroma  # noqa: PLC0415 - heavy; only adding needs it
 
+        from retrieval.embeddings import as_langchain  # noqa: PLC0415
+
         try:
             writer = Chroma(
                 collection_name=self.collection_name(scope),
                 client=self._client,
-                embedding_function=self.embeddings,
+                embedding_function=as_langchain(self.embeddings),
                 collection_metadata={"hnsw:space": "cosine", SCOPE_KEY: scope},
             )
         except Exception as exc:
