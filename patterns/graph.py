@@ -132,6 +132,13 @@ def _concat(parts: list[CoPosts]) -> CoPosts:
     )
 
 
+def _take_all(parts: list[CoPosts]) -> CoPosts:
+    """Concatenate and empty the list, so the pieces can be freed as soon as possible."""
+    whole = _concat(parts)
+    parts.clear()
+    return whole
+
+
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
@@ -153,9 +160,12 @@ def _group_by_pair_item(pair: I64, item: I32) -> tuple[npt.NDArray[np.intp], npt
     key = _mix(pair.view(np.uint64) ^ _mix(item.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)))
     order = np.argsort(key)
     k = key[order]
+    del key
     p, it = pair[order], item[order]
     same_key = k[1:] == k[:-1]
+    del k
     same_row = (p[1:] == p[:-1]) & (it[1:] == it[:-1])
+    del p, it
     if (same_key & ~same_row).any():
         order = np.lexsort((item, pair))
         p, it = pair[order], item[order]
@@ -247,11 +257,11 @@ def collect_co_posts(
             parts.append(part)
             pending += len(part)
             if pending >= COMPACT_ROWS:  # reduce what accumulated, then start counting again
-                parts, pending = [_compact(_concat(parts))], 0
+                parts, pending = [_compact(_take_all(parts))], 0
                 if total + len(parts[0]) > MAX_PAIR_ITEMS:
                     raise _too_many()
         if parts:
-            chunk = _compact(_concat(parts))
+            chunk = _compact(_take_all(parts))
             total += len(chunk)
             if total > MAX_PAIR_ITEMS:
                 raise _too_many()

@@ -81,6 +81,7 @@ def build_occurrences(
 ) -> Occurrences:
     """Create temp tables _occ and _items on the dataset connection; return the sorted
     occurrence arrays. _items(item, sig, key, n_acc, first_pid) keeps labels for evidence."""
+    progress("signals", 0, 2)
     sigs = set(params.signals)
     parts: list[str] = []
     mode = params.normalisation
@@ -154,7 +155,6 @@ def build_occurrences(
             f"SELECT {SIGNAL_CODE['reply']} AS sig, reply_to AS key, t, aid, pid, -1 AS sub "
             f"FROM posts WHERE reply_to IS NOT NULL AND {ORIGINAL}"
         )
-    progress("signals", 0, 2)
     union = " UNION ALL ".join(parts)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _occ AS {union}")
     # Items posted at least twice; distinct accounts are counted below, in numpy (a
@@ -171,6 +171,10 @@ def build_occurrences(
         "JOIN _items i ON o.sig = i.sig AND o.key = i.key"
     ).fetchnumpy()
     signal = np.asarray(con.execute("SELECT sig FROM _items ORDER BY item").fetchnumpy()["sig"])
+    # What built the occurrences is no longer needed: give DuckDB its memory back now
+    # (_items stays, for the labels of evidence).
+    for table in ("_occ", "_tx", "_tid", "_tgroup", "_urlmap"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     item = np.asarray(got["item"], dtype=np.int64)
     t = np.asarray(got["t"], dtype=np.float64)
     aid = np.asarray(got["aid"], dtype=np.int32)
