@@ -28,7 +28,7 @@ from patterns.synthetic import Scenario, generate, score_accounts, write_csv
 RESULTS = REPO / "benchmarks" / "results"
 MILLION = Scenario(
     organic_accounts=40_000,
-    organic_posts=930_000,
+    organic_posts=950_000,
     days=14.0,
     campaigns=(70, 25, 40),
     messages_per_campaign=20,
