@@ -127,10 +127,6 @@ class AnalysisParams:
         blob = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def describe(self) -> str:
-        window = "auto" if self.window_s == "auto" else f"{_num(float(self.window_s))} s"
-        return f"window {window}, min-shared {_num(self.min_shared)}"
-
 
 def _coerce(key: str, value: Any) -> Any:
     """Command-line shapes: "text,url" for signals, "60" or "auto" for the window."""
@@ -144,7 +140,3 @@ def _coerce(key: str, value: Any) -> Any:
         except ValueError:
             raise InputError(f"window must be seconds or 'auto' (got {value!r})") from None
     return value
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"

@@ -312,13 +312,21 @@ class ClusterDetail:
         ]
         return "; ".join(parts) if parts else "none"
 
+    def _settings(self) -> str:
+        p = self.params
+        auto = "window estimated from the data, " if p.window_s == "auto" else ""
+        return (
+            f"{auto}min-shared {p.min_shared:g}, min-accounts {p.min_accounts}, "
+            f"signals {', '.join(p.signals)}"
+        )
+
     def summary_text(self) -> str:
         """A self-contained, citable description of the cluster, in plain sentences."""
         s = self.summary
         lines = [
             f'Coordination cluster {s.id} in dataset "{self.dataset}": {s.size} accounts '
             f"posted the same content within {_seconds(self.window_s)} of each other "
-            f"(analysis with {self.params.describe()}, signals {', '.join(self.params.signals)}).",
+            f"({self._settings()}).",
             f"Signals shared inside the cluster: {self._signal_phrase()}.",
         ]
         for label, sigs in (
@@ -368,8 +376,7 @@ class ClusterDetail:
         out = [
             f"Cluster {s.id}  ·  dataset {self.dataset}  ·  {s.size} accounts  ·  "
             f"score {s.score:g}",
-            f"  window {_seconds(self.window_s)}, {self.params.describe()}, "
-            f"signals {', '.join(self.params.signals)}",
+            f"  window {_seconds(self.window_s)}; {self._settings()}",
             f"  active {_short_time(s.first_seen)} → {_short_time(s.last_seen)}",
             f"  {self.co_posts} co-posts, median lag {_seconds(self.median_lag_s)}, "
             f"{self.edges} linked pairs, density {self.density:.2f}",
