@@ -55,6 +55,7 @@ def run_analysis(
     load: LoadReport | None = None,
     progress: Progress = no_progress,
 ) -> Analysis:
+    """Analyse the posts of an open dataset file with `params`; nothing is written."""
     created_at = time.time()
     occ = build_occurrences(con, params, progress)
     if params.window_s == "auto":
