@@ -91,13 +91,6 @@ def load_questions(path: Path) -> list[Question]:
     return out
 
 
-def without_stopwords(text: str) -> str:
-    """The words of `text` not in the product's stopword list (for probes, not the product)."""
-    from retrieval.lexical import STOPWORDS
-
-    return " ".join(w for w in text.split() if w.lower().strip("?.,;:!'\"()") not in STOPWORDS)
-
-
 def _fold(text: str) -> str:
     table = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
     return " ".join(text.translate(table).lower().split())
