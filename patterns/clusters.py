@@ -22,7 +22,7 @@ from patterns.arrays import distinct
 from patterns.config import ALL_SIGNALS
 from patterns.graph import Edges, Evidence
 from patterns.params import AnalysisParams
-from patterns.results import ClusterDetail, ClusterSummary, Example, TopItem
+from patterns.results import ClusterDetail, ClusterSummary, Example, TopItem, distinct_posts
 from patterns.signals import Occurrences, item_labels
 
 TOP_ITEMS = 5
@@ -315,7 +315,7 @@ def describe(
             first_seen=float(min(d.evidence.t_a[sl].min(), d.evidence.t_b[sl].min())),
             last_seen=float(max(d.evidence.t_a[sl].max(), d.evidence.t_b[sl].max())),
             score=score(size, n_e, total_w),
-            examples=tuple(examples[:SUMMARY_EXAMPLES]),
+            examples=tuple(distinct_posts(examples)[:SUMMARY_EXAMPLES]),
         )
         detail = ClusterDetail(
             summary=summary,

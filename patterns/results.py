@@ -87,6 +87,17 @@ class Example:
         )
 
 
+def distinct_posts(examples: Sequence[Example]) -> list[Example]:
+    """One example per post: a post that carried several shared items is shown once."""
+    seen: set[str] = set()
+    out = []
+    for e in examples:
+        if e.post_id not in seen:
+            seen.add(e.post_id)
+            out.append(e)
+    return out
+
+
 @dataclass(frozen=True)
 class ClusterSummary:
     """One row of the cluster table (and of the --json output)."""
@@ -365,7 +376,7 @@ class ClusterDetail:
             ex = "; ".join(
                 f"post {e.post_id} by {e.account_id} at {iso(e.time)}"
                 + (f': "{_clip(e.text, 140)}"' if e.text else "")
-                for e in self.examples[:5]
+                for e in distinct_posts(self.examples)[:5]
             )
             lines.append(f"Example posts: {ex}.")
         return "\n".join(lines)

@@ -17,7 +17,7 @@ class RetrievalConfig(BaseModel):
     candidates: int = Field(30, ge=1, le=500, description="hits taken from each retriever")
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     min_evidence: float = Field(
-        0.30,
+        0.57,
         ge=-1.0,
         le=1.0,
         description="refuse below this evidence score (calibrated: scripts/calibrate_threshold.py)",

@@ -19,7 +19,7 @@ from retrieval.search import Hit
 from retrieval.sentences import split_sentences
 
 CONTEXT_MARGIN = 400  # characters read around a chunk to complete its first/last sentence
-DENSE_WEIGHT = 0.5  # evidence = DENSE_WEIGHT * chunk cosine + (1 - DENSE_WEIGHT) * coverage
+DENSE_WEIGHT = 0.25  # evidence = DENSE_WEIGHT * chunk cosine + (1 - DENSE_WEIGHT) * coverage
 NEAR_DUPLICATE = 0.6  # Jaccard of stems above which a second sentence adds nothing
 KEEP_RATIO = 0.8  # further sentences must score at least this share of the best one
 

@@ -14,7 +14,7 @@ STOPWORDS = frozenset(
     being below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers herself him himself his how i if in into is it
     its itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
+    ourselves out over own she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself yourselves
     tell me please show give list explain describe many much""".split()
@@ -74,6 +74,22 @@ def _stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
+# Words people use interchangeably about coordinated posting, joined so that "which accounts
+# pushed the same link?" matches "posted the same URL" (stem -> the stem it counts as).
+SYNONYMS = {
+    "push": "post",
+    "share": "post",
+    "spread": "post",
+    "amplifi": "post",
+    "promot": "post",
+    "tweet": "post",
+    "publish": "post",
+    "ident": "same",
+    "duplic": "same",
+    "url": "link",
+}
+
+
 def content_stems(text: str) -> list[str]:
     """Stems of the non-stopword words of `text`, in order (numbers kept as they are)."""
     out = []
@@ -81,7 +97,8 @@ def content_stems(text: str) -> list[str]:
         token = raw[:-1] if _ACRONYM_PLURAL.fullmatch(raw) else raw
         word = token.lower().replace("’", "'").removesuffix("'s")
         if word not in STOPWORDS:
-            out.append(_stem(IRREGULAR.get(word, word)))
+            stem = _stem(IRREGULAR.get(word, word))
+            out.append(SYNONYMS.get(stem, stem))
     return out
 
 

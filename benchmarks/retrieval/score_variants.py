@@ -44,6 +44,8 @@ VARIANTS: dict[str, Variant] = {
     "sqrt(sentence cos x coverage)": lambda c, s: float(np.sqrt(max(s, 0.0) * c.coverage)),
     "sentence cos only": lambda c, s: s,
     "coverage only": lambda c, s: c.coverage,
+    "0.25 chunk cos + 0.75 coverage": lambda c, s: 0.25 * c.chunk_similarity + 0.75 * c.coverage,
+    "0.35 chunk cos + 0.65 coverage": lambda c, s: 0.35 * c.chunk_similarity + 0.65 * c.coverage,
     "chunk cos only": lambda c, s: c.chunk_similarity,
 }
 

@@ -30,7 +30,11 @@ def _sentences(answer: str) -> list[str]:
     return [s.strip() for s in MARKER.sub("\n", answer).split("\n") if s.strip()]
 
 
-def test_extractive_answers_only_quote_the_source(planted: Library) -> None:
+def test_extractive_answers_only_quote_the_source(
+    planted: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever the refusal threshold, an answer is made of the source's own sentences.
+    monkeypatch.setattr(planted, "config", planted.config.model_copy(update={"min_evidence": 0}))
     answer = planted.ask("What did the field notes say to reply with?", ["g1"])
     texts = {s.id: planted.catalog.source_text(s.id) for s in planted.sources(["g1"])}
     assert not answer.refused
