@@ -319,7 +319,30 @@ class Assistant:
         return self.library.reindex(progress)
 
     def doctor(self, *, repair: bool = True, progress: Progress = no_progress) -> DoctorReport:
-        return diagnose(self.library, repair=repair, progress=progress)
+        """Catalog against vector index, then cluster summaries against their datasets."""
+        report = diagnose(self.library, repair=repair, progress=progress)
+        self._check_cluster_sources(report, repair=repair)
+        return report
+
+    def _check_cluster_sources(self, report: DoctorReport, *, repair: bool) -> None:
+        """A crash between removing a dataset and its summaries leaves summaries that cite
+        clusters nobody can open any more."""
+        prefix = CLUSTER_ORIGIN
+        known: dict[str, set[str]] = {}
+        for source in self.library.catalog.all_sources():
+            if source.status != "ready" or not source.url.startswith(prefix):
+                continue
+            dataset = source.url[len(prefix) : source.url.rfind("/cluster/")]
+            if source.scope not in known:
+                known[source.scope] = {d.name for d in self.patterns.datasets(source.scope)}
+            if dataset in known[source.scope]:
+                continue
+            report.problems.append(
+                f"cluster summary {source.id} belongs to dataset {dataset!r}, which is gone"
+            )
+            if repair:
+                self.library.remove(source.id, scope=source.scope)
+                report.repairs.append(f"removed cluster summary {source.id}")
 
     # -- answering --------------------------------------------------------------------
     def ask(
@@ -509,6 +532,9 @@ STORE_BATCH_CHARS = 48_000
 DATASET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet"})
 
 
+CLUSTER_ORIGIN = "chorus:dataset/"
+
+
 def cluster_origin(dataset: str, cluster_id: str) -> str:
     """Where a cluster summary "comes from": stable, so re-analysis replaces it."""
-    return f"chorus:dataset/{dataset}/cluster/{cluster_id}"
+    return f"{CLUSTER_ORIGIN}{dataset}/cluster/{cluster_id}"

@@ -142,3 +142,20 @@ def test_uploads_are_scoped_and_their_names_never_become_paths(
     assert not list((assistant.settings.data_dir / "uploads").iterdir())  # cleaned up
     with pytest.raises(InputError, match="not a dataset file"):
         assistant.analyze_upload(b"MZ\x90\x00", "payload.exe", alice)
+
+
+def test_doctor_removes_summaries_of_a_dataset_that_is_gone(
+    run_cli: RunCli, posts: Path, cli_env: Path
+) -> None:
+    assert run_cli("analyze", str(posts))[0] == 0
+    # What a crash between "dataset removed" and "its summaries removed" leaves behind.
+    from bot.assistant import Assistant
+    from bot.settings import load_settings
+
+    Assistant(load_settings()).patterns.remove_dataset("campaign", scope="local")
+    code, out, _ = run_cli("doctor", "--json")
+    report = json.loads(out)
+    assert code == 0 and any("which is gone" in p for p in report["problems"])
+    code, out, _ = run_cli("sources", "list", "--json")
+    assert not [s for s in json.loads(out)["sources"] if s["url"].startswith("chorus:dataset/")]
+    assert json.loads(run_cli("doctor", "--json")[1])["consistent"] is True
