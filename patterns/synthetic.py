@@ -18,6 +18,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from corpus.post_formats import CANONICAL_FIELDS
+
 T0 = datetime(2020, 2, 1, tzinfo=UTC).timestamp()
 DAY = 86_400.0
 _SYLLABLES = (
@@ -87,20 +89,7 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-COLUMNS = (
-    "post_id",
-    "account_id",
-    "created_at",
-    "text",
-    "urls",
-    "hashtags",
-    "image_hashes",
-    "repost_of",
-    "reply_to",
-    "account_created_at",
-    "account_name",
-    "platform",
-)
+COLUMNS = CANONICAL_FIELDS
 
 
 class _Posts:

@@ -27,21 +27,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from corpus.post_formats import TOOLKIT_COLUMNS
 from patterns.normalise import normalise_text
 
 REPO = Path(__file__).resolve().parents[2]
 REF_VENV = REPO / "benchmarks" / ".venv-ref"
 TOOLKIT = "coordination-network-toolkit==1.5.2"
-TOOLKIT_COLUMNS = [
-    "message_id",
-    "user_id",
-    "username",
-    "repost_id",
-    "reply_id",
-    "message",
-    "timestamp",
-    "urls",
-]
 TABLES = {
     "co_retweet": "co_retweet_network",
     "co_tweet": "co_tweet_network",

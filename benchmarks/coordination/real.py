@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.coordination.agreement import REPO, ensure_toolkit, read_pairs, run_toolkit
+from corpus.post_formats import TOOLKIT_COLUMNS
 from patterns.config import AnalysisConfig
 from patterns.normalise import normalise_text
 from patterns.service import PatternService
@@ -141,18 +142,7 @@ def ira_toolkit_csv(shared: Path, out: Path) -> tuple[Path, int]:
     src = shared / "data/real/ira_troll_tweets_2016oct/tweets.csv"
     with src.open(newline="") as f, out.open("w", newline="") as g:
         w = csv.writer(g)
-        w.writerow(
-            [
-                "message_id",
-                "user_id",
-                "username",
-                "repost_id",
-                "reply_id",
-                "message",
-                "timestamp",
-                "urls",
-            ]
-        )
+        w.writerow(TOOLKIT_COLUMNS)
         for r in csv.DictReader(f):
             if not normalise_text(r["content"], "toolkit"):
                 dropped += 1
@@ -180,18 +170,7 @@ def agreement(shared: Path, svc: PatternService, work: Path) -> dict[str, Any]:
     russian_tk = work / "russian_toolkit.csv"
     with russian_csv.open(newline="") as f, russian_tk.open("w", newline="") as g:
         w = csv.writer(g)
-        w.writerow(
-            [
-                "message_id",
-                "user_id",
-                "username",
-                "repost_id",
-                "reply_id",
-                "message",
-                "timestamp",
-                "urls",
-            ]
-        )
+        w.writerow(TOOLKIT_COLUMNS)
         for r in csv.DictReader(f):
             w.writerow(
                 [

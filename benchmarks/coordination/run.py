@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.coordination.agreement import REPO, ensure_toolkit, read_pairs, run_toolkit
+from corpus.post_formats import TOOLKIT_COLUMNS
 
 RESULTS = REPO / "benchmarks" / "results"
 SHIFT_S = 400 * 86_400
@@ -39,18 +40,7 @@ def build_input(shared: Path, copies: int, out: Path) -> Path:
     tmp = out.with_suffix(".tmp")
     with tmp.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(
-            [
-                "message_id",
-                "user_id",
-                "username",
-                "repost_id",
-                "reply_id",
-                "message",
-                "timestamp",
-                "urls",
-            ]
-        )
+        w.writerow(TOOLKIT_COLUMNS)
         for k in range(copies):
             for r in rows:
                 account = f"{r['account_id']}_{k}"
