@@ -325,26 +325,37 @@ class Assistant:
         return report
 
     def _check_cluster_sources(self, report: DoctorReport, *, repair: bool) -> None:
-        """A crash between removing a dataset and its summaries leaves summaries that cite
-        clusters nobody can open any more."""
-        prefix = CLUSTER_ORIGIN
-        known: dict[str, set[str]] = {}
+        """Indexed cluster summaries against the datasets' latest analyses: a crash between
+        an analysis and its summaries, or between removing a dataset and its summaries,
+        leaves summaries of clusters nobody can open, or clusters nobody can ask about."""
+        seen: set[tuple[str, str]] = set()
         for source in self.library.catalog.all_sources():
-            if source.status != "ready" or not source.url.startswith(prefix):
+            if source.status == "ready" and source.url.startswith(CLUSTER_ORIGIN):
+                dataset = source.url[len(CLUSTER_ORIGIN) : source.url.rfind("/cluster/")]
+                seen.add((source.scope, dataset))
+        for scope, dataset in sorted(seen):
+            if dataset not in {d.name for d in self.patterns.datasets(scope)}:
+                report.problems.append(f"cluster summaries of dataset {dataset!r}, which is gone")
+                if repair:
+                    n = self._drop_cluster_sources(dataset, scope)
+                    report.repairs.append(f"removed {n} cluster summaries of {dataset!r}")
                 continue
-            dataset = source.url[len(prefix) : source.url.rfind("/cluster/")]
-            if source.scope not in known:
-                known[source.scope] = {d.name for d in self.patterns.datasets(source.scope)}
-            if dataset in known[source.scope]:
-                continue
-            report.problems.append(
-                f"cluster summary {source.id} belongs to dataset {dataset!r}, which is gone"
-            )
-            if repair:
-                self.library.remove(source.id, scope=source.scope)
-                report.repairs.append(f"removed cluster summary {source.id}")
+            wanted = {
+                d.id
+                for d in self.patterns.cluster_details(
+                    dataset, scope=scope, limit=self.settings.limits.max_indexed_clusters
+                )
+            }
+            have = set(self._cluster_sources(dataset, scope))
+            if have != wanted:
+                report.problems.append(
+                    f"cluster summaries of dataset {dataset!r} do not match its latest analysis "
+                    f"({len(have - wanted)} extra, {len(wanted - have)} missing)"
+                )
+                if repair:
+                    self._index_clusters(dataset, scope, "chorus doctor", only=wanted - have)
+                    report.repairs.append(f"re-indexed the cluster summaries of {dataset!r}")
 
-    # -- answering --------------------------------------------------------------------
     def ask(
         self, question: str, req: Requester, *, history: tuple[str, str] | None = None
     ) -> Answer:
@@ -420,7 +431,7 @@ class Assistant:
                 result = self.patterns.analyze_dataset(
                     name or target, scope=req.scope, params=params, progress=progress
                 )
-            self._index_clusters(result, req, progress)
+            self._index_clusters(result.dataset, req.scope, req.user, progress)
             return result
 
     def analyze_upload(
@@ -500,31 +511,60 @@ class Assistant:
     def export(self, result: AnalysisResult, req: Requester, out_dir: Path) -> list[Path]:
         return self.patterns.export(result, scope=req.scope, out_dir=out_dir)
 
-    def _drop_cluster_sources(self, dataset: str, scope: str) -> None:
+    def _cluster_sources(self, dataset: str, scope: str) -> dict[str, SourceRecord]:
+        """This dataset's indexed cluster summaries, by cluster id."""
         prefix = cluster_origin(dataset, "")
-        for source in self.library.sources([scope]):
-            if source.url.startswith(prefix):
-                self.library.remove(source.id, scope=scope)
+        return {
+            s.url[len(prefix) :]: s
+            for s in self.library.sources([scope])
+            if s.url.startswith(prefix)
+        }
 
-    def _index_clusters(self, result: AnalysisResult, req: Requester, progress: Progress) -> None:
-        """One citable summary document per top cluster, replacing the dataset's previous ones,
-        so questions about the clusters are answered from (and cite) the analysis."""
+    def _drop_cluster_sources(
+        self, dataset: str, scope: str, keep: frozenset[str] | set[str] = frozenset()
+    ) -> int:
+        dropped = 0
+        for cluster_id, source in self._cluster_sources(dataset, scope).items():
+            if cluster_id not in keep:
+                self.library.remove(source.id, scope=scope)
+                dropped += 1
+        return dropped
+
+    def _index_clusters(
+        self,
+        dataset: str,
+        scope: str,
+        added_by: str,
+        progress: Progress = no_progress,
+        only: set[str] | None = None,
+    ) -> set[str]:
+        """One citable summary per top cluster of the dataset's latest analysis, so questions
+        about the clusters are answered from (and cite) it. New summaries are added before the
+        old ones go: a crash in between leaves extra summaries that `doctor` removes, never a
+        silent gap. Returns the ids of the clusters that should have a summary."""
         from corpus.documents import make_document  # noqa: PLC0415
 
-        self._drop_cluster_sources(result.dataset, req.scope)
         top = self.patterns.cluster_details(
-            result.dataset, scope=req.scope, limit=self.settings.limits.max_indexed_clusters
+            dataset, scope=scope, limit=self.settings.limits.max_indexed_clusters
         )
-        for done, detail in enumerate(top):
-            progress("indexing cluster summaries", done, len(top))
-            doc = make_document(
-                detail.summary_text(),
-                title=f"Coordination cluster {detail.id} in dataset {result.dataset}",
-                origin=cluster_origin(result.dataset, detail.id),
+        docs = [
+            make_document(
+                d.summary_text(),
+                title=f"Coordination cluster {d.id} in dataset {dataset}",
+                origin=cluster_origin(dataset, d.id),
                 kind="text",
             )
-            self.library.add(doc, scope=req.scope, added_by=req.user)
-        progress("indexing cluster summaries", len(top), len(top))
+            for d in top
+            if only is None or d.id in only
+        ]
+        progress("indexing cluster summaries", 0, len(docs))
+        for result in self.library.add_many(docs, scope=scope, added_by=added_by):
+            if isinstance(result, ChorusError):
+                raise result
+        progress("indexing cluster summaries", len(docs), len(docs))
+        wanted = {d.id for d in top}
+        self._drop_cluster_sources(dataset, scope, keep=wanted)
+        return wanted
 
 
 # Text per batch of documents stored together (about 64 chunks of the default size).

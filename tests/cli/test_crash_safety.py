@@ -86,3 +86,71 @@ def test_sigkill_mid_ingest_then_doctor(run_cli: RunCli, cli_env: Path, tmp_path
     sources, chunks, vectors = after
     assert {c[1] for c in chunks} == set(vectors)
     assert len(sources) >= 4  # demo + the note + the reports completed before the kill
+
+
+ANALYZE_CHILD = """
+import sys, time
+from pathlib import Path
+from bot.assistant import Assistant, Requester
+from bot.settings import load_settings
+
+path, stage = sys.argv[1:3]
+assistant = Assistant(load_settings())
+
+def progress(s, done, total):
+    if s == stage:
+        print("PAUSED", flush=True)
+        time.sleep(120)  # killed here
+
+req = Requester.local()
+assistant.analyze(path, req, params=assistant.analysis_params(window_s=30), progress=progress)
+"""
+
+
+def _kill_analysis_at(stage: str, posts: Path, cwd: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ANALYZE_CHILD, str(posts), stage],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.strip() == "PAUSED", proc.stderr.read() if proc.stderr else line
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def test_sigkill_mid_analysis_then_doctor(run_cli: RunCli, cli_env: Path, tmp_path: Path) -> None:
+    from tests.cli.test_analysis_commands import write_posts
+
+    posts = tmp_path / "campaign.csv"
+    write_posts(posts)
+    code, out, _ = run_cli("analyze", str(posts), "--json")
+    assert code == 0
+    before = json.loads(out)
+    stored_before = snapshot(cli_env)
+
+    # Killed while the new analysis is being saved: the previous one is untouched.
+    _kill_analysis_at("saving", posts, tmp_path)
+    assert json.loads(run_cli("clusters", "--json")[1]) == before
+    assert snapshot(cli_env) == stored_before
+    assert json.loads(run_cli("doctor", "--json")[1])["consistent"] is True
+
+    # Killed after the new analysis was saved, before its summaries were indexed: doctor
+    # sees summaries that no longer match the latest analysis and re-indexes them.
+    _kill_analysis_at("indexing cluster summaries", posts, tmp_path)
+    after = json.loads(run_cli("clusters", "--json")[1])
+    new_id = after["clusters"][0]["id"]
+    assert new_id != before["clusters"][0]["id"]  # other parameters: another cluster id
+    report = json.loads(run_cli("doctor", "--json")[1])
+    assert any("do not match" in p for p in report["problems"]) and report["repairs"]
+    assert json.loads(run_cli("doctor", "--json")[1])["consistent"] is True
+    code, out, _ = run_cli("sources", "list", "--json")
+    summaries = [s["url"] for s in json.loads(out)["sources"] if "cluster/" in s["url"]]
+    assert summaries == [f"chorus:dataset/campaign/cluster/{new_id}"]
