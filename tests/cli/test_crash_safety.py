@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import RunCli, snapshot
+from tests.crash_support import kill_when_paused
 
 
 def _counts(db: Path) -> tuple[int, int]:
@@ -108,22 +109,9 @@ assistant.analyze(path, req, params=assistant.analysis_params(window_s=30), prog
 
 
 def _kill_analysis_at(stage: str, posts: Path, cwd: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", ANALYZE_CHILD, str(posts), stage],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
+    kill_when_paused(
+        [sys.executable, "-c", ANALYZE_CHILD, str(posts), stage], cwd=cwd, env=os.environ
     )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.strip() == "PAUSED", proc.stderr.read() if proc.stderr else line
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.wait(timeout=30)
 
 
 def test_sigkill_mid_analysis_then_doctor(run_cli: RunCli, cli_env: Path, tmp_path: Path) -> None:

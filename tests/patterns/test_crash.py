@@ -4,8 +4,6 @@ visible and everything stored before is intact."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from patterns.service import PatternService
+from tests.crash_support import kill_when_paused
 from tests.patterns.conftest import FIXTURES, make_service
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,23 +40,11 @@ CHILD = textwrap.dedent(
 
 
 def kill_midway(root: Path, job: str, stage: str, step: int, path: Path | None = None) -> None:
-    proc = subprocess.Popen(
+    kill_when_paused(
         [sys.executable, "-c", CHILD, str(root), job, stage, str(step), str(path or "")],
         cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.strip() == "PAUSED", proc.stderr.read() if proc.stderr else line
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
 
 
 @pytest.fixture
