@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import tempfile
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -64,9 +65,14 @@ def install_offline_encodings(cache_dir: Path) -> Path:
 
 @lru_cache(maxsize=4)
 def get_encoding(name: str) -> tiktoken.Encoding:
-    """A tiktoken encoding; call `install_offline_encodings` first."""
+    """A tiktoken encoding, never downloaded.
+
+    `Library` installs the encodings under its data dir first; any other caller (a script
+    using the chunker directly) gets them in a temporary-directory cache rather than
+    tiktoken fetching them over the network."""
     if name not in ENCODINGS:
         raise EncodingError(f"unknown tiktoken encoding {name!r}; use one of {sorted(ENCODINGS)}")
+    install_offline_encodings(Path(tempfile.gettempdir()) / "chorus-tiktoken")
     import tiktoken  # noqa: PLC0415 - heavy; only chunking and model prompts need it
 
     return tiktoken.get_encoding(name)

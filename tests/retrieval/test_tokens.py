@@ -35,3 +35,21 @@ def test_user_chosen_cache_dir_is_respected(
 def test_unknown_encoding_is_a_clear_error() -> None:
     with pytest.raises(tokens.EncodingError, match="unknown tiktoken encoding 'p50k'"):
         tokens.get_encoding("p50k")
+
+
+def test_get_encoding_alone_never_downloads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tiktoken.registry
+
+    monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
+    monkeypatch.setattr("retrieval.tokens.tempfile.gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(tiktoken.registry, "ENCODINGS", {})  # tiktoken's own memory cache
+    tokens.get_encoding.cache_clear()
+    try:
+        # The conftest blocks the network: without the install inside, tiktoken would fetch.
+        enc = tokens.get_encoding("cl100k_base")
+        assert enc.decode(enc.encode("seventy accounts")) == "seventy accounts"
+        assert tokens.cache_path(tmp_path / "chorus-tiktoken", "cl100k_base").is_file()
+    finally:
+        tokens.get_encoding.cache_clear()
