@@ -8,7 +8,8 @@ and answers through the real `extractive_answer`. The threshold is calibrated on
 calibration_questions.jsonl with the rule of `calibrate`, and then applied unchanged to the
 held-out demo_questions.jsonl. Variants:
 
-- current: 0.5 x chunk cosine + 0.5 x coverage (what the product does);
+- product: what `retrieval/extractive.py` does (DENSE_WEIGHT x chunk cosine + the rest x
+  coverage; 0.25 and 0.75 since this experiment chose them), and other weightings of the two;
 - sentence: 0.5 x sentence cosine + 0.5 x coverage (each candidate sentence embedded);
 - geometric mean of sentence cosine and coverage (both must be high);
 - sentence only, coverage only, chunk only: one signal each.
@@ -36,15 +37,16 @@ from benchmarks.retrieval.common import (
     table,
     write_result,
 )
+from retrieval.extractive import DENSE_WEIGHT
 
 Variant = Callable[[Any, float], float]  # (candidate, sentence cosine) -> score
 VARIANTS: dict[str, Variant] = {
-    "current: 0.5 chunk cos + 0.5 coverage": lambda c, s: c.score,
+    f"product: {DENSE_WEIGHT} chunk cos + {1 - DENSE_WEIGHT} coverage": lambda c, s: c.score,
+    "0.5 chunk cos + 0.5 coverage": lambda c, s: 0.5 * c.chunk_similarity + 0.5 * c.coverage,
     "0.5 sentence cos + 0.5 coverage": lambda c, s: 0.5 * s + 0.5 * c.coverage,
     "sqrt(sentence cos x coverage)": lambda c, s: float(np.sqrt(max(s, 0.0) * c.coverage)),
     "sentence cos only": lambda c, s: s,
     "coverage only": lambda c, s: c.coverage,
-    "0.25 chunk cos + 0.75 coverage": lambda c, s: 0.25 * c.chunk_similarity + 0.75 * c.coverage,
     "0.35 chunk cos + 0.65 coverage": lambda c, s: 0.35 * c.chunk_similarity + 0.65 * c.coverage,
     "chunk cos only": lambda c, s: c.chunk_similarity,
 }
