@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from corpus.post_formats import TOOLKIT_COLUMNS
 from patterns.normalise import normalise_text
+from patterns.service import PatternService
 
 REPO = Path(__file__).resolve().parents[2]
 REF_VENV = REPO / "benchmarks" / ".venv-ref"
@@ -38,6 +39,8 @@ TABLES = {
     "co_tweet": "co_tweet_network",
     "co_link": "co_link_network",
 }
+# The Chorus signal that computes each of the toolkit's networks.
+SIGNALS = {"co_retweet": "repost", "co_tweet": "text", "co_link": "url"}
 
 
 def ref_python() -> str | None:
@@ -157,3 +160,20 @@ def toolkit_pairs(
 ) -> set[frozenset[str]]:
     run_toolkit(python, csv_path, network, window, db)
     return read_pairs(db, network)
+
+
+def chorus_pairs(
+    svc: PatternService, csv_path: Path, network: str, window: float, *, scope: str, name: str
+) -> set[frozenset[str]]:
+    """Chorus's account pairs for `network`, in the toolkit's terms: every edge of weight 1
+    or more, its text normalisation, no down-weighting of popular items."""
+    params = svc.params(
+        signals=SIGNALS[network],
+        window_s=window,
+        min_shared=1,
+        min_accounts=2,
+        popular_share=1.0,
+        normalisation="toolkit",
+    )
+    svc.analyze_file(csv_path, scope=scope, name=name, params=params)
+    return {frozenset((a, b)) for a, b, _ in svc.edge_list(name, scope=scope)}

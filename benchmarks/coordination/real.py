@@ -23,7 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.coordination.agreement import REPO, ensure_toolkit, read_pairs, run_toolkit
+from benchmarks.coordination.agreement import (
+    REPO,
+    chorus_pairs,
+    ensure_toolkit,
+    read_pairs,
+    run_toolkit,
+)
 from corpus.post_formats import TOOLKIT_COLUMNS
 from patterns.config import AnalysisConfig
 from patterns.normalise import normalise_text
@@ -185,28 +191,15 @@ def agreement(shared: Path, svc: PatternService, work: Path) -> dict[str, Any]:
                 ]
             )
     cases = (
-        ("IRA co-tweet", tk_csv, "co_tweet", "text"),
-        ("IRA co-link", tk_csv, "co_link", "url"),
-        ("russian co-retweet", russian_tk, "co_retweet", "repost"),
+        ("IRA co-tweet", tk_csv, "co_tweet"),
+        ("IRA co-link", tk_csv, "co_link"),
+        ("russian co-retweet", russian_tk, "co_retweet"),
     )
-    for label, path, network, signal in cases:
+    for label, path, network in cases:
         db = work / f"{network}.db"
         times = run_toolkit(python, path, network, 60, db)
         theirs = read_pairs(db, network)
-        svc.analyze_file(
-            path,
-            scope="agree",
-            name=network,
-            params=svc.params(
-                signals=signal,
-                window_s=60,
-                min_shared=1,
-                min_accounts=2,
-                popular_share=1.0,
-                normalisation="toolkit",
-            ),
-        )
-        ours = {frozenset((a, b)) for a, b, _ in svc.edge_list(network, scope="agree")}
+        ours = chorus_pairs(svc, path, network, 60, scope="agree", name=network)
         out[label] = {
             "toolkit_pairs": len(theirs),
             "chorus_pairs": len(ours),

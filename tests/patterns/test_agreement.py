@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.coordination.agreement import ref_python, toolkit_pairs, write_toolkit_csv
+from benchmarks.coordination.agreement import (
+    chorus_pairs,
+    ref_python,
+    toolkit_pairs,
+    write_toolkit_csv,
+)
 from patterns.service import PatternService
 from patterns.synthetic import Scenario, generate
 
@@ -21,17 +26,8 @@ def test_same_pairs_as_the_toolkit(svc: PatternService, tmp_path: Path) -> None:
         pytest.skip("coordination-network-toolkit is not installed in benchmarks/.venv-ref")
     planted = generate(Scenario(organic_accounts=300, organic_posts=3000, viral_items=8))
     path = write_toolkit_csv(planted.table, tmp_path / "toolkit.csv")
-    for network, signal in (("co_retweet", "repost"), ("co_tweet", "text"), ("co_link", "url")):
-        params = svc.params(
-            signals=signal,
-            window_s=60,
-            min_shared=1,
-            min_accounts=2,
-            popular_share=1.0,
-            normalisation="toolkit",
-        )
-        svc.analyze_file(path, scope="s", name="tk", params=params)
-        ours = {frozenset((a, b)) for a, b, _ in svc.edge_list("tk", scope="s")}
+    for network in ("co_retweet", "co_tweet", "co_link"):
+        ours = chorus_pairs(svc, path, network, 60, scope="s", name="tk")
         theirs = toolkit_pairs(python, path, network, 60, tmp_path / f"{network}.db")
         assert ours == theirs, network
         assert ours, network  # something to agree on
