@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pypdf import PdfWriter
 
 from tests.cli.conftest import RunCli, snapshot
+from tests.corpus.corpus_support import LocalServer, serve, trickle
 
 ARTICLE = (
     "<html><head><title>Report</title></head><body><article><h1>Report</h1>"
@@ -84,25 +85,31 @@ def test_a_200_mb_file_is_refused_before_it_is_read(
     assert snapshot(data) == before
 
 
+@pytest.fixture
+def web() -> Iterator[LocalServer]:
+    """A local HTTP server on 127.0.0.1; tests set its routes."""
+    with serve() as server:
+        yield server
+
+
 def test_bad_urls(
     run_cli: RunCli,
     stored: tuple[Path, object],
-    web: tuple[str, dict[str, Any]],
+    web: LocalServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data, before = stored
-    base, routes = web
     # The test's own allow-list: its loopback server may be reached, nothing else private.
     monkeypatch.setenv("CHORUS_ALLOWED_URL_NETWORKS", '["127.0.0.1/32"]')
     monkeypatch.setenv("CHORUS_LIMITS__URL_TIMEOUT_S", "1")
-    routes["/slow"] = (200, {"Content-Type": "text/html"}, ARTICLE, 0.05)
-    routes["/to-private"] = (302, {"Location": "http://10.0.0.7/admin"}, b"", 0)
-    routes["/to-metadata"] = (302, {"Location": "http://169.254.169.254/latest/"}, b"", 0)
+    web.routes["/slow"] = trickle(ARTICLE[:20], 0.05, content_type="text/html")
+    web.redirect("/to-private", "http://10.0.0.7/admin")
+    web.redirect("/to-metadata", "http://169.254.169.254/latest/")
     cases = {
-        f"{base}/missing": "404",
-        f"{base}/slow": "timed out",
-        f"{base}/to-private": "10.0.0.7",
-        f"{base}/to-metadata": "169.254.169.254",
+        web.url("/missing"): "404",
+        web.url("/slow"): "timed out",
+        web.url("/to-private"): "10.0.0.7",
+        web.url("/to-metadata"): "169.254.169.254",
     }
     for url, expected in cases.items():
         code, _, err = run_cli("ingest", url)
@@ -112,12 +119,9 @@ def test_bad_urls(
     assert snapshot(data) == before
 
 
-def test_loopback_urls_are_refused_by_default(
-    run_cli: RunCli, web: tuple[str, dict[str, Any]]
-) -> None:
-    base, routes = web
-    routes["/a"] = (200, {"Content-Type": "text/html"}, ARTICLE, 0)
-    code, _, err = run_cli("ingest", f"{base}/a")
+def test_loopback_urls_are_refused_by_default(run_cli: RunCli, web: LocalServer) -> None:
+    web.reply("/a", ARTICLE)
+    code, _, err = run_cli("ingest", web.url("/a"))
     assert code != 0 and "127.0.0.1" in _one_line(err)
 
 

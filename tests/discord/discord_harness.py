@@ -48,6 +48,35 @@ def user_payload(user_id: int, name: str | None = None, *, bot: bool = False) ->
     }
 
 
+def message_payload(
+    message_id: int,
+    channel_id: int,
+    author: dict[str, Any],
+    content: str,
+    *,
+    embeds: list[Any] | None = None,
+    flags: int = 0,
+) -> dict[str, Any]:
+    """A Discord message object as the API sends it."""
+    return {
+        "id": str(message_id),
+        "channel_id": str(channel_id),
+        "type": 0,
+        "content": content,
+        "embeds": embeds or [],
+        "attachments": [],
+        "author": author,
+        "timestamp": "2024-01-01T00:00:00+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "pinned": False,
+        "flags": flags,
+    }
+
+
 @dataclass
 class Sent:
     """One request the bot made to Discord for an interaction."""
@@ -118,23 +147,14 @@ class Recorder(AsyncWebhookAdapter):
         if route.method == "DELETE":
             return None
         sent.response_id = snowflake()
-        return {
-            "id": str(sent.response_id),
-            "channel_id": str(body.get("channel_id") or snowflake()),
-            "type": 0,
-            "content": body.get("content") or "",
-            "embeds": body.get("embeds") or [],
-            "attachments": [],
-            "author": user_payload(BOT_ID, "Chorus", bot=True),
-            "timestamp": "2024-01-01T00:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "pinned": False,
-            "flags": body.get("flags", 0) or 0,
-        }
+        return message_payload(
+            sent.response_id,
+            int(body.get("channel_id") or snowflake()),
+            user_payload(BOT_ID, "Chorus", bot=True),
+            body.get("content") or "",
+            embeds=body.get("embeds"),
+            flags=body.get("flags", 0) or 0,
+        )
 
 
 class _Context:
@@ -342,22 +362,7 @@ class Harness:
         if guild is not None and guild not in self.channels:
             self.add_guild(guild)
         channel_id = self.channels[guild] if guild is not None else snowflake()
-        target: dict[str, Any] = {
-            "id": str(message_id),
-            "channel_id": str(channel_id),
-            "author": user_payload(4242, "someone"),
-            "content": content,
-            "timestamp": "2024-01-01T00:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "pinned": False,
-            "type": 0,
-        }
+        target = message_payload(message_id, channel_id, user_payload(4242, "someone"), content)
         data = {
             "id": str(snowflake()),
             "type": 3,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import http.server
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.assistant import Assistant
+from tests.corpus.corpus_support import serve
 from tests.discord.discord_harness import MANAGE, NO_PERMS, add_pasted, assert_no_mentions, spy
 
 A, B = 201, 202
@@ -167,31 +167,18 @@ async def test_a_url_option_never_reads_a_local_path(
     assert all(s.scope == "demo" for s in assistant.sources(h_req(A)))
 
 
-class _Page(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = (
-            b"<html><head><title>Local report</title></head><body><article><p>The network "
-            b"posted 300 identical messages within four minutes, said the researchers.</p>"
-            b"</article></body></html>"
-        )
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+REPORT_PAGE = (
+    b"<html><head><title>Local report</title></head><body><article><p>The network "
+    b"posted 300 identical messages within four minutes, said the researchers.</p>"
+    b"</article></body></html>"
+)
 
 
 @pytest.fixture
 def local_site() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/report.html"
-    server.shutdown()
-    server.server_close()
+    with serve() as server:
+        server.reply("/report.html", REPORT_PAGE)
+        yield server.url("/report.html")
 
 
 async def test_a_url_is_fetched_and_added_with_progress(
