@@ -163,13 +163,9 @@ def url_domain(normalised: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def normalise_hashtag(tag: str) -> str:
-    """ "#MAGA" and "maga" are the same hashtag."""
-    return tag.strip().lstrip("#\uff03").lower()
-
-
 def hashtag_set_sql(column: str) -> str:
-    """DuckDB expression: the post's distinct hashtags, normalised, sorted, space-joined."""
+    """DuckDB expression: the post's distinct hashtags, normalised ("#MAGA" and "maga" are
+    the same hashtag), sorted, space-joined."""
     return (
         "array_to_string(list_sort(list_distinct(list_filter(list_transform("
         f"coalesce({column}, []), lambda h: lower(ltrim(trim(h), '#\uff03'))), "

@@ -568,11 +568,3 @@ class DatasetInfo:
             "loaded_at": iso(self.loaded_at),
             "notes": self.load.notes(),
         }
-
-
-def merge_signal_counts(counts: Sequence[Mapping[str, int]]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for c in counts:
-        for k, v in c.items():
-            out[k] = out.get(k, 0) + v
-    return out
