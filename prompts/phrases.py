@@ -6,8 +6,6 @@ from __future__ import annotations
 # this sentence too, so a refusal is recognised whichever way the answer was made.
 REFUSAL = "I can't answer that from the sources I have."
 
-NO_SOURCES = "There are no sources to answer from yet. Add some with `chorus ingest`."
-
 VERDICTS = ("supported", "refuted", "conflicting", "not_enough_evidence")
 EVIDENCE_ONLY = "evidence_only"
 
