@@ -126,8 +126,8 @@ class LocalModel:
         reply = self._next(ModelCall(api, await request.json()))
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
-        while reply.hold is not None and not reply.hold.is_set():
-            await asyncio.sleep(0.02)
+        if reply.hold is not None:  # a threading.Event: the test sets it from its thread
+            await asyncio.get_running_loop().run_in_executor(None, reply.hold.wait, 60)
         return reply
 
     async def _openai(self, request: web.Request) -> web.StreamResponse:

@@ -19,7 +19,9 @@ from aiohttp import web
 T = TypeVar("T")
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     """JSON with Content-Type exactly `application/json`: discord.py reads any other value
     (aiohttp's default adds `; charset=utf-8`) as plain text."""
     return web.Response(
@@ -54,9 +56,7 @@ class ServerThread:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         """Run a coroutine on the server's loop and wait for its result."""

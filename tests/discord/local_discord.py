@@ -16,6 +16,7 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,18 @@ def user(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
 BOT_USER = user(BOT_ID, "Chorus", bot=True)
 
 
+_KINDS = (  # (methods, path below /api/v10, kind)
+    ({"POST"}, r"/interactions/\d+/[^/]+/callback", "callback"),
+    ({"PATCH"}, r"/webhooks/\d+/[^/]+/messages/@original", "edit"),
+    ({"DELETE"}, r"/webhooks/\d+/[^/]+/messages/@original", "delete"),
+    ({"GET"}, r"/webhooks/\d+/[^/]+/messages/@original", "get"),
+    ({"PATCH"}, r"/webhooks/\d+/[^/]+/messages/\d+", "edit-followup"),
+    ({"POST"}, r"/webhooks/\d+/[^/]+", "followup"),
+    ({"POST"}, r"/channels/\d+/messages", "channel-message"),
+    ({"PUT"}, r"/applications/\d+(/guilds/\d+)?/commands", "sync"),
+)
+
+
 @dataclass
 class Received:
     """One REST request the fake received."""
@@ -58,7 +71,7 @@ class Received:
     path: str  # below /api/v10
     query: dict[str, str]
     headers: dict[str, str]
-    body: dict[str, Any]  # the JSON body, or a multipart request's payload_json
+    body: Any  # the JSON body (a list for command sync), or a multipart request's payload_json
     files: dict[str, bytes]  # multipart uploads by filename
     at: float = field(default_factory=time.monotonic)
     status: int = 200
@@ -66,19 +79,10 @@ class Received:
 
     @property
     def kind(self) -> str:
-        p, m = self.path, self.method
-        if p.endswith("/callback"):
-            return "callback"
-        if p.startswith("/webhooks/"):
-            if p.endswith("/messages/@original"):
-                return {"PATCH": "edit", "DELETE": "delete", "GET": "get"}.get(m, "other")
-            if "/messages/" in p:
-                return "edit-followup"
-            return "followup" if m == "POST" else "other"
-        if re.fullmatch(r"/channels/\d+/messages", p) and m == "POST":
-            return "channel-message"
-        if p.endswith("/commands") and m == "PUT":
-            return "sync"
+        """What the request is, by the route discord.py sends it to."""
+        for methods, pattern, kind in _KINDS:
+            if self.method in methods and re.fullmatch(pattern, self.path):
+                return kind
         return "other"
 
     @property
@@ -99,7 +103,8 @@ class Received:
                 return data
             return None
         if self.kind in ("edit", "edit-followup", "followup", "channel-message"):
-            return self.body
+            body: dict[str, Any] = self.body
+            return body
         return None
 
     @property
@@ -162,6 +167,28 @@ class Failure:
     headers: dict[str, str]
 
 
+async def _read_body(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """(the JSON body or a multipart request's payload_json, its uploads by filename)."""
+    body: dict[str, Any] = {}
+    files: dict[str, bytes] = {}
+    if request.content_type.startswith("multipart/"):
+        async for part in await request.multipart():
+            if not isinstance(part, aiohttp.BodyPartReader):
+                continue
+            raw = await part.read()
+            if part.name == "payload_json":
+                body = json.loads(raw)
+            elif part.filename:
+                files[part.filename] = bytes(raw)
+    elif request.can_read_body:
+        body = await request.json()
+    return body, files
+
+
+def _tokenless(r: Received) -> bool:
+    return r.path.startswith(("/webhooks/", "/interactions/"))
+
+
 class LocalDiscord:
     def __init__(self, token: str = "local-bot-token") -> None:
         self.token = token
@@ -205,7 +232,7 @@ class LocalDiscord:
     def add_guild(self, guild_id: int, roles: dict[str, int] | None = None) -> int:
         """A server the bot is in, with one text channel; announced at READY."""
         channel_id = snowflake()
-        role_list = [{"id": str(guild_id), "name": "@everyone"}] + [
+        role_list: list[dict[str, Any]] = [{"id": str(guild_id), "name": "@everyone"}] + [
             {"id": str(rid), "name": name} for name, rid in (roles or {}).items()
         ]
         for r in role_list:
@@ -216,9 +243,7 @@ class LocalDiscord:
             "name": f"Server {guild_id}",
             "unavailable": False,
             "roles": role_list,
-            "channels": [
-                {"id": str(channel_id), "type": 0, "name": "general", "position": 0}
-            ],
+            "channels": [{"id": str(channel_id), "type": 0, "name": "general", "position": 0}],
             "members": [],
             "member_count": 2,
             "features": [],
@@ -275,7 +300,7 @@ class LocalDiscord:
         ws = self._ws
         return ws is not None and not ws.closed
 
-    def request_reconnect(self, missed: list[tuple[str, dict[str, Any]]] = ()) -> None:  # type: ignore[assignment]
+    def request_reconnect(self, missed: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
         """Opcode 7: Discord asks the client to reconnect and resume. `missed` events are
         queued for the session but not sent on this socket: they come with the RESUME replay."""
         self.server.run(self._reconnect(list(missed)))
@@ -424,9 +449,7 @@ class LocalDiscord:
                 if (token is None or r.token == token) and (kind is None or r.kind == kind)
             ]
 
-    def wait_for(
-        self, what: str, check: Any, timeout: float = 60
-    ) -> list[Received]:
+    def wait_for(self, what: str, check: Any, timeout: float = 60) -> list[Received]:
         """Wait until check(all requests so far) returns a non-empty list; return it."""
         return wait_until(lambda: check(self.requests()), timeout, what)
 
@@ -434,9 +457,7 @@ class LocalDiscord:
         """What the bot sent for one interaction (callback, edits, follow-ups)."""
         return self.requests(token=payload["token"])
 
-    def wait_final(
-        self, payload: dict[str, Any], text: str, timeout: float = 60
-    ) -> list[Received]:
+    def wait_final(self, payload: dict[str, Any], text: str, timeout: float = 60) -> list[Received]:
         """Wait until a message for this interaction contains `text`; return all its requests."""
 
         def done(_: list[Received]) -> list[Received]:
@@ -447,21 +468,8 @@ class LocalDiscord:
 
     # -- the REST API -----------------------------------------------------------------
     async def _rest(self, request: web.Request) -> web.StreamResponse:
+        body, files = await _read_body(request)
         path = "/" + request.match_info["tail"]
-        body: dict[str, Any] = {}
-        files: dict[str, bytes] = {}
-        if request.content_type.startswith("multipart/"):
-            reader = await request.multipart()
-            async for part in reader:
-                if not isinstance(part, aiohttp.BodyPartReader):
-                    continue
-                raw = await part.read()
-                if part.name == "payload_json":
-                    body = json.loads(raw)
-                elif part.filename:
-                    files[part.filename] = bytes(raw)
-        elif request.can_read_body:
-            body = await request.json()
         received = Received(
             request.method, path, dict(request.query), dict(request.headers), body, files
         )
@@ -480,24 +488,20 @@ class LocalDiscord:
         if failure is not None:
             received.status = failure.status
             return json_response(failure.body, failure.status, failure.headers)
-        if request.headers.get("Authorization") not in (f"Bot {self.token}", None):
+        # Webhook and interaction routes need no token; the others need the bot's.
+        auth = request.headers.get("Authorization")
+        if auth != f"Bot {self.token}" and (auth is not None or not _tokenless(received)):
             received.status = 401
             return json_response({"message": "401: Unauthorized", "code": 0}, 401)
-        if received.kind == "sync" or path.startswith(("/users/", "/oauth2/")):
-            if request.headers.get("Authorization") != f"Bot {self.token}":
-                received.status = 401
-                return json_response({"message": "401: Unauthorized", "code": 0}, 401)
-        message = received.message
-        if message is not None:
-            errors = limit_errors(message)
-            if errors:
-                received.status, received.error = 400, "; ".join(errors)
-                return json_response(
-                    {"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400
-                )
+        errors = limit_errors(received.message) if received.message is not None else []
+        if errors:
+            received.status, received.error = 400, "; ".join(errors)
+            return json_response(
+                {"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400
+            )
         return self._answer(received)
 
-    def _answer(self, r: Received) -> web.StreamResponse:
+    def _answer(self, r: Received) -> web.StreamResponse:  # noqa: PLR0911 - one per route
         p = r.path
         if p == "/users/@me":
             return json_response(BOT_USER)
@@ -529,7 +533,7 @@ class LocalDiscord:
                         "application_id": str(APP_ID),
                         "version": "1",
                     }
-                    for c in r.body  # type: ignore[attr-defined]
+                    for c in r.body
                 ]
             )
         if r.kind == "callback":
@@ -568,7 +572,13 @@ class LocalDiscord:
         message["embeds"] = body.get("embeds") or []
         message["flags"] = int(body.get("flags", 0) or 0)
         message["attachments"] = [
-            {"id": str(snowflake()), "filename": name, "size": len(data), "url": "", "proxy_url": ""}
+            {
+                "id": str(snowflake()),
+                "filename": name,
+                "size": len(data),
+                "url": "",
+                "proxy_url": "",
+            }
             for name, data in (files or {}).items()
         ]
         if body.get("message_reference"):
@@ -622,7 +632,9 @@ class LocalDiscord:
         await asyncio.sleep(0.2)
         if not ws.closed:
             await ws.send_str(json.dumps({"op": 11}))
-        self._acks.discard(asyncio.current_task())  # type: ignore[arg-type]
+        task = asyncio.current_task()
+        if task is not None:
+            self._acks.discard(task)
 
     async def _ready(self) -> None:
         guilds = [{"id": gid, "unavailable": True} for gid in self.guilds]

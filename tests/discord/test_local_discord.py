@@ -135,7 +135,7 @@ def test_login_sync_and_identify(fake: LocalDiscord, bot: BotProcess) -> None:
     assert any(r.path == "/oauth2/applications/@me" for r in got)
     syncs = [r for r in got if r.kind == "sync"]
     assert [r.path for r in syncs] == [f"/applications/{APP_ID}/commands"]  # global
-    names = {c["name"] for c in syncs[0].body}  # type: ignore[attr-defined]
+    names = {c["name"] for c in syncs[0].body}
     assert {"ask", "check", "sources", "dataset", "clusters", "cluster", "help"} <= names
     assert "Fact-check this message" in names
     identify = fake.gateway_ops(2)[0]["d"]
@@ -170,8 +170,11 @@ def test_check_and_the_fact_check_menu(fake: LocalDiscord, bot: BotProcess) -> N
     claim = "Twitter suspended 70 accounts"
     checked = fake.slash("check", [option("claim", claim)], guild=GUILD_A)
     assert "Verdict: supported" in answer_of(fake, checked, "[1]")[-1].text()
-    target = fake.message_object(fake.channel_of(GUILD_A), {"id": "4242", "username": "x",
-                                 "discriminator": "0", "avatar": None}, claim)
+    target = fake.message_object(
+        fake.channel_of(GUILD_A),
+        {"id": "4242", "username": "x", "discriminator": "0", "avatar": None},
+        claim,
+    )
     menu = fake.interaction(
         2,
         {

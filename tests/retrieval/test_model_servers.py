@@ -129,7 +129,9 @@ def test_a_malformed_verdict_shows_the_evidence_only(
     model, spec = client
     for text in ('{"verdict": "supported", "explanation": ', "not json at all"):
         server.script[:] = [Reply(text)]
-        result = stocked.check("Twitter suspended 70 accounts", ["g1"], model=model, model_name=spec)
+        result = stocked.check(
+            "Twitter suspended 70 accounts", ["g1"], model=model, model_name=spec
+        )
         assert result.verdict == EVIDENCE_ONLY and result.citations
     good = json.dumps({"verdict": "supported", "explanation": "Twitter suspended 70 [1]."})
     server.script[:] = [Reply(good)]
@@ -173,9 +175,7 @@ def test_a_prompt_injected_source_is_never_obeyed(
     assert "IGNORE PREVIOUS" not in sent.system and "untrusted data" in sent.system
 
 
-def test_chorus_ask_with_a_slow_model_prints_one_line(
-    server: LocalModel, tmp_path: Path
-) -> None:
+def test_chorus_ask_with_a_slow_model_prints_one_line(server: LocalModel, tmp_path: Path) -> None:
     """What a user runs: `chorus ask` with CHORUS_LLM=openai:... pointed at a model that
     answers too late ends with one line, soon after CHORUS_LLM_TIMEOUT_S."""
     server.script[:] = [Reply("Twitter suspended 70 accounts [1].", delay_s=30)]
