@@ -23,11 +23,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.discord.discord_harness import MessageView, message_payload, user_payload
 from tests.local_server import ServerThread, json_response, wait_until
 
 APP_ID = 930000000000000001
 BOT_ID = 930000000000000002
-EPHEMERAL = 64
 HEARTBEAT_MS = 41_250
 
 _ids = itertools.count(940000000000000000)
@@ -37,18 +37,7 @@ def snowflake() -> int:
     return next(_ids)
 
 
-def user(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
-    return {
-        "id": str(user_id),
-        "username": name,
-        "global_name": name,
-        "discriminator": "0",
-        "avatar": None,
-        "bot": bot,
-    }
-
-
-BOT_USER = user(BOT_ID, "Chorus", bot=True)
+BOT_USER = user_payload(BOT_ID, "Chorus", bot=True)
 
 
 _KINDS = (  # (methods, path below /api/v10, kind)
@@ -64,7 +53,7 @@ _KINDS = (  # (methods, path below /api/v10, kind)
 
 
 @dataclass
-class Received:
+class Received(MessageView):
     """One REST request the fake received."""
 
     method: str
@@ -87,41 +76,9 @@ class Received:
 
     @property
     def token(self) -> str:
+        """The interaction token in a callback or webhook path ("" elsewhere)."""
         parts = self.path.split("/")
-        if self.kind == "callback":
-            return parts[3]
-        if self.path.startswith("/webhooks/"):
-            return parts[3]
-        return ""
-
-    @property
-    def message(self) -> dict[str, Any] | None:
-        """The message this request creates or edits; None for defers, modals and deletes."""
-        if self.kind == "callback":
-            if self.body.get("type") in (4, 7):
-                data: dict[str, Any] = self.body.get("data") or {}
-                return data
-            return None
-        if self.kind in ("edit", "edit-followup", "followup", "channel-message"):
-            body: dict[str, Any] = self.body
-            return body
-        return None
-
-    @property
-    def ephemeral(self) -> bool:
-        m = self.message if self.message is not None else self.body.get("data") or {}
-        return bool(int(m.get("flags", 0) or 0) & EPHEMERAL)
-
-    def text(self) -> str:
-        """Everything a person would read in this message."""
-        m = self.message or {}
-        parts = [m.get("content") or ""]
-        for e in m.get("embeds") or []:
-            parts += [e.get("title") or "", e.get("description") or ""]
-            for f in e.get("fields") or []:
-                parts += [f["name"], f["value"]]
-            parts.append((e.get("footer") or {}).get("text") or "")
-        return "\n".join(p for p in parts if p)
+        return parts[3] if parts[1] in ("interactions", "webhooks") else ""
 
 
 def limit_errors(message: dict[str, Any]) -> list[str]:
@@ -320,7 +277,7 @@ class LocalDiscord:
     # -- interactions -----------------------------------------------------------------
     def member(self, user_id: int, *, perms: int = 0, roles: list[int] | None = None) -> Any:
         return {
-            "user": user(user_id, f"user{user_id % 10_000}"),
+            "user": user_payload(user_id),
             "roles": [str(r) for r in roles or []],
             "joined_at": "2024-01-01T00:00:00+00:00",
             "deaf": False,
@@ -402,7 +359,7 @@ class LocalDiscord:
     ) -> dict[str, Any]:
         """A member's message in the server's channel (MESSAGE_CREATE)."""
         channel_id = self.channel_of(guild)
-        message = self.message_object(channel_id, user(author, f"user{author % 10_000}"), content)
+        message = self.message_object(channel_id, user_payload(author), content)
         message["guild_id"] = str(guild)
         message["member"] = {k: v for k, v in self.member(author).items() if k != "user"}
         if mention_bot:
@@ -421,24 +378,7 @@ class LocalDiscord:
 
     @staticmethod
     def message_object(channel_id: int, author: dict[str, Any], content: str) -> dict[str, Any]:
-        return {
-            "id": str(snowflake()),
-            "channel_id": str(channel_id),
-            "type": 0,
-            "content": content,
-            "embeds": [],
-            "attachments": [],
-            "components": [],
-            "author": author,
-            "timestamp": "2024-01-01T00:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "pinned": False,
-            "flags": 0,
-        }
+        return message_payload(snowflake(), channel_id, author, content)
 
     # -- what the bot sent ------------------------------------------------------------
     def requests(self, token: str | None = None, kind: str | None = None) -> list[Received]:
@@ -514,7 +454,7 @@ class LocalDiscord:
                     "icon": None,
                     "bot_public": True,
                     "bot_require_code_grant": False,
-                    "owner": user(1, "owner"),
+                    "owner": user_payload(1, "owner"),
                     "verify_key": "0" * 64,
                     "flags": 0,
                     "team": None,

@@ -19,7 +19,8 @@ import pytest
 
 from bot.discord_app import bot_intents
 from tests.discord.bot_process import BotProcess, bot_env
-from tests.discord.local_discord import APP_ID, EPHEMERAL, LocalDiscord, Received
+from tests.discord.discord_harness import EPHEMERAL, assert_no_mentions
+from tests.discord.local_discord import APP_ID, LocalDiscord, Received
 from tests.local_models import LocalModel, ModelCall, Reply, cite_sources, well_behaved
 from tests.local_server import wait_until
 
@@ -99,6 +100,27 @@ def answer_of(fake: LocalDiscord, payload: dict[str, Any], text: str) -> list[Re
 
 def option(name: str, value: Any, kind: int = 3) -> dict[str, Any]:
     return {"type": kind, "name": name, "value": value}
+
+
+def upload(
+    fake: LocalDiscord,
+    command: str,
+    filename: str,
+    data: bytes,
+    *options: dict[str, Any],
+    user_id: int = MODERATOR,
+    perms: int = MANAGE_GUILD,
+) -> dict[str, Any]:
+    """`command` with a file attachment (served by the fake), by a moderator unless told."""
+    attachment = fake.attachment(filename, data)
+    return fake.slash(
+        command,
+        [option("file", attachment["id"], kind=11), *options],
+        guild=GUILD_A,
+        resolved={"attachments": {attachment["id"]: attachment}},
+        user_id=user_id,
+        perms=perms,
+    )
 
 
 def add_pasted(fake: LocalDiscord, guild: int, title: str, text: str) -> str:
@@ -197,14 +219,8 @@ def test_a_long_answer_is_split_within_discord_limits(
         f"Audit {n} traced {n * 7} Tidewater accounts to relay server {n} in district {n + 40}."
         for n in range(1, 90)
     )
-    attachment = fake.attachment("audits.txt", report.encode())
-    added = fake.slash(
-        "sources add",
-        [option("file", attachment["id"], kind=11), option("title", "Tidewater audits")],
-        guild=GUILD_A,
-        resolved={"attachments": {attachment["id"]: attachment}},
-        user_id=MODERATOR,
-        perms=MANAGE_GUILD,
+    added = upload(
+        fake, "sources add", "audits.txt", report.encode(), option("title", "Tidewater audits")
     )
     answer_of(fake, added, "Source added.")
     asked = fake.slash(
@@ -309,15 +325,7 @@ def test_sources_by_pasted_text_and_by_attachment_and_privacy(
     add_pasted(fake, GUILD_A, "Larkspur Gazette", SECRET)
     html = b"<html><head><title>Harbor notes</title></head><body><p>The Harbor City office "
     html += b"rented desks to three consultancies in 2019.</p></body></html>"
-    attachment = fake.attachment("harbor.html", html)
-    added = fake.slash(
-        "sources add",
-        [option("file", attachment["id"], kind=11)],
-        guild=GUILD_A,
-        resolved={"attachments": {attachment["id"]: attachment}},
-        user_id=MODERATOR,
-        perms=MANAGE_GUILD,
-    )
+    added = upload(fake, "sources add", "harbor.html", html)
     assert "Source added." in answer_of(fake, added, "Source added.")[-1].text()
     assert any(name.endswith("-harbor.html") for name in fake.downloads)  # from the fake CDN
 
@@ -342,13 +350,8 @@ def test_sources_by_pasted_text_and_by_attachment_and_privacy(
 
 
 def test_a_non_moderator_is_refused_privately(fake: LocalDiscord, bot: BotProcess) -> None:
-    attachment = fake.attachment("nope.txt", b"should never be read")
-    refused = fake.slash(
-        "sources add",
-        [option("file", attachment["id"], kind=11)],
-        guild=GUILD_A,
-        resolved={"attachments": {attachment["id"]: attachment}},
-        user_id=MEMBER,
+    refused = upload(
+        fake, "sources add", "nope.txt", b"should never be read", user_id=MEMBER, perms=0
     )
     callback = answer_of(fake, refused, "Only moderators")[0]
     assert callback.kind == "callback" and callback.body["type"] == 4
@@ -360,15 +363,7 @@ def test_dataset_add_with_progress_then_clusters_and_cluster_pngs(
     fake: LocalDiscord, bot: BotProcess
 ) -> None:
     csv = (FIXTURES / "posts" / "tiny.csv").read_bytes()
-    attachment = fake.attachment("tiny.csv", csv)
-    added = fake.slash(
-        "dataset add",
-        [option("file", attachment["id"], kind=11)],
-        guild=GUILD_A,
-        resolved={"attachments": {attachment["id"]: attachment}},
-        user_id=MODERATOR,
-        perms=MANAGE_GUILD,
-    )
+    added = upload(fake, "dataset add", "tiny.csv", csv)
     sent = answer_of(fake, added, "Analysed")
     edits = [r for r in sent if r.kind == "edit"]
     assert edits[0].body["content"].startswith("Analysing tiny.csv: ")  # progress, live
@@ -390,12 +385,7 @@ def test_dataset_add_with_progress_then_clusters_and_cluster_pngs(
 def test_nothing_the_bot_sent_could_ping_anyone(fake: LocalDiscord, bot: BotProcess) -> None:
     messages = [r for r in fake.requests() if r.message is not None and r.status == 200]
     assert len(messages) > 20
-    for r in messages:
-        allowed = (r.message or {}).get("allowed_mentions")
-        assert allowed is not None, f"{r.kind} {r.path} without allowed_mentions"
-        assert allowed.get("parse") == [], allowed
-        assert not allowed.get("users") and not allowed.get("roles"), allowed
-        assert not allowed.get("replied_user"), allowed
-        assert "@everyone" not in r.text() and "@here" not in r.text()
+    assert_no_mentions(messages)
+    assert not [r.text() for r in messages if re.search(r"@(everyone|here)", r.text())]
     rejected = [(r.path, r.error) for r in fake.requests() if r.status == 400]
     assert not rejected, rejected
