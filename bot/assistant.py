@@ -383,7 +383,11 @@ class Assistant:
             if self._patterns is None:
                 from patterns.service import PatternService  # noqa: PLC0415 - DuckDB, igraph
 
+                from corpus.image_sources import ImageLimits  # noqa: PLC0415
+                from corpus.url_fetch import FetchPolicy  # noqa: PLC0415
+
                 limits = self.settings.limits
+                images = self.settings.images
                 self._patterns = PatternService(
                     self.settings.data_dir / "datasets",
                     self.settings.analysis,
@@ -391,6 +395,22 @@ class Assistant:
                     max_bytes=limits.max_dataset_bytes,
                     max_field_chars=limits.max_field_chars,
                     max_columns=limits.max_columns,
+                    images=ImageLimits(
+                        fetch=images.fetch,
+                        max_image_bytes=images.max_image_bytes,
+                        max_total_bytes=images.max_total_bytes,
+                        max_pixels=images.max_pixels,
+                        max_images=images.max_images,
+                        concurrency=images.concurrency,
+                    ),
+                    image_cache=self.settings.data_dir / "images" / "cache.sqlite",
+                    fetch_policy=FetchPolicy(
+                        allow_private=self.settings.allow_private_urls,
+                        timeout_s=images.timeout_s,
+                        max_bytes=images.max_image_bytes,
+                        max_redirects=limits.url_max_redirects,
+                        allowed_networks=self.settings.allowed_url_networks,
+                    ),
                 )
             return self._patterns
 
@@ -408,8 +428,10 @@ class Assistant:
         params: AnalysisParams | None = None,
         strict: bool = False,
         progress: Progress = no_progress,
+        fetch_images: bool | None = None,
     ) -> AnalysisResult:
-        """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset."""
+        """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset.
+        A zip holding a dataset file and its media is read as that file."""
         self._require_moderator(req, "add or analyse datasets")
         with self._job(req):
             path = Path(target)
@@ -422,6 +444,7 @@ class Assistant:
                     params=params,
                     strict=strict,
                     progress=progress,
+                    fetch_images=fetch_images,
                 )
             elif path.exists():
                 raise InputError(f"{target} is not a file (give a CSV, JSON Lines or Parquet file)")
@@ -454,10 +477,13 @@ class Assistant:
             )
         label = safe_filename(filename)
         suffix = "".join(Path(label).suffixes[-2:]).lower()
-        if suffix.removesuffix(".gz") not in DATASET_SUFFIXES:
+        if Path(label).suffix.lower() == ".zip":
+            suffix = ".zip"  # a dataset file and its media
+        elif suffix.removesuffix(".gz") not in DATASET_SUFFIXES:
             raise InputError(
                 f"{label}: not a dataset file; send CSV, TSV, JSON Lines, JSON or Parquet "
-                f"({', '.join(sorted(DATASET_SUFFIXES))}, optionally gzipped)"
+                f"({', '.join(sorted(DATASET_SUFFIXES))}, optionally gzipped), or a zip "
+                "of one of them and its image files"
             )
         uploads = self.settings.data_dir / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,9 @@
 signal, sorted by (item, time) for the window walk.
 
 An item is one shareable thing under one signal: a normalised text (or a group of
-near-identical texts), a normalised URL, a link domain, a hashtag set, an image hash, a
-repost target, a reply target. Only items posted by at least two accounts can link
+near-identical texts), a normalised URL, a link domain, a hashtag set, an image hash (an
+id the data carries, or a group of near-identical perceptual hashes), a repost target, a
+reply target. Only items posted by at least two accounts can link
 anyone, so the rest are dropped here, in SQL, before any pairing.
 
 Reposts carry their original's text, links and media, so content signals use original
@@ -23,6 +24,11 @@ import pyarrow as pa
 from corpus.progress import Progress, no_progress
 from patterns.arrays import distinct
 from patterns.config import ALL_SIGNALS
+from patterns.nearimage import (
+    build_image_groups,
+    has_post_images,
+    perceptual_image_occurrences,
+)
 from patterns.neartext import build_groups
 from patterns.normalise import hashtag_set_sql, normalise_url, text_sql, url_domain
 from patterns.params import AnalysisParams
@@ -145,6 +151,9 @@ def build_occurrences(
             f"-1 AS sub FROM (SELECT t, aid, pid, unnest(image_hashes) AS h FROM posts "
             f"WHERE {ORIGINAL} AND image_hashes IS NOT NULL) WHERE trim(h) <> ''"
         )
+        if has_post_images(con):
+            build_image_groups(con, max_distance=params.image_distance, progress=progress)
+            parts.append(perceptual_image_occurrences(SIGNAL_CODE["image"], ORIGINAL))
     if "repost" in sigs:
         parts.append(
             f"SELECT {SIGNAL_CODE['repost']} AS sig, repost_of AS key, t, aid, pid, -1 AS sub "
@@ -173,7 +182,7 @@ def build_occurrences(
     signal = np.asarray(con.execute("SELECT sig FROM _items ORDER BY item").fetchnumpy()["sig"])
     # What built the occurrences is no longer needed: give DuckDB its memory back now
     # (_items stays, for the labels of evidence).
-    for table in ("_occ", "_tx", "_tid", "_tgroup", "_urlmap"):
+    for table in ("_occ", "_tx", "_tid", "_tgroup", "_urlmap", "_igroup"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     item = np.asarray(got["item"], dtype=np.int64)
     t = np.asarray(got["t"], dtype=np.float64)
