@@ -531,8 +531,16 @@ class Assistant:
         return self.patterns.cluster(cluster_id, scope=req.scope)
 
     def plot_cluster(self, cluster_id: str, req: Requester, path: Path) -> list[Path]:
-        """The cluster's timeline-and-network picture(s), written at `path`."""
-        return [self.patterns.plot_cluster(cluster_id, scope=req.scope, path=path)]
+        """The cluster's timeline-and-network picture, written at `path`, and a contact
+        sheet of its most shared images beside it (`NAME-images.png`) where they are at
+        hand."""
+        out = [self.patterns.plot_cluster(cluster_id, scope=req.scope, path=path)]
+        sheet = self.patterns.contact_sheet(
+            cluster_id, scope=req.scope, path=path.with_name(f"{path.stem}-images.png")
+        )
+        if sheet is not None:
+            out.append(sheet)
+        return out
 
     def export(self, result: AnalysisResult, req: Requester, out_dir: Path) -> list[Path]:
         return self.patterns.export(result, scope=req.scope, out_dir=out_dir)

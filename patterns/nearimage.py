@@ -227,3 +227,66 @@ def perceptual_image_occurrences(sig: int, original: str) -> str:
         "p.t, p.aid, p.pid, -1 AS sub FROM post_images i JOIN posts p ON p.pid = i.pid "
         f"LEFT JOIN _igroup g ON g.phash = i.phash WHERE p.{original}"
     )
+
+
+# Every image's window hashes, its own full-frame hash among them (hashes the data carried
+# have no windows of their own).
+WINDOWS_SQL = (
+    "(SELECT phash, win FROM image_windows UNION SELECT DISTINCT phash, phash FROM post_images)"
+)
+
+
+def image_matches(
+    con: duckdb.DuckDBPyConnection, analysis_id: str, cluster_id: str, *, limit: int = 50
+) -> list[tuple[str, str, int, int, int]]:
+    """(post a, post b, hash a, hash b, distance) for a cluster's image evidence: for each
+    evidence row of a perceptual image item, the two posts' closest pair of images."""
+    if not has_post_images(con):
+        return []
+    rows = con.execute(
+        f"""
+        WITH ev AS (
+            SELECT DISTINCT v.pid_a, v.pid_b FROM evidence v
+            JOIN edges e ON e.analysis_id = v.analysis_id AND e.a = v.a AND e.b = v.b
+            JOIN items i ON i.analysis_id = v.analysis_id AND i.item = v.item
+            WHERE v.analysis_id = ? AND e.cluster_id = ? AND v.signal = 'image'
+              AND i.label LIKE 'phash:%'),
+        d AS (
+            SELECT ev.pid_a, ev.pid_b, ia.phash AS ha, ib.phash AS hb,
+                   min(bit_count(xor(wa.win, wb.win))) AS dist
+            FROM ev JOIN post_images ia ON ia.pid = ev.pid_a
+            JOIN post_images ib ON ib.pid = ev.pid_b
+            JOIN {WINDOWS_SQL} wa ON wa.phash = ia.phash
+            JOIN {WINDOWS_SQL} wb ON wb.phash = ib.phash
+            GROUP BY ALL)
+        SELECT pa.post_id, pb.post_id, arg_min(d.ha, d.dist), arg_min(d.hb, d.dist),
+               min(d.dist) AS dist
+        FROM d JOIN posts pa ON pa.pid = d.pid_a JOIN posts pb ON pb.pid = d.pid_b
+        GROUP BY pa.post_id, pb.post_id
+        ORDER BY dist DESC, pa.post_id, pb.post_id LIMIT {int(limit)}
+        """,
+        [analysis_id, cluster_id],
+    ).fetchall()
+    return [(str(a), str(b), int(ha), int(hb), int(dist)) for a, b, ha, hb, dist in rows]
+
+
+def cluster_images(
+    con: duckdb.DuckDBPyConnection, keys: list[str]
+) -> list[tuple[str, str | None]]:
+    """For image item keys ('phash:<16 hex>'), the content digest of an image showing each
+    (None when the hash came with the data and no picture is at hand)."""
+    out: list[tuple[str, str | None]] = []
+    if not has_post_images(con):
+        return out
+    for key in keys:
+        if not key.startswith("phash:"):
+            continue
+        try:
+            value = int(key.removeprefix("phash:"), 16)
+        except ValueError:
+            continue
+        got = con.execute(
+            "SELECT min(sha) FROM post_images WHERE phash = ? AND sha IS NOT NULL", [value]
+        ).fetchone()
+        out.append((key, None if got is None or got[0] is None else str(got[0])))
+    return out

@@ -22,16 +22,19 @@ import duckdb
 
 from corpus.dataset_zip import is_zip, open_dataset_zip
 from corpus.errors import InputError, LimitError, NotFoundError
-from corpus.image_sources import NOT_FETCHED, ImageLimits, MediaFolder
+from corpus.image_hash import phash_hex
+from corpus.image_sources import NOT_FETCHED, ImageLimits, MediaFolder, open_cache
 from corpus.posts import LoadReport, PostLimits, load_posts
 from corpus.progress import Progress, no_progress
 from corpus.url_fetch import FetchPolicy
 from patterns.config import AnalysisConfig
+from patterns.contact_sheet import draw_contact_sheet
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
+from patterns.nearimage import cluster_images, image_matches
 from patterns.params import AnalysisParams
 from patterns.post_images import store_post_images
-from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, Member
+from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, ImageMatch, Member
 from patterns.store import (
     FORMAT_VERSION,
     ScopeStore,
@@ -81,6 +84,13 @@ def _members(
             new=None if created is None else bool(float(first) - float(created) <= horizon),
         )
         for acc, name, created, first, posts, partners in rows
+    )
+
+
+def _image_matches(con: duckdb.DuckDBPyConnection, detail: ClusterDetail) -> tuple[ImageMatch, ...]:
+    return tuple(
+        ImageMatch(a, b, phash_hex(ha), phash_hex(hb), dist)
+        for a, b, ha, hb, dist in image_matches(con, detail.analysis_id, detail.id)
     )
 
 
@@ -441,6 +451,7 @@ class PatternService:
                     detail = ClusterDetail.from_stored(
                         json.loads(row[0]), params=params, members=members
                     )
+                    detail = replace(detail, image_matches=_image_matches(con, detail))
                     best = (float(row[1]), str(read_meta(con)["name"]), detail)
             finally:
                 con.close()
@@ -461,6 +472,26 @@ class PatternService:
         store = self._store(scope)
         with self._open(store, name) as con:
             return plot_cluster(con, detail, Path(path))
+
+    def contact_sheet(self, cluster_id: str, *, scope: str, path: Path) -> Path | None:
+        """A PNG of the cluster's most shared images (thumbnails), where they are at hand:
+        None when the cluster shares no image Chorus hashed itself."""
+        name, detail = self._find_cluster(cluster_id, scope)
+        tops = detail.top_items.get("image", ())
+        store = self._store(scope)
+        with self._open(store, name) as con:
+            shown = cluster_images(con, [t.value for t in tops])
+        shas = {key: sha for key, sha in shown if sha is not None}
+        if not shas:
+            return None
+        with open_cache(self.image_cache) as cache:
+            thumbs = cache.thumbs(shas.values())
+        tiles = [
+            (thumbs[shas[t.value]], f"{t.accounts} accounts")
+            for t in tops
+            if t.value in shas and shas[t.value] in thumbs
+        ]
+        return draw_contact_sheet(tiles, Path(path), title=f"Cluster {cluster_id}: shared images")
 
     def export(
         self, result_or_name: AnalysisResult | str, *, scope: str, out_dir: Path
