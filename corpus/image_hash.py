@@ -28,7 +28,7 @@ import numpy.typing as npt
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 # Formats social-media images come in; others (EPS, PSD, ...) are refused unread.
-FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "MPO"})
+FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP"})  # JPEG opens MPO too
 MIN_SIDE = 8  # tracking pixels and spacers are not pictures
 DRAFT_SIDE = 128  # JPEG draft target: enough for the 32x32 hash and a thumbnail
 THUMB_SIDE = 96
