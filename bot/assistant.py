@@ -381,10 +381,9 @@ class Assistant:
     def patterns(self) -> PatternService:
         with self._lock:
             if self._patterns is None:
-                from patterns.service import PatternService  # noqa: PLC0415 - DuckDB, igraph
-
                 from corpus.image_sources import ImageLimits  # noqa: PLC0415
                 from corpus.url_fetch import FetchPolicy  # noqa: PLC0415
+                from patterns.service import PatternService  # noqa: PLC0415 - DuckDB, igraph
 
                 limits = self.settings.limits
                 images = self.settings.images

@@ -329,7 +329,7 @@ def _add_pattern_commands(sub: Any) -> None:
         "--image-distance",
         type=int,
         metavar="BITS",
-        help="perceptual image hashes this many bits apart (of 64) match (default 6)",
+        help="perceptual image hashes this many bits apart (of 64) match (default 4)",
     )
     p.add_argument(
         "--no-fetch-images",

@@ -52,7 +52,9 @@ def open_dataset_zip(
             raise LimitError(f"{shown} has {len(infos):,} members, over {MAX_MEMBERS:,}")
         unsafe = sum(1 for i in infos if not zip_member_safe(i.filename))
         found = [
-            i for i in infos if not i.is_dir() and zip_member_safe(i.filename) and _is_dataset(i.filename)
+            i
+            for i in infos
+            if not i.is_dir() and zip_member_safe(i.filename) and _is_dataset(i.filename)
         ]
         if not found:
             raise InputError(

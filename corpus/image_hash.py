@@ -82,9 +82,13 @@ def phashes(gray: Image.Image, *, windows: bool = True) -> npt.NDArray[np.uint64
     if windows:
         w, h = gray.size
         side = 2 * HASH_SIDE
-        small = gray if max(w, h) <= side else gray.resize(
-            (max(1, round(w * side / max(w, h))), max(1, round(h * side / max(w, h)))),
-            Image.Resampling.BILINEAR,
+        small = (
+            gray
+            if max(w, h) <= side
+            else gray.resize(
+                (max(1, round(w * side / max(w, h))), max(1, round(h * side / max(w, h)))),
+                Image.Resampling.BILINEAR,
+            )
         )
         for box in _boxes(*small.size)[1:]:
             frames.append(

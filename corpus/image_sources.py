@@ -211,6 +211,9 @@ class ImageCache:
         self.lock = threading.Lock()
         with self.lock, self.con:
             self.con.execute("PRAGMA journal_mode=WAL")
+            self.con.execute(
+                "PRAGMA synchronous=NORMAL"
+            )  # a cache: losing the last entries is fine
             self.con.execute("CREATE TABLE IF NOT EXISTS urls (url TEXT PRIMARY KEY, sha TEXT)")
             self.con.execute(
                 "CREATE TABLE IF NOT EXISTS images (sha TEXT PRIMARY KEY, phash INTEGER, "
@@ -263,7 +266,14 @@ class ImageCache:
                 windows = np.asarray(result.windows, dtype=">u8").tobytes()
                 self.con.execute(
                     "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                    [sha, _signed(result.phash), windows, result.width, result.height, result.thumb],
+                    [
+                        sha,
+                        _signed(result.phash),
+                        windows,
+                        result.width,
+                        result.height,
+                        result.thumb,
+                    ],
                 )
             else:
                 self.con.execute(
@@ -297,21 +307,25 @@ def parse_phash(text: str) -> int | None:
         return None
 
 
+# A fetch failure's message -> the reason it is counted under (first match wins).
+_FETCH_REASONS = (
+    ("unsupported content type", "not an image (the server sent another content type)"),
+    ("timed out", "fetch timed out"),
+    ("HTTP ", "the server answered with an HTTP error"),
+    ("not a public", "refused address (private, loopback or reserved)"),
+    ("private", "refused address (private, loopback or reserved)"),
+    ("loopback", "refused address (private, loopback or reserved)"),
+    ("refused", "refused address (private, loopback or reserved)"),
+    ("URL", "not a usable URL"),
+    ("host", "not a usable URL"),
+)
+
+
 def _fetch_reason(exc: Exception) -> str:
-    text = str(exc)
     if isinstance(exc, LimitError):
         return "over the byte cap per image (images.max_image_bytes)"
-    if "unsupported content type" in text:
-        return "not an image (the server sent another content type)"
-    if "timed out" in text:
-        return "fetch timed out"
-    if "HTTP " in text:
-        return "the server answered with an HTTP error"
-    if "not a public" in text or "private" in text or "loopback" in text or "refused" in text:
-        return "refused address (private, loopback or reserved)"
-    if "is not a URL" in text or "not a valid URL" in text or "host" in text:
-        return "not a usable URL"
-    return "fetch failed"
+    text = str(exc)
+    return next((reason for part, reason in _FETCH_REASONS if part in text), "fetch failed")
 
 
 @dataclass
@@ -353,16 +367,20 @@ def hash_post_images(
         job.pids.append(r.pid)
     report.distinct = len(jobs) + len({p.phash for p in out})
     report.hashed = len({p.phash for p in out})
-    fetch = fetcher or (lambda url, pol: fetch_bytes(url, pol).body)
-    budget = _Budget(limits.max_total_bytes)
+    worker = _Worker(
+        media=media,
+        cache=cache,
+        limits=limits,
+        policy=policy,
+        fetch=fetcher or (lambda url, pol: fetch_bytes(url, pol).body),
+        budget=_Budget(limits.max_total_bytes),
+    )
     todo = list(jobs.values())
     progress("hashing images", 0, len(todo))
     with ThreadPoolExecutor(max_workers=max(1, limits.concurrency)) as pool:
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
-            results = pool.map(
-                lambda job: _one(job, media, cache, limits, policy, fetch, budget), batch
-            )
+            results = pool.map(worker.run, batch)
             for job, (sha, result, how) in zip(batch, results, strict=True):
                 if how == "fetched":
                     report.fetched += 1
@@ -400,54 +418,56 @@ class _Budget:
             return self.left <= 0
 
 
-def _one(
-    job: _Job,
-    media: MediaSource | None,
-    cache: ImageCache,
-    limits: ImageLimits,
-    policy: FetchPolicy,
-    fetch: Callable[[str, FetchPolicy], bytes],
-    budget: _Budget,
-) -> tuple[str | None, HashedImage | ImageSkipped, str]:
-    """(content digest, result, how: "cached" | "fetched" | "read") for one image."""
-    how = "read"
-    if job.kind == "url":
-        sha = cache.url_sha(job.ref)
-        if sha is not None:
-            hit = cache.image(sha)
+@dataclass
+class _Worker:
+    """Hashes one image at a time (run from several threads): bytes from the cache, the
+    media source or the fetcher, within the shared byte budget."""
+
+    media: MediaSource | None
+    cache: ImageCache
+    limits: ImageLimits
+    policy: FetchPolicy
+    fetch: Callable[[str, FetchPolicy], bytes]
+    budget: _Budget
+
+    def run(self, job: _Job) -> tuple[str | None, HashedImage | ImageSkipped, str]:
+        """(content digest, result, how: "cached" | "fetched" | "read") for one image."""
+        if job.kind == "url":
+            sha = self.cache.url_sha(job.ref)
+            hit = self.cache.image(sha) if sha is not None else None
             if hit is not None:
                 return sha, hit, "cached"
-        if not limits.fetch:
-            return None, ImageSkipped(NOT_FETCHED), how
-        if budget.empty():
-            return None, ImageSkipped(OVER_TOTAL), how
         try:
-            data = fetch(job.ref, policy)
-        except (FetchError, LimitError) as exc:
-            return None, ImageSkipped(_fetch_reason(exc)), how
-        how = "fetched"
-    else:
-        if media is None:
-            return None, ImageSkipped("no folder to read image files from"), how
-        if budget.empty():
-            return None, ImageSkipped(OVER_TOTAL), how
-        try:
-            data = media.read(job.ref, limits.max_image_bytes)
+            data, how = self._bytes(job)
         except ImageSkipped as skip:
-            return None, skip, how
-    if not budget.take(len(data)):
-        return None, ImageSkipped(OVER_TOTAL), how
-    sha = hashlib.sha256(data).hexdigest()
-    hit = cache.image(sha)
-    if hit is not None:
-        if job.kind == "url":
-            cache.remember_url(job.ref, sha)
-        return sha, hit, "cached" if how == "read" else how
-    try:
-        result: HashedImage | ImageSkipped = hash_image(data, max_pixels=limits.max_pixels)
-    except ImageSkipped as skip:
-        result = skip
-    except MemoryError:
-        result = ImageSkipped("too large to decode in memory")
-    cache.put(sha, result, url=job.ref if job.kind == "url" else None)
-    return sha, result, how
+            return None, skip, "read"
+        if not self.budget.take(len(data)):
+            return None, ImageSkipped(OVER_TOTAL), how
+        sha = hashlib.sha256(data).hexdigest()
+        hit = self.cache.image(sha)
+        if hit is not None:
+            if job.kind == "url":
+                self.cache.remember_url(job.ref, sha)
+            return sha, hit, "cached" if how == "read" else how
+        try:
+            result: HashedImage | ImageSkipped = hash_image(data, max_pixels=self.limits.max_pixels)
+        except ImageSkipped as skip:
+            result = skip
+        except MemoryError:
+            result = ImageSkipped("too large to decode in memory")
+        self.cache.put(sha, result, url=job.ref if job.kind == "url" else None)
+        return sha, result, how
+
+    def _bytes(self, job: _Job) -> tuple[bytes, str]:
+        if self.budget.empty():
+            raise ImageSkipped(OVER_TOTAL)
+        if job.kind != "url":
+            if self.media is None:
+                raise ImageSkipped("no folder to read image files from")
+            return self.media.read(job.ref, self.limits.max_image_bytes), "read"
+        if not self.limits.fetch:
+            raise ImageSkipped(NOT_FETCHED)
+        try:
+            return self.fetch(job.ref, self.policy), "fetched"
+        except (FetchError, LimitError) as exc:
+            raise ImageSkipped(_fetch_reason(exc)) from None

@@ -282,7 +282,9 @@ def twitter_v1_record(tweet: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "hashtags": [_s(_d(h).get("text")) for h in _l(entities.get("hashtags"))],
         "image_hashes": [_s(_d(m).get("id_str")) for m in media],
-        "image_urls": [_s(_d(m).get("media_url_https")) or _s(_d(m).get("media_url")) for m in media],
+        "image_urls": [
+            _s(_d(m).get("media_url_https")) or _s(_d(m).get("media_url")) for m in media
+        ],
         "repost_of": _s(retweeted.get("id_str")),
         "reply_to": _s(tweet.get("in_reply_to_status_id_str")),
         "account_created_at": _s(user.get("created_at")),

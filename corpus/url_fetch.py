@@ -390,6 +390,7 @@ def _fetch(
     deadline: float,
     cancel: threading.Event,
     shown: str,
+    *,
     kinds: _Kinds | None = None,
 ) -> _Fetched:
     target = start
@@ -546,7 +547,7 @@ def fetch_bytes(url: str, policy: FetchPolicy) -> FetchedImage:
     start = _parse(url.strip(), shown=shown, via=None)
     cancel = threading.Event()
     fetched = _run_with_deadline(
-        lambda: _fetch(start, policy, deadline, cancel, shown, _IMAGE_KINDS),
+        lambda: _fetch(start, policy, deadline, cancel, shown, kinds=_IMAGE_KINDS),
         deadline=deadline,
         cancel=cancel,
         on_timeout=lambda: FetchError(f"{shown}: timed out after {policy.timeout_s:g} s"),

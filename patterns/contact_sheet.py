@@ -23,9 +23,9 @@ def draw_contact_sheet(tiles: list[tuple[bytes, str]], path: Path, *, title: str
     images: list[tuple[Image.Image, str]] = []
     for data, caption in tiles[:MAX_IMAGES]:
         try:
-            with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
-                im.load()
-                images.append((im.convert("RGB"), caption))
+            with Image.open(io.BytesIO(data), formats=["JPEG"]) as opened:
+                opened.load()
+                images.append((opened.convert("RGB"), caption))
         except (UnidentifiedImageError, OSError):
             continue
     if not images:

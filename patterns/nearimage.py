@@ -64,7 +64,7 @@ def _flips(width: int, radius: int) -> npt.NDArray[np.int64]:
 
 def _band_distance(x: U64, shift: int, width: int) -> npt.NDArray[np.uint8]:
     mask = np.uint64(((1 << width) - 1) << shift)
-    return np.bitwise_count(x & mask)
+    return np.asarray(np.bitwise_count(x & mask), dtype=np.uint8)
 
 
 def near_pairs(
@@ -101,7 +101,9 @@ def near_pairs(
             total = int(c_hit.sum())
             # Each probe expands to its bucket's members: start + 0 .. count-1.
             ends = np.cumsum(c_hit)
-            pos = np.arange(total, dtype=np.int64) + np.repeat(starts[probe_hit] - (ends - c_hit), c_hit)
+            pos = np.arange(total, dtype=np.int64) + np.repeat(
+                starts[probe_hit] - (ends - c_hit), c_hit
+            )
             i = np.repeat(owner, c_hit)
             j = order[pos]
             keep = j > i
@@ -132,7 +134,7 @@ def components(n: int, i: I64, j: I64) -> I64:
     _, first = np.unique(label, return_index=True)
     rank = np.empty(first.size, dtype=np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(first.size)
-    return rank[label]
+    return np.asarray(rank[label], dtype=np.int64)
 
 
 def group_images(
@@ -270,9 +272,7 @@ def image_matches(
     return [(str(a), str(b), int(ha), int(hb), int(dist)) for a, b, ha, hb, dist in rows]
 
 
-def cluster_images(
-    con: duckdb.DuckDBPyConnection, keys: list[str]
-) -> list[tuple[str, str | None]]:
+def cluster_images(con: duckdb.DuckDBPyConnection, keys: list[str]) -> list[tuple[str, str | None]]:
     """For image item keys ('phash:<16 hex>'), the content digest of an image showing each
     (None when the hash came with the data and no picture is at hand)."""
     out: list[tuple[str, str | None]] = []

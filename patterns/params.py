@@ -41,7 +41,7 @@ class AnalysisParams:
     signals: tuple[str, ...] = tuple(s for s in ALL_SIGNALS if s != "domain")
     new_account_days: int = 60
     near_text_threshold: float = 0.8
-    image_distance: int = 6
+    image_distance: int = 4
     seed: int = 42
     normalisation: TextMode = "chorus"
     popular_share: float = 0.01
@@ -68,10 +68,9 @@ class AnalysisParams:
             raise InputError("new-account-days must be 0 or more")
         if not 0 < self.near_text_threshold <= 1:
             raise InputError("near-text threshold must be in (0, 1]")
-        if isinstance(self.image_distance, bool) or not 0 <= self.image_distance <= MAX_IMAGE_DISTANCE:
-            raise InputError(
-                f"image-distance must be 0 to {MAX_IMAGE_DISTANCE} bits (got {self.image_distance!r})"
-            )
+        d = self.image_distance
+        if isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= MAX_IMAGE_DISTANCE:
+            raise InputError(f"image-distance must be 0 to {MAX_IMAGE_DISTANCE} bits (got {d!r})")
         if self.normalisation not in TEXT_MODES:
             raise InputError(f"normalisation must be one of {', '.join(TEXT_MODES)}")
         if not 0 < self.popular_share <= 1 or self.popular_min_accounts < 1:

@@ -82,7 +82,9 @@ def store_post_images(
         con.execute(
             "CREATE TABLE post_images AS SELECT DISTINCT pid, phash, sha FROM _post_images_in"
         )
-        con.execute("CREATE TABLE image_windows AS SELECT DISTINCT phash, win FROM _image_windows_in")
+        con.execute(
+            "CREATE TABLE image_windows AS SELECT DISTINCT phash, win FROM _image_windows_in"
+        )
     finally:
         con.unregister("_post_images_in")
         con.unregister("_image_windows_in")

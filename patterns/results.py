@@ -169,7 +169,11 @@ class ImageMatch:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ImageMatch:
         return cls(
-            str(d["post_a"]), str(d["post_b"]), str(d["hash_a"]), str(d["hash_b"]), int(d["distance"])
+            str(d["post_a"]),
+            str(d["post_b"]),
+            str(d["hash_a"]),
+            str(d["hash_b"]),
+            int(d["distance"]),
         )
 
 
@@ -453,9 +457,10 @@ class ClusterDetail:
             out.append(f"  {iso(e.time)}  {e.account_id}  post {e.post_id}  [{e.signal}]  {what}")
         if self.image_matches:
             out.append("Near-identical images (post, its hash; bits apart of 64):")
-            for m in self.image_matches[:10]:
+            for im in self.image_matches[:10]:
                 out.append(
-                    f"  post {m.post_a} {m.hash_a} ~ post {m.post_b} {m.hash_b}: {m.distance} bits"
+                    f"  post {im.post_a} {im.hash_a} ~ post {im.post_b} {im.hash_b}: "
+                    f"{im.distance} bits"
                 )
         return "\n".join(out)
 

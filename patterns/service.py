@@ -170,7 +170,9 @@ class PatternService:
             reused = False
             if store.current(name) is not None:  # only then is the digest needed up front
                 sha = _digest(path)
-                reused = self._reusable(store, name, sha, mapping, strict, fetch)
+                reused = self._reusable(
+                    store, name, sha=sha, mapping=mapping, strict=strict, fetch=fetch
+                )
             if not reused:
                 self._load(
                     store,
@@ -212,6 +214,7 @@ class PatternService:
         self,
         store: ScopeStore,
         name: str,
+        *,
         sha: str,
         mapping: Mapping[str, str],
         strict: bool,

@@ -146,14 +146,7 @@ def build_occurrences(
             f"WHERE {ORIGINAL} AND hashtags IS NOT NULL) WHERE key <> ''"
         )
     if "image" in sigs:
-        parts.append(
-            f"SELECT DISTINCT {SIGNAL_CODE['image']} AS sig, lower(trim(h)) AS key, t, aid, pid, "
-            f"-1 AS sub FROM (SELECT t, aid, pid, unnest(image_hashes) AS h FROM posts "
-            f"WHERE {ORIGINAL} AND image_hashes IS NOT NULL) WHERE trim(h) <> ''"
-        )
-        if has_post_images(con):
-            build_image_groups(con, max_distance=params.image_distance, progress=progress)
-            parts.append(perceptual_image_occurrences(SIGNAL_CODE["image"], ORIGINAL))
+        parts.extend(_image_parts(con, params, progress))
     if "repost" in sigs:
         parts.append(
             f"SELECT {SIGNAL_CODE['repost']} AS sig, repost_of AS key, t, aid, pid, -1 AS sub "
@@ -206,6 +199,22 @@ def build_occurrences(
         item_accounts=accounts.astype(np.int32),
         split_near=split_near,
     )
+
+
+def _image_parts(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, progress: Progress
+) -> list[str]:
+    """Image occurrences: ids the data carries (exact), and perceptual hashes, grouped
+    into near-identical images first (patterns.nearimage, table _igroup)."""
+    parts = [
+        f"SELECT DISTINCT {SIGNAL_CODE['image']} AS sig, lower(trim(h)) AS key, t, aid, pid, "
+        f"-1 AS sub FROM (SELECT t, aid, pid, unnest(image_hashes) AS h FROM posts "
+        f"WHERE {ORIGINAL} AND image_hashes IS NOT NULL) WHERE trim(h) <> ''"
+    ]
+    if has_post_images(con):
+        build_image_groups(con, max_distance=params.image_distance, progress=progress)
+        parts.append(perceptual_image_occurrences(SIGNAL_CODE["image"], ORIGINAL))
+    return parts
 
 
 def _accounts_per_item(

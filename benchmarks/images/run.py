@@ -30,6 +30,7 @@ import csv
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,9 @@ SPLITS = {"tune": 1, "held-out": 2}
 T0 = 1_700_000_000.0
 
 
-def build(root: Path, seed: int, squads: int, squad_size: int, bases: int, organic: int) -> dict:
+def build(
+    root: Path, *, seed: int, squads: int, squad_size: int, bases: int, organic: int
+) -> dict[str, Any]:
     """Write posts.csv and media/ under root; return the planted truth."""
     rng = random.Random(seed)
     media = root / "media"
@@ -102,8 +105,10 @@ def build(root: Path, seed: int, squads: int, squad_size: int, bases: int, organ
     return {"truth": truth, "squads": squad_members, "images": len(rows)}
 
 
-def chorus(args: list[str], data_dir: Path, cwd: Path) -> tuple[float, str]:
+def chorus(args: list[str], data_dir: Path, cwd: Path) -> tuple[float, float, str]:
+    """(wall s, CPU s of the child, stdout) of one `chorus` command in a fresh process."""
     env = dict(os.environ, CHORUS_DATA_DIR=str(data_dir))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -114,9 +119,11 @@ def chorus(args: list[str], data_dir: Path, cwd: Path) -> tuple[float, str]:
         check=False,
     )
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"chorus {' '.join(args)} failed: {done.stderr[-2000:]}")
-    return wall, done.stdout
+    return wall, cpu, done.stdout
 
 
 def stored_hashes(data_dir: Path) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
@@ -145,14 +152,22 @@ def stored_hashes(data_dir: Path) -> tuple[dict[str, int], np.ndarray, np.ndarra
 
 
 def pair_scores(
-    truth: dict[str, int], index: dict[str, int], full: np.ndarray, owner: np.ndarray,
-    window: np.ndarray, distances: list[int],
+    truth: dict[str, int],
+    *,
+    index: dict[str, int],
+    full: np.ndarray,
+    owner: np.ndarray,
+    window: np.ndarray,
+    distances: list[int],
 ) -> list[dict[str, Any]]:
     by_base: dict[int, list[str]] = {}
     for pid, base in truth.items():
         by_base.setdefault(base, []).append(pid)
     true_pairs = {
-        tuple(sorted(p)) for posts in by_base.values() if len(posts) > 1 for p in combinations(posts, 2)
+        tuple(sorted(p))
+        for posts in by_base.values()
+        if len(posts) > 1
+        for p in combinations(posts, 2)
     }
     out = []
     for d in distances:
@@ -164,7 +179,10 @@ def pair_scores(
             g = int(grp[img])
             members.setdefault(g if g >= 0 else -2 - img, []).append(pid)
         found = {
-            tuple(sorted(p)) for posts in members.values() if len(posts) > 1 for p in combinations(posts, 2)
+            tuple(sorted(p))
+            for posts in members.values()
+            if len(posts) > 1
+            for p in combinations(posts, 2)
         }
         tp = len(found & true_pairs)
         out.append(
@@ -197,11 +215,26 @@ def campaign_recovery(squads: list[list[str]], clusters: list[dict[str, Any]]) -
 
 def run_split(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     root = work / name
-    plan = build(root, SPLITS[name], args.squads, args.squad_size, args.bases, args.organic)
+    plan = build(
+        root,
+        seed=SPLITS[name],
+        squads=args.squads,
+        squad_size=args.squad_size,
+        bases=args.bases,
+        organic=args.organic,
+    )
     data = work / f"data-{name}"
     load = os.getloadavg()
-    wall, out = chorus(
-        ["analyze", "posts.csv", "--signals", "image", "--json", "--image-distance", str(args.distance)],
+    wall, cpu, out = chorus(
+        [
+            "analyze",
+            "posts.csv",
+            "--signals",
+            "image",
+            "--json",
+            "--image-distance",
+            str(args.distance),
+        ],
         data,
         root,
     )
@@ -212,10 +245,20 @@ def run_split(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]
         "images": plan["images"],
         "analyze_wall_s": round(wall, 2),
         "images_per_s_whole_command": round(plan["images"] / wall, 1),
+        "analyze_cpu_s": round(cpu, 2),
+        # What two idle cores give when the work spreads over both (the machine is shared).
+        "images_per_s_two_idle_cores": round(2 * plan["images"] / cpu, 1),
         "load_avg_before": [round(x, 2) for x in load],
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],
         "recovery": campaign_recovery(plan["squads"], result["clusters"]),
-        "pairs": pair_scores(plan["truth"], index, full, owner, window, [2, 4, 6, 8, 10]),
+        "pairs": pair_scores(
+            plan["truth"],
+            index=index,
+            full=full,
+            owner=owner,
+            window=window,
+            distances=[2, 4, 6, 8, 10],
+        ),
     }
 
 
@@ -243,14 +286,17 @@ def run_million(work: Path, n: int) -> dict[str, Any]:
         for k, h in enumerate(hashes.tolist()):
             f.write(f"m{k},a{k % 200_000},{T0 + (k * 7) % 86_400},{h:016x}\n")
     load = os.getloadavg()
-    wall, _ = chorus(["analyze", "hashes.csv", "--signals", "image", "--json"], work / "data-m", root)
+    wall, cpu, _ = chorus(
+        ["analyze", "hashes.csv", "--signals", "image", "--json"], work / "data-m", root
+    )
     distinct = np.unique(hashes)
     start = time.perf_counter()
-    group_images(distinct, np.arange(distinct.size, dtype=np.int64), distinct, 6)
+    group_images(distinct, np.arange(distinct.size, dtype=np.int64), distinct, 4)
     group_s = time.perf_counter() - start
     return {
         "posts": n,
         "analyze_wall_s": round(wall, 2),
+        "analyze_cpu_s": round(cpu, 2),
         "grouping_only_s": round(group_s, 2),
         "load_avg_before": [round(x, 2) for x in load],
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],
@@ -264,7 +310,7 @@ def main() -> None:
     ap.add_argument("--squad-size", type=int, default=8)
     ap.add_argument("--bases", type=int, default=4)
     ap.add_argument("--organic", type=int, default=3000)
-    ap.add_argument("--distance", type=int, default=6)
+    ap.add_argument("--distance", type=int, default=4)
     ap.add_argument("--million", action="store_true", help="also the 1,000,000-hash run")
     ap.add_argument("--work", type=Path, help="keep the generated data here")
     args = ap.parse_args()

@@ -41,7 +41,9 @@ def picture(seed: int, size: tuple[int, int] = (120, 96)) -> Image.Image:
     for k in range(6):
         x, y = (seed * 13 + k * 29) % w, (seed * 7 + k * 17) % h
         draw.ellipse([x - 20, y - 15, x + 20, y + 15], fill=((k * 50) % 256, seed % 256, 40))
-        draw.rectangle([w - x // 2 - 10, y // 2, w - x // 2 + 10, y // 2 + 25], fill=(250, k * 40, 0))
+        draw.rectangle(
+            [w - x // 2 - 10, y // 2, w - x // 2 + 10, y // 2 + 25], fill=(250, k * 40, 0)
+        )
     return img
 
 
@@ -106,7 +108,10 @@ def _animated_gif() -> bytes:
         (_animated_gif(), "animated"),
         (encode(Image.new("RGB", (1, 1), "red"), "PNG"), "too small (under 8 px)"),
         (b"<!DOCTYPE html><html><body>not found</body></html>", "HTML, not an image"),
-        (encode(Image.new("RGB", (64, 64), (30, 30, 30)), "PNG"), "a flat colour, no picture to match"),
+        (
+            encode(Image.new("RGB", (64, 64), (30, 30, 30)), "PNG"),
+            "a flat colour, no picture to match",
+        ),
         (b"%PDF-1.7 not a picture", "not a supported image"),
         (b"", "empty file"),
     ],
@@ -170,7 +175,9 @@ def images_server() -> Iterator[LocalServer]:
         yield local
 
 
-def test_urls_are_fetched_once_and_failures_counted(tmp_path: Path, images_server: LocalServer) -> None:
+def test_urls_are_fetched_once_and_failures_counted(
+    tmp_path: Path, images_server: LocalServer
+) -> None:
     urls = [images_server.url(p) for p in ("/img0.jpg", "/img1.jpg", "/img2.jpg")]
     bad = [images_server.url(p) for p in ("/page.jpg", "/lying.jpg", "/big.jpg", "/missing.jpg")]
     refs = [ImageRef(k, "url", u) for k, u in enumerate(urls + bad)] + [ImageRef(9, "url", urls[0])]
