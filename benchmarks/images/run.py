@@ -305,7 +305,7 @@ def run_million(work: Path, n: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--split", choices=["tune", "held-out", "both"], default="both")
+    ap.add_argument("--split", choices=["tune", "held-out", "both", "none"], default="both")
     ap.add_argument("--squads", type=int, default=12)
     ap.add_argument("--squad-size", type=int, default=8)
     ap.add_argument("--bases", type=int, default=4)
@@ -315,7 +315,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="keep the generated data here")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="chorus-images-"))
-    splits = ["tune", "held-out"] if args.split == "both" else [args.split]
+    splits = {"both": ["tune", "held-out"], "none": []}.get(args.split, [args.split])
     record: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     for name in splits:
         record[name] = run_split(name, args, work)
