@@ -1,13 +1,15 @@
 """Near-identical images: every pair of 64-bit perceptual hashes within `max_distance` bits,
-found by multi-index hashing (Norouzi et al.), never all pairs; near pairs are joined into
-groups, and a group is one shared image item.
+found by multi-index hashing (Norouzi et al.), never all pairs; images whose windows are
+that close are joined into groups, and a group is one shared image item.
 
-Why it is exact: split the 64 bits into m bands. Two hashes differing in at most d bits
-differ in at most floor(d / m) bits in at least one band (pigeonhole). So each band is
-indexed by value (a counting sort: bucket starts by band value), and each hash looks up
-every band value within floor(d / m) bits of its own; every candidate is checked on all 64
-bits. With three bands of ~21 bits, a million random hashes fill about half the buckets,
-so a probe finds about half a candidate: the work is about n x probes, not n x n.
+Why it is exact: split the 64 bits into three bands and give band k a radius r_k with
+sum(r_k + 1) > d (the generalised pigeonhole bound). Two hashes at most d bits apart are
+then within r_k bits in at least one band k: if every band differed by r_k + 1 or more,
+the total would exceed d. Each band is indexed by value (a counting sort: bucket starts by
+band value), each hash probes every value within r_k bits of its own band value, and each
+candidate is checked on all 64 bits; a pair found through an earlier band is not kept
+twice. With bands of about 21 bits, a million random hashes leave about one per bucket, so
+the work is about n x probes, not n x n.
 
 This runs before pairing and leaves its result in a table (`_igroup`), so every engine
 that builds occurrences from the dataset connection reads the same groups.
