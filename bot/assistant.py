@@ -421,6 +421,7 @@ class Assistant:
         strict: bool = False,
         progress: Progress = no_progress,
         fetch_images: bool | None = None,
+        files_beside: bool = True,
     ) -> AnalysisResult:
         """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset.
         A zip holding a dataset file and its media is read as that file."""
@@ -437,6 +438,7 @@ class Assistant:
                     strict=strict,
                     progress=progress,
                     fetch_images=fetch_images,
+                    files_beside=files_beside,
                 )
             elif path.exists():
                 raise InputError(f"{target} is not a file (give a CSV, JSON Lines or Parquet file)")
@@ -483,8 +485,13 @@ class Assistant:
             fh.write(data)
             tmp = Path(fh.name)
         try:
+            # Image files come only from inside a zip: the upload folder is not the user's.
             return self.analyze(
-                str(tmp), req, name=name or Path(label).name.split(".")[0], progress=progress
+                str(tmp),
+                req,
+                name=name or Path(label).name.split(".")[0],
+                progress=progress,
+                files_beside=False,
             )
         finally:
             tmp.unlink(missing_ok=True)

@@ -23,7 +23,7 @@ import duckdb
 from corpus.dataset_zip import is_zip, open_dataset_zip
 from corpus.errors import InputError, LimitError, NotFoundError
 from corpus.image_hash import phash_hex
-from corpus.image_sources import NOT_FETCHED, ImageLimits, MediaFolder, open_cache
+from corpus.image_sources import NOT_FETCHED, ImageLimits, MediaFolder, MediaSource, open_cache
 from corpus.posts import LoadReport, PostLimits, load_posts
 from corpus.progress import Progress, no_progress
 from corpus.url_fetch import FetchPolicy
@@ -155,11 +155,14 @@ class PatternService:
         strict: bool = False,
         progress: Progress = no_progress,
         fetch_images: bool | None = None,
+        files_beside: bool = True,
     ) -> AnalysisResult:
         """Load `path` as dataset `name` (default: the file name without extension), or
         reuse it when the same content with the same mapping is already stored under that
         name, then analyse it. A zip holding one dataset file and its media is read as
-        that file, with its image files taken from the zip."""
+        that file, with its image files taken from the zip; otherwise image files are read
+        from the file's folder, unless `files_beside` is False (an upload's folder is ours,
+        not the user's)."""
         path = Path(path)
         name = check_name(name or path.stem)
         mapping = dict(mapping or {})
@@ -185,6 +188,7 @@ class PatternService:
                     strict=strict,
                     progress=progress,
                     fetch=fetch,
+                    files_beside=files_beside,
                 )
             return self._analyze(store, name, params, progress)
 
@@ -251,13 +255,15 @@ class PatternService:
         strict: bool,
         progress: Progress,
         fetch: bool,
+        files_beside: bool,
     ) -> None:
         # A new name: hash the file while DuckDB reads it (hashlib and DuckDB both release
         # the GIL), rather than before.
         with contextlib.ExitStack() as stack:
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
             digest = pool.submit(_digest, path) if sha is None else None
-            source_path, shown, media = path, path.name, None
+            source_path, shown = path, path.name
+            media: MediaSource | None = MediaFolder(path.parent) if files_beside else None
             if is_zip(path):
                 zipped = stack.enter_context(
                     open_dataset_zip(
@@ -297,7 +303,7 @@ class PatternService:
             progress("storing", 2, 3)
             images = store_post_images(
                 con,
-                media=media if media is not None else MediaFolder(path.parent),
+                media=media,
                 cache_path=self.image_cache,
                 limits=replace(self.images, fetch=fetch),
                 policy=self.fetch_policy,
