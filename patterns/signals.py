@@ -205,13 +205,17 @@ def _image_parts(
     con: duckdb.DuckDBPyConnection, params: AnalysisParams, progress: Progress
 ) -> list[str]:
     """Image occurrences: ids the data carries (exact), and perceptual hashes, grouped
-    into near-identical images first (patterns.nearimage, table _igroup)."""
+    into near-identical images first (patterns.nearimage, table _igroup). A post whose
+    pictures were hashed is matched by them only: its media ids (Twitter's media keys
+    name the same pictures) would count one shared picture twice."""
+    hashed = has_post_images(con)
+    skip = " AND pid NOT IN (SELECT pid FROM post_images)" if hashed else ""
     parts = [
         f"SELECT DISTINCT {SIGNAL_CODE['image']} AS sig, lower(trim(h)) AS key, t, aid, pid, "
         f"-1 AS sub FROM (SELECT t, aid, pid, unnest(image_hashes) AS h FROM posts "
-        f"WHERE {ORIGINAL} AND image_hashes IS NOT NULL) WHERE trim(h) <> ''"
+        f"WHERE {ORIGINAL} AND image_hashes IS NOT NULL{skip}) WHERE trim(h) <> ''"
     ]
-    if has_post_images(con):
+    if hashed:
         build_image_groups(con, max_distance=params.image_distance, progress=progress)
         parts.append(perceptual_image_occurrences(SIGNAL_CODE["image"], ORIGINAL))
     return parts

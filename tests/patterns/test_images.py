@@ -271,3 +271,27 @@ def test_image_distance_is_validated(tmp_path: Path) -> None:
     svc = make_service(tmp_path / "datasets")
     with pytest.raises(Exception, match="image-distance must be 0 to 12"):
         svc.params(image_distance=40)
+
+
+def test_a_hashed_picture_is_not_counted_twice_by_its_media_id(tmp_path: Path) -> None:
+    # Three accounts post one picture that carries both a media id and a hash: one shared
+    # item, so min-shared 2 links nobody; two such pictures link them.
+    rows = [
+        {
+            "post_id": f"p{a}{b}",
+            "account_id": f"acc{a}",
+            "created_at": T0 + 1000 * b + a,
+            "image_hashes": f"key{b}",
+            "image_phashes": f"{0x0F0F0F0F0F0F0F0F + b:016x}",
+        }
+        for a in range(3)
+        for b in range(2)
+    ]
+    _write_csv(tmp_path / "m.csv", rows[::2])  # one picture per account
+    svc = make_service(tmp_path / "datasets")
+    assert not svc.analyze_file(
+        tmp_path / "m.csv", scope="t", params=svc.params(signals="image")
+    ).clusters
+    _write_csv(tmp_path / "m2.csv", rows)
+    found = svc.analyze_file(tmp_path / "m2.csv", scope="t", params=svc.params(signals="image"))
+    assert [c.signals for c in found.clusters] == [{"image": 2}]
