@@ -182,6 +182,8 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
         signals=args.signals,
         new_account_days=args.new_account_days,
         normalisation=args.normalisation,
+        weighting=args.weighting,
+        popular_share=args.popular_share,
     )
     with TerminalProgress() as bar:
         result = assistant.analyze(
@@ -310,6 +312,18 @@ def _add_pattern_commands(sub: Any) -> None:
         "--normalisation",
         choices=["chorus", "toolkit"],
         help="text normalisation for identical text (default chorus; see docs)",
+    )
+    p.add_argument(
+        "--weighting",
+        choices=["discounted", "count"],
+        help="edge weight: discounted (popular items weigh less; default) or count (every "
+        "distinct shared item counts 1, the toolkit's rule)",
+    )
+    p.add_argument(
+        "--popular-share",
+        type=float,
+        help="discounted weighting: items used by more than this share of accounts weigh "
+        "less (default 0.01; 1 turns it off)",
     )
     p.add_argument(
         "--map",

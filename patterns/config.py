@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 ALL_SIGNALS = (
@@ -31,3 +33,11 @@ class AnalysisConfig(BaseModel):
     near_text_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard threshold")
     signals: tuple[str, ...] = Field(DEFAULT_SIGNALS, description="signals used when none given")
     seed: int = Field(42, description="Leiden seed, for stable clusters")
+    weighting: Literal["discounted", "count"] = Field(
+        "discounted",
+        description="edge weight: 'discounted' (popular items weigh less) or 'count' (every "
+        "distinct shared item counts 1, as coordination-network-toolkit does)",
+    )
+    popular_share: float = Field(
+        0.01, gt=0, le=1, description="share of all accounts past which an item is discounted"
+    )

@@ -64,15 +64,21 @@ def run_analysis(
         window = float(params.window_s)
     progress("pairing", 0, None)
     chunks = collect_co_posts(occ, window, progress=progress)
-    weights = item_weights(
-        occ.item_accounts, accounts, params.popular_share, params.popular_min_accounts
-    )
+    if params.weighting == "count":
+        weights = np.ones(occ.n_items, dtype=np.float64)
+    else:
+        weights = item_weights(
+            occ.item_accounts, accounts, params.popular_share, params.popular_min_accounts
+        )
     edges, evidence = build_edges(occ, chunks, weights, params.min_shared)
     del chunks
     progress("clustering", 0, 2)
     nodes, groups = communities(edges, min_size=params.min_accounts, seed=params.seed)
     progress("clustering", 1, 2)
-    analysis_id = params.fingerprint()
+    # Ids follow the window used, so `--window auto` that settles on 60 s gives the ids of
+    # `--window 60`.
+    effective = params.resolved(window)
+    analysis_id = effective.fingerprint()
     details, cluster_of = describe(
         con,
         DescribeInput(
@@ -80,7 +86,7 @@ def run_analysis(
             data_sha=data_sha,
             analysis_id=analysis_id,
             created_at=created_at,
-            params=params,
+            params=effective,
             window=window,
             occ=occ,
             edges=edges,

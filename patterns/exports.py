@@ -1,6 +1,7 @@
-"""Exports of one analysis: clusters.json, edges.csv (the evidence of every edge) and
-graph.graphml (for Gephi). Each file is written under a temporary name and renamed, so a
-reader never sees half a file."""
+"""Exports of one analysis: clusters.json, edges.csv (every edge at or above min-shared, with
+its cluster), evidence.csv (one row per account pair and shared item) and graph.graphml (for
+Gephi). Each file is written under a temporary name and renamed, so a reader never sees half
+a file."""
 
 from __future__ import annotations
 
@@ -10,11 +11,20 @@ from pathlib import Path
 
 import duckdb
 import igraph
+import orjson
 
 from corpus.errors import NotFoundError
 from corpus.posts import literal as sql_literal
 
 EVIDENCE_LABEL_CHARS = 200
+ISO_SQL = "'%Y-%m-%dT%H:%M:%SZ'"
+
+
+def cell_sql(expr: str) -> str:
+    """SQL for a text cell a spreadsheet shows as text: control characters become spaces,
+    and a leading = + - @ (a formula to Excel, LibreOffice and Sheets) gets a ' in front."""
+    clean = f"regexp_replace(coalesce(CAST({expr} AS VARCHAR), ''), '[\\x00-\\x1f\\x7f]', ' ', 'g')"
+    return f"(CASE WHEN regexp_matches({clean}, '^[=+@-]') THEN '''' || {clean} ELSE {clean} END)"
 
 
 def export_analysis(con: duckdb.DuckDBPyConnection, analysis_id: str, out_dir: Path) -> list[Path]:
@@ -34,6 +44,7 @@ def export_analysis(con: duckdb.DuckDBPyConnection, analysis_id: str, out_dir: P
     written = [
         _write_json(out_dir / "clusters.json", {**body, "analysis": meta, "details": details}),
         _write_edges_csv(con, analysis_id, out_dir / "edges.csv"),
+        _write_evidence_csv(con, analysis_id, out_dir / "evidence.csv"),
         _write_graphml(con, analysis_id, out_dir / "graph.graphml"),
     ]
     return written
@@ -44,56 +55,61 @@ def _tmp(path: Path) -> Path:
 
 
 def _write_json(path: Path, data: object) -> Path:
+    # orjson: the json module falls back to pure Python when it indents (4 s of a 1M-post
+    # analysis' exports went there).
     tmp = _tmp(path)
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> Path:
+    tmp = _tmp(path)
+    con.execute(f"COPY ({query}) TO {sql_literal(str(tmp))} (HEADER, DELIMITER ',')")
     os.replace(tmp, path)
     return path
 
 
 def _write_edges_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path) -> Path:
-    """One row per edge; the evidence columns list, item by item (" | "-separated, closest
-    co-post first), what was shared, by which posts, when, and how far apart."""
-    tmp = _tmp(path)
+    """One row per edge: the two accounts, weight, distinct shared items (per signal), how
+    many co-posts they made, and the cluster both are in (empty when none)."""
     aid = sql_literal(analysis_id)
-    con.execute(
-        f"""
-        COPY (
-            WITH ev AS (
-                SELECT v.a, v.b, v.signal, v.n, v.t_a, v.t_b, abs(v.t_b - v.t_a) AS lag,
-                       pa.post_id AS post_a, pb.post_id AS post_b,
-                       left(replace(replace(coalesce(i.label, ''), chr(10), ' '), chr(13), ' '),
-                            {EVIDENCE_LABEL_CHARS}) AS label
-                FROM evidence v
-                JOIN posts pa ON pa.pid = v.pid_a
-                JOIN posts pb ON pb.pid = v.pid_b
-                LEFT JOIN items i ON i.analysis_id = v.analysis_id AND i.item = v.item
-                WHERE v.analysis_id = {aid}),
-            agg AS (
-                SELECT a, b,
-                       string_agg(signal || ': ' || label, ' | ' ORDER BY lag, post_a) AS items,
-                       string_agg(post_a || ' & ' || post_b, ' | ' ORDER BY lag, post_a)
-                           AS post_pairs,
-                       string_agg(strftime(to_timestamp(least(t_a, t_b)), '%Y-%m-%dT%H:%M:%SZ'),
-                                  ' | ' ORDER BY lag, post_a) AS first_times,
-                       string_agg(CAST(round(lag, 3) AS VARCHAR), ' | ' ORDER BY lag, post_a)
-                           AS lags_s,
-                       sum(n) AS co_posts
-                FROM ev GROUP BY a, b)
-            SELECT x.account_id AS source, y.account_id AS target,
-                   x.name AS source_name, y.name AS target_name,
-                   round(e.weight, 4) AS weight, e.shared AS shared_items, e.signals,
-                   coalesce(e.cluster_id, '') AS cluster_id, g.co_posts, g.items,
-                   g.post_pairs, g.first_times, g.lags_s
-            FROM edges e
-            JOIN accounts x ON x.aid = e.a JOIN accounts y ON y.aid = e.b
-            JOIN agg g ON g.a = e.a AND g.b = e.b
-            WHERE e.analysis_id = {aid}
-            ORDER BY e.weight DESC, source, target
-        ) TO {sql_literal(str(tmp))} (HEADER, DELIMITER ',')
-        """
-    )
-    os.replace(tmp, path)
-    return path
+    query = f"""
+        WITH co AS (SELECT a, b, sum(n) AS co_posts FROM evidence
+                    WHERE analysis_id = {aid} GROUP BY a, b)
+        SELECT {cell_sql("x.account_id")} AS source, {cell_sql("y.account_id")} AS target,
+               {cell_sql("x.name")} AS source_name, {cell_sql("y.name")} AS target_name,
+               round(e.weight, 4) AS weight, e.shared AS shared_items, e.signals,
+               coalesce(e.cluster_id, '') AS cluster_id, coalesce(co.co_posts, 0) AS co_posts
+        FROM edges e
+        JOIN accounts x ON x.aid = e.a JOIN accounts y ON y.aid = e.b
+        LEFT JOIN co ON co.a = e.a AND co.b = e.b
+        WHERE e.analysis_id = {aid}
+        ORDER BY e.weight DESC, source, target"""
+    return _copy(con, query, path)
+
+
+def _write_evidence_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path) -> Path:
+    """One row per (account pair, shared item): the closest co-post of that item (both
+    posts, their times, the lag) and how many co-posts of it the pair made."""
+    aid = sql_literal(analysis_id)
+    label = f"left(i.label, {EVIDENCE_LABEL_CHARS})"
+    query = f"""
+        SELECT {cell_sql("x.account_id")} AS source, {cell_sql("y.account_id")} AS target,
+               coalesce(e.cluster_id, '') AS cluster_id, v.signal, {cell_sql(label)} AS item,
+               {cell_sql("pa.post_id")} AS source_post, {cell_sql("pb.post_id")} AS target_post,
+               strftime(to_timestamp(v.t_a), {ISO_SQL}) AS source_time,
+               strftime(to_timestamp(v.t_b), {ISO_SQL}) AS target_time,
+               round(abs(v.t_b - v.t_a), 3) AS lag_s, v.n AS co_posts
+        FROM evidence v
+        JOIN edges e ON e.analysis_id = v.analysis_id AND e.a = v.a AND e.b = v.b
+        JOIN accounts x ON x.aid = v.a JOIN accounts y ON y.aid = v.b
+        JOIN posts pa ON pa.pid = v.pid_a
+        JOIN posts pb ON pb.pid = v.pid_b
+        LEFT JOIN items i ON i.analysis_id = v.analysis_id AND i.item = v.item
+        WHERE v.analysis_id = {aid}
+        ORDER BY e.weight DESC, source, target, lag_s, source_post"""
+    return _copy(con, query, path)
 
 
 def _write_graphml(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path) -> Path:

@@ -14,6 +14,8 @@ from patterns.config import ALL_SIGNALS, AnalysisConfig
 
 TextMode = Literal["chorus", "toolkit"]
 TEXT_MODES: tuple[str, ...] = ("chorus", "toolkit")
+Weighting = Literal["discounted", "count"]
+WEIGHTINGS: tuple[str, ...] = ("discounted", "count")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class AnalysisParams:
 
     window_s: |dt| <= window_s seconds for two posts to co-occur, or "auto" (estimated).
     min_shared: an edge needs this much (down-weighted) shared items.
+    weighting: "discounted" (popular items weigh less, below) or "count" (every distinct
+        shared item counts 1: coordination-network-toolkit's edge weight).
     popular_share / popular_min_accounts: items used by more than
         max(popular_share * accounts, popular_min_accounts) accounts weigh less
         (docs/coordination.md, "Down-weighting popular items"); popular_share=1 turns it off.
@@ -44,6 +48,7 @@ class AnalysisParams:
     popular_min_accounts: int = 10
     auto_p: float = 0.5
     auto_q: float = 0.1
+    weighting: Weighting = "discounted"
 
     def __post_init__(self) -> None:
         w = self.window_s
@@ -66,6 +71,8 @@ class AnalysisParams:
             raise InputError("near-text threshold must be in (0, 1]")
         if self.normalisation not in TEXT_MODES:
             raise InputError(f"normalisation must be one of {', '.join(TEXT_MODES)}")
+        if self.weighting not in WEIGHTINGS:
+            raise InputError(f"weighting must be one of {', '.join(WEIGHTINGS)}")
         if not 0 < self.popular_share <= 1 or self.popular_min_accounts < 1:
             raise InputError("popular-share must be in (0, 1] and popular-min-accounts >= 1")
         if not 0 < self.auto_p < 1 or not 0 < self.auto_q <= 1:
@@ -89,6 +96,8 @@ class AnalysisParams:
             new_account_days=config.new_account_days,
             near_text_threshold=config.near_text_threshold,
             seed=config.seed,
+            weighting=config.weighting,
+            popular_share=config.popular_share,
         )
         return base.with_overrides(**overrides)
 
@@ -101,6 +110,15 @@ class AnalysisParams:
             if given is not None:
                 clean[key] = _coerce(key, given)
         return replace(self, **clean)
+
+    def resolved(self, window: float) -> AnalysisParams:
+        """These parameters with the window that was used: the same effective window gives
+        the same fingerprint (and cluster ids), whether given or estimated (`auto`)."""
+        if self.window_s != "auto":
+            return self
+        return replace(
+            self, window_s=float(window), auto_p=type(self).auto_p, auto_q=type(self).auto_q
+        )
 
     def to_json(self) -> dict[str, Any]:
         return dict(self._json)
@@ -124,7 +142,10 @@ class AnalysisParams:
 
     @cached_property
     def _fingerprint(self) -> str:
-        blob = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        data = self.to_json()
+        if data["weighting"] == "discounted":
+            del data["weighting"]  # the rule before it was a choice: earlier ids stay valid
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

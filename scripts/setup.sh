@@ -13,7 +13,7 @@ PY
 log=.venv/install.log
 echo "Installing pinned packages into .venv (log: $log) ..." >&2
 if ! { .venv/bin/python -m pip install --upgrade pip &&
-       .venv/bin/python -m pip install -c constraints.txt -e ".[dev,llm]"; } >"$log" 2>&1; then
+       .venv/bin/python -m pip install -c constraints.txt -e ".[dev,llm,dask]"; } >"$log" 2>&1; then
   tail -n 40 "$log" >&2
   echo "setup failed: see $log" >&2
   exit 1

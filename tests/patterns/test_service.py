@@ -193,7 +193,12 @@ def test_new_account_share(svc: PatternService, tmp_path: Path) -> None:
 def test_exports(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
     result = svc.analyze_file(tiny, scope="s", params=svc.params(min_shared=1, min_accounts=2))
     files = svc.export(result, scope="s", out_dir=tmp_path / "out")
-    assert sorted(p.name for p in files) == ["clusters.json", "edges.csv", "graph.graphml"]
+    assert sorted(p.name for p in files) == [
+        "clusters.json",
+        "edges.csv",
+        "evidence.csv",
+        "graph.graphml",
+    ]
     data = json.loads((tmp_path / "out" / "clusters.json").read_text())
     assert {k: data[k] for k in result.to_json()} == result.to_json()
     assert data["analysis"]["params"]["min_shared"] == 1 and len(data["details"]) == len(
@@ -206,14 +211,31 @@ def test_exports(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
     assert (
         a12["weight"] == "2.0" and a12["shared_items"] == "2" and a12["signals"] == "text:1,url:1"
     )
-    assert a12["items"] == "text: Vote for Mike! Big plans | url: https://mike.example/plan"
-    assert a12["post_pairs"] == "p02 & p03 | p06 & p07" and a12["lags_s"] == "5.0 | 30.0"
     assert a12["cluster_id"] == result.clusters[0].id
+    with (tmp_path / "out" / "evidence.csv").open() as f:
+        evidence = list(csv.DictReader(f))
+    rows = [r for r in evidence if {r["source"], r["target"]} == {"a1", "a2"}]
+    assert [
+        (r["signal"], r["item"], r["source_post"], r["target_post"], r["lag_s"]) for r in rows
+    ] == [
+        ("text", "Vote for Mike! Big plans", "p02", "p03", "5.0"),
+        ("url", "https://mike.example/plan", "p06", "p07", "30.0"),
+    ]
+    assert all(ISO.match(r["source_time"]) and ISO.match(r["target_time"]) for r in rows)
+    assert {r["cluster_id"] for r in rows} == {result.clusters[0].id}
+    assert a12["co_posts"] == str(sum(int(r["co_posts"]) for r in rows))
+    assert len(evidence) == sum(int(e["shared_items"]) for e in edges)  # one row per item
     graph = igraph.Graph.Read_GraphML(str(tmp_path / "out" / "graph.graphml"))
     assert graph.ecount() == result.edges
     assert set(graph.vs["account_id"]) >= {"a1", "a2", "a3", "g1", "g2", "r1"}
     # By name: the latest analysis.
-    assert len(svc.export("tiny", scope="s", out_dir=tmp_path / "again")) == 3
+    assert len(svc.export("tiny", scope="s", out_dir=tmp_path / "again")) == 4
+    # Every edge is exported, clustered or not: an edge in no cluster has an empty id.
+    alone = svc.analyze_dataset("tiny", scope="s", params=svc.params(min_shared=1, min_accounts=9))
+    svc.export(alone, scope="s", out_dir=tmp_path / "alone")
+    with (tmp_path / "alone" / "edges.csv").open() as f:
+        unclustered = list(csv.DictReader(f))
+    assert len(unclustered) == len(edges) and {e["cluster_id"] for e in unclustered} == {""}
 
 
 def test_plot(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
