@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from bot.settings import Settings
     from corpus.url_fetch import FetchPolicy
-    from patterns.params import AnalysisParams
+    from patterns.params import AnalysisParams, EngineChoice
     from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
     from patterns.service import PatternService
     from retrieval.embeddings import MiniLMEmbeddings
@@ -398,6 +398,12 @@ class Assistant:
         """The settings' defaults with per-run overrides (None keeps the default)."""
         return self.patterns.params(**overrides)
 
+    def analysis_engine(
+        self, name: str | None = None, *, scheduler: str | None = None, workers: int | None = None
+    ) -> EngineChoice:
+        """Where pairing runs: the settings' choice with per-run overrides."""
+        return self.patterns.engine(name, scheduler=scheduler, workers=workers)
+
     def analyze(
         self,
         target: str,
@@ -408,8 +414,10 @@ class Assistant:
         params: AnalysisParams | None = None,
         strict: bool = False,
         progress: Progress = no_progress,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
-        """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset."""
+        """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset;
+        `engine`: where pairing runs (default: the settings')."""
         self._require_moderator(req, "add or analyse datasets")
         with self._job(req):
             path = Path(target)
@@ -422,6 +430,7 @@ class Assistant:
                     params=params,
                     strict=strict,
                     progress=progress,
+                    engine=engine,
                 )
             elif path.exists():
                 raise InputError(f"{target} is not a file (give a CSV, JSON Lines or Parquet file)")
@@ -429,7 +438,7 @@ class Assistant:
                 raise InputError(f"no file {target}; --map applies when a file is loaded")
             else:  # a stored dataset, analysed again with other parameters
                 result = self.patterns.analyze_dataset(
-                    name or target, scope=req.scope, params=params, progress=progress
+                    name or target, scope=req.scope, params=params, progress=progress, engine=engine
                 )
             self._index_clusters(result.dataset, req.scope, req.user, progress)
             return result

@@ -185,6 +185,7 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
         weighting=args.weighting,
         popular_share=args.popular_share,
     )
+    engine = assistant.analysis_engine(args.engine, scheduler=args.scheduler, workers=args.workers)
     with TerminalProgress() as bar:
         result = assistant.analyze(
             args.dataset,
@@ -194,6 +195,7 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
             params=params,
             strict=args.strict,
             progress=bar,
+            engine=engine,
         )
         written = assistant.export(result, req, args.out) if args.out else []
     human = sys.stderr if args.json else sys.stdout
@@ -326,6 +328,16 @@ def _add_pattern_commands(sub: Any) -> None:
         "less (default 0.01; 1 turns it off)",
     )
     p.add_argument(
+        "--engine",
+        choices=["duckdb", "dask"],
+        help="where pairing runs: this process (duckdb, default) or a Dask cluster (the "
+        "'.[dask]' extra); the results are the same",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="--engine dask: a scheduler address")
+    p.add_argument(
+        "--workers", type=int, help="--engine dask without --scheduler: local workers (default 2)"
+    )
+    p.add_argument(
         "--map",
         action="append",
         default=[],
@@ -334,7 +346,10 @@ def _add_pattern_commands(sub: Any) -> None:
     )
     p.add_argument("--strict", action="store_true", help="fail on unparseable timestamps")
     p.add_argument(
-        "--out", type=Path, metavar="DIR", help="write clusters.json, edges.csv, graph.graphml"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write clusters.json, edges.csv, evidence.csv, graph.graphml",
     )
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
 

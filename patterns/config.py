@@ -41,3 +41,10 @@ class AnalysisConfig(BaseModel):
     popular_share: float = Field(
         0.01, gt=0, le=1, description="share of all accounts past which an item is discounted"
     )
+    engine: Literal["duckdb", "dask"] = Field(
+        "duckdb", description="where pairing runs: this process, or a Dask cluster"
+    )
+    dask_scheduler: str = Field(
+        "", description="Dask scheduler address; empty: a local cluster of dask_workers"
+    )
+    dask_workers: int = Field(2, ge=1, description="worker processes of a local Dask cluster")

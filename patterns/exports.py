@@ -35,8 +35,9 @@ def export_analysis(con: duckdb.DuckDBPyConnection, analysis_id: str, out_dir: P
         raise NotFoundError(f"no analysis {analysis_id!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     body, meta = json.loads(row[0]), json.loads(row[1])
+    # Stored details go out as they are (no parsing and re-encoding of each).
     details = [
-        json.loads(d)
+        orjson.Fragment(d)
         for (d,) in con.execute(
             "SELECT detail FROM clusters WHERE analysis_id = ? ORDER BY rank", [analysis_id]
         ).fetchall()

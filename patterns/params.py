@@ -161,3 +161,30 @@ def _coerce(key: str, value: Any) -> Any:
         except ValueError:
             raise InputError(f"window must be seconds or 'auto' (got {value!r})") from None
     return value
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """Where pairing runs; never changes the output, so it is not part of AnalysisParams.
+
+    name: "duckdb" (this process) or "dask" (patterns.distributed).
+    scheduler: a Dask scheduler address (tcp://host:8786); empty: a local cluster of
+        `workers` worker processes for the length of the analysis.
+    partitions / hot_rows: shards, and the occurrences past which an item is split by
+        time; 0 picks them from the data and the cluster (tests set them).
+    """
+
+    name: Literal["duckdb", "dask"] = "duckdb"
+    scheduler: str = ""
+    workers: int = 2
+    partitions: int = 0
+    hot_rows: int = 0
+
+    def __post_init__(self) -> None:
+        if self.name not in ENGINES:
+            raise InputError(f"engine must be one of {', '.join(ENGINES)} (got {self.name!r})")
+        if self.workers < 1 or self.partitions < 0 or self.hot_rows < 0:
+            raise InputError("workers must be at least 1")
+
+
+ENGINES: tuple[str, ...] = ("duckdb", "dask")

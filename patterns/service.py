@@ -25,7 +25,7 @@ from corpus.progress import Progress, no_progress
 from patterns.config import AnalysisConfig
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
-from patterns.params import AnalysisParams
+from patterns.params import AnalysisParams, EngineChoice
 from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, Member
 from patterns.store import (
     FORMAT_VERSION,
@@ -107,6 +107,17 @@ class PatternService:
         """Settings defaults with the given overrides (None means "use the default")."""
         return AnalysisParams.from_config(self.defaults, **overrides)
 
+    def engine(
+        self, name: str | None = None, *, scheduler: str | None = None, workers: int | None = None
+    ) -> EngineChoice:
+        """Where pairing runs: the settings' choice with the given overrides."""
+        d = self.defaults
+        return EngineChoice(
+            name=name or d.engine,  # type: ignore[arg-type]  # EngineChoice checks it
+            scheduler=d.dask_scheduler if scheduler is None else scheduler,
+            workers=d.dask_workers if workers is None else workers,
+        )
+
     def _store(self, scope: str) -> ScopeStore:
         return ScopeStore(self.root, scope)
 
@@ -131,6 +142,7 @@ class PatternService:
         params: AnalysisParams | None = None,
         strict: bool = False,
         progress: Progress = no_progress,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
         """Load `path` as dataset `name` (default: the file name without extension), or
         reuse it when the same content with the same mapping is already stored under that
@@ -157,7 +169,7 @@ class PatternService:
                     strict=strict,
                     progress=progress,
                 )
-            return self._analyze(store, name, params, progress)
+            return self._analyze(store, name, params, progress, engine)
 
     def analyze_dataset(
         self,
@@ -166,11 +178,12 @@ class PatternService:
         scope: str,
         params: AnalysisParams | None = None,
         progress: Progress = no_progress,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
         """Analyse stored data again (other parameters), without reading the file."""
         store = self._store(scope)
         with store.lock(name):
-            return self._analyze(store, name, params, progress)
+            return self._analyze(store, name, params, progress, engine)
 
     def _check_size(self, path: Path) -> None:
         try:
@@ -274,8 +287,10 @@ class PatternService:
         name: str,
         params: AnalysisParams | None,
         progress: Progress,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
         params = params or self.params()
+        engine = engine or self.engine()
         with self._open(store, name) as con:
             ensure_schema(con)
             meta = read_meta(con)
@@ -289,6 +304,7 @@ class PatternService:
                 params=params,
                 load=load,
                 progress=progress,
+                engine=engine,
             )
             save_analysis(con, analysis, progress)
         return analysis.result
