@@ -10,11 +10,11 @@ import os
 from pathlib import Path
 
 import duckdb
-import igraph
 import orjson
 
 from corpus.errors import NotFoundError
 from corpus.posts import literal as sql_literal
+from patterns.igraph_lite import igraph
 
 EVIDENCE_LABEL_CHARS = 200
 ISO_SQL = "'%Y-%m-%dT%H:%M:%SZ'"

@@ -14,13 +14,13 @@ import random
 import threading
 from dataclasses import dataclass
 
-import igraph
 import numpy as np
 import numpy.typing as npt
 
 from corpus.errors import LimitError
 from corpus.progress import Progress, no_progress
 from patterns.arrays import distinct
+from patterns.igraph_lite import igraph
 from patterns.signals import SIGNAL_CODE, Occurrences
 from patterns.windows import window_pairs
 

@@ -24,9 +24,11 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -180,21 +182,25 @@ def chorus_env(data_dir: Path, **settings: str) -> dict[str, str]:
     return env | {"CHORUS_DATA_DIR": str(data_dir)} | settings
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run a command to exit; wall seconds, CPU seconds and peak memory (MB) of it alone."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    out, err = proc.communicate()
-    wall = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # max over children so far
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a command to exit: wall seconds, CPU seconds and peak memory (MB) of that process
+    alone (os.wait4), and its stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:3])} ... failed ({proc.returncode}): {err[-2000:]}")
+        raise RuntimeError(f"{' '.join(cmd[:3])} ... exited {proc.returncode}: {stderr[-2000:]}")
     return {
         "wall_s": round(wall, 3),
-        "peak_rss_mb_children": round(usage.ru_maxrss / 1024, 1),
-        "stdout": out,  # type: ignore[dict-item]
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "stdout": stdout,
     }
 
 
@@ -234,7 +240,7 @@ def edges_csv_pairs(path: Path) -> set[frozenset[str]]:
 
 def analyze_cli(
     path: Path, work: Path, name: str, *flags: str, fresh: bool = True, **settings: str
-) -> tuple[AnalysisResult, dict[str, float], Path]:
+) -> tuple[AnalysisResult, dict[str, Any], Path]:
     """`chorus analyze PATH --name NAME --out DIR FLAGS...` as a command (data dir under
     `work`, fresh unless told otherwise); the result as read back from its clusters.json,
     the run's wall time and peak memory, and the export folder."""
