@@ -46,9 +46,6 @@ class Limits(BaseModel):
     url_max_redirects: int = Field(5, ge=0, description="redirects followed per URL")
     request_timeout_s: float = Field(120.0, gt=0, description="limit on one ask/check/ingest")
     max_jobs_per_scope: int = Field(2, ge=1, description="concurrent ingests/analyses per server")
-    max_indexed_clusters: int = Field(
-        50, ge=0, description="cluster summaries per analysis indexed for questions"
-    )
 
 
 class DiscordConfig(BaseModel):

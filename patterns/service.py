@@ -29,7 +29,9 @@ from patterns.params import AnalysisParams, EngineChoice
 from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, Member
 from patterns.store import (
     FORMAT_VERSION,
+    BusyError,
     ScopeStore,
+    all_dataset_files,
     check_name,
     connect,
     ensure_schema,
@@ -447,6 +449,41 @@ class PatternService:
                     raise NotFoundError(f"dataset {name!r} has not been analysed yet")
                 analysis_id = latest.analysis_id
             return export_analysis(con, analysis_id, Path(out_dir))
+
+    def check_references(self) -> list[str]:
+        """Problems with the cluster references of every dataset's latest analysis (every
+        scope): each cluster listed has its stored row and exactly its size in members, and
+        every member is an account of the dataset. Answers cite (dataset, analysis, cluster)
+        through these rows."""
+        problems: list[str] = []
+        for path in all_dataset_files(self.root):
+            try:
+                con = connect(path)
+            except BusyError:
+                continue  # in use by a running analysis: checked next time
+            try:
+                latest = self._latest(con)
+                if latest is None:
+                    continue
+                name = str(read_meta(con).get("name", path.name))
+                got = dict(
+                    con.execute(
+                        "SELECT c.cluster_id, (SELECT count(*) FROM cluster_members m "
+                        "JOIN accounts a ON a.aid = m.aid WHERE m.analysis_id = c.analysis_id "
+                        "AND m.cluster_id = c.cluster_id) FROM clusters c WHERE c.analysis_id = ?",
+                        [latest.analysis_id],
+                    ).fetchall()
+                )
+                bad = [c.id for c in latest.clusters if got.get(c.id) != c.size]
+                if bad or len(got) != len(latest.clusters):
+                    problems.append(
+                        f"dataset {name!r}: {len(bad)} of {len(latest.clusters)} clusters of its "
+                        "latest analysis lack their stored members (run `chorus analyze "
+                        f"{name}` again)"
+                    )
+            finally:
+                con.close()
+        return problems
 
     def edge_list(self, name: str, *, scope: str) -> list[tuple[str, str, float]]:
         """(account, account, weight) for every edge of the latest analysis of `name`."""
