@@ -27,8 +27,7 @@ def test_same_pairs_as_the_toolkit(tmp_path: Path) -> None:
     planted = generate(Scenario(organic_accounts=300, organic_posts=3000, viral_items=8))
     path = write_toolkit_csv(planted.table, tmp_path / "toolkit.csv")
     for network in ("co_retweet", "co_tweet", "co_link"):
-        # No cluster summaries to index: that is not what this test is about.
-        ours = chorus_pairs(path, network, 60, tmp_path, CHORUS_LIMITS__MAX_INDEXED_CLUSTERS="0")
+        ours = chorus_pairs(path, network, 60, tmp_path)
         theirs = toolkit_pairs(python, path, network, 60, tmp_path / f"{network}.db")
         assert ours == theirs, network
         assert ours, network  # something to agree on
