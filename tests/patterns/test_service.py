@@ -270,3 +270,43 @@ def test_bad_parameters_and_names(svc: PatternService, tiny: Path) -> None:
     with pytest.raises(InputError, match="dataset name"):
         svc.analyze_file(tiny, scope="s", name="\x00bad")
     assert svc.params(signals="url,text").signals == ("text", "url")
+
+
+def test_auto_window_gives_the_ids_of_the_window_it_settles_on(
+    svc: PatternService, tmp_path: Path
+) -> None:
+    rows = ["post_id,account_id,created_at,text"]
+    for k in range(4):  # three accounts post each message one second apart
+        rows += [
+            f"p{k}{a},{a},2024-01-01T00:{k:02d}:0{i}Z,message {k}" for i, a in enumerate("abc")
+        ]
+    path = tmp_path / "burst.csv"
+    path.write_text("\n".join(rows) + "\n")
+    params = {"signals": "text", "min_shared": 1, "min_accounts": 2}
+    auto = svc.analyze_file(path, scope="s", params=svc.params(window_s="auto", **params))
+    assert auto.window_s == 1.0
+    fixed = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=1, **params))
+    assert auto.clusters and [c.id for c in auto.clusters] == [c.id for c in fixed.clusters]
+    assert auto.analysis_id == fixed.analysis_id
+    other = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=2, **params))
+    assert other.clusters and {c.id for c in other.clusters}.isdisjoint(c.id for c in auto.clusters)
+
+
+def test_count_weighting_counts_every_item_one(svc: PatternService, tmp_path: Path) -> None:
+    # One item posted by all 12 accounts (popular: discounted to 0 by default), one by two.
+    rows = ["post_id,account_id,created_at,text"]
+    rows += [f"p{k},u{k},2024-01-01T00:00:{k:02d}Z,everyone says this" for k in range(12)]
+    rows += [
+        "q0,u0,2024-01-02T00:00:00Z,only two say this",
+        "q1,u1,2024-01-02T00:00:09Z,only two say this",
+    ]
+    path = tmp_path / "popular.csv"
+    path.write_text("\n".join(rows) + "\n")
+    discounted = svc.analyze_file(path, scope="s", params=svc.params(signals="text", min_shared=2))
+    counted = svc.analyze_dataset(
+        "popular", scope="s", params=svc.params(signals="text", min_shared=2, weighting="count")
+    )
+    assert discounted.edges == 0  # 1 + a discounted popular item stays under 2
+    assert counted.edges == 1  # u0-u1 shared two distinct items
+    with pytest.raises(InputError, match="weighting"):
+        svc.params(weighting="sum")
