@@ -508,8 +508,14 @@ class Assistant:
         """The cluster's timeline-and-network picture(s), written at `path`."""
         return [self.patterns.plot_cluster(cluster_id, scope=req.scope, path=path)]
 
-    def export(self, result: AnalysisResult, req: Requester, out_dir: Path) -> list[Path]:
-        return self.patterns.export(result, scope=req.scope, out_dir=out_dir)
+    def export(
+        self,
+        result: AnalysisResult,
+        req: Requester,
+        out_dir: Path,
+        progress: Progress = no_progress,
+    ) -> list[Path]:
+        return self.patterns.export(result, scope=req.scope, out_dir=out_dir, progress=progress)
 
 
 # Text per batch of documents stored together (about 64 chunks of the default size).

@@ -197,7 +197,7 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
             progress=bar,
             engine=engine,
         )
-        written = assistant.export(result, req, args.out) if args.out else []
+        written = assistant.export(result, req, args.out, bar) if args.out else []
     human = sys.stderr if args.json else sys.stdout
     if args.json:
         _emit_json(result.to_json())

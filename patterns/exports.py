@@ -14,6 +14,7 @@ import orjson
 
 from corpus.errors import NotFoundError
 from corpus.posts import literal as sql_literal
+from corpus.progress import Progress, no_progress
 from patterns.igraph_lite import igraph
 
 EVIDENCE_LABEL_CHARS = 200
@@ -27,7 +28,12 @@ def cell_sql(expr: str) -> str:
     return f"(CASE WHEN regexp_matches({clean}, '^[=+@-]') THEN '''' || {clean} ELSE {clean} END)"
 
 
-def export_analysis(con: duckdb.DuckDBPyConnection, analysis_id: str, out_dir: Path) -> list[Path]:
+def export_analysis(
+    con: duckdb.DuckDBPyConnection,
+    analysis_id: str,
+    out_dir: Path,
+    progress: Progress = no_progress,
+) -> list[Path]:
     row = con.execute(
         "SELECT body, meta FROM analyses WHERE analysis_id = ?", [analysis_id]
     ).fetchone()
@@ -42,12 +48,19 @@ def export_analysis(con: duckdb.DuckDBPyConnection, analysis_id: str, out_dir: P
             "SELECT detail FROM clusters WHERE analysis_id = ? ORDER BY rank", [analysis_id]
         ).fetchall()
     ]
+    progress("exporting", 0, 4)
     written = [
-        _write_json(out_dir / "clusters.json", {**body, "analysis": meta, "details": details}),
-        _write_edges_csv(con, analysis_id, out_dir / "edges.csv"),
-        _write_evidence_csv(con, analysis_id, out_dir / "evidence.csv"),
-        _write_graphml(con, analysis_id, out_dir / "graph.graphml"),
+        _write_json(out_dir / "clusters.json", {**body, "analysis": meta, "details": details})
     ]
+    progress("exporting", 1, 4)
+    tables = (
+        ("edges.csv", _write_edges_csv),
+        ("evidence.csv", _write_evidence_csv),
+        ("graph.graphml", _write_graphml),
+    )
+    for k, (name, write) in enumerate(tables, start=2):
+        written.append(write(con, analysis_id, out_dir / name))
+        progress("exporting", k, 4)
     return written
 
 

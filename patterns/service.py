@@ -433,7 +433,12 @@ class PatternService:
             return plot_cluster(con, detail, Path(path))
 
     def export(
-        self, result_or_name: AnalysisResult | str, *, scope: str, out_dir: Path
+        self,
+        result_or_name: AnalysisResult | str,
+        *,
+        scope: str,
+        out_dir: Path,
+        progress: Progress = no_progress,
     ) -> list[Path]:
         """clusters.json, edges.csv (evidence per edge) and graph.graphml for an analysis
         (a result, or a dataset name for its latest analysis)."""
@@ -448,7 +453,7 @@ class PatternService:
                 if latest is None:
                     raise NotFoundError(f"dataset {name!r} has not been analysed yet")
                 analysis_id = latest.analysis_id
-            return export_analysis(con, analysis_id, Path(out_dir))
+            return export_analysis(con, analysis_id, Path(out_dir), progress)
 
     def check_references(self) -> list[str]:
         """Problems with the cluster references of every dataset's latest analysis (every

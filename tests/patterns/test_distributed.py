@@ -20,6 +20,7 @@ from patterns.graph import NEAR, build_edges, collect_co_posts, item_weights
 from patterns.params import EngineChoice
 from patterns.service import PatternService
 from patterns.signals import SIGNAL_CODE, Occurrences
+from tests.patterns.test_service import assert_every_stage_moves
 
 distributed = pytest.importorskip("distributed")
 
@@ -128,6 +129,13 @@ def test_same_clusters_end_to_end(client: Any, svc: PatternService, shared_dir: 
         dask = svc.analyze_dataset(path.stem, scope="s", params=params, engine=engine)
         assert dask.to_json() == single.to_json()
         assert (dask.edges, dask.linked_accounts) == (single.edges, single.linked_accounts)
+
+
+def test_progress_moves_with_the_dask_engine(client: Any, svc: PatternService, tiny: Path) -> None:
+    seen: list[tuple[str, int, int | None]] = []
+    engine = EngineChoice(name="dask", scheduler=client.scheduler.address)
+    svc.analyze_file(tiny, scope="s", engine=engine, progress=lambda *a: seen.append(a))
+    assert_every_stage_moves(seen, ("signals", "pairing", "merging shards", "clustering", "saving"))
 
 
 def test_scheduler_that_does_not_answer_fails_in_one_line(svc: PatternService, tiny: Path) -> None:

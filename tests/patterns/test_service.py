@@ -253,13 +253,26 @@ def test_nothing_found(svc: PatternService, tiny: Path) -> None:
     assert auto.window_s >= 1 and any("window estimated" in n for n in auto.notes)
 
 
-def test_progress_is_reported(svc: PatternService, tiny: Path) -> None:
+def test_progress_is_reported(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
     seen: list[tuple[str, int, int | None]] = []
     svc.analyze_file(tiny, scope="s", progress=lambda s, d, t: seen.append((s, d, t)))
-    stages = [s for s, _, _ in seen]
-    for stage in ("reading", "storing", "signals", "pairing", "clustering", "saving"):
-        assert stage in stages
+    assert_every_stage_moves(seen, ("reading", "storing", "signals", "pairing", "clustering"))
     assert seen[-1] == ("saving", 6, 6)
+    seen.clear()
+    svc.export("tiny", scope="s", out_dir=tmp_path / "out", progress=lambda *a: seen.append(a))
+    assert_every_stage_moves(seen, ("exporting",))
+
+
+def assert_every_stage_moves(
+    seen: list[tuple[str, int, int | None]], stages: tuple[str, ...]
+) -> None:
+    """Each stage reports, goes from its start to its end, and ends done."""
+    for stage in stages:
+        steps = [(d, t) for s, d, t in seen if s == stage]
+        assert steps, stage
+        assert len({d for d, _ in steps}) >= 2, stage  # it moved
+        done, total = steps[-1]
+        assert total is not None and done == total, stage
 
 
 def test_bad_parameters_and_names(svc: PatternService, tiny: Path) -> None:
