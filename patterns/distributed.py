@@ -176,7 +176,7 @@ def dask_client(engine: EngineChoice) -> Iterator[Client]:
     """A client of the scheduler at engine.scheduler, or of a local cluster of
     engine.workers worker processes that lives as long as the analysis."""
     try:
-        from distributed import Client, LocalCluster  # noqa: PLC0415
+        from distributed import Client  # noqa: PLC0415
     except ImportError:
         raise InputError(INSTALL_HINT) from None
     # Dask logs every connection and worker start at INFO; the progress bar says enough.
@@ -194,18 +194,23 @@ def dask_client(engine: EngineChoice) -> Iterator[Client]:
         finally:
             client.close()
         return
-    with (
-        LocalCluster(
-            n_workers=engine.workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(engine.workers) as cluster, Client(cluster) as client:
         yield client
+
+
+def local_cluster(workers: int) -> Any:
+    """A Dask cluster on this machine: `workers` single-threaded worker processes (the walk
+    is numpy, which holds the GIL), listening on loopback only."""
+    from distributed import LocalCluster  # noqa: PLC0415
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        silence_logs=logging.ERROR,
+    )
 
 
 def dask_co_posts(
@@ -243,7 +248,8 @@ def dask_co_posts(
         raise
     except Exception as exc:  # a worker that died too often, a lost scheduler
         raise InputError(
-            f"the Dask cluster failed during pairing ({type(exc).__name__}: {exc}); "
+            f"the Dask cluster failed during pairing ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:300]}); "
             "nothing was saved, the previous analysis is kept"
         ) from None
     finally:

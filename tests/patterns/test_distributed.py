@@ -6,6 +6,7 @@ the same clusters end to end; one-line failures for a missing scheduler and a de
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,14 +30,9 @@ WINDOW = 60.0
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-    )
-    with cluster, distributed.Client(cluster) as c:
+    from patterns.distributed import local_cluster
+
+    with local_cluster(2) as cluster, distributed.Client(cluster) as c:
         yield c
 
 
@@ -158,21 +154,16 @@ def test_a_dead_worker_fails_the_analysis_and_keeps_the_previous_one(
     import patterns.distributed as engine_module
 
     before = svc.analyze_file(tiny, scope="s")
-    cloudpickle.register_pickle_by_value(__import__(__name__))  # _die travels by value
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # _die travels by value
     monkeypatch.setattr(engine_module, "pair_shard", _die)
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        cluster = distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-        )
-        with cluster:
-            engine = EngineChoice(name="dask", scheduler=cluster.scheduler_address)
-            params = svc.params(min_shared=1)
-            with pytest.raises(InputError, match="Dask cluster failed during pairing"):
-                svc.analyze_dataset("tiny", scope="s", params=params, engine=engine)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        engine_module.local_cluster(1) as cluster,
+    ):
+        engine = EngineChoice(name="dask", scheduler=cluster.scheduler_address)
+        params = svc.params(min_shared=1)
+        with pytest.raises(InputError, match=r"Dask cluster failed during pairing \(KilledWorker"):
+            svc.analyze_dataset("tiny", scope="s", params=params, engine=engine)
     # Nothing was saved: the latest analysis is still the first one.
     (latest,) = svc.clusters("s", "tiny")
     assert latest.analysis_id == before.analysis_id and latest.to_json() == before.to_json()
