@@ -23,9 +23,13 @@ ISO_SQL = "'%Y-%m-%dT%H:%M:%SZ'"
 
 def cell_sql(expr: str) -> str:
     """SQL for a text cell a spreadsheet shows as text: control characters become spaces,
-    and a leading = + - @ (a formula to Excel, LibreOffice and Sheets) gets a ' in front."""
-    clean = f"regexp_replace(coalesce(CAST({expr} AS VARCHAR), ''), '[\\x00-\\x1f\\x7f]', ' ', 'g')"
-    return f"(CASE WHEN regexp_matches({clean}, '^[=+@-]') THEN '''' || {clean} ELSE {clean} END)"
+    and a leading = + - @ (a formula to Excel, LibreOffice and Sheets) gets a ' in front.
+    One regular-expression test per cell; only the rare cells that fail it are rewritten."""
+    value = f"coalesce(CAST({expr} AS VARCHAR), '')"
+    clean = f"regexp_replace({value}, '[\\x00-\\x1f\\x7f]', ' ', 'g')"
+    fixed = f"(CASE WHEN regexp_matches({clean}, '^[=+@-]') THEN '''' || {clean} ELSE {clean} END)"
+    risky = "'^[=+@-]|[\\x00-\\x1f\\x7f]'"
+    return f"(CASE WHEN regexp_matches({value}, {risky}) THEN {fixed} ELSE {value} END)"
 
 
 def export_analysis(
