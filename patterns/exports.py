@@ -15,7 +15,6 @@ import orjson
 from corpus.errors import NotFoundError
 from corpus.posts import literal as sql_literal
 from corpus.progress import Progress, no_progress
-from patterns.igraph_lite import igraph
 
 EVIDENCE_LABEL_CHARS = 200
 ISO_SQL = "'%Y-%m-%dT%H:%M:%SZ'"
@@ -130,35 +129,72 @@ def _write_evidence_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: 
     return _copy(con, query, path)
 
 
+GRAPHML_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns"
+         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+         xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns
+         http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">
+  <key id="v_account_id" for="node" attr.name="account_id" attr.type="string"/>
+  <key id="v_label" for="node" attr.name="label" attr.type="string"/>
+  <key id="v_cluster" for="node" attr.name="cluster" attr.type="string"/>
+  <key id="e_weight" for="edge" attr.name="weight" attr.type="double"/>
+  <key id="e_shared" for="edge" attr.name="shared" attr.type="double"/>
+  <key id="e_signals" for="edge" attr.name="signals" attr.type="string"/>
+  <key id="e_cluster" for="edge" attr.name="cluster" attr.type="string"/>
+  <graph id="G" edgedefault="undirected">
+"""
+GRAPHML_TAIL = "  </graph>\n</graphml>\n"
+
+
+def _xml_sql(expr: str) -> str:
+    """SQL for XML character data: & < > " escaped, characters XML 1.0 forbids dropped."""
+    forbidden = "'[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]'"
+    out = f"regexp_replace(coalesce(CAST({expr} AS VARCHAR), ''), {forbidden}, '', 'g')"
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
+        out = f"replace({out}, '{char}', '{entity}')"
+    return out
+
+
+def _data(key: str, expr: str, *, text: bool = True) -> str:
+    value = _xml_sql(expr) if text else f"CAST({expr} AS VARCHAR)"
+    return f"""'      <data key="{key}">' || {value} || '</data>' || chr(10)"""
+
+
 def _write_graphml(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path) -> Path:
-    rows = con.execute(
-        "SELECT e.a, e.b, e.weight, e.shared, e.signals, coalesce(e.cluster_id, '') "
-        "FROM edges e WHERE e.analysis_id = ? ORDER BY e.a, e.b",
-        [analysis_id],
-    ).fetchall()
-    aids = sorted({r[0] for r in rows} | {r[1] for r in rows})
-    index = {a: i for i, a in enumerate(aids)}
-    info = {
-        int(r[0]): (str(r[1]), r[2] or "")
-        for r in con.execute(
-            "SELECT aid, account_id, name FROM accounts WHERE aid IN (SELECT a FROM edges "
-            "WHERE analysis_id = ? UNION SELECT b FROM edges WHERE analysis_id = ?)",
-            [analysis_id, analysis_id],
-        ).fetchall()
-    }
-    clusters: dict[int, str] = {}
-    for a, b, _w, _s, _sig, cid in rows:
-        if cid:
-            clusters[a] = clusters[b] = cid
-    graph = igraph.Graph(n=len(aids), edges=[(index[r[0]], index[r[1]]) for r in rows])
-    graph.vs["account_id"] = [info[a][0] for a in aids]
-    graph.vs["label"] = [info[a][1] or info[a][0] for a in aids]
-    graph.vs["cluster"] = [clusters.get(a, "") for a in aids]
-    graph.es["weight"] = [float(r[2]) for r in rows]
-    graph.es["shared"] = [int(r[3]) for r in rows]
-    graph.es["signals"] = [str(r[4]) for r in rows]
-    graph.es["cluster"] = [str(r[5]) for r in rows]
+    """The account graph as GraphML (the attributes igraph would write), each node and edge
+    element built in SQL: igraph's writer took 4 s of a million-post export."""
+    aid = sql_literal(analysis_id)
+    graph = f"""
+        WITH e AS (SELECT a, b, weight, shared, signals, coalesce(cluster_id, '') AS cid
+                   FROM edges WHERE analysis_id = {aid}),
+        ends AS (SELECT a AS aid, cid FROM e UNION ALL SELECT b, cid FROM e),
+        nodes AS (SELECT aid, max(cid) AS cid,
+                         row_number() OVER (ORDER BY aid) - 1 AS i FROM ends GROUP BY aid)"""
+    node_rows = con.execute(
+        f"""{graph}
+        SELECT '    <node id="n' || n.i || '">' || chr(10)
+               || {_data("v_account_id", "ac.account_id")}
+               || {_data("v_label", "coalesce(nullif(ac.name, ''), ac.account_id)")}
+               || {_data("v_cluster", "n.cid", text=False)} || '    </node>' AS x
+        FROM nodes n JOIN accounts ac ON ac.aid = n.aid ORDER BY n.i"""
+    ).fetchnumpy()["x"]
+    edge_rows = con.execute(
+        f"""{graph}
+        SELECT '    <edge source="n' || na.i || '" target="n' || nb.i || '">' || chr(10)
+               || {_data("e_weight", "e.weight", text=False)}
+               || {_data("e_shared", "e.shared", text=False)}
+               || {_data("e_signals", "e.signals")} || {_data("e_cluster", "e.cid", text=False)}
+               || '    </edge>' AS x
+        FROM e JOIN nodes na ON na.aid = e.a JOIN nodes nb ON nb.aid = e.b
+        ORDER BY e.a, e.b"""
+    ).fetchnumpy()["x"]
     tmp = _tmp(path)
-    graph.write_graphml(str(tmp))
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(GRAPHML_HEAD)
+        for rows in (node_rows, edge_rows):
+            if len(rows):
+                f.write("\n".join(rows.tolist()))
+                f.write("\n")
+        f.write(GRAPHML_TAIL)
     os.replace(tmp, path)
     return path

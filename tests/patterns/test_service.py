@@ -323,3 +323,27 @@ def test_count_weighting_counts_every_item_one(svc: PatternService, tmp_path: Pa
     assert counted.edges == 1  # u0-u1 shared two distinct items
     with pytest.raises(InputError, match="weighting"):
         svc.params(weighting="sum")
+
+
+def test_exports_are_safe_for_spreadsheets_and_xml(svc: PatternService, tmp_path: Path) -> None:
+    rows = [
+        {"post_id": f"p{k}{a}", "account_id": acc, "account_name": name, "t": t, "text": f"m{k}"}
+        for k in range(2)
+        for a, (acc, name, t) in enumerate(
+            [("=cmd|calc", 'Ann <b> & "co"\x01', 10 * k), ("bob", "Bob\nSmith", 10 * k + 1)]
+        )
+    ]
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    mapping = {"created_at": "t"}
+    result = svc.analyze_file(
+        path, scope="s", mapping=mapping, params=svc.params(min_shared=1, min_accounts=2)
+    )
+    svc.export(result, scope="s", out_dir=tmp_path / "out")
+    with (tmp_path / "out" / "edges.csv").open() as f:
+        (edge,) = list(csv.DictReader(f))
+    assert {edge["source"], edge["target"]} == {"'=cmd|calc", "bob"}  # no formula
+    assert "\n" not in edge["source_name"] + edge["target_name"]
+    graph = igraph.Graph.Read_GraphML(str(tmp_path / "out" / "graph.graphml"))
+    assert sorted(graph.vs["account_id"]) == ["=cmd|calc", "bob"]  # XML keeps the data
+    assert 'Ann <b> & "co"' in graph.vs["label"] and graph.ecount() == 1
