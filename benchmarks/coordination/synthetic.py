@@ -93,9 +93,7 @@ def million(work: Path) -> dict[str, Any]:
         ("all signals except near_text", "text,url,domain,hashtags,image,repost,reply"),
         ("near_text", "near_text"),
     ):
-        result, measured, out_dir = analyze_cli(
-            path, work, "synthetic_1m", "--signals", signals, "--out", str(work / "out")
-        )
+        result, measured, out_dir = analyze_cli(path, work, "synthetic_1m", "--signals", signals)
         flagged = {a for pair in edges_csv_pairs(out_dir / "edges.csv") for a in pair}
         report = {k: v for k, v in measured.items() if k != "stdout"} | {
             "edges": result.edges,
