@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,15 @@ from patterns.config import AnalysisConfig
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
 from patterns.params import AnalysisParams
+from patterns.queries import (
+    AccountView,
+    AnalysisRef,
+    account_view,
+    cluster_rows,
+    find_accounts,
+    latest_ref,
+    ranked,
+)
 from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, Member
 from patterns.store import (
     FORMAT_VERSION,
@@ -297,6 +307,32 @@ class PatternService:
 
     # --- reading back -------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def reading(
+        self, scope: str, name: str
+    ) -> Iterator[tuple[duckdb.DuckDBPyConnection, AnalysisRef | None]]:
+        """An open dataset file and its latest analysis (None: never analysed), for the
+        queries of patterns/queries.py. NotFoundError for a name this scope lacks."""
+        with self._open(self._store(scope), name) as con:
+            yield con, latest_ref(con)
+
+    def dataset_names(self, scope: str) -> list[str]:
+        """This scope's dataset names, from the files' own records, sorted."""
+        return [d.name for d in self.datasets(scope)]
+
+    def detail(
+        self, con: duckdb.DuckDBPyConnection, ref: AnalysisRef, cluster_id: str
+    ) -> ClusterDetail | None:
+        """One cluster of an open dataset's latest analysis, in full."""
+        row = con.execute(
+            "SELECT detail FROM clusters WHERE analysis_id = ? AND cluster_id = ?",
+            [ref.analysis_id, cluster_id],
+        ).fetchone()
+        if row is None:
+            return None
+        members = _members(con, ref.analysis_id, cluster_id, ref.params)
+        return ClusterDetail.from_stored(json.loads(row[0]), params=ref.params, members=members)
+
     def datasets(self, scope: str) -> list[DatasetInfo]:
         store = self._store(scope)
         out = []
@@ -336,18 +372,49 @@ class PatternService:
             return None
         return AnalysisResult.from_parts(json.loads(row[0]), json.loads(row[1]))
 
-    def clusters(self, scope: str, dataset: str | None = None) -> list[AnalysisResult]:
-        """The latest analysis of each dataset (or of `dataset`), in name order. A dataset
-        never analysed contributes nothing; an unknown `dataset` raises NotFoundError."""
+    def clusters(
+        self, scope: str, dataset: str | None = None, sort: str = "score"
+    ) -> list[AnalysisResult]:
+        """The latest analysis of each dataset (or of `dataset`), in name order, its
+        clusters ordered by `sort` (size, score, new, or a signal: see queries.ranked). A
+        dataset never analysed contributes nothing; an unknown `dataset` raises
+        NotFoundError."""
         store = self._store(scope)
         names = [dataset] if dataset is not None else [d.name for d in self.datasets(scope)]
         out = []
         for name in names:
             with self._open(store, name) as con:
                 latest = self._latest(con)
-            if latest is not None:
-                out.append(latest)
+                ref = latest_ref(con) if latest is not None and sort != "score" else None
+                order = (
+                    [r.cluster_id for r in ranked(cluster_rows(con, ref), sort)]
+                    if ref is not None
+                    else None
+                )
+            if latest is None:
+                continue
+            if order is not None:
+                by_id = {c.id: c for c in latest.clusters}
+                latest = replace(latest, clusters=tuple(by_id[c] for c in order if c in by_id))
+            out.append(latest)
         return out
+
+    def accounts(self, name: str, *, scope: str, dataset: str | None = None) -> list[AccountView]:
+        """Every account named `name` exactly (id or display name) in the latest analysis
+        of each dataset (or of `dataset`): its cluster, strongest ties and their evidence.
+        NotFoundError naming the datasets looked in when there is none."""
+        names = [dataset] if dataset is not None else self.dataset_names(scope)
+        views: list[AccountView] = []
+        for dataset_name in names:
+            with self.reading(scope, dataset_name) as (con, ref):
+                if ref is None:
+                    continue
+                for account in find_accounts(con, [name]):
+                    views.append(account_view(con, ref, account, ties=10))
+        if not views:
+            where = f"dataset {', '.join(names)}" if names else "any dataset here"
+            raise NotFoundError(f"no account named {name!r} in {where}")
+        return views
 
     def cluster_details(
         self, name: str, *, scope: str, limit: int | None = None
