@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from corpus.url_fetch import FetchPolicy
     from patterns.params import AnalysisParams
     from patterns.queries import AccountView
+    from patterns.reader import AnalysisReader
     from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
     from patterns.service import PatternService
     from retrieval.embeddings import MiniLMEmbeddings
@@ -100,6 +101,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._jobs: dict[str, int] = {}
         self._patterns: PatternService | None = None
+        self._reader: AnalysisReader | None = None
         self._legacy_removed = 0  # cluster summaries of an earlier version, removed on open
         self._demo_checked = False
         self._demo_lock = threading.Lock()
@@ -374,7 +376,7 @@ class Assistant:
             return None  # nothing analysed here: no need to load the engine
         from bot.coordination import CoordinationAnswerer  # noqa: PLC0415 - DuckDB
 
-        return CoordinationAnswerer(self.patterns).answer(question, req.scope)
+        return CoordinationAnswerer(self.reader).answer(question, req.scope)
 
     def check(self, claim: str, req: Requester) -> CheckResult:
         claim = self._validate(claim, "claim")
@@ -400,6 +402,22 @@ class Assistant:
                     max_columns=limits.max_columns,
                 )
             return self._patterns
+
+    @property
+    def reader(self) -> AnalysisReader:
+        """Stored analyses, read for questions without loading the engine."""
+        with self._lock:
+            if self._reader is None:
+                from patterns.reader import AnalysisReader  # noqa: PLC0415 - DuckDB
+
+                self._reader = AnalysisReader(self.settings.data_dir / "datasets")
+            return self._reader
+
+    def close(self) -> None:
+        """Let go of open dataset files (they are locked against other processes)."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
 
     def analysis_params(self, **overrides: Any) -> AnalysisParams:
         """The settings' defaults with per-run overrides (None keeps the default)."""
@@ -533,7 +551,7 @@ class Assistant:
         """An account's clusters, strongest ties (with the items and times) and account
         date, in each dataset that has an account by that exact name."""
         name = self._validate(name, "account name")
-        return self.patterns.accounts(name, scope=req.scope, dataset=dataset)
+        return self.reader.accounts(name, scope=req.scope, dataset=dataset)
 
     def cluster(self, cluster_id: str, req: Requester) -> ClusterDetail:
         return self.patterns.cluster(cluster_id, scope=req.scope)

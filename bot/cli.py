@@ -443,7 +443,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         settings = load_settings()
         configure_logging(settings.log_level)
-        return run(args, Assistant(settings))
+        assistant = Assistant(settings)
+        try:
+            return run(args, assistant)
+        finally:
+            assistant.close()
     except ChorusError as exc:
         print(f"chorus: {exc}", file=sys.stderr)
         return exc.exit_code

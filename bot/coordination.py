@@ -22,7 +22,7 @@ from retrieval.citations import Answer, Citation
 if TYPE_CHECKING:
     import duckdb
 
-    from patterns.service import PatternService
+    from patterns.reader import AnalysisReader
 
 SORT_WORDS = {
     "size": "biggest",
@@ -147,6 +147,14 @@ def _item_phrase(item: q.SharedItem) -> str:
     return f'{what} "{label}"'
 
 
+def _name_like(word: str) -> bool:
+    return (
+        word.startswith("@")
+        or any(c.isdigit() or c == "_" for c in word)
+        or any(c.isupper() for c in word[1:])
+    )
+
+
 def _dataset_words(name: str) -> set[str]:
     return {p for p in re.split(r"[_\-. ]+", name.lower()) if p}
 
@@ -176,8 +184,8 @@ def named_datasets(question: Question, names: Sequence[str]) -> list[str]:
 
 
 class CoordinationAnswerer:
-    def __init__(self, patterns: PatternService) -> None:
-        self.patterns = patterns
+    def __init__(self, reader: AnalysisReader) -> None:
+        self.patterns = reader
 
     def answer(self, text: str, scope: str) -> Answer | None:
         names = self.patterns.dataset_names(scope)
@@ -221,10 +229,17 @@ class CoordinationAnswerer:
     def _mentioned_account(
         self, question: Question, scope: str, names: Sequence[str]
     ) -> str | None:
-        """A token of a coordination-minded question that is an account name exactly."""
-        if not question.about_coordination:
+        """A token of the question that is an account name exactly: any token when the
+        question is about coordination, otherwise only tokens that cannot be ordinary
+        words (an @handle, a digit or _ inside, mixed case like BigSeanBeast), so that
+        "What did Bloomberg say?" stays a reporting question."""
+        candidates = [
+            w
+            for w in question.words
+            if len(w) >= 2 and (question.about_coordination or _name_like(w))
+        ]
+        if not candidates:
             return None
-        candidates = [w for w in question.words if len(w) >= 2]
         for name in names:
             with self.patterns.reading(scope, name) as (con, ref):
                 if ref is None:
@@ -498,8 +513,9 @@ def describe_account(
     if not view.ties:
         if view.cluster is None:
             b.say(
-                f"No other account shared {ref.params.min_shared:g} or more items with it "
-                f"within {_seconds(ref.window_s)}",
+                f"Its links to other accounts (items both posted within "
+                f"{_seconds(ref.window_s)}, popular items counting less) reach min-shared "
+                f"{ref.params.min_shared:g} with none",
                 n,
             )
         return

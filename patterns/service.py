@@ -27,16 +27,9 @@ from patterns.config import AnalysisConfig
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
 from patterns.params import AnalysisParams
-from patterns.queries import (
-    AccountView,
-    AnalysisRef,
-    account_view,
-    cluster_rows,
-    find_accounts,
-    latest_ref,
-    ranked,
-)
-from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, Member
+from patterns.queries import cluster_rows, latest_ref, ranked
+from patterns.reader import members as cluster_members
+from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
 from patterns.store import (
     FORMAT_VERSION,
     BusyError,
@@ -64,31 +57,6 @@ def _digest(path: Path) -> str:
         while chunk := f.read(8 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _members(
-    con: duckdb.DuckDBPyConnection, analysis_id: str, cluster_id: str, params: AnalysisParams
-) -> tuple[Member, ...]:
-    """A cluster's members, most connected first."""
-    rows = con.execute(
-        "SELECT a.account_id, a.name, a.created, a.first_t, m.posts, m.partners "
-        "FROM cluster_members m JOIN accounts a ON a.aid = m.aid "
-        "WHERE m.analysis_id = ? AND m.cluster_id = ? ORDER BY m.partners DESC, a.account_id",
-        [analysis_id, cluster_id],
-    ).fetchall()
-    horizon = params.new_account_days * DAY
-    return tuple(
-        Member(
-            account_id=str(acc),
-            name=name,
-            created_at=created,
-            first_post=float(first),
-            posts_in_cluster=int(posts),
-            partners=int(partners),
-            new=None if created is None else bool(float(first) - float(created) <= horizon),
-        )
-        for acc, name, created, first, posts, partners in rows
-    )
 
 
 class PatternService:
@@ -307,32 +275,6 @@ class PatternService:
 
     # --- reading back -------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def reading(
-        self, scope: str, name: str
-    ) -> Iterator[tuple[duckdb.DuckDBPyConnection, AnalysisRef | None]]:
-        """An open dataset file and its latest analysis (None: never analysed), for the
-        queries of patterns/queries.py. NotFoundError for a name this scope lacks."""
-        with self._open(self._store(scope), name) as con:
-            yield con, latest_ref(con)
-
-    def dataset_names(self, scope: str) -> list[str]:
-        """This scope's dataset names, from the files' own records, sorted."""
-        return [d.name for d in self.datasets(scope)]
-
-    def detail(
-        self, con: duckdb.DuckDBPyConnection, ref: AnalysisRef, cluster_id: str
-    ) -> ClusterDetail | None:
-        """One cluster of an open dataset's latest analysis, in full."""
-        row = con.execute(
-            "SELECT detail FROM clusters WHERE analysis_id = ? AND cluster_id = ?",
-            [ref.analysis_id, cluster_id],
-        ).fetchone()
-        if row is None:
-            return None
-        members = _members(con, ref.analysis_id, cluster_id, ref.params)
-        return ClusterDetail.from_stored(json.loads(row[0]), params=ref.params, members=members)
-
     def datasets(self, scope: str) -> list[DatasetInfo]:
         store = self._store(scope)
         out = []
@@ -399,23 +341,6 @@ class PatternService:
             out.append(latest)
         return out
 
-    def accounts(self, name: str, *, scope: str, dataset: str | None = None) -> list[AccountView]:
-        """Every account named `name` exactly (id or display name) in the latest analysis
-        of each dataset (or of `dataset`): its cluster, strongest ties and their evidence.
-        NotFoundError naming the datasets looked in when there is none."""
-        names = [dataset] if dataset is not None else self.dataset_names(scope)
-        views: list[AccountView] = []
-        for dataset_name in names:
-            with self.reading(scope, dataset_name) as (con, ref):
-                if ref is None:
-                    continue
-                for account in find_accounts(con, [name]):
-                    views.append(account_view(con, ref, account, ties=10))
-        if not views:
-            where = f"dataset {', '.join(names)}" if names else "any dataset here"
-            raise NotFoundError(f"no account named {name!r} in {where}")
-        return views
-
     def cluster_details(
         self, name: str, *, scope: str, limit: int | None = None
     ) -> list[ClusterDetail]:
@@ -433,7 +358,7 @@ class PatternService:
             ).fetchall()
             out = []
             for cid, blob in rows:
-                members = _members(con, latest.analysis_id, str(cid), latest.params)
+                members = cluster_members(con, latest.analysis_id, str(cid), latest.params)
                 out.append(
                     ClusterDetail.from_stored(
                         json.loads(blob), params=latest.params, members=members
@@ -458,7 +383,7 @@ class PatternService:
                 ).fetchone()
                 if row is not None and (best is None or float(row[1]) > best[0]):
                     params = AnalysisParams.from_json(json.loads(row[3])["params"])
-                    members = _members(con, str(row[2]), cluster_id, params)
+                    members = cluster_members(con, str(row[2]), cluster_id, params)
                     detail = ClusterDetail.from_stored(
                         json.loads(row[0]), params=params, members=members
                     )

@@ -173,3 +173,22 @@ def test_sorting_clusters(analysed: Assistant) -> None:
         assert len(analysed.clusters(ALICE, sort=sort)["clusters"]) == 1
     with pytest.raises(Exception, match="unknown sort"):
         analysed.clusters(ALICE, sort="colour")
+
+
+def test_every_stage_of_an_analysis_finishes_its_progress(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    """No stage is left sitting short of its total (the summaries' stage, which sat at 0%
+    while it embedded, is gone: nothing is indexed for questions)."""
+    path = tmp_path / "posts.csv"
+    write_posts(path)
+    seen: dict[str, tuple[int, int | None]] = {}
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        seen[stage] = (done, total)
+
+    assistant.analyze(str(path), ALICE, name="campaign", progress=progress)
+    assert {"signals", "pairing", "clustering", "saving"} <= set(seen)
+    assert not [s for s in seen if "summar" in s or "index" in s]
+    for stage, (done, total) in seen.items():
+        assert total is None or done == total, stage

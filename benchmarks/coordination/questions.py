@@ -81,9 +81,7 @@ def _named(text: str, accounts: set[str]) -> set[str]:
     }
 
 
-def partners_check(
-    x: str, allowed: set[str], accounts: set[str]
-) -> Callable[[str, bool], str]:
+def partners_check(x: str, allowed: set[str], accounts: set[str]) -> Callable[[str, bool], str]:
     def check(text: str, refused: bool) -> str:
         if refused:
             return "refused"
@@ -101,7 +99,9 @@ def alone_check(x: str, accounts: set[str]) -> Callable[[str, bool], str]:
             return "refused"
         if _named(text, accounts) - {x}:
             return "wrong"
-        return "right" if f"{x} is in no cluster" in text else "wrong"
+        # The account is named by its id, or "Name (id)" when it has a display name.
+        said = f"{x} is in no cluster" in text or f"({x}) is in no cluster" in text
+        return "right" if said else "wrong"
 
     return check
 
@@ -193,7 +193,9 @@ def raw_ira(path: Path) -> Raw:
             for r in csv.DictReader(fh):
                 items = [f"u:{u}" for u in r["urls"].split()]
                 if r["hashtags"].strip():
-                    items.append("h:" + " ".join(sorted({h.lower() for h in r["hashtags"].split()})))
+                    items.append(
+                        "h:" + " ".join(sorted({h.lower() for h in r["hashtags"].split()}))
+                    )
                 if _text_key(r["content"]) != "t:":
                     items.append(_text_key(r["content"]))
                 yield r["author_id"], float(r["timestamp"]), items
@@ -229,16 +231,14 @@ def _both(make: Callable[[dict[str, str]], list[Case]]) -> list[Case]:
     return make(DEV) + make(HELD_OUT)
 
 
-def _stored_facts(
-    assistant: Any, req: Any, dataset: str
-) -> tuple[list[dict[str, Any]], set[str]]:
+def _stored_facts(assistant: Any, req: Any, dataset: str) -> tuple[list[dict[str, Any]], set[str]]:
     clusters = assistant.clusters(req, dataset)["clusters"]
     members = {a for c in clusters for a in c["accounts"]}
     return clusters, members
 
 
 def _cluster_cases(
-    assistant: Any, req: Any, d: str, accounts: set[str], phr: dict[str, str], tag: str
+    assistant: Any, req: Any, d: str, *, accounts: set[str], phr: dict[str, str], tag: str
 ) -> list[Case]:
     clusters, _ = _stored_facts(assistant, req, d)
     if not clusters:
@@ -246,14 +246,28 @@ def _cluster_cases(
     big = max(clusters, key=lambda c: (c["size"], c["score"]))
     img = max(clusters, key=lambda c: (c["signals"].get("image", 0), c["score"], c["size"]))
     cases = [
-        Case(d, tag, phr["biggest"].format(d=d), fact_check(
-            f"{big['id']}: {big['size']} accounts", set(big["accounts"]), accounts)),
-        Case(d, tag, phr["count"].format(d=d), fact_check(
-            f"has {len(clusters)} coordination clusters", set(), accounts)),
+        Case(
+            d,
+            tag,
+            phr["biggest"].format(d=d),
+            fact_check(f"{big['id']}: {big['size']} accounts", set(big["accounts"]), accounts),
+        ),
+        Case(
+            d,
+            tag,
+            phr["count"].format(d=d),
+            fact_check(f"has {len(clusters)} coordination clusters", set(), accounts),
+        ),
     ]
     if img["signals"].get("image"):
-        cases.append(Case(d, tag, phr["images"].format(d=d), fact_check(
-            f"{img['id']}: {img['size']} accounts", set(img["accounts"]), accounts)))
+        cases.append(
+            Case(
+                d,
+                tag,
+                phr["images"].format(d=d),
+                fact_check(f"{img['id']}: {img['size']} accounts", set(img["accounts"]), accounts),
+            )
+        )
     return cases
 
 
@@ -274,8 +288,12 @@ def synthetic_cases(assistant: Any, req: Any, work: Path, rng: random.Random) ->
     def make(phr: dict[str, str]) -> list[Case]:
         tag = "dev" if phr is DEV else "held-out"
         cases = [
-            Case("synthetic", tag, phr["partners"].format(x=x),
-                 partners_check(x, members_of[campaign[x]], accounts))
+            Case(
+                "synthetic",
+                tag,
+                phr["partners"].format(x=x),
+                partners_check(x, members_of[campaign[x]], accounts),
+            )
             for x in picks
         ]
         cases += [
@@ -285,23 +303,34 @@ def synthetic_cases(assistant: Any, req: Any, work: Path, rng: random.Random) ->
         cases.append(Case("synthetic", tag, phr["alone"].format(x="u17"), missing_check("u17")))
         for c, m in ((0, 3), (1, 7)):
             link = f"https://campaign{c}.example/msg/{m}"
-            cases.append(Case("synthetic", tag, phr["link"].format(x=link),
-                              partners_check("", members_of[c], accounts)))
+            cases.append(
+                Case(
+                    "synthetic",
+                    tag,
+                    phr["link"].format(x=link),
+                    partners_check("", members_of[c], accounts),
+                )
+            )
         clusters, _ = _stored_facts(assistant, req, "synthetic")
         big = max(clusters, key=lambda k: (k["size"], k["score"]))
         # Independent: the biggest campaign planted has 70 accounts, all of campaign 0.
-        cases.append(Case("synthetic", tag, phr["biggest"].format(d="synthetic"), fact_check(
-            f"{big['id']}: {big['size']} accounts", members_of[0], accounts)))
+        cases.append(
+            Case(
+                "synthetic",
+                tag,
+                phr["biggest"].format(d="synthetic"),
+                fact_check(f"{big['id']}: {big['size']} accounts", members_of[0], accounts),
+            )
+        )
         return cases
 
     return _both(make)
 
 
 def real_cases(
-    assistant: Any, req: Any, name: str, path: Path, raw: Raw, rng: random.Random,
-    mapping: dict[str, str] | None = None,
+    assistant: Any, req: Any, name: str, *, path: Path, raw: Raw, rng: random.Random
 ) -> list[Case]:
-    assistant.analyze(str(path), req, name=name, mapping=mapping)
+    assistant.analyze(str(path), req, name=name)
     accounts = raw.accounts
     # Accounts with strong raw evidence (>= 3 partners sharing >= 2 items each), a sample.
     strong = []
@@ -324,12 +353,20 @@ def real_cases(
             Case(name, tag, phr["partners"].format(x=x), partners_check(x, allowed, accounts))
             for x, allowed in picks
         ]
-        cases += [Case(name, tag, phr["alone"].format(x=x), alone_check(x, accounts)) for x in lonely]
+        cases += [
+            Case(name, tag, phr["alone"].format(x=x), alone_check(x, accounts)) for x in lonely
+        ]
         cases.append(Case(name, tag, phr["alone"].format(x="u17"), missing_check("u17")))
         for item in items:
-            cases.append(Case(name, tag, phr["link"].format(x=item[2:]),
-                              partners_check("", raw.sharers(item), accounts)))
-        return cases + _cluster_cases(assistant, req, name, accounts, phr, tag)
+            cases.append(
+                Case(
+                    name,
+                    tag,
+                    phr["link"].format(x=item[2:]),
+                    partners_check("", raw.sharers(item), accounts),
+                )
+            )
+        return cases + _cluster_cases(assistant, req, name, accounts=accounts, phr=phr, tag=tag)
 
     return _both(make)
 
@@ -344,8 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     os.environ.update({"CHORUS_DATA_DIR": str(work / "data"), "CHORUS_SHARED_DEMO": "false"})
-    from bot.assistant import Assistant, Requester  # noqa: PLC0415
-    from bot.settings import load_settings  # noqa: PLC0415
+    from bot.assistant import Assistant, Requester
+    from bot.settings import load_settings
 
     assistant = Assistant(load_settings())
     req = Requester.local()
@@ -365,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             print(f"skipped {name}: {path} is absent")
             continue
-        cases += real_cases(assistant, req, name, path, loader(path), rng)
+        cases += real_cases(assistant, req, name, path=path, raw=loader(path), rng=rng)
     tally: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     wrong_names = 0
     for case in cases:
@@ -379,12 +416,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{verdict:>8}  [{case.dataset}/{case.phrasing}] {case.question}")
             if verdict != "right":
                 print("          " + answer.answer[:400].replace("\n", " "))
-    print(f"\n{len(cases)} questions in {time.perf_counter() - start:.0f} s; load {os.getloadavg()}")
+    print(
+        f"\n{len(cases)} questions in {time.perf_counter() - start:.0f} s; load {os.getloadavg()}"
+    )
     print(f"{'dataset':<10}{'phrasing':<10}{'right':>7}{'wrong':>7}{'refused':>9}{'share':>8}")
     for (d, p), t in sorted(tally.items()):
         n = sum(t.values())
-        print(f"{d:<10}{p:<10}{t['right']:>7}{t['wrong']:>7}{t['refused']:>9}"
-              f"{t['right'] / n:>8.0%}")
+        print(
+            f"{d:<10}{p:<10}{t['right']:>7}{t['wrong']:>7}{t['refused']:>9}{t['right'] / n:>8.0%}"
+        )
     (work / "summary.json").write_text(
         json.dumps({f"{d}/{p}": dict(t) for (d, p), t in tally.items()}, indent=2)
     )
