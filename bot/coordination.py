@@ -9,7 +9,7 @@ against the stored data; another scope's datasets are never opened.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -226,6 +226,16 @@ class CoordinationAnswerer:
                 continue
         return out
 
+    def _each(
+        self, b: _Builder, scope: str, names: Sequence[str]
+    ) -> Iterator[tuple[str, q.AnalysisRef]]:
+        """The analysed datasets among `names`; the others are said to be unanalysed."""
+        for name, ref in self._analysed(scope, names):
+            if ref is None:
+                self._not_analysed(b, name)
+            else:
+                yield name, ref
+
     def _mentioned_account(
         self, question: Question, scope: str, names: Sequence[str]
     ) -> str | None:
@@ -273,10 +283,7 @@ class CoordinationAnswerer:
                     view = q.account_view(con, ref, account)
                     describe_account(b, con, ref, view)
         if not seen_any:
-            for name, ref in self._analysed(scope, missing or names):
-                if ref is None:
-                    self._not_analysed(b, name)
-                    continue
+            for name, ref in self._each(b, scope, missing or names):
                 n = b.cite(
                     ref,
                     f"Analysis of dataset {name}: no account id or display name in its "
@@ -290,10 +297,7 @@ class CoordinationAnswerer:
         noun = ITEM_NOUNS[kind]
         shown_value = f"#{value.lstrip('#')}" if kind == "hashtag" else value
         results = []
-        for name, ref in self._analysed(scope, names):
-            if ref is None:
-                self._not_analysed(b, name)
-                continue
+        for name, ref in self._each(b, scope, names):
             with self.patterns.reading(scope, name) as (con, _):
                 results.append((name, ref, q.item_sharers(con, ref, kind, value)))
         if any(r.sharers for _, _, r in results):  # say nothing of datasets without it
@@ -357,10 +361,7 @@ class CoordinationAnswerer:
 
     def _top(self, b: _Builder, question: Question, scope: str, names: Sequence[str]) -> None:
         sort = question.sort or "score"
-        for name, ref in self._analysed(scope, names):
-            if ref is None:
-                self._not_analysed(b, name)
-                continue
+        for name, ref in self._each(b, scope, names):
             with self.patterns.reading(scope, name) as (con, _):
                 rows = q.ranked(q.cluster_rows(con, ref), sort)
                 if rows and rows[0].measure(sort) > 0:
@@ -380,10 +381,7 @@ class CoordinationAnswerer:
             describe_cluster(b, ref, detail, intro=intro, sort=sort, rows=rows)
 
     def _count(self, b: _Builder, scope: str, names: Sequence[str]) -> None:
-        for name, ref in self._analysed(scope, names):
-            if ref is None:
-                self._not_analysed(b, name)
-                continue
+        for name, ref in self._each(b, scope, names):
             n = b.cite(
                 ref,
                 f"Analysis of dataset {name} ({settings_phrase(ref)}): {ref.clusters} clusters "
