@@ -304,15 +304,26 @@ class CoordinationAnswerer:
             results = [(n, ref, r) for n, ref, r in results if r.sharers]
         for name, ref, result in results:
             if not result.sharers:
+                if not result.posted_by and kind in ("url", "hashtag", "image"):
+                    n = b.cite(
+                        ref,
+                        f"Analysis of dataset {name}: none of its {ref.posts:,} posts carries "
+                        f"the {noun} {shown_value}.",
+                    )
+                    b.say(f"No post in dataset {name} has the {noun} {shown_value}", n)
+                    continue
+                posted = (
+                    f"{result.posted_by:,} accounts posted it, but " if result.posted_by else ""
+                )
                 n = b.cite(
                     ref,
-                    f"Analysis of dataset {name} ({settings_phrase(ref)}): no linked pair of "
-                    f"accounts shared the {noun} {shown_value} within the window.",
+                    f"Analysis of dataset {name} ({settings_phrase(ref)}): {posted}no linked "
+                    f"pair of accounts shared the {noun} {shown_value} within the window.",
                 )
                 b.say(
-                    f"In dataset {name}, no accounts shared the {noun} {shown_value} within "
-                    f"{_seconds(ref.window_s)} of each other as part of a link the analysis "
-                    "found",
+                    f"In dataset {name}, {posted}no accounts shared the {noun} {shown_value} "
+                    f"within {_seconds(ref.window_s)} of each other as part of a link the "
+                    "analysis found",
                     n,
                 )
                 continue

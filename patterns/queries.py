@@ -183,7 +183,7 @@ class ItemSharers:
     kind: ItemKind
     matches: tuple[ItemMatch, ...]
     sharers: tuple[Sharer, ...]  # most posts first
-    posted_by: int  # accounts whose posts carry it (0 when it is not in the dataset)
+    posted_by: int  # accounts whose posts carry it (0: in no post; text is not looked up)
 
 
 def latest_ref(con: duckdb.DuckDBPyConnection) -> AnalysisRef | None:
@@ -482,7 +482,23 @@ def item_sharers(
                 )
             )
         sharers.sort(key=lambda s: (-len(by_account[s.account.aid]), s.account.account_id))
+    elif kind in _POSTED_SQL:  # not among the linking items: is it in the data at all?
+        row = con.execute(
+            f"SELECT count(DISTINCT aid) FROM posts WHERE {_POSTED_SQL[kind]}",
+            [item_keys(kind, value) + ([value.strip()] if kind == "url" else [])],
+        ).fetchone()
+        posted_by = int(row[0]) if row else 0
     return ItemSharers(ref, value, kind, tuple(matches), tuple(sharers), posted_by)
+
+
+# Whether any post carries an item as written (a link also in its normalised form).
+_POSTED_SQL = {
+    "url": "list_has_any(urls, ?)",
+    "hashtag": (
+        "list_has_any(list_transform(hashtags, lambda h: '#' || lower(ltrim(trim(h), '#'))), ?)"
+    ),
+    "image": "list_has_any(list_transform(image_hashes, lambda h: lower(trim(h))), ?)",
+}
 
 
 def members(

@@ -192,3 +192,13 @@ def test_every_stage_of_an_analysis_finishes_its_progress(
     assert not [s for s in seen if "summar" in s or "index" in s]
     for stage, (done, total) in seen.items():
         assert total is None or done == total, stage
+
+
+def test_an_item_that_is_in_no_post_is_said_so(analysed: Assistant) -> None:
+    for question, said in (
+        ("Which accounts shared the link https://nowhere.example/x?", "the link https://nowhere"),
+        ("Which accounts used the hashtag #vote_ together?", "the hashtag #vote_"),
+    ):
+        answer = analysed.ask(question, ALICE)
+        assert not answer.refused and f"No post in dataset campaign has {said}" in answer.answer
+        assert not _accounts_named(answer.answer)
