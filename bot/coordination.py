@@ -40,6 +40,12 @@ SIGNAL_NOUNS = {
     "reply": "replied-to posts",
 }
 ITEM_NOUNS = {"url": "link", "hashtag": "hashtag", "text": "text", "image": "image", "post": "post"}
+# Dataset names that are also words questions use: they count only beside "dataset".
+COMMON_WORDS = frozenset(
+    "a an the in on of at to by for from with and or is are was be it its this that who "
+    "what which how many most all any one new top set data posts accounts cluster "
+    "clusters group".split()
+)
 SHOWN_ACCOUNTS = 12
 SHOWN_CLUSTERS = 3
 
@@ -172,7 +178,7 @@ def named_datasets(question: Question, names: Sequence[str]) -> list[str]:
         n
         for n in names
         if (re.search(rf"(?<![\w/]){re.escape(n)}(?![\w/])", flat) or n in question.words)
-        and (len(n) > 3 or _beside_dataset(n, flat))  # "a", "in": only as "dataset a"
+        and (n.lower() not in COMMON_WORDS or _beside_dataset(n, flat))  # "a": as "dataset a"
     ]
     if exact:
         longest = max(len(n) for n in exact)  # "a/cluster/b" over "a" when both appear

@@ -47,3 +47,21 @@ def test_parse(question: str, intent: str | None, subject: str | None, extra: st
         assert q.item_kind == extra
     if intent == "top":
         assert q.sort == extra
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the biggest cluster in the german dataset?", ["german_elections"]),
+        ("Which cluster in ira has the most hashtags?", ["ira"]),
+        ("Is u17 in a cluster?", []),  # "a" is a word here, not the dataset a
+        ("What is the biggest cluster in dataset a/cluster/b?", ["a/cluster/b"]),
+        ("What is the biggest cluster in dataset a?", ["a"]),
+        ("How many clusters does german_elections have?", ["german_elections"]),
+    ],
+)
+def test_datasets_named_in_a_question(question: str, expected: list[str]) -> None:
+    from bot.coordination import named_datasets
+
+    names = ["a", "a/cluster/b", "german_elections", "ira"]
+    assert named_datasets(parse(question), names) == expected
