@@ -32,12 +32,16 @@ READER_IDLE_S = 10.0
 _readers: weakref.WeakSet[AnalysisReader] = weakref.WeakSet()
 
 
-@atexit.register
 def _close_all() -> None:
-    """Close open files before the interpreter tears DuckDB down (closing them during
-    finalisation, from a timer thread, aborts the process)."""
+    """Close open files and stop the idle timers before the interpreter shuts down: a
+    daemon thread still inside DuckDB at finalisation aborts the process, so the timers
+    are ordinary threads, stopped here before threading waits for them (the hook that
+    concurrent.futures uses; atexit, which runs after that wait, where it is missing)."""
     for reader in list(_readers):
         reader.close()
+
+
+getattr(threading, "_register_atexit", atexit.register)(_close_all)
 
 
 def members(
@@ -88,7 +92,6 @@ class AnalysisReader:
     def _schedule(self) -> None:
         if self._timer is None:
             self._timer = threading.Timer(self.idle_s, self._expire)
-            self._timer.daemon = True
             self._timer.start()
 
     def _expire(self) -> None:
