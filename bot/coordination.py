@@ -20,8 +20,6 @@ from patterns.results import SIGNAL_LABELS, ClusterDetail, Example, iso
 from retrieval.citations import Answer, Citation
 
 if TYPE_CHECKING:
-    import duckdb
-
     from patterns.reader import AnalysisReader
 
 SORT_WORDS = {
@@ -287,7 +285,7 @@ class CoordinationAnswerer:
                 seen_any = True
                 for account in found[:3]:
                     view = q.account_view(con, ref, account)
-                    describe_account(b, con, ref, view)
+                    describe_account(b, ref, view)
         if not seen_any:
             for name, ref in self._each(b, scope, missing or names):
                 n = b.cite(
@@ -492,9 +490,7 @@ def describe_members(b: _Builder, ref: q.AnalysisRef, detail: ClusterDetail) -> 
     b.say(f"Cluster {s.id} of dataset {ref.dataset} has {s.size} members: {_names(ids, 40)}", n)
 
 
-def describe_account(
-    b: _Builder, con: duckdb.DuckDBPyConnection, ref: q.AnalysisRef, view: q.AccountView
-) -> None:
+def describe_account(b: _Builder, ref: q.AnalysisRef, view: q.AccountView) -> None:
     a = view.account
     if a.created_at is None:
         born = "its creation date is not in the dataset"
