@@ -390,9 +390,12 @@ class Assistant:
     def patterns(self) -> PatternService:
         with self._lock:
             if self._patterns is None:
+                from corpus.image_sources import ImageLimits  # noqa: PLC0415
+                from corpus.url_fetch import FetchPolicy  # noqa: PLC0415
                 from patterns.service import PatternService  # noqa: PLC0415 - DuckDB, igraph
 
                 limits = self.settings.limits
+                images = self.settings.images
                 self._patterns = PatternService(
                     self.settings.data_dir / "datasets",
                     self.settings.analysis,
@@ -400,6 +403,22 @@ class Assistant:
                     max_bytes=limits.max_dataset_bytes,
                     max_field_chars=limits.max_field_chars,
                     max_columns=limits.max_columns,
+                    images=ImageLimits(
+                        fetch=images.fetch,
+                        max_image_bytes=images.max_image_bytes,
+                        max_total_bytes=images.max_total_bytes,
+                        max_pixels=images.max_pixels,
+                        max_images=images.max_images,
+                        concurrency=images.concurrency,
+                    ),
+                    image_cache=self.settings.data_dir / "images" / "cache.sqlite",
+                    fetch_policy=FetchPolicy(
+                        allow_private=self.settings.allow_private_urls,
+                        timeout_s=images.timeout_s,
+                        max_bytes=images.max_image_bytes,
+                        max_redirects=limits.url_max_redirects,
+                        allowed_networks=self.settings.allowed_url_networks,
+                    ),
                 )
             return self._patterns
 
@@ -433,8 +452,11 @@ class Assistant:
         params: AnalysisParams | None = None,
         strict: bool = False,
         progress: Progress = no_progress,
+        fetch_images: bool | None = None,
+        files_beside: bool = True,
     ) -> AnalysisResult:
-        """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset."""
+        """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset.
+        A zip holding a dataset file and its media is read as that file."""
         self._require_moderator(req, "add or analyse datasets")
         with self._job(req):
             path = Path(target)
@@ -447,6 +469,8 @@ class Assistant:
                     params=params,
                     strict=strict,
                     progress=progress,
+                    fetch_images=fetch_images,
+                    files_beside=files_beside,
                 )
             elif path.exists():
                 raise InputError(f"{target} is not a file (give a CSV, JSON Lines or Parquet file)")
@@ -478,10 +502,13 @@ class Assistant:
             )
         label = safe_filename(filename)
         suffix = "".join(Path(label).suffixes[-2:]).lower()
-        if suffix.removesuffix(".gz") not in DATASET_SUFFIXES:
+        if Path(label).suffix.lower() == ".zip":
+            suffix = ".zip"  # a dataset file and its media
+        elif suffix.removesuffix(".gz") not in DATASET_SUFFIXES:
             raise InputError(
                 f"{label}: not a dataset file; send CSV, TSV, JSON Lines, JSON or Parquet "
-                f"({', '.join(sorted(DATASET_SUFFIXES))}, optionally gzipped)"
+                f"({', '.join(sorted(DATASET_SUFFIXES))}, optionally gzipped), or a zip "
+                "of one of them and its image files"
             )
         uploads = self.settings.data_dir / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
@@ -490,8 +517,13 @@ class Assistant:
             fh.write(data)
             tmp = Path(fh.name)
         try:
+            # Image files come only from inside a zip: the upload folder is not the user's.
             return self.analyze(
-                str(tmp), req, name=name or Path(label).name.split(".")[0], progress=progress
+                str(tmp),
+                req,
+                name=name or Path(label).name.split(".")[0],
+                progress=progress,
+                files_beside=False,
             )
         finally:
             tmp.unlink(missing_ok=True)
@@ -557,8 +589,16 @@ class Assistant:
         return self.patterns.cluster(cluster_id, scope=req.scope)
 
     def plot_cluster(self, cluster_id: str, req: Requester, path: Path) -> list[Path]:
-        """The cluster's timeline-and-network picture(s), written at `path`."""
-        return [self.patterns.plot_cluster(cluster_id, scope=req.scope, path=path)]
+        """The cluster's timeline-and-network picture, written at `path`, and a contact
+        sheet of its most shared images beside it (`NAME-images.png`) where they are at
+        hand."""
+        out = [self.patterns.plot_cluster(cluster_id, scope=req.scope, path=path)]
+        sheet = self.patterns.contact_sheet(
+            cluster_id, scope=req.scope, path=path.with_name(f"{path.stem}-images.png")
+        )
+        if sheet is not None:
+            out.append(sheet)
+        return out
 
     def export(self, result: AnalysisResult, req: Requester, out_dir: Path) -> list[Path]:
         return self.patterns.export(result, scope=req.scope, out_dir=out_dir)
