@@ -4,14 +4,16 @@
 
 Data: the training articles of the by-article SQuAD 2.0 split (squad_data.py) and the
 project's calibration questions (benchmarks/data/calibration_questions.jsonl, over the demo
-source; their rows weigh CALIBRATION_WEIGHT each, as SQuAD has ten times more). Every
+source; in the variants that weigh their rows above 0, see VARIANTS). Every
 candidate quote the answer path produces for a question (`extractive.prepare`, the same
 call `Library.ask` makes) is a row, labelled 1 when it holds a gold answer. The features are
 cached in benchmarks/results/cache/fit_collected.pkl (`--recollect` ignores them).
 
-Two scorers are fitted (logistic regression, L2, Newton's method):
-- "features": the 18 features of retrieval/answer_features.py;
-- "probe": the same plus the question and quote vectors read jointly (q * s, |q - s|).
+Three scorers are fitted (logistic regression, L2, Newton's method):
+- "features": the 18 features of retrieval/answer_features.py, on SQuAD training rows;
+- "features + calibration": the same, with the calibration questions' rows in the fit too;
+- "probe + calibration": the features plus the question and quote vectors read jointly
+  (q * s, |q - s|: 786 columns).
 Each is judged on the validation articles and on the calibration questions (these scored by
 2-fold cross-fitting: each half by a model fitted without it): the refusal threshold that
 maximises balanced accuracy (the mean of the two sets'; the middle of the widest best run, as
@@ -56,8 +58,14 @@ from benchmarks.retrieval.squad_data import (
 
 COMMAND = "python -m benchmarks.retrieval.fit_scorer"
 GRID = [round(i / 100, 2) for i in range(0, 101)]
-LAMBDAS = {"features": 1.0, "probe": 100.0}
-CALIBRATION_WEIGHT = 5.0  # per calibration-question row, against 1 per SQuAD row
+LAMBDAS = {"features": 1.0, "probe": 1000.0}
+# The scorers fitted and compared: (kind, weight of a calibration-question row; SQuAD rows
+# weigh 1, and there are ten times more of them).
+VARIANTS = {
+    "features": ("features", 0.0),
+    "features + calibration": ("features", 5.0),
+    "probe + calibration": ("probe", 5.0),
+}
 
 
 @dataclass
@@ -238,11 +246,13 @@ def main(argv: list[str] | None = None) -> int:
         order = list(range(len(calib)))
         random.Random(SEED).shuffle(order)
         folds = [sorted(order[0::2]), sorted(order[1::2])]
-        for kind in ("features", "probe"):
+        for name, (kind, weight) in VARIANTS.items():
             t0 = time.perf_counter()
 
-            def fit(items: list[Collected], kind: str = kind) -> SentenceScorer:
-                x, y, wt = stack(design(kind, train), design(kind, items, CALIBRATION_WEIGHT))
+            def fit(
+                items: list[Collected], kind: str = kind, weight: float = weight
+            ) -> SentenceScorer:
+                x, y, wt = stack(design(kind, train), design(kind, items, weight))
                 mean, scale, w, b = fit_logistic(x, y, LAMBDAS[kind], wt)
                 return SentenceScorer(kind, mean, scale, w, b, threshold=0.5)
 
@@ -260,11 +270,11 @@ def main(argv: list[str] | None = None) -> int:
             judged["fit_rows"] = len(y)
             judged["fit_positives"] = int(y.sum())
             judged["fit_s"] = round(time.perf_counter() - t0, 1)
-            results[kind] = judged
-            fitted[kind] = replace(scorer, threshold=judged["threshold"])
-            print(f"{kind}: {judged['summary']}", file=sys.stderr)
+            results[name] = judged
+            fitted[name] = replace(scorer, threshold=judged["threshold"])
+            print(f"{name}: {judged['summary']}", file=sys.stderr)
 
-    chosen = max(("features", "probe"), key=lambda k: results[k]["combined_ba"])
+    chosen = max(VARIANTS, key=lambda k: results[k]["combined_ba"])
     print(_report(results, chosen))
     info.update(
         {
@@ -325,7 +335,7 @@ def _judge(rows_val: list[Row], rows_cal: list[Row], fixed: float | None = None)
 
 def _report(results: dict[str, Any], chosen: str) -> str:
     rows = []
-    for name in ("previous", "features", "probe"):
+    for name in ("previous", *VARIANTS):
         r = results[name]
         v, c = r["validation"], r["calibration"]
         n_v = v["answered_correctly"] + v["answered_wrongly"] + v["wrongly_refused"]
@@ -361,8 +371,9 @@ def _provenance(
     info: dict[str, Any], split: dict[str, Any], results: dict[str, Any], chosen: str
 ) -> str:
     r = results[chosen]
-    other = results["probe" if chosen == "features" else "features"]
-    joint = " plus q * s and |q - s| of the MiniLM vectors" if chosen == "probe" else ""
+    kind, weight = VARIANTS[chosen]
+    others = "; ".join(f"{k}: {results[k]['summary']}" for k in VARIANTS if k != chosen)
+    joint = " plus q * s and |q - s| of the MiniLM vectors" if kind == "probe" else ""
     sizes = ", ".join(f"{k} {v}" for k, v in SPLIT_SIZES.items())
     m = info["machine"]
     lines = [
@@ -372,7 +383,7 @@ def _provenance(
         f"it took {info['seconds']:.0f} s. Refit from scratch with the same command: the",
         f"split, the samples and the fit are deterministic (seed {SEED}).",
         "",
-        f"- **Kind:** `{chosen}`: logistic regression (L2 {LAMBDAS[chosen]}, Newton's method)",
+        f"- **Chosen:** `{chosen}`: logistic regression (L2 {LAMBDAS[kind]}, Newton's method)",
         f"  over the features of `retrieval/answer_features.py`{joint}.",
         "- **Data:** SQuAD 2.0 dev, the open part in `../shared/data/real/squad2_open/`",
         f"  (CC BY-SA 4.0; not shipped), split by article with seed {SEED} ({sizes}):",
@@ -384,15 +395,15 @@ def _provenance(
         "questions sampled;",
         f"  - test (never read by the fit): {', '.join(a.title for a in split['test'])}.",
         "- `benchmarks/data/calibration_questions.jsonl` (50 questions over the demo source)",
-        f"  is in the fit (each row weighing {CALIBRATION_WEIGHT:g}) and, scored by 2-fold",
-        "  cross-fitting, in the threshold choice. `demo_questions.jsonl` and",
+        f"  is in this scorer's fit with weight {weight:g} per row (0: not in it) and, scored",
+        "  by 2-fold cross-fitting, in the threshold choice. `demo_questions.jsonl` and",
         "  `own_questions.jsonl` are not used at all.",
         f"- **Threshold:** {r['threshold']:.2f}, the middle of the widest run "
         f"({r['run'][0]:.2f}-{r['run'][1]:.2f})",
         "  of the best mean balanced accuracy over the validation articles and the",
         "  calibration questions.",
         f"- **At that threshold:** {r['summary']}.",
-        f"- **The other kind fitted:** {other['summary']}.",
+        f"- **The others fitted:** {others}.",
         "- **The previous scorer** (0.25 chunk cosine + 0.75 coverage, threshold 0.57): "
         f"{results['previous']['summary']}.",
         "",
