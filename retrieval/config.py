@@ -26,7 +26,7 @@ class RetrievalConfig(BaseModel):
         ),
     )
     min_claim_evidence: float = Field(
-        0.2,
+        0.1,
         ge=0.0,
         le=1.0,
         description="claim checks show evidence scoring at least this (it may disagree)",

@@ -21,7 +21,9 @@ from corpus.errors import ChorusError
 from retrieval.answer_features import FEATURES, joint_rows
 
 SCORER_FILE: Final = Path(__file__).parent / "model_files" / "sentence_scorer" / "scorer.json"
-REBUILD: Final = "rebuild it with `python -m benchmarks.retrieval.fit_scorer` (needs ../shared)"
+REBUILD: Final = (
+    "rebuild it with `python -m benchmarks.retrieval.fit_scorer` (needs the SQuAD data, README)"
+)
 FORMAT: Final = "chorus-sentence-scorer/1"
 
 

@@ -87,7 +87,9 @@ def test_analyze_json_contract_stable_ids_and_cited_summaries(
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # The cluster is citable, once (re-analysis replaced its summary rather than adding one).
-    code, out, _ = run_cli("ask", "--json", "Which accounts pushed the same link?")
+    code, out, _ = run_cli(
+        "ask", "--json", "Which accounts posted the same content within seconds of each other?"
+    )
     answer = json.loads(out)
     assert not answer["refused"]
     assert any(

@@ -33,6 +33,12 @@ These "deputy organizers" were recruited by a consultancy. They receive $2,500 p
 to post prepared messages."""
 
 
+# The shipped threshold is calibrated on SQuAD validation articles, whose answers share more
+# words with their questions than these short notes do; the tests of which sentence is
+# quoted use a low threshold so that they test the choice, not the calibration.
+LOW = RetrievalConfig(min_evidence=0.1)
+
+
 @pytest.fixture
 def filled(library: Library) -> Library:
     library.add(
@@ -58,13 +64,17 @@ def test_loaders_mark_title_lines_and_headings_as_context() -> None:
 
 
 def test_the_title_line_is_never_the_answer(filled: Library) -> None:
-    answer = filled.ask("How many accounts were suspended in the #RecallMayorLinn flood?", ["s"])
+    question = "How many accounts were suspended in the #RecallMayorLinn flood?"
+    assert filled.candidates(question, ["s"])[0].text.startswith("We suspended 144 accounts")
+    filled.config = LOW
+    answer = filled.ask(question, ["s"])
     assert not answer.refused
     assert "144 accounts" in answer.answer
     assert all("Field notes" not in c.quote for c in answer.citations)
 
 
 def test_a_paraphrased_question_finds_the_answering_sentence(filled: Library) -> None:
+    filled.config = LOW
     answer = filled.ask("Who is the lead analyst at Civic Signal Lab?", ["s"])
     assert not answer.refused
     assert "Priya Raman" in answer.answer
@@ -72,6 +82,7 @@ def test_a_paraphrased_question_finds_the_answering_sentence(filled: Library) ->
 
 
 def test_a_sentence_that_leans_back_is_quoted_with_its_antecedent(filled: Library) -> None:
+    filled.config = LOW
     answer = filled.ask("How much are the organizers paid each month?", ["s"])
     assert not answer.refused
     quote = next(c for c in answer.citations if "$2,500" in c.quote)
@@ -87,7 +98,9 @@ def test_questions_with_nothing_to_look_for_are_refused(filled: Library, questio
     assert answer.citations == []
 
 
-def test_an_off_topic_question_is_refused(filled: Library) -> None:
+def test_an_off_topic_question_is_refused_even_at_a_low_threshold(filled: Library) -> None:
+    assert filled.ask("What is the best soil for growing tomatoes?", ["s"]).refused
+    filled.config = LOW
     assert filled.ask("What is the best soil for growing tomatoes?", ["s"]).refused
 
 
