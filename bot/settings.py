@@ -46,9 +46,22 @@ class Limits(BaseModel):
     url_max_redirects: int = Field(5, ge=0, description="redirects followed per URL")
     request_timeout_s: float = Field(120.0, gt=0, description="limit on one ask/check/ingest")
     max_jobs_per_scope: int = Field(2, ge=1, description="concurrent ingests/analyses per server")
-    max_indexed_clusters: int = Field(
-        50, ge=0, description="cluster summaries per analysis indexed for questions"
+
+
+class ImageConfig(BaseModel):
+    """Images that post datasets name (image_files / image_urls): fetching and decoding."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fetch: bool = Field(True, description="fetch image URLs when a dataset is loaded")
+    max_image_bytes: int = Field(10_000_000, ge=1, description="largest image file or download")
+    max_total_bytes: int = Field(
+        2_000_000_000, ge=1, description="image bytes read or fetched for one dataset"
     )
+    max_pixels: int = Field(40_000_000, ge=64, description="largest image, width x height")
+    max_images: int = Field(1_000_000, ge=0, description="distinct images hashed per dataset")
+    concurrency: int = Field(8, ge=1, le=64, description="images fetched or decoded at once")
+    timeout_s: float = Field(10.0, gt=0, description="time limit for one image download")
 
 
 class DiscordConfig(BaseModel):
@@ -104,6 +117,7 @@ class Settings(BaseSettings):
     limits: Limits = Limits()
     retrieval: RetrievalConfig = RetrievalConfig()
     analysis: AnalysisConfig = AnalysisConfig()
+    images: ImageConfig = ImageConfig()
     discord: DiscordConfig = DiscordConfig()
 
     @field_validator("allowed_url_networks")
