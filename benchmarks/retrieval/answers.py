@@ -272,10 +272,12 @@ def own_library(data_dir: Path, config: Any) -> _Lib:
     return _Lib(library, (LOCAL_SCOPE, DEMO_SCOPE))
 
 
-def parts_bc() -> tuple[str, dict[str, Any]]:
+def parts_bc(min_evidence: float | None = None) -> tuple[str, dict[str, Any]]:
     from retrieval.config import RetrievalConfig
 
     config = RetrievalConfig()
+    if min_evidence is not None:
+        config = config.model_copy(update={"min_evidence": min_evidence})
     with tempfile.TemporaryDirectory() as tmp:
         own = own_library(Path(tmp) / "own", config)
         r_own = ask_all(own, load_questions(DATA / "own_questions.jsonl"), config.min_evidence)
@@ -334,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         "--questions", type=int, default=600, help="held-out SQuAD questions sampled"
     )
     parser.add_argument("--skip-squad", action="store_true", help="only the own and demo sets")
+    parser.add_argument(
+        "--min-evidence", type=float, default=None, help="B and C at this threshold instead"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     info: dict[str, Any] = {"machine": machine(), "load_before": load_line()}
@@ -341,13 +346,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_squad:
         text, info["squad"] = part_a(args.questions)
         out.append(text)
-    text, info["own_and_demo"] = parts_bc()
+    text, info["own_and_demo"] = parts_bc(args.min_evidence)
     out.append(text)
     info["load_after"] = load_line()
     info["seconds"] = round(time.perf_counter() - started, 1)
     out.append(f"({info['seconds']:.0f} s; {load_line()})")
     print("\n".join(out))
-    write_result("answers", info)
+    suffix = "" if args.min_evidence is None else f"_at_{args.min_evidence:g}"
+    write_result("answers" + suffix, info)
     return 0
 
 
