@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[Any, argparse.Namespace], int]
 # Kept here (not imported from patterns) so `chorus --help` stays instant.
+DEFAULT_CLUSTER_LIMIT = 20
 ALL_SIGNALS_HELP = ("text", "near_text", "url", "domain", "hashtags", "image", "repost", "reply")
 
 
@@ -182,8 +183,11 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
         signals=args.signals,
         new_account_days=args.new_account_days,
         normalisation=args.normalisation,
+        weighting=args.weighting,
+        popular_share=args.popular_share,
         image_distance=args.image_distance,
     )
+    engine = assistant.analysis_engine(args.engine, scheduler=args.scheduler, workers=args.workers)
     with TerminalProgress() as bar:
         result = assistant.analyze(
             args.dataset,
@@ -193,9 +197,10 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
             params=params,
             strict=args.strict,
             progress=bar,
+            engine=engine,
             fetch_images=False if args.no_fetch_images else None,
         )
-        written = assistant.export(result, req, args.out) if args.out else []
+        written = assistant.export(result, req, args.out, bar) if args.out else []
     human = sys.stderr if args.json else sys.stdout
     if args.json:
         _emit_json(result.to_json())
@@ -213,13 +218,30 @@ def cmd_clusters(assistant: Any, args: argparse.Namespace) -> int:
 
     req = Requester.local()
     if args.json:
-        _emit_json(assistant.clusters(req, args.dataset))
+        _emit_json(assistant.clusters(req, args.dataset, sort=args.sort, limit=args.limit))
         return 0
-    results = assistant.patterns.clusters(req.scope, args.dataset)
+    results = assistant.ranked_clusters(req, args.dataset, sort=args.sort)
     if not results:
         _say("No analysed datasets yet. Run `chorus analyze DATASET`.")
+    limit = DEFAULT_CLUSTER_LIMIT if args.limit is None else args.limit
     for result in results:
-        _say(result.render_text() if result.clusters else result.empty_message())
+        _say(
+            result.render_text(limit=limit, sort=args.sort)
+            if result.clusters
+            else result.empty_message()
+        )
+    return 0
+
+
+def cmd_account(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.assistant import Requester  # noqa: PLC0415
+    from bot.render_text import render_account  # noqa: PLC0415
+
+    views = assistant.account(args.name, Requester.local(), args.dataset)
+    if args.json:
+        _emit_json({"name": args.name, "datasets": [v.to_json() for v in views]})
+    else:
+        _say(render_account(views))
     return 0
 
 
@@ -292,6 +314,7 @@ HANDLERS: dict[str, Handler] = {
     "analyze": cmd_analyze,
     "clusters": cmd_clusters,
     "cluster": cmd_cluster,
+    "account": cmd_account,
     "datasets": cmd_datasets,
     "console": cmd_console,
     "bot": cmd_bot,
@@ -318,6 +341,28 @@ def _add_pattern_commands(sub: Any) -> None:
         help="text normalisation for identical text (default chorus; see docs)",
     )
     p.add_argument(
+        "--weighting",
+        choices=["discounted", "count"],
+        help="edge weight: discounted (popular items weigh less; default) or count (every "
+        "distinct shared item counts 1, the toolkit's rule)",
+    )
+    p.add_argument(
+        "--popular-share",
+        type=float,
+        help="discounted weighting: items used by more than this share of accounts weigh "
+        "less (default 0.01; 1 turns it off)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["duckdb", "dask"],
+        help="where pairing runs: this process (duckdb, default) or a Dask cluster (the "
+        "'.[dask]' extra); the results are the same",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="--engine dask: a scheduler address")
+    p.add_argument(
+        "--workers", type=int, help="--engine dask without --scheduler: local workers (default 2)"
+    )
+    p.add_argument(
         "--map",
         action="append",
         default=[],
@@ -337,12 +382,34 @@ def _add_pattern_commands(sub: Any) -> None:
         help="do not download image_urls (files beside the dataset are still hashed)",
     )
     p.add_argument(
-        "--out", type=Path, metavar="DIR", help="write clusters.json, edges.csv, graph.graphml"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write clusters.json, edges.csv, evidence.csv, graph.graphml",
     )
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     p = sub.add_parser("clusters", help="list clusters found so far")
     p.add_argument("--dataset")
+    p.add_argument(
+        "--sort",
+        default="score",
+        metavar="ORDER",
+        help="size | score | new (newest accounts) | a signal ("
+        + ",".join(ALL_SIGNALS_HELP)
+        + ": most distinct items of it); default score",
+    )
+    p.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help=f"show N clusters per dataset (default {DEFAULT_CLUSTER_LIMIT}; --json: all)",
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("account", help="an account's clusters, ties and evidence")
+    p.add_argument("name", help="the account id or display name, exactly")
+    p.add_argument("--dataset", help="only this dataset (default: every dataset)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("cluster", help="one cluster in full, with evidence")
@@ -422,7 +489,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         settings = load_settings()
         configure_logging(settings.log_level)
-        return run(args, Assistant(settings))
+        assistant = Assistant(settings)
+        try:
+            return run(args, assistant)
+        finally:
+            assistant.close()
     except ChorusError as exc:
         print(f"chorus: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -32,9 +32,11 @@ from patterns.contact_sheet import draw_contact_sheet
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
 from patterns.nearimage import cluster_images, image_matches
-from patterns.params import AnalysisParams
+from patterns.params import AnalysisParams, EngineChoice
 from patterns.post_images import store_post_images
-from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, ImageMatch, Member
+from patterns.queries import cluster_rows, latest_ref, ranked
+from patterns.reader import members as cluster_members
+from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, ImageMatch
 from patterns.store import (
     FORMAT_VERSION,
     BusyError,
@@ -62,31 +64,6 @@ def _digest(path: Path) -> str:
         while chunk := f.read(8 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _members(
-    con: duckdb.DuckDBPyConnection, analysis_id: str, cluster_id: str, params: AnalysisParams
-) -> tuple[Member, ...]:
-    """A cluster's members, most connected first."""
-    rows = con.execute(
-        "SELECT a.account_id, a.name, a.created, a.first_t, m.posts, m.partners "
-        "FROM cluster_members m JOIN accounts a ON a.aid = m.aid "
-        "WHERE m.analysis_id = ? AND m.cluster_id = ? ORDER BY m.partners DESC, a.account_id",
-        [analysis_id, cluster_id],
-    ).fetchall()
-    horizon = params.new_account_days * DAY
-    return tuple(
-        Member(
-            account_id=str(acc),
-            name=name,
-            created_at=created,
-            first_post=float(first),
-            posts_in_cluster=int(posts),
-            partners=int(partners),
-            new=None if created is None else bool(float(first) - float(created) <= horizon),
-        )
-        for acc, name, created, first, posts, partners in rows
-    )
 
 
 def _image_matches(con: duckdb.DuckDBPyConnection, detail: ClusterDetail) -> tuple[ImageMatch, ...]:
@@ -130,6 +107,17 @@ class PatternService:
         """Settings defaults with the given overrides (None means "use the default")."""
         return AnalysisParams.from_config(self.defaults, **overrides)
 
+    def engine(
+        self, name: str | None = None, *, scheduler: str | None = None, workers: int | None = None
+    ) -> EngineChoice:
+        """Where pairing runs: the settings' choice with the given overrides."""
+        d = self.defaults
+        return EngineChoice(
+            name=name or d.engine,  # type: ignore[arg-type]  # EngineChoice checks it
+            scheduler=d.dask_scheduler if scheduler is None else scheduler,
+            workers=d.dask_workers if workers is None else workers,
+        )
+
     def _store(self, scope: str) -> ScopeStore:
         return ScopeStore(self.root, scope)
 
@@ -156,6 +144,7 @@ class PatternService:
         progress: Progress = no_progress,
         fetch_images: bool | None = None,
         files_beside: bool = True,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
         """Load `path` as dataset `name` (default: the file name without extension), or
         reuse it when the same content with the same mapping is already stored under that
@@ -190,7 +179,7 @@ class PatternService:
                     fetch=fetch,
                     files_beside=files_beside,
                 )
-            return self._analyze(store, name, params, progress)
+            return self._analyze(store, name, params, progress, engine)
 
     def analyze_dataset(
         self,
@@ -199,11 +188,12 @@ class PatternService:
         scope: str,
         params: AnalysisParams | None = None,
         progress: Progress = no_progress,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
         """Analyse stored data again (other parameters), without reading the file."""
         store = self._store(scope)
         with store.lock(name):
-            return self._analyze(store, name, params, progress)
+            return self._analyze(store, name, params, progress, engine)
 
     def _check_size(self, path: Path) -> None:
         try:
@@ -343,8 +333,10 @@ class PatternService:
         name: str,
         params: AnalysisParams | None,
         progress: Progress,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
         params = params or self.params()
+        engine = engine or self.engine()
         with self._open(store, name) as con:
             ensure_schema(con)
             meta = read_meta(con)
@@ -358,6 +350,7 @@ class PatternService:
                 params=params,
                 load=load,
                 progress=progress,
+                engine=engine,
             )
             save_analysis(con, analysis, progress)
         return analysis.result
@@ -403,17 +396,31 @@ class PatternService:
             return None
         return AnalysisResult.from_parts(json.loads(row[0]), json.loads(row[1]))
 
-    def clusters(self, scope: str, dataset: str | None = None) -> list[AnalysisResult]:
-        """The latest analysis of each dataset (or of `dataset`), in name order. A dataset
-        never analysed contributes nothing; an unknown `dataset` raises NotFoundError."""
+    def clusters(
+        self, scope: str, dataset: str | None = None, sort: str = "score"
+    ) -> list[AnalysisResult]:
+        """The latest analysis of each dataset (or of `dataset`), in name order, its
+        clusters ordered by `sort` (size, score, new, or a signal: see queries.ranked). A
+        dataset never analysed contributes nothing; an unknown `dataset` raises
+        NotFoundError."""
         store = self._store(scope)
         names = [dataset] if dataset is not None else [d.name for d in self.datasets(scope)]
         out = []
         for name in names:
             with self._open(store, name) as con:
                 latest = self._latest(con)
-            if latest is not None:
-                out.append(latest)
+                ref = latest_ref(con) if latest is not None and sort != "score" else None
+                order = (
+                    [r.cluster_id for r in ranked(cluster_rows(con, ref), sort)]
+                    if ref is not None
+                    else None
+                )
+            if latest is None:
+                continue
+            if order is not None:
+                by_id = {c.id: c for c in latest.clusters}
+                latest = replace(latest, clusters=tuple(by_id[c] for c in order if c in by_id))
+            out.append(latest)
         return out
 
     def cluster_details(
@@ -433,7 +440,7 @@ class PatternService:
             ).fetchall()
             out = []
             for cid, blob in rows:
-                members = _members(con, latest.analysis_id, str(cid), latest.params)
+                members = cluster_members(con, latest.analysis_id, str(cid), latest.params)
                 out.append(
                     ClusterDetail.from_stored(
                         json.loads(blob), params=latest.params, members=members
@@ -458,7 +465,7 @@ class PatternService:
                 ).fetchone()
                 if row is not None and (best is None or float(row[1]) > best[0]):
                     params = AnalysisParams.from_json(json.loads(row[3])["params"])
-                    members = _members(con, str(row[2]), cluster_id, params)
+                    members = cluster_members(con, str(row[2]), cluster_id, params)
                     detail = ClusterDetail.from_stored(
                         json.loads(row[0]), params=params, members=members
                     )
@@ -505,7 +512,12 @@ class PatternService:
         return draw_contact_sheet(tiles, Path(path), title=f"Cluster {cluster_id}: shared images")
 
     def export(
-        self, result_or_name: AnalysisResult | str, *, scope: str, out_dir: Path
+        self,
+        result_or_name: AnalysisResult | str,
+        *,
+        scope: str,
+        out_dir: Path,
+        progress: Progress = no_progress,
     ) -> list[Path]:
         """clusters.json, edges.csv (evidence per edge) and graph.graphml for an analysis
         (a result, or a dataset name for its latest analysis)."""
@@ -520,7 +532,7 @@ class PatternService:
                 if latest is None:
                     raise NotFoundError(f"dataset {name!r} has not been analysed yet")
                 analysis_id = latest.analysis_id
-            return export_analysis(con, analysis_id, Path(out_dir))
+            return export_analysis(con, analysis_id, Path(out_dir), progress)
 
     def check_references(self) -> list[str]:
         """Problems with the cluster references of every dataset's latest analysis (every

@@ -16,7 +16,7 @@ log=$VENV/install.log
 echo "Installing pinned packages into $VENV (log: $log) ..." >&2
 # The venv's own pip, whatever its age (Python 3.11 brings 23.2): the install must not
 # depend on a newer one, so users who skip this script get the same packages.
-if ! "$VENV/bin/python" -m pip install -c constraints.txt -e ".[dev,llm]" >"$log" 2>&1; then
+if ! "$VENV/bin/python" -m pip install -c constraints.txt -e ".[dev,llm,dask]" >"$log" 2>&1; then
   tail -n 40 "$log" >&2
   echo "setup failed: see $log" >&2
   exit 1
