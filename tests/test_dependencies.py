@@ -27,7 +27,16 @@ def declared() -> set[str]:
     specs = list(project["dependencies"])
     for extra in project.get("optional-dependencies", {}).values():
         specs += extra
-    return {norm(Requirement(s).name) for s in specs}
+    names = {norm(Requirement(s).name) for s in specs}
+    for spec in specs:  # what a declared extra brings is declared too (dask[distributed])
+        req = Requirement(spec)
+        try:
+            dist = md.distribution(req.name)
+        except md.PackageNotFoundError:
+            continue
+        for extra in req.extras:
+            names |= {norm(r.name) for r in _extra_requirements(dist, extra)}
+    return names
 
 
 def core() -> list[Requirement]:
