@@ -46,6 +46,10 @@ class Limits(BaseModel):
     url_max_redirects: int = Field(5, ge=0, description="redirects followed per URL")
     request_timeout_s: float = Field(120.0, gt=0, description="limit on one ask/check/ingest")
     max_jobs_per_scope: int = Field(2, ge=1, description="concurrent ingests/analyses per server")
+    max_heavy_jobs: int = Field(
+        2, ge=1, description="ingests/analyses/charts running at once in the bot, all servers"
+    )
+    quick_workers: int = Field(4, ge=1, description="bot threads for asks, checks and lists")
     max_indexed_clusters: int = Field(
         50, ge=0, description="cluster summaries per analysis indexed for questions"
     )
