@@ -16,18 +16,26 @@ from corpus.post_records import LoadReport, PostLimits
 
 BAD_EXAMPLES = 3
 
+# Readable timestamps lie in years 1000-9998: outside them (Go's zero time 0001-01-01, a
+# placeholder for "no time"; epoch values in the wrong unit) they are counted as unreadable,
+# so no date arithmetic or formatting downstream meets a year it cannot hold.
+FIRST_EPOCH = -30_610_224_000  # 1000-01-01T00:00:00Z
+END_EPOCH = 253_370_764_800  # 9999-01-01T00:00:00Z
+
 # Lenient timestamps: epoch seconds, milliseconds or microseconds (told apart by size);
 # ISO 8601 with or without a zone (no zone means UTC); Twitter's classic format.
-EPOCH_MACRO = r"""
+EPOCH_MACRO = rf"""
 CREATE OR REPLACE TEMP MACRO chorus_epoch_num(d) AS (
     CASE WHEN NOT isfinite(d) THEN NULL
          WHEN abs(d) >= 1e14 THEN d / 1e6
          WHEN abs(d) >= 1e11 THEN d / 1e3
          ELSE d END);
+CREATE OR REPLACE TEMP MACRO chorus_epoch_in_range(e) AS (
+    CASE WHEN e >= {FIRST_EPOCH} AND e < {END_EPOCH} THEN e ELSE NULL END);
 CREATE OR REPLACE TEMP MACRO chorus_epoch(x) AS (
-    coalesce(chorus_epoch_num(TRY_CAST(x AS DOUBLE)),
+    chorus_epoch_in_range(coalesce(chorus_epoch_num(TRY_CAST(x AS DOUBLE)),
              epoch(TRY_CAST(x AS TIMESTAMPTZ)),
-             epoch(try_strptime(trim(x), '%a %b %d %H:%M:%S %z %Y'))));
+             epoch(try_strptime(trim(x), '%a %b %d %H:%M:%S %z %Y')))));
 CREATE OR REPLACE TEMP MACRO chorus_list(x) AS (
     CASE WHEN x IS NULL OR trim(x) = '' THEN NULL
          ELSE list_filter(string_split(translate(x, chr(9) || chr(10) || chr(13), '   '), ' '),
