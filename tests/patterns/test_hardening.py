@@ -1,0 +1,125 @@
+"""Hostile values inside otherwise good datasets: timestamps at the edge of time, ids that
+are spreadsheet formulas or hold control characters. The analysis and every export still
+work, and cells cannot run as formulas."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import igraph
+import pytest
+
+from corpus.errors import InputError
+from patterns.service import PatternService
+
+# Three accounts posting the same text and link within seconds: one cluster.
+GOOD_ROWS = [
+    f"g{i},{acc},2024-01-01T00:00:{i:02d}Z,Same campaign text,https://x.example/a"
+    for i, acc in enumerate(["a1", "a2", "a3", "a1", "a2", "a3"])
+]
+
+
+def _csv(tmp_path: Path, rows: list[str], name: str = "posts.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("post_id,account_id,created_at,text,urls\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "0001-01-01T00:00:00Z",  # Go's zero time
+        "0001-01-01 00:00:00",
+        "-62135596800",  # the same, as epoch seconds
+        "9999-12-31T23:59:59Z",
+        "99999999999",  # epoch seconds in year 5138
+        "253402300800",  # 10000-01-01 as epoch seconds, read as milliseconds: 1978
+        "-99999999999999",
+        "1e300",
+        "0200-05-05T00:00:00Z",
+    ],
+)
+def test_timestamps_at_the_edges_of_time_never_break_the_analysis(
+    svc: PatternService, tmp_path: Path, stamp: str
+) -> None:
+    rows = [
+        *GOOD_ROWS,
+        f"odd1,a1,{stamp},Same campaign text,https://x.example/a",
+        f"odd2,a4,{stamp},Same campaign text,https://x.example/a",
+    ]
+    result = svc.analyze_file(_csv(tmp_path, rows), scope="s", params=svc.params(min_accounts=2))
+    assert result.clusters
+    listed = svc.clusters("s")  # reads back what was stored: /clusters must keep working
+    assert listed and listed[0].clusters[0].id == result.clusters[0].id
+    detail = svc.cluster(result.clusters[0].id, scope="s")
+    assert detail.summary_text()
+    json.dumps(detail.to_json())
+    for c in result.clusters:
+        assert c.first_seen is not None and int(str(c.to_json()["first_seen"])[:4]) >= 1000
+
+
+def test_year_one_counts_as_unreadable(svc: PatternService, tmp_path: Path) -> None:
+    rows = [*GOOD_ROWS, "z,a9,0001-01-01T00:00:00Z,other,"]
+    result = svc.analyze_file(_csv(tmp_path, rows), scope="s")
+    assert result.load is not None and result.load.bad_timestamps == 1
+    assert "0001-01-01" in result.load.bad_timestamp_examples[0]
+
+
+HOSTILE_IDS = [
+    '=HYPERLINK("http://evil")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1)",
+    "a\x07b\x1b[31m",
+    "c\x7fd\x85e",
+]
+
+
+def test_exports_neutralise_formulas_and_strip_control_characters(
+    svc: PatternService, tmp_path: Path
+) -> None:
+    rows = []
+    for k in range(3):
+        for i, acc in enumerate(HOSTILE_IDS):
+            quoted = '"' + acc.replace('"', '""') + '"'
+            rows.append(f"h{k}{i},{quoted},2024-01-01T00:0{k}:{i:02d}Z,Same text {k},")
+    path = tmp_path / "posts.csv"
+    path.write_text("post_id,account_id,created_at,text,urls\n" + "\n".join(rows) + "\n")
+    result = svc.analyze_file(path, scope="s", params=svc.params(min_accounts=2))
+    out = tmp_path / "out"
+    files = svc.export(result, scope="s", out_dir=out)
+    assert sorted(p.name for p in files) == ["clusters.json", "edges.csv", "graph.graphml"]
+    assert sorted(p.name for p in out.iterdir()) == ["clusters.json", "edges.csv", "graph.graphml"]
+    with (out / "edges.csv").open(newline="") as f:
+        edges = list(csv.DictReader(f))
+    assert edges
+    for edge in edges:
+        for value in edge.values():
+            assert not value.startswith(("=", "+", "-", "@")), value
+            assert not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value), repr(value)
+    ids = {e["source"] for e in edges} | {e["target"] for e in edges}
+    assert '\'=HYPERLINK("http://evil")' in ids and "'-2+3" in ids and "ab[31m" in ids
+    graph = igraph.Graph.Read_GraphML(str(out / "graph.graphml"))
+    assert "ab[31m" in graph.vs["account_id"] and "cde" in graph.vs["account_id"]
+
+
+def test_a_failed_export_leaves_nothing_half_written(
+    svc: PatternService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = svc.analyze_file(
+        _csv(tmp_path, GOOD_ROWS), scope="s", params=svc.params(min_accounts=2)
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "clusters.json").write_text("earlier export")
+
+    def broken(*_: object, **__: object) -> None:
+        raise OSError(28, "disk full")
+
+    monkeypatch.setattr(igraph.Graph, "write_graphml", broken)
+    with pytest.raises(InputError, match=r"cannot write the exports to .*out: disk full"):
+        svc.export(result, scope="s", out_dir=out)
+    assert sorted(p.name for p in out.iterdir()) == ["clusters.json"]
+    assert (out / "clusters.json").read_text() == "earlier export"
