@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 import igraph
 
-from corpus.errors import NotFoundError
+from corpus.errors import InputError, NotFoundError
 from corpus.posts import literal as sql_literal
+from patterns.export_cells import export_cell_sql, strip_control
 
 EVIDENCE_LABEL_CHARS = 200
 
@@ -23,7 +24,7 @@ def export_analysis(con: duckdb.DuckDBPyConnection, analysis_id: str, out_dir: P
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no analysis {analysis_id!r}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _make_folder(out_dir)
     body, meta = json.loads(row[0]), json.loads(row[1])
     details = [
         json.loads(d)
@@ -31,30 +32,59 @@ def export_analysis(con: duckdb.DuckDBPyConnection, analysis_id: str, out_dir: P
             "SELECT detail FROM clusters WHERE analysis_id = ? ORDER BY rank", [analysis_id]
         ).fetchall()
     ]
-    written = [
-        _write_json(out_dir / "clusters.json", {**body, "analysis": meta, "details": details}),
-        _write_edges_csv(con, analysis_id, out_dir / "edges.csv"),
-        _write_graphml(con, analysis_id, out_dir / "graph.graphml"),
-    ]
-    return written
+    files = {
+        "clusters.json": lambda tmp: _write_json(
+            tmp, {**body, "analysis": meta, "details": details}
+        ),
+        "edges.csv": lambda tmp: _write_edges_csv(con, analysis_id, tmp),
+        "graph.graphml": lambda tmp: _write_graphml(con, analysis_id, tmp),
+    }
+    # All three under temporary names first, then renamed: a failure leaves none of this
+    # export behind (and an earlier export in the folder as it was).
+    pending: list[tuple[Path, Path]] = []
+    try:
+        for name, write in files.items():
+            path = out_dir / name
+            tmp = _tmp(path)
+            pending.append((tmp, path))
+            write(tmp)
+        for tmp, path in pending:
+            os.replace(tmp, path)
+    except BaseException as exc:
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write the exports to {out_dir}: {_why(exc)}") from None
+        raise
+    return [path for _, path in pending]
+
+
+def _make_folder(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir} is a file; give --out a folder (new or existing)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the export folder {out_dir}: {_why(exc)}") from None
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
 
 
 def _tmp(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def _write_json(path: Path, data: object) -> Path:
-    tmp = _tmp(path)
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def _write_edges_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path) -> Path:
+def _write_edges_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path) -> None:
     """One row per edge; the evidence columns list, item by item (" | "-separated, closest
     co-post first), what was shared, by which posts, when, and how far apart."""
-    tmp = _tmp(path)
     aid = sql_literal(analysis_id)
+    cell = export_cell_sql
     con.execute(
         f"""
         COPY (
@@ -79,24 +109,22 @@ def _write_edges_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Pat
                            AS lags_s,
                        sum(n) AS co_posts
                 FROM ev GROUP BY a, b)
-            SELECT x.account_id AS source, y.account_id AS target,
-                   x.name AS source_name, y.name AS target_name,
+            SELECT {cell("x.account_id")} AS source, {cell("y.account_id")} AS target,
+                   {cell("x.name")} AS source_name, {cell("y.name")} AS target_name,
                    round(e.weight, 4) AS weight, e.shared AS shared_items, e.signals,
-                   coalesce(e.cluster_id, '') AS cluster_id, g.co_posts, g.items,
-                   g.post_pairs, g.first_times, g.lags_s
+                   coalesce(e.cluster_id, '') AS cluster_id, g.co_posts, {cell("g.items")} AS items,
+                   {cell("g.post_pairs")} AS post_pairs, g.first_times, g.lags_s
             FROM edges e
             JOIN accounts x ON x.aid = e.a JOIN accounts y ON y.aid = e.b
             JOIN agg g ON g.a = e.a AND g.b = e.b
             WHERE e.analysis_id = {aid}
             ORDER BY e.weight DESC, source, target
-        ) TO {sql_literal(str(tmp))} (HEADER, DELIMITER ',')
+        ) TO {sql_literal(str(path))} (HEADER, DELIMITER ',')
         """
     )
-    os.replace(tmp, path)
-    return path
 
 
-def _write_graphml(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path) -> Path:
+def _write_graphml(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path) -> None:
     rows = con.execute(
         "SELECT e.a, e.b, e.weight, e.shared, e.signals, coalesce(e.cluster_id, '') "
         "FROM edges e WHERE e.analysis_id = ? ORDER BY e.a, e.b",
@@ -117,14 +145,11 @@ def _write_graphml(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path)
         if cid:
             clusters[a] = clusters[b] = cid
     graph = igraph.Graph(n=len(aids), edges=[(index[r[0]], index[r[1]]) for r in rows])
-    graph.vs["account_id"] = [info[a][0] for a in aids]
-    graph.vs["label"] = [info[a][1] or info[a][0] for a in aids]
+    graph.vs["account_id"] = [strip_control(info[a][0]) for a in aids]
+    graph.vs["label"] = [strip_control(info[a][1] or info[a][0]) for a in aids]
     graph.vs["cluster"] = [clusters.get(a, "") for a in aids]
     graph.es["weight"] = [float(r[2]) for r in rows]
     graph.es["shared"] = [int(r[3]) for r in rows]
     graph.es["signals"] = [str(r[4]) for r in rows]
     graph.es["cluster"] = [str(r[5]) for r in rows]
-    tmp = _tmp(path)
-    graph.write_graphml(str(tmp))
-    os.replace(tmp, path)
-    return path
+    graph.write_graphml(str(path))
