@@ -391,6 +391,9 @@ class Assistant:
                     max_bytes=limits.max_dataset_bytes,
                     max_field_chars=limits.max_field_chars,
                     max_columns=limits.max_columns,
+                    max_items_per_post=limits.max_items_per_post,
+                    memory_limit=limits.analysis_memory,
+                    temp_dir=limits.analysis_temp_dir,
                 )
             return self._patterns
 

@@ -40,6 +40,17 @@ class Limits(BaseModel):
     max_dataset_rows: int = Field(20_000_000, ge=1, description="most posts in one dataset")
     max_field_chars: int = Field(100_000, ge=1, description="longest single field in a dataset")
     max_columns: int = Field(500, ge=1, description="most columns in a dataset file")
+    max_items_per_post: int = Field(
+        1_000, ge=1, description="most links, hashtags or image hashes in one post"
+    )
+    analysis_memory: str = Field(
+        "512MB",
+        pattern=r"^[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)$",
+        description="DuckDB memory limit per dataset connection (spills to disk past it)",
+    )
+    analysis_temp_dir: Path | None = Field(
+        None, description="where DuckDB spills past the memory limit; empty: the data dir"
+    )
     max_question_chars: int = Field(2_000, ge=1, description="longest question or claim")
     max_files_per_ingest: int = Field(5_000, ge=1, description="most files one ingest may add")
     url_timeout_s: float = Field(15.0, gt=0, description="whole-request time limit for a URL")
@@ -53,6 +64,11 @@ class Limits(BaseModel):
     max_indexed_clusters: int = Field(
         50, ge=0, description="cluster summaries per analysis indexed for questions"
     )
+
+    @field_validator("analysis_temp_dir", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class DiscordConfig(BaseModel):

@@ -136,11 +136,13 @@ def finish(
 ) -> LoadReport:
     valid = "t IS NOT NULL AND account_id IS NOT NULL"
     lengths = _length_items()
-    # One pass for the counts and the longest values.
+    list_fields = sorted(LIST_FIELDS)
+    # One pass for the counts, the longest values and the longest lists.
     got = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE t IS NULL AND account_id IS NOT NULL), "
         f"count(*) FILTER (WHERE account_id IS NULL), count(*) FILTER (WHERE {valid}), "
         + ", ".join(sql for _, sql in lengths)
+        + "".join(f", max(len({c}))" for c in list_fields)
         + " FROM _canon"
     ).fetchone()
     assert got is not None
@@ -151,9 +153,12 @@ def finish(
         raise LimitError(
             f"{shown} has more than {limits.max_rows:,} rows, over the limit (max_dataset_rows)"
         )
-    for (name, _), longest in zip(lengths, got[4:], strict=True):
+    for (name, _), longest in zip(lengths, got[4 : 4 + len(lengths)], strict=True):
         if longest is not None and int(longest) > limits.max_field_chars:
             _too_long(con, shown, name, int(longest), limits.max_field_chars)
+    for name, most in zip(list_fields, got[4 + len(lengths) :], strict=True):
+        if most is not None and int(most) > limits.max_items_per_post:
+            _too_many_items(con, shown, name, int(most), limits.max_items_per_post)
     examples: tuple[str, ...] = ()
     if bad_t:
         found = con.execute(
@@ -259,6 +264,17 @@ def _create_merges(con: duckdb.DuckDBPyConnection, valid: str) -> int:
     )
     got = con.execute("SELECT coalesce(sum(n), 0) FROM _merged").fetchone()
     return int(got[0]) if got else 0
+
+
+def _too_many_items(
+    con: duckdb.DuckDBPyConnection, shown: str, name: str, most: int, limit: int
+) -> None:
+    row = con.execute(f"SELECT min(row) FROM _canon WHERE len({name}) > {limit}").fetchone()
+    where = f"row {row[0]}, " if row and row[0] is not None else ""
+    raise LimitError(
+        f"{shown}: {where}field {name} has {most:,} items, over the limit of {limit:,} "
+        "per post (CHORUS_LIMITS__MAX_ITEMS_PER_POST)"
+    )
 
 
 def _too_long(

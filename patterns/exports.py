@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -32,7 +33,7 @@ def export_analysis(con: duckdb.DuckDBPyConnection, analysis_id: str, out_dir: P
             "SELECT detail FROM clusters WHERE analysis_id = ? ORDER BY rank", [analysis_id]
         ).fetchall()
     ]
-    files = {
+    files: dict[str, Callable[[Path], None]] = {
         "clusters.json": lambda tmp: _write_json(
             tmp, {**body, "analysis": meta, "details": details}
         ),

@@ -29,9 +29,9 @@ from patterns.params import AnalysisParams
 from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, Member
 from patterns.store import (
     FORMAT_VERSION,
+    MEMORY_LIMIT,
     ScopeStore,
     check_name,
-    connect,
     ensure_schema,
     read_meta,
     write_meta,
@@ -91,6 +91,9 @@ class PatternService:
         max_bytes: int,
         max_field_chars: int,
         max_columns: int,
+        max_items_per_post: int = PostLimits.max_items_per_post,
+        memory_limit: str = MEMORY_LIMIT,
+        temp_dir: Path | None = None,
     ) -> None:
         self.root = Path(root)
         self.defaults = defaults
@@ -99,7 +102,10 @@ class PatternService:
             max_bytes=max_bytes,
             max_field_chars=max_field_chars,
             max_columns=max_columns,
+            max_items_per_post=max_items_per_post,
         )
+        self.memory_limit = memory_limit
+        self.temp_dir = temp_dir
 
     # --- parameters ---------------------------------------------------------------------
 
@@ -108,12 +114,12 @@ class PatternService:
         return AnalysisParams.from_config(self.defaults, **overrides)
 
     def _store(self, scope: str) -> ScopeStore:
-        return ScopeStore(self.root, scope)
+        return ScopeStore(self.root, scope, memory_limit=self.memory_limit, temp_dir=self.temp_dir)
 
     @contextlib.contextmanager
     def _open(self, store: ScopeStore, name: str) -> Iterator[duckdb.DuckDBPyConnection]:
         found = store.require(name)
-        con = connect(found.path, temp_dir=store.dir / ".spill")
+        con = store.connect(found.path)
         try:
             yield con
         finally:
@@ -280,17 +286,24 @@ class PatternService:
             ensure_schema(con)
             meta = read_meta(con)
             load = LoadReport.from_json(meta["load"])
-            analysis = run_analysis(
-                con,
-                dataset=name,
-                data_sha=str(meta["sha256"]),
-                posts=int(meta["posts"]),
-                accounts=int(meta["accounts"]),
-                params=params,
-                load=load,
-                progress=progress,
-            )
-            save_analysis(con, analysis, progress)
+            try:
+                analysis = run_analysis(
+                    con,
+                    dataset=name,
+                    data_sha=str(meta["sha256"]),
+                    posts=int(meta["posts"]),
+                    accounts=int(meta["accounts"]),
+                    params=params,
+                    load=load,
+                    progress=progress,
+                )
+                save_analysis(con, analysis, progress)
+            except (duckdb.OutOfMemoryException, MemoryError):
+                raise LimitError(
+                    f"analysing {name} needs more memory than allowed (DuckDB's limit is "
+                    f"{self.memory_limit}, CHORUS_LIMITS__ANALYSIS_MEMORY); try a smaller "
+                    "window or fewer signals"
+                ) from None
         return analysis.result
 
     # --- reading back -------------------------------------------------------------------
@@ -299,7 +312,7 @@ class PatternService:
         store = self._store(scope)
         out = []
         for found in store.all_current():
-            con = connect(found.path, temp_dir=store.dir / ".spill")
+            con = store.connect(found.path)
             try:
                 meta = read_meta(con)
             finally:
@@ -379,7 +392,7 @@ class PatternService:
         store = self._store(scope)
         best: tuple[float, str, ClusterDetail] | None = None
         for found in store.all_current():
-            con = connect(found.path, temp_dir=store.dir / ".spill")
+            con = store.connect(found.path)
             try:
                 row = con.execute(
                     "SELECT c.detail, a.created_at, a.analysis_id, a.meta FROM clusters c "

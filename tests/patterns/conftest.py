@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ LIMITS = PostLimits(max_rows=100_000, max_bytes=50_000_000, max_field_chars=10_0
 
 
 def make_service(root: Path, **limits: int) -> PatternService:
-    values = {
+    values: dict[str, Any] = {
         "max_rows": LIMITS.max_rows,
         "max_bytes": LIMITS.max_bytes,
         "max_field_chars": LIMITS.max_field_chars,

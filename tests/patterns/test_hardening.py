@@ -8,11 +8,17 @@ import csv
 import json
 from pathlib import Path
 
+import duckdb
 import igraph
+import numpy as np
 import pytest
 
-from corpus.errors import InputError
+import patterns.service as service_module
+from corpus.errors import InputError, LimitError
+from patterns import graph
+from patterns.config import AnalysisConfig
 from patterns.service import PatternService
+from patterns.windows import co_post_bound
 
 # Three accounts posting the same text and link within seconds: one cluster.
 GOOD_ROWS = [
@@ -123,3 +129,116 @@ def test_a_failed_export_leaves_nothing_half_written(
         svc.export(result, scope="s", out_dir=out)
     assert sorted(p.name for p in out.iterdir()) == ["clusters.json"]
     assert (out / "clusters.json").read_text() == "earlier export"
+
+
+# --------------------------------------------------------------------------- memory bounds
+
+
+def test_a_post_with_too_many_items_is_refused_when_read(tmp_path: Path) -> None:
+    svc = PatternService(
+        tmp_path / "d",
+        AnalysisConfig(),
+        max_rows=1000,
+        max_bytes=10_000_000,
+        max_field_chars=100_000,
+        max_columns=50,
+        max_items_per_post=100,
+    )
+    tags = " ".join(f"h{i}" for i in range(101))
+    path = tmp_path / "tags.csv"
+    path.write_text(
+        "post_id,account_id,created_at,text,hashtags\n"
+        "p1,a1,2024-01-01T00:00:00Z,ok,h1 h2\n"
+        f"p2,a2,2024-01-01T00:00:01Z,many,{tags}\n"
+    )
+    with pytest.raises(LimitError) as caught:
+        svc.analyze_file(path, scope="s")
+    message = str(caught.value)
+    assert message == (
+        "tags.csv: row 2, field hashtags has 101 items, over the limit of 100 per post "
+        "(CHORUS_LIMITS__MAX_ITEMS_PER_POST)"
+    )
+    assert svc.datasets("s") == []
+
+
+def test_pairs_are_counted_and_refused_before_any_is_built(
+    svc: PatternService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [
+        f"p{a}-{u},a{a},2024-01-01T00:00:{(a + u) % 60:02d}Z,post {a} {u},https://x.example/{u}"
+        for a in range(40)
+        for u in range(5)
+    ]
+    monkeypatch.setattr(graph, "MAX_PAIR_ITEMS", 3_000)  # 40 accounts: 780 pairs x 5 links
+
+    def never(*_: object) -> None:
+        raise AssertionError("pairs were built before the limit was checked")
+
+    monkeypatch.setattr(graph, "_co_posts", never)
+    with pytest.raises(LimitError) as caught:
+        svc.analyze_file(_csv(tmp_path, rows), scope="s", params=svc.params(signals=["url"]))
+    assert str(caught.value) == (
+        "more than 3,000 account pairs share items within the window (the pair limit, "
+        "counted before pairs are built); try a smaller window or fewer signals"
+    )
+
+
+def test_the_pair_bound_counts_repeats_of_one_pair_once() -> None:
+    # Two accounts posting one item 500 times each within the window: 1 pair, not 499,500.
+    item = np.zeros(1000, dtype=np.int64)
+    t = np.arange(1000, dtype=np.float64) * 0.01
+    accounts = np.array([2], dtype=np.int32)
+    assert co_post_bound(item, t, 60.0, accounts, 10) == 1
+    # Four accounts, two items, all within the window: 6 pairs each.
+    item = np.repeat(np.arange(2, dtype=np.int64), 4)
+    t = np.tile(np.arange(4, dtype=np.float64), 2)
+    assert co_post_bound(item, t, 60.0, np.array([4, 4], dtype=np.int32), 100) == 12
+    assert co_post_bound(item, t, 1.0, np.array([4, 4], dtype=np.int32), 100) == 6
+
+
+def test_out_of_memory_in_the_analysis_is_one_line_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = PatternService(
+        tmp_path / "d",
+        AnalysisConfig(),
+        max_rows=1000,
+        max_bytes=10_000_000,
+        max_field_chars=10_000,
+        max_columns=50,
+        memory_limit="300MB",
+    )
+
+    def exhausted(*_: object, **__: object) -> None:
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr(service_module, "run_analysis", exhausted)
+    with pytest.raises(LimitError) as caught:
+        svc.analyze_file(_csv(tmp_path, GOOD_ROWS), scope="s")
+    assert str(caught.value) == (
+        "analysing posts needs more memory than allowed (DuckDB's limit is 300MB, "
+        "CHORUS_LIMITS__ANALYSIS_MEMORY); try a smaller window or fewer signals"
+    )
+
+
+def test_memory_limit_and_spill_folder_reach_duckdb(tmp_path: Path) -> None:
+    svc = PatternService(
+        tmp_path / "d",
+        AnalysisConfig(),
+        max_rows=1000,
+        max_bytes=10_000_000,
+        max_field_chars=10_000,
+        max_columns=50,
+        memory_limit="300MB",
+        temp_dir=tmp_path / "spill",
+    )
+    svc.analyze_file(_csv(tmp_path, GOOD_ROWS), scope="s")
+    store = svc._store("s")
+    con = store.connect(store.require("posts").path)
+    try:
+        limit, temp = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone() or ("", "")
+    finally:
+        con.close()
+    assert limit in ("286.1 MiB", "300.0 MB") and str(temp).startswith(str(tmp_path / "spill"))
