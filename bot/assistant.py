@@ -310,6 +310,13 @@ class Assistant:
 
     def remove_source(self, source_id: str, req: Requester) -> SourceRecord:
         self._require_moderator(req, "remove sources")
+        if req.scope != DEMO_SCOPE and source_id.strip() in {
+            s.id for s in self.library.sources([DEMO_SCOPE])
+        }:
+            raise PermissionDenied(
+                f"{source_id.strip()} is the built-in demo source, shared by every server; it "
+                "cannot be removed here (CHORUS_SHARED_DEMO=false hides it everywhere)"
+            )
         return self.library.remove(source_id, scope=req.scope)
 
     def reindex(self, req: Requester, progress: Progress = no_progress) -> int:
@@ -430,6 +437,8 @@ class Assistant:
                 raise InputError(f"{target} is not a file (give a CSV, JSON Lines or Parquet file)")
             elif mapping:
                 raise InputError(f"no file {target}; --map applies when a file is loaded")
+            elif _looks_like_a_file(target) and not self._has_dataset(name or target, req):
+                raise InputError(f"{target}: no such file (and no stored dataset by that name)")
             else:  # a stored dataset, analysed again with other parameters
                 result = self.patterns.analyze_dataset(
                     name or target, scope=req.scope, params=params, progress=progress
@@ -474,6 +483,9 @@ class Assistant:
             )
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _has_dataset(self, name: str, req: Requester) -> bool:
+        return any(d.name == name for d in self.patterns.datasets(req.scope))
 
     def datasets(self, req: Requester) -> list[DatasetInfo]:
         return self.patterns.datasets(req.scope)
@@ -576,6 +588,11 @@ DATASET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".jso
 
 
 CLUSTER_ORIGIN = "chorus:dataset/"
+
+
+def _looks_like_a_file(target: str) -> bool:
+    """A path (a folder in it, or a file suffix), not a stored dataset's name."""
+    return "/" in target or "\\" in target or bool(Path(target).suffix)
 
 
 def cluster_origin(dataset: str, cluster_id: str) -> str:

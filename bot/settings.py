@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -83,6 +85,12 @@ class DiscordConfig(BaseModel):
     max_attachment_bytes: int = Field(25_000_000, ge=1, description="largest accepted attachment")
 
 
+def default_data_dir() -> Path:
+    """The platform's user data folder (~/.local/share/chorus on Linux), not the current
+    directory, so data does not depend on where `chorus` was started."""
+    return Path(platformdirs.user_data_dir("chorus", appauthor=False))
+
+
 class Settings(BaseSettings):
     """Everything Chorus can be told. Flat names for the common ones, groups for tuning."""
 
@@ -95,7 +103,10 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    data_dir: Path = Field(Path("data"), description="where catalog, index and datasets live")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="where catalog, index and datasets live (default: the user data folder)",
+    )
     llm: str = Field(
         "", description="LangChain model spec (e.g. ollama:llama3.1); empty: extractive"
     )
@@ -136,6 +147,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"{network!r} is not an IP network (e.g. 10.1.2.0/24)") from None
         return value
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return default_data_dir() if isinstance(value, str) and not value.strip() else value
+
     @field_validator("dev_guild", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -152,7 +168,9 @@ def _env_name(loc: tuple[Any, ...]) -> str:
     head, *rest = (str(part) for part in loc)
     if head == "discord_token":
         return "DISCORD_TOKEN"
-    return ENV_PREFIX + NESTED_DELIMITER.join([head, *rest]).upper()
+    name = NESTED_DELIMITER.join([head, *rest]).upper()
+    # .env keys that match nothing arrive with their prefix still on (CHORUS_FOO).
+    return name if name.startswith(ENV_PREFIX) else ENV_PREFIX + name
 
 
 def _unknown_env_names(environ: dict[str, str]) -> list[str]:
@@ -184,6 +202,31 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
         return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
+        if err["type"] == "extra_forbidden":  # a name in .env that matches no setting
+            raise SettingsError(
+                f"unknown setting {_env_name(err['loc'])} (see .env.example for the list)"
+            ) from None
         value = err.get("input")
         shown = "" if isinstance(value, dict) else f" (got {value!r})"
         raise SettingsError(f"bad setting {_env_name(err['loc'])}: {err['msg']}{shown}") from None
+
+
+def prepare_data_dir(path: Path) -> bool:
+    """Make sure the data dir is a folder Chorus can write; True when it was created now.
+
+    SettingsError, one line naming CHORUS_DATA_DIR, when it is a file or cannot be
+    created or written (rather than a traceback from the first database that opens it).
+    """
+    where = f"CHORUS_DATA_DIR ({path})"
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"{where} is a file; it must be a folder (new or existing)")
+    created = not path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise SettingsError(
+            f"{where} cannot be used: {exc.strerror or type(exc).__name__}"
+        ) from None
+    return created
