@@ -62,7 +62,7 @@ def bot_intents() -> discord.Intents:
     reads. Slash and context-menu commands carry their own data.
     """
     intents = discord.Intents.none()
-    intents.guilds = True  # servers, channels and roles: the moderator role is found by name
+    intents.guilds = True  # servers, channels and roles (the moderator role, by id)
     intents.guild_messages = True  # mentions of the bot and replies to its answers
     intents.dm_messages = True  # questions asked in a DM
     return intents

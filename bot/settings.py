@@ -124,7 +124,11 @@ class Settings(BaseSettings):
     )
     shared_demo: bool = Field(True, description="the bundled demo source is visible everywhere")
     dev_guild: int | None = Field(None, description="sync slash commands to this server only")
-    moderator_role: str = Field("", description="role that may add/remove sources and datasets")
+    moderator_role: str = Field(
+        "",
+        pattern=r"^\s*([0-9]+\s*(,\s*[0-9]+\s*)*)?$",
+        description="role ids (comma-separated) that may add/remove sources and datasets",
+    )
     discord_token: SecretStr = Field(
         SecretStr(""),
         validation_alias=AliasChoices("DISCORD_TOKEN", "CHORUS_DISCORD_TOKEN"),
