@@ -473,16 +473,15 @@ class Assistant:
             )
         uploads = self.settings.data_dir / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
-        # Our own name on disk: the user's name never becomes a path.
-        with tempfile.NamedTemporaryFile(dir=uploads, suffix=suffix, delete=False) as fh:
-            fh.write(data)
-            tmp = Path(fh.name)
-        try:
+        # A private folder of our own naming; inside it the file carries the cleaned label
+        # (never a path: safe_filename keeps the last part only), so messages name the
+        # upload, not a temporary file.
+        with tempfile.TemporaryDirectory(dir=uploads) as folder:
+            tmp = Path(folder) / label
+            tmp.write_bytes(data)
             return self.analyze(
                 str(tmp), req, name=name or Path(label).name.split(".")[0], progress=progress
             )
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def _has_dataset(self, name: str, req: Requester) -> bool:
         return any(d.name == name for d in self.patterns.datasets(req.scope))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +142,18 @@ def test_terminal_output_escapes_control_characters_from_data(
 
 def test_main_is_importable_without_side_effects() -> None:
     assert callable(main)
+
+
+def test_upload_errors_name_the_upload_not_a_temporary_file(assistant: Any) -> None:
+    import gzip
+
+    from bot.assistant import Requester
+    from corpus.errors import ChorusError
+
+    mod = Requester("guild:1", "mod", can_moderate=True)
+    broken = gzip.compress(b"post_id,account_id,created_at\n" * 50)[:-12]  # truncated
+    with pytest.raises(ChorusError) as caught:
+        assistant.analyze_upload(broken, "../evil/posts.csv.gz", mod)
+    message = str(caught.value)
+    assert message.startswith("posts.csv.gz ") and "tmp" not in message, message
+    assert not list((assistant.settings.data_dir / "uploads").iterdir())
