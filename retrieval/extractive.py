@@ -15,6 +15,7 @@ from prompts.phrases import REFUSAL
 from retrieval.catalog import Catalog
 from retrieval.citations import Answer, Citation
 from retrieval.lexical import content_stems, coverage, idf_weights, jaccard
+from retrieval.quotable import quotable
 from retrieval.search import Hit
 from retrieval.sentences import split_sentences
 
@@ -55,6 +56,8 @@ def candidate_sentences(
                 continue  # outside this chunk
             if (s.start == lo and lo > 0) or (s.end == hi and not at_end):
                 continue  # may be cut by the window: never quote half a sentence
+            if not quotable(s.text):
+                continue  # a bare link or a planted instruction: never an answer
             key = (chunk.source_id, s.start)
             if key not in raw:
                 raw[key] = (hit, s.start, s.end, s.text)
