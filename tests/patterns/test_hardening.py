@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import igraph
@@ -134,14 +135,19 @@ def test_a_failed_export_leaves_nothing_half_written(
 # --------------------------------------------------------------------------- memory bounds
 
 
+def _service(root: Path, **options: Any) -> PatternService:
+    limits: dict[str, Any] = {
+        "max_rows": 1000,
+        "max_bytes": 10_000_000,
+        "max_field_chars": 100_000,
+        "max_columns": 50,
+    }
+    return PatternService(root, AnalysisConfig(), **(limits | options))
+
+
 def test_a_post_with_too_many_items_is_refused_when_read(tmp_path: Path) -> None:
-    svc = PatternService(
+    svc = _service(
         tmp_path / "d",
-        AnalysisConfig(),
-        max_rows=1000,
-        max_bytes=10_000_000,
-        max_field_chars=100_000,
-        max_columns=50,
         max_items_per_post=100,
     )
     tags = " ".join(f"h{i}" for i in range(101))
@@ -199,13 +205,8 @@ def test_the_pair_bound_counts_repeats_of_one_pair_once() -> None:
 def test_out_of_memory_in_the_analysis_is_one_line_naming_the_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    svc = PatternService(
+    svc = _service(
         tmp_path / "d",
-        AnalysisConfig(),
-        max_rows=1000,
-        max_bytes=10_000_000,
-        max_field_chars=10_000,
-        max_columns=50,
         memory_limit="300MB",
     )
 
@@ -222,13 +223,8 @@ def test_out_of_memory_in_the_analysis_is_one_line_naming_the_setting(
 
 
 def test_memory_limit_and_spill_folder_reach_duckdb(tmp_path: Path) -> None:
-    svc = PatternService(
+    svc = _service(
         tmp_path / "d",
-        AnalysisConfig(),
-        max_rows=1000,
-        max_bytes=10_000_000,
-        max_field_chars=10_000,
-        max_columns=50,
         memory_limit="300MB",
         temp_dir=tmp_path / "spill",
     )
