@@ -99,6 +99,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._jobs: dict[str, int] = {}
         self._patterns: PatternService | None = None
+        self._legacy_removed = 0  # cluster summaries of an earlier version, removed on open
         self._demo_checked = False
         self._demo_lock = threading.Lock()
 
@@ -114,6 +115,12 @@ class Assistant:
                     collection=self.settings.chroma_collection,
                     embeddings=self._embeddings,
                 )
+                legacy = legacy_cluster_sources(self._library.catalog.all_sources())
+                if legacy:  # a data dir from an earlier version: summaries go, once
+                    logger.info("removing %d legacy cluster summaries", len(legacy))
+                    for source in legacy:
+                        self._library.remove(source.id, scope=source.scope)
+                    self._legacy_removed = len(legacy)
             return self._library
 
     @property
@@ -326,42 +333,28 @@ class Assistant:
         return self.library.reindex(progress)
 
     def doctor(self, *, repair: bool = True, progress: Progress = no_progress) -> DoctorReport:
-        """Catalog against vector index, then cluster summaries against their datasets."""
+        """Catalog against vector index, then what an earlier version left in the catalog
+        (cluster summaries), then each stored analysis' cluster references."""
         report = diagnose(self.library, repair=repair, progress=progress)
-        self._check_cluster_sources(report, repair=repair)
+        if self._legacy_removed:
+            report.repairs.append(
+                f"removed {self._legacy_removed} cluster summaries an earlier version had "
+                "indexed as sources"
+            )
+            self._legacy_removed = 0
+        legacy = legacy_cluster_sources(self.library.catalog.all_sources())
+        if legacy:
+            report.problems.append(
+                f"{len(legacy)} cluster summaries indexed as sources by an earlier version "
+                "(questions about clusters are now answered from the analysis itself)"
+            )
+            if repair:
+                for source in legacy:
+                    self.library.remove(source.id, scope=source.scope)
+                report.repairs.append(f"removed {len(legacy)} cluster summaries from the catalog")
+        for problem in self.patterns.check_references():
+            report.problems.append(problem)
         return report
-
-    def _check_cluster_sources(self, report: DoctorReport, *, repair: bool) -> None:
-        """Indexed cluster summaries against the datasets' latest analyses: a crash between
-        an analysis and its summaries, or between removing a dataset and its summaries,
-        leaves summaries of clusters nobody can open, or clusters nobody can ask about."""
-        seen: set[tuple[str, str]] = set()
-        for source in self.library.catalog.all_sources():
-            if source.status == "ready" and source.url.startswith(CLUSTER_ORIGIN):
-                dataset = source.url[len(CLUSTER_ORIGIN) : source.url.rfind("/cluster/")]
-                seen.add((source.scope, dataset))
-        for scope, dataset in sorted(seen):
-            if dataset not in {d.name for d in self.patterns.datasets(scope)}:
-                report.problems.append(f"cluster summaries of dataset {dataset!r}, which is gone")
-                if repair:
-                    n = self._drop_cluster_sources(dataset, scope)
-                    report.repairs.append(f"removed {n} cluster summaries of {dataset!r}")
-                continue
-            wanted = {
-                d.id
-                for d in self.patterns.cluster_details(
-                    dataset, scope=scope, limit=self.settings.limits.max_indexed_clusters
-                )
-            }
-            have = set(self._cluster_sources(dataset, scope))
-            if have != wanted:
-                report.problems.append(
-                    f"cluster summaries of dataset {dataset!r} do not match its latest analysis "
-                    f"({len(have - wanted)} extra, {len(wanted - have)} missing)"
-                )
-                if repair:
-                    self._index_clusters(dataset, scope, "chorus doctor", only=wanted - have)
-                    report.repairs.append(f"re-indexed the cluster summaries of {dataset!r}")
 
     def ask(
         self, question: str, req: Requester, *, history: tuple[str, str] | None = None
@@ -388,9 +381,12 @@ class Assistant:
     def patterns(self) -> PatternService:
         with self._lock:
             if self._patterns is None:
+                from corpus.image_sources import ImageLimits  # noqa: PLC0415
+                from corpus.url_fetch import FetchPolicy  # noqa: PLC0415
                 from patterns.service import PatternService  # noqa: PLC0415 - DuckDB, igraph
 
                 limits = self.settings.limits
+                images = self.settings.images
                 self._patterns = PatternService(
                     self.settings.data_dir / "datasets",
                     self.settings.analysis,
@@ -401,6 +397,22 @@ class Assistant:
                     max_items_per_post=limits.max_items_per_post,
                     memory_limit=limits.analysis_memory,
                     temp_dir=limits.analysis_temp_dir,
+                    images=ImageLimits(
+                        fetch=images.fetch,
+                        max_image_bytes=images.max_image_bytes,
+                        max_total_bytes=images.max_total_bytes,
+                        max_pixels=images.max_pixels,
+                        max_images=images.max_images,
+                        concurrency=images.concurrency,
+                    ),
+                    image_cache=self.settings.data_dir / "images" / "cache.sqlite",
+                    fetch_policy=FetchPolicy(
+                        allow_private=self.settings.allow_private_urls,
+                        timeout_s=images.timeout_s,
+                        max_bytes=images.max_image_bytes,
+                        max_redirects=limits.url_max_redirects,
+                        allowed_networks=self.settings.allowed_url_networks,
+                    ),
                 )
             return self._patterns
 
@@ -418,8 +430,11 @@ class Assistant:
         params: AnalysisParams | None = None,
         strict: bool = False,
         progress: Progress = no_progress,
+        fetch_images: bool | None = None,
+        files_beside: bool = True,
     ) -> AnalysisResult:
-        """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset."""
+        """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset.
+        A zip holding a dataset file and its media is read as that file."""
         self._require_moderator(req, "add or analyse datasets")
         with self._job(req):
             path = Path(target)
@@ -432,6 +447,8 @@ class Assistant:
                     params=params,
                     strict=strict,
                     progress=progress,
+                    fetch_images=fetch_images,
+                    files_beside=files_beside,
                 )
             elif path.exists():
                 raise InputError(f"{target} is not a file (give a CSV, JSON Lines or Parquet file)")
@@ -443,7 +460,6 @@ class Assistant:
                 result = self.patterns.analyze_dataset(
                     name or target, scope=req.scope, params=params, progress=progress
                 )
-            self._index_clusters(result.dataset, req.scope, req.user, progress)
             return result
 
     def analyze_upload(
@@ -466,10 +482,13 @@ class Assistant:
             )
         label = safe_filename(filename)
         suffix = "".join(Path(label).suffixes[-2:]).lower()
-        if suffix.removesuffix(".gz") not in DATASET_SUFFIXES:
+        if Path(label).suffix.lower() == ".zip":
+            suffix = ".zip"  # a dataset file and its media
+        elif suffix.removesuffix(".gz") not in DATASET_SUFFIXES:
             raise InputError(
                 f"{label}: not a dataset file; send CSV, TSV, JSON Lines, JSON or Parquet "
-                f"({', '.join(sorted(DATASET_SUFFIXES))}, optionally gzipped)"
+                f"({', '.join(sorted(DATASET_SUFFIXES))}, optionally gzipped), or a zip "
+                "of one of them and its image files"
             )
         uploads = self.settings.data_dir / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
@@ -479,8 +498,13 @@ class Assistant:
         with tempfile.TemporaryDirectory(dir=uploads) as folder:
             tmp = Path(folder) / label
             tmp.write_bytes(data)
+            # Image files come only from inside a zip: the upload folder is not the user's.
             return self.analyze(
-                str(tmp), req, name=name or Path(label).name.split(".")[0], progress=progress
+                str(tmp),
+                req,
+                name=name or Path(label).name.split(".")[0],
+                progress=progress,
+                files_beside=False,
             )
 
     def _has_dataset(self, name: str, req: Requester) -> bool:
@@ -492,7 +516,6 @@ class Assistant:
     def remove_dataset(self, name: str, req: Requester) -> None:
         self._require_moderator(req, "remove datasets")
         self.patterns.remove_dataset(name, scope=req.scope)
-        self._drop_cluster_sources(name, req.scope)
 
     def clusters(self, req: Requester, dataset: str | None = None) -> dict[str, Any]:
         """Clusters found so far, best first: the DESIGN.md `clusters` JSON shape.
@@ -519,66 +542,19 @@ class Assistant:
         return self.patterns.cluster(cluster_id, scope=req.scope)
 
     def plot_cluster(self, cluster_id: str, req: Requester, path: Path) -> list[Path]:
-        """The cluster's timeline-and-network picture(s), written at `path`."""
-        return [self.patterns.plot_cluster(cluster_id, scope=req.scope, path=path)]
+        """The cluster's timeline-and-network picture, written at `path`, and a contact
+        sheet of its most shared images beside it (`NAME-images.png`) where they are at
+        hand."""
+        out = [self.patterns.plot_cluster(cluster_id, scope=req.scope, path=path)]
+        sheet = self.patterns.contact_sheet(
+            cluster_id, scope=req.scope, path=path.with_name(f"{path.stem}-images.png")
+        )
+        if sheet is not None:
+            out.append(sheet)
+        return out
 
     def export(self, result: AnalysisResult, req: Requester, out_dir: Path) -> list[Path]:
         return self.patterns.export(result, scope=req.scope, out_dir=out_dir)
-
-    def _cluster_sources(self, dataset: str, scope: str) -> dict[str, SourceRecord]:
-        """This dataset's indexed cluster summaries, by cluster id."""
-        prefix = cluster_origin(dataset, "")
-        return {
-            s.url[len(prefix) :]: s
-            for s in self.library.sources([scope])
-            if s.url.startswith(prefix)
-        }
-
-    def _drop_cluster_sources(
-        self, dataset: str, scope: str, keep: frozenset[str] | set[str] = frozenset()
-    ) -> int:
-        dropped = 0
-        for cluster_id, source in self._cluster_sources(dataset, scope).items():
-            if cluster_id not in keep:
-                self.library.remove(source.id, scope=scope)
-                dropped += 1
-        return dropped
-
-    def _index_clusters(
-        self,
-        dataset: str,
-        scope: str,
-        added_by: str,
-        progress: Progress = no_progress,
-        only: set[str] | None = None,
-    ) -> set[str]:
-        """One citable summary per top cluster of the dataset's latest analysis, so questions
-        about the clusters are answered from (and cite) it. New summaries are added before the
-        old ones go: a crash in between leaves extra summaries that `doctor` removes, never a
-        silent gap. Returns the ids of the clusters that should have a summary."""
-        from corpus.documents import make_document  # noqa: PLC0415
-
-        top = self.patterns.cluster_details(
-            dataset, scope=scope, limit=self.settings.limits.max_indexed_clusters
-        )
-        docs = [
-            make_document(
-                d.summary_text(),
-                title=f"Coordination cluster {d.id} in dataset {dataset}",
-                origin=cluster_origin(dataset, d.id),
-                kind="text",
-            )
-            for d in top
-            if only is None or d.id in only
-        ]
-        progress("indexing cluster summaries", 0, len(docs))
-        for result in self.library.add_many(docs, scope=scope, added_by=added_by):
-            if isinstance(result, ChorusError):
-                raise result
-        progress("indexing cluster summaries", len(docs), len(docs))
-        wanted = {d.id for d in top}
-        self._drop_cluster_sources(dataset, scope, keep=wanted)
-        return wanted
 
 
 # Text per batch of documents stored together (about 64 chunks of the default size).
@@ -586,7 +562,10 @@ STORE_BATCH_CHARS = 48_000
 DATASET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet"})
 
 
-CLUSTER_ORIGIN = "chorus:dataset/"
+# Earlier versions indexed a prose summary per top cluster as a reporting source, with
+# this origin and title; they crowded reporting out of answers and are removed on sight.
+LEGACY_CLUSTER_ORIGIN = "chorus:dataset/"
+LEGACY_CLUSTER_TITLE = "Coordination cluster "
 
 
 def _looks_like_a_file(target: str) -> bool:
@@ -594,6 +573,10 @@ def _looks_like_a_file(target: str) -> bool:
     return "/" in target or "\\" in target or bool(Path(target).suffix)
 
 
-def cluster_origin(dataset: str, cluster_id: str) -> str:
-    """Where a cluster summary "comes from": stable, so re-analysis replaces it."""
-    return f"{CLUSTER_ORIGIN}{dataset}/cluster/{cluster_id}"
+def legacy_cluster_sources(sources: Sequence[SourceRecord]) -> list[SourceRecord]:
+    """The cluster summaries an earlier version indexed (origin and title both match)."""
+    return [
+        s
+        for s in sources
+        if s.url.startswith(LEGACY_CLUSTER_ORIGIN) and s.title.startswith(LEGACY_CLUSTER_TITLE)
+    ]

@@ -188,6 +188,7 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
         signals=args.signals,
         new_account_days=args.new_account_days,
         normalisation=args.normalisation,
+        image_distance=args.image_distance,
     )
     with TerminalProgress() as bar:
         result = assistant.analyze(
@@ -198,6 +199,7 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
             params=params,
             strict=args.strict,
             progress=bar,
+            fetch_images=False if args.no_fetch_images else None,
         )
         written = assistant.export(result, req, args.out) if args.out else []
     human = sys.stderr if args.json else sys.stdout
@@ -305,7 +307,11 @@ HANDLERS: dict[str, Handler] = {
 def _add_pattern_commands(sub: Any) -> None:
     """analyze, clusters, cluster and datasets (DESIGN.md, "Command line")."""
     p = sub.add_parser("analyze", help="find coordination clusters in a post dataset")
-    p.add_argument("dataset", metavar="DATASET", help="a CSV/JSONL/Parquet file, or a stored name")
+    p.add_argument(
+        "dataset",
+        metavar="DATASET",
+        help="a CSV/JSONL/Parquet file (or a zip of one with its images), or a stored name",
+    )
     p.add_argument("--name", help="dataset name (default: the file name)")
     p.add_argument("--window", help="co-occurrence window in seconds, or 'auto' (default 60)")
     p.add_argument("--min-accounts", type=int, help="smallest cluster reported (default 3)")
@@ -325,6 +331,17 @@ def _add_pattern_commands(sub: Any) -> None:
         help="use COLUMN for a canonical field (repeatable)",
     )
     p.add_argument("--strict", action="store_true", help="fail on unparseable timestamps")
+    p.add_argument(
+        "--image-distance",
+        type=int,
+        metavar="BITS",
+        help="perceptual image hashes this many bits apart (of 64) match (default 4)",
+    )
+    p.add_argument(
+        "--no-fetch-images",
+        action="store_true",
+        help="do not download image_urls (files beside the dataset are still hashed)",
+    )
     p.add_argument(
         "--out", type=Path, metavar="DIR", help="write clusters.json, edges.csv, graph.graphml"
     )

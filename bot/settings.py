@@ -63,14 +63,27 @@ class Limits(BaseModel):
         2, ge=1, description="ingests/analyses/charts running at once in the bot, all servers"
     )
     quick_workers: int = Field(4, ge=1, description="bot threads for asks, checks and lists")
-    max_indexed_clusters: int = Field(
-        50, ge=0, description="cluster summaries per analysis indexed for questions"
-    )
 
     @field_validator("analysis_temp_dir", mode="before")
     @classmethod
     def _empty_path_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+
+class ImageConfig(BaseModel):
+    """Images that post datasets name (image_files / image_urls): fetching and decoding."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fetch: bool = Field(True, description="fetch image URLs when a dataset is loaded")
+    max_image_bytes: int = Field(10_000_000, ge=1, description="largest image file or download")
+    max_total_bytes: int = Field(
+        2_000_000_000, ge=1, description="image bytes read or fetched for one dataset"
+    )
+    max_pixels: int = Field(40_000_000, ge=64, description="largest image, width x height")
+    max_images: int = Field(1_000_000, ge=0, description="distinct images hashed per dataset")
+    concurrency: int = Field(8, ge=1, le=64, description="images fetched or decoded at once")
+    timeout_s: float = Field(10.0, gt=0, description="time limit for one image download")
 
 
 class DiscordConfig(BaseModel):
@@ -139,6 +152,7 @@ class Settings(BaseSettings):
     limits: Limits = Limits()
     retrieval: RetrievalConfig = RetrievalConfig()
     analysis: AnalysisConfig = AnalysisConfig()
+    images: ImageConfig = ImageConfig()
     discord: DiscordConfig = DiscordConfig()
 
     @field_validator("allowed_url_networks")

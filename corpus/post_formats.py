@@ -31,9 +31,15 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "account_name",
     "platform",
 )
-EXTRA_FIELDS: tuple[str, ...] = ("domains",)
+# Columns read besides the canonical record: `image_files` (paths relative to the dataset
+# file) and `image_urls`, whose images Chorus hashes; `image_phashes`, 64-bit perceptual
+# hashes the data already carries (16 hex digits), matched like the ones Chorus computes.
+# (Not in CANONICAL_FIELDS, which is also the column list of generated datasets.)
+EXTRA_FIELDS: tuple[str, ...] = ("domains", "image_files", "image_urls", "image_phashes")
 ALL_FIELDS: tuple[str, ...] = CANONICAL_FIELDS + EXTRA_FIELDS
-LIST_FIELDS: frozenset[str] = frozenset({"urls", "hashtags", "image_hashes", "domains"})
+LIST_FIELDS: frozenset[str] = frozenset(
+    {"urls", "hashtags", "image_hashes", "domains", "image_files", "image_urls", "image_phashes"}
+)
 TIME_FIELDS: frozenset[str] = frozenset({"created_at", "account_created_at"})
 REQUIRED_FIELDS: tuple[str, ...] = ("account_id", "created_at")
 # At least one of these must be present, or there is nothing to compare posts by.
@@ -45,6 +51,9 @@ SIGNAL_FIELDS: tuple[str, ...] = (
     "repost_of",
     "reply_to",
     "domains",
+    "image_files",
+    "image_urls",
+    "image_phashes",
 )
 
 # Known column names, most specific first. A column feeds one field only; fields are
@@ -125,7 +134,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "name",
     ),
     "platform": ("platform", "source_platform"),
+    "image_files": ("image_files", "image_file", "media_files", "media_file", "image_path"),
+    "image_urls": (
+        "image_urls",
+        "image_url",
+        "media_urls",
+        "media_url",
+        "media_url_https",
+        "photo_url",
+    ),
     "domains": ("domains", "domain", "domain_id"),
+    "image_phashes": ("image_phashes", "image_phash", "phashes"),
 }
 
 TOOLKIT_COLUMNS = (

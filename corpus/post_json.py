@@ -207,16 +207,29 @@ def twitter_v2_records(value: Any) -> Iterator[dict[str, Any]]:
     """Canonical records from a v2 page ({"data": [...], "includes": {"users": [...]}}) or
     one v2 tweet (as twarc2 flatten writes them, with an "author" object)."""
     if is_twitter_v2_page(value):
-        users = {_s(_d(u).get("id")): _d(u) for u in _l(_d(value.get("includes")).get("users"))}
+        includes = _d(value.get("includes"))
+        users = {_s(_d(u).get("id")): _d(u) for u in _l(includes.get("users"))}
+        media = _media_urls(_l(includes.get("media")))
         for tweet in _l(value["data"]):
             if isinstance(tweet, dict):
-                yield _v2_tweet(tweet, users)
+                yield _v2_tweet(tweet, users, media)
     elif isinstance(value, dict):
-        yield _v2_tweet(value, {})
+        yield _v2_tweet(value, {}, {})
+
+
+def _media_urls(media: list[Any]) -> dict[str | None, str | None]:
+    """media_key -> the picture's URL: `url` for photos, `preview_image_url` for videos."""
+    out: dict[str | None, str | None] = {}
+    for m in media:
+        item = _d(m)
+        out[_s(item.get("media_key"))] = _s(item.get("url")) or _s(item.get("preview_image_url"))
+    return out
 
 
 def _v2_tweet(
-    tweet: Mapping[str, Any], users: Mapping[str | None, Mapping[str, Any]]
+    tweet: Mapping[str, Any],
+    users: Mapping[str | None, Mapping[str, Any]],
+    media: Mapping[str | None, str | None],
 ) -> dict[str, Any]:
     refs: dict[str, str | None] = {}
     for item in _l(tweet.get("referenced_tweets")):
@@ -228,6 +241,10 @@ def _v2_tweet(
     author_id = _s(tweet.get("author_id"))
     author = _d(tweet.get("author")) or users.get(author_id, {})
     post_id = _s(tweet.get("id"))
+    attachments = _d(tweet.get("attachments"))
+    keys = [_s(k) for k in _l(attachments.get("media_keys"))]
+    # twarc2's flattened tweets carry their media objects inline, under attachments.media.
+    inline = _media_urls(_l(attachments.get("media")))
     return {
         "post_id": post_id,
         "account_id": author_id,
@@ -237,7 +254,8 @@ def _v2_tweet(
             _s(_d(u).get("expanded_url")) or _s(_d(u).get("url")) for u in _l(entities.get("urls"))
         ],
         "hashtags": [_s(_d(h).get("tag")) for h in _l(entities.get("hashtags"))],
-        "image_hashes": [_s(k) for k in _l(_d(tweet.get("attachments")).get("media_keys"))],
+        "image_hashes": keys,
+        "image_urls": [inline.get(k) or media.get(k) for k in keys],
         "repost_of": refs.get("retweeted"),
         "reply_to": refs.get("replied_to"),
         "account_created_at": _s(author.get("created_at")),
@@ -264,6 +282,9 @@ def twitter_v1_record(tweet: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "hashtags": [_s(_d(h).get("text")) for h in _l(entities.get("hashtags"))],
         "image_hashes": [_s(_d(m).get("id_str")) for m in media],
+        "image_urls": [
+            _s(_d(m).get("media_url_https")) or _s(_d(m).get("media_url")) for m in media
+        ],
         "repost_of": _s(retweeted.get("id_str")),
         "reply_to": _s(tweet.get("in_reply_to_status_id_str")),
         "account_created_at": _s(user.get("created_at")),

@@ -25,6 +25,8 @@ class Post:
     account_name: str | None = None
     platform: str | None = None
     domains: tuple[str, ...] = ()
+    image_files: tuple[str, ...] = ()
+    image_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class LoadReport:
     bad_timestamp_examples: tuple[str, ...] = ()
     missing_account: int = 0
     generated_ids: bool = False
+    image_notes: tuple[str, ...] = ()  # what hashing the posts' images found and skipped
     extra: dict[str, Any] = field(default_factory=dict)
 
     def notes(self) -> list[str]:
@@ -90,6 +93,7 @@ class LoadReport:
             out.append(f"{self.missing_account:,} rows had no account id and were skipped")
         if self.generated_ids:
             out.append("no post id column: posts are numbered by row (row-1, row-2, ...)")
+        out.extend(self.image_notes)
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -107,6 +111,7 @@ class LoadReport:
             "bad_timestamp_examples": list(self.bad_timestamp_examples),
             "missing_account": self.missing_account,
             "generated_ids": self.generated_ids,
+            "image_notes": list(self.image_notes),
         }
 
     @classmethod
@@ -125,4 +130,5 @@ class LoadReport:
             bad_timestamp_examples=tuple(data["bad_timestamp_examples"]),
             missing_account=int(data["missing_account"]),
             generated_ids=bool(data["generated_ids"]),
+            image_notes=tuple(data.get("image_notes", ())),
         )

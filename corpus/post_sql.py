@@ -57,6 +57,9 @@ CANON_COLUMNS = (
     "account_created_at",
     "account_name",
     "platform",
+    "image_files",
+    "image_urls",
+    "image_phashes",
 )
 
 

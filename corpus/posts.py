@@ -54,7 +54,8 @@ def load_posts(
 
     The view has columns: row (source row, 1-based), post_id, account_id, t (epoch seconds),
     text, urls, hashtags, image_hashes, domains, repost_of, reply_to, account_created_at,
-    account_name, platform. Raises InputError / LimitError naming the file, row or column.
+    account_name, platform, image_files, image_urls, image_phashes. Raises InputError /
+    LimitError naming the file, row or column.
     """
     shown = shown or path.name
     mapping = dict(mapping or {})
@@ -131,7 +132,8 @@ def iter_posts(con: duckdb.DuckDBPyConnection, relation: str) -> Iterator[Post]:
     """Posts of a relation with the canonical columns, in source order."""
     cur = con.execute(
         "SELECT post_id, account_id, t, text, urls, hashtags, image_hashes, repost_of, "
-        "reply_to, account_created_at, account_name, platform, domains "
+        "reply_to, account_created_at, account_name, platform, domains, image_files, "
+        "image_urls "
         f"FROM {relation} ORDER BY row"
     )
     while rows := cur.fetchmany(10_000):
@@ -150,4 +152,6 @@ def iter_posts(con: duckdb.DuckDBPyConnection, relation: str) -> Iterator[Post]:
                 account_name=r[10],
                 platform=r[11],
                 domains=tuple(r[12] or ()),
+                image_files=tuple(r[13] or ()),
+                image_urls=tuple(r[14] or ()),
             )

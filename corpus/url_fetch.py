@@ -390,7 +390,13 @@ def _run_with_deadline(
 
 
 def _fetch(
-    start: _Target, policy: FetchPolicy, deadline: float, cancel: threading.Event, shown: str
+    start: _Target,
+    policy: FetchPolicy,
+    deadline: float,
+    cancel: threading.Event,
+    shown: str,
+    *,
+    kinds: _Kinds | None = None,
 ) -> _Fetched:
     target = start
     via: str | None = None
@@ -423,6 +429,7 @@ def _fetch(
                 deadline=deadline,
                 cancel=cancel,
                 shown=shown,
+                kinds=kinds or _DOCUMENT_KINDS,
             )
         except httpx.TimeoutException:
             raise FetchError(f"{shown}: timed out after {policy.timeout_s:g} s") from None
@@ -487,13 +494,14 @@ def _read(
     deadline: float,
     cancel: threading.Event,
     shown: str,
+    kinds: _Kinds,
 ) -> _Fetched:
     mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    kind = _kind_for_type(mime)
+    kind = kinds.classify(mime)
     if kind == "unsupported":  # refused before downloading the body
         raise FetchError(
             f"{shown}: unsupported content type {clean_label(mime, limit=80)}; "
-            "HTML, PDF and plain text are supported"
+            f"{kinds.supported} supported"
         )
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > policy.max_bytes:
@@ -590,6 +598,44 @@ def _inflaters(header: str, policy: FetchPolicy, shown: str) -> list[_Inflater]:
     return [_Inflater(name, policy.max_bytes, shown) for name in reversed(names)]
 
 
+@dataclass(frozen=True)
+class _Kinds:
+    """Which media types a fetch accepts: classify(mime) gives a kind, None (decide from
+    the bytes) or "unsupported" (refused before the body is read)."""
+
+    classify: Callable[[str], str | None]
+    supported: str  # for the refusal message
+
+
+def _image_kind(mime: str) -> str | None:
+    if mime.startswith("image/"):
+        return "image"
+    return None if mime in _SNIFF_TYPES else "unsupported"
+
+
+def fetch_bytes(url: str, policy: FetchPolicy) -> FetchedImage:
+    """Fetch an image URL's bytes under `policy` (same address, redirect, size and time
+    checks as `fetch_url`). A response that is not image/* (or an untyped body) is refused
+    before its body is read: FetchError; over `policy.max_bytes`: LimitError."""
+    deadline = time.monotonic() + policy.timeout_s
+    shown = _shown(url)
+    start = _parse(url.strip(), shown=shown, via=None)
+    cancel = threading.Event()
+    fetched = _run_with_deadline(
+        lambda: _fetch(start, policy, deadline, cancel, shown, kinds=_IMAGE_KINDS),
+        deadline=deadline,
+        cancel=cancel,
+        on_timeout=lambda: FetchError(f"{shown}: timed out after {policy.timeout_s:g} s"),
+    )
+    return FetchedImage(body=fetched.body, url=fetched.url)
+
+
+@dataclass(frozen=True)
+class FetchedImage:
+    body: bytes
+    url: str  # after redirects
+
+
 def _kind_for_type(mime: str) -> str | None:
     """Document kind for a media type; None: decide from the bytes; "unsupported": refuse."""
     if mime in _HTML_TYPES:
@@ -603,6 +649,10 @@ def _kind_for_type(mime: str) -> str | None:
     if mime in _SNIFF_TYPES:
         return None
     return "unsupported"
+
+
+_DOCUMENT_KINDS: Final = _Kinds(_kind_for_type, "HTML, PDF and plain text are")
+_IMAGE_KINDS: Final = _Kinds(_image_kind, "only images are")
 
 
 def _sniff(data: bytes, path: str) -> str:

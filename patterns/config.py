@@ -29,5 +29,8 @@ class AnalysisConfig(BaseModel):
     min_accounts: int = Field(3, ge=2, description="smallest cluster reported")
     new_account_days: int = Field(60, ge=0, description="'new account' age at first post, days")
     near_text_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard threshold")
+    image_distance: int = Field(
+        4, ge=0, le=12, description="perceptual image hashes this many bits apart still match"
+    )
     signals: tuple[str, ...] = Field(DEFAULT_SIGNALS, description="signals used when none given")
     seed: int = Field(42, description="Leiden seed, for stable clusters")

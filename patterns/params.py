@@ -14,6 +14,7 @@ from patterns.config import ALL_SIGNALS, AnalysisConfig
 
 TextMode = Literal["chorus", "toolkit"]
 TEXT_MODES: tuple[str, ...] = ("chorus", "toolkit")
+MAX_IMAGE_DISTANCE = 12  # of 64 bits; past it unrelated pictures match, and search slows
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class AnalysisParams:
         canonicalised) or "toolkit" (coordination-network-toolkit's: lowercase, @mentions
         removed, whitespace collapsed; URLs compared as written).
     auto_p / auto_q: the --window auto estimate (CooRnet's p and q).
+    image_distance: two perceptual image hashes at most this many bits apart (of 64) are
+        the same image item (docs/coordination.md, "Near-identical images").
     """
 
     window_s: float | Literal["auto"] = 60.0
@@ -38,6 +41,7 @@ class AnalysisParams:
     signals: tuple[str, ...] = tuple(s for s in ALL_SIGNALS if s != "domain")
     new_account_days: int = 60
     near_text_threshold: float = 0.8
+    image_distance: int = 4
     seed: int = 42
     normalisation: TextMode = "chorus"
     popular_share: float = 0.01
@@ -64,6 +68,9 @@ class AnalysisParams:
             raise InputError("new-account-days must be 0 or more")
         if not 0 < self.near_text_threshold <= 1:
             raise InputError("near-text threshold must be in (0, 1]")
+        d = self.image_distance
+        if isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= MAX_IMAGE_DISTANCE:
+            raise InputError(f"image-distance must be 0 to {MAX_IMAGE_DISTANCE} bits (got {d!r})")
         if self.normalisation not in TEXT_MODES:
             raise InputError(f"normalisation must be one of {', '.join(TEXT_MODES)}")
         if not 0 < self.popular_share <= 1 or self.popular_min_accounts < 1:
@@ -88,6 +95,7 @@ class AnalysisParams:
             signals=tuple(config.signals),
             new_account_days=config.new_account_days,
             near_text_threshold=config.near_text_threshold,
+            image_distance=config.image_distance,
             seed=config.seed,
         )
         return base.with_overrides(**overrides)

@@ -154,6 +154,37 @@ class TopItem:
 
 
 @dataclass(frozen=True)
+class ImageMatch:
+    """Two posts of a cluster that share a near-identical image: both perceptual hashes and
+    how many bits (of 64) their closest windows differ by (0: the same picture)."""
+
+    post_a: str
+    post_b: str
+    hash_a: str
+    hash_b: str
+    distance: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "post_a": self.post_a,
+            "post_b": self.post_b,
+            "hash_a": self.hash_a,
+            "hash_b": self.hash_b,
+            "distance": self.distance,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> ImageMatch:
+        return cls(
+            str(d["post_a"]),
+            str(d["post_b"]),
+            str(d["hash_a"]),
+            str(d["hash_b"]),
+            int(d["distance"]),
+        )
+
+
+@dataclass(frozen=True)
 class Member:
     account_id: str
     name: str | None
@@ -215,6 +246,7 @@ class ClusterDetail:
     top_items: dict[str, tuple[TopItem, ...]]
     examples: tuple[Example, ...]
     analysed_at: float = 0.0
+    image_matches: tuple[ImageMatch, ...] = ()  # read from the dataset with the cluster
 
     @property
     def id(self) -> str:
@@ -234,7 +266,7 @@ class ClusterDetail:
         """to_json() without what is stored once beside it: the members (rows of their
         own), the account list (the members' ids) and the parameters (the analysis')."""
         data = self.to_json()
-        for key in ("members", "accounts", "params"):
+        for key in ("members", "accounts", "params", "image_matches"):
             del data[key]
         return data
 
@@ -267,6 +299,7 @@ class ClusterDetail:
             "accounts_with_creation_date": self.accounts_with_creation_date,
             "new_account_share": self.new_account_share,
             "top_items": {k: [t.to_json() for t in v] for k, v in self.top_items.items()},
+            "image_matches": [m.to_json() for m in self.image_matches],
             "evidence_examples": [e.detail_json() for e in self.examples],
             "analysed_at": iso(self.analysed_at),
         }
@@ -306,6 +339,7 @@ class ClusterDetail:
                 str(k): tuple(TopItem.from_json(t) for t in v) for k, v in d["top_items"].items()
             },
             examples=tuple(Example.from_json(e) for e in d["evidence_examples"]),
+            image_matches=tuple(ImageMatch.from_json(m) for m in d.get("image_matches", ())),
             analysed_at=(
                 datetime.fromisoformat(str(analysed).replace("Z", "+00:00")).timestamp()
                 if analysed
@@ -428,6 +462,13 @@ class ClusterDetail:
         for e in self.examples[:10]:
             what = _clip(e.text or e.item, 80)
             out.append(f"  {iso(e.time)}  {e.account_id}  post {e.post_id}  [{e.signal}]  {what}")
+        if self.image_matches:
+            out.append("Near-identical images (post, its hash; bits apart of 64):")
+            for im in self.image_matches[:10]:
+                out.append(
+                    f"  post {im.post_a} {im.hash_a} ~ post {im.post_b} {im.hash_b}: "
+                    f"{im.distance} bits"
+                )
         return "\n".join(out)
 
 

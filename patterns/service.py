@@ -14,24 +14,35 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from corpus.dataset_zip import is_zip, open_dataset_zip
 from corpus.errors import InputError, LimitError, NotFoundError
+from corpus.image_hash import phash_hex
+from corpus.image_sources import NOT_FETCHED, ImageLimits, MediaFolder, MediaSource, open_cache
 from corpus.posts import LoadReport, PostLimits, load_posts
 from corpus.progress import Progress, no_progress
+from corpus.url_fetch import FetchPolicy
 from patterns.config import AnalysisConfig
+from patterns.contact_sheet import draw_contact_sheet
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
+from patterns.nearimage import cluster_images, image_matches
 from patterns.params import AnalysisParams
-from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, Member
+from patterns.post_images import store_post_images
+from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, ImageMatch, Member
 from patterns.store import (
     FORMAT_VERSION,
     MEMORY_LIMIT,
+    BusyError,
     ScopeStore,
+    all_dataset_files,
     check_name,
+    connect,
     ensure_schema,
     read_meta,
     write_meta,
@@ -79,6 +90,13 @@ def _members(
     )
 
 
+def _image_matches(con: duckdb.DuckDBPyConnection, detail: ClusterDetail) -> tuple[ImageMatch, ...]:
+    return tuple(
+        ImageMatch(a, b, phash_hex(ha), phash_hex(hb), dist)
+        for a, b, ha, hb, dist in image_matches(con, detail.analysis_id, detail.id)
+    )
+
+
 class PatternService:
     """Coordination analysis over stored datasets, keyed by (scope, name)."""
 
@@ -94,9 +112,15 @@ class PatternService:
         max_items_per_post: int = PostLimits.max_items_per_post,
         memory_limit: str = MEMORY_LIMIT,
         temp_dir: Path | None = None,
+        images: ImageLimits | None = None,
+        image_cache: Path | None = None,
+        fetch_policy: FetchPolicy | None = None,
     ) -> None:
         self.root = Path(root)
         self.defaults = defaults
+        self.images = images or ImageLimits()
+        self.image_cache = image_cache or self.root / "image-cache.sqlite"
+        self.fetch_policy = fetch_policy or FetchPolicy(max_bytes=self.images.max_image_bytes)
         self.limits = PostLimits(
             max_rows=max_rows,
             max_bytes=max_bytes,
@@ -137,13 +161,19 @@ class PatternService:
         params: AnalysisParams | None = None,
         strict: bool = False,
         progress: Progress = no_progress,
+        fetch_images: bool | None = None,
+        files_beside: bool = True,
     ) -> AnalysisResult:
         """Load `path` as dataset `name` (default: the file name without extension), or
         reuse it when the same content with the same mapping is already stored under that
-        name, then analyse it."""
+        name, then analyse it. A zip holding one dataset file and its media is read as
+        that file, with its image files taken from the zip; otherwise image files are read
+        from the file's folder, unless `files_beside` is False (an upload's folder is ours,
+        not the user's)."""
         path = Path(path)
         name = check_name(name or path.stem)
         mapping = dict(mapping or {})
+        fetch = self.images.fetch if fetch_images is None else fetch_images
         store = self._store(scope)
         with store.lock(name):
             store.collect_garbage()
@@ -152,7 +182,9 @@ class PatternService:
             reused = False
             if store.current(name) is not None:  # only then is the digest needed up front
                 sha = _digest(path)
-                reused = self._reusable(store, name, sha, mapping, strict)
+                reused = self._reusable(
+                    store, name, sha=sha, mapping=mapping, strict=strict, fetch=fetch
+                )
             if not reused:
                 self._load(
                     store,
@@ -162,6 +194,8 @@ class PatternService:
                     mapping=mapping,
                     strict=strict,
                     progress=progress,
+                    fetch=fetch,
+                    files_beside=files_beside,
                 )
             return self._analyze(store, name, params, progress)
 
@@ -190,13 +224,23 @@ class PatternService:
             )
 
     def _reusable(
-        self, store: ScopeStore, name: str, sha: str, mapping: Mapping[str, str], strict: bool
+        self,
+        store: ScopeStore,
+        name: str,
+        *,
+        sha: str,
+        mapping: Mapping[str, str],
+        strict: bool,
+        fetch: bool,
     ) -> bool:
         if store.current(name) is None:
             return False
         with self._open(store, name) as con:
             meta = read_meta(con)
         if meta.get("sha256") != sha or meta.get("user_mapping") != dict(mapping):
+            return False
+        skipped = dict(meta.get("images", {}).get("skipped", {}))
+        if fetch and skipped.get(NOT_FETCHED):  # loaded offline before: fetch them now
             return False
         report = LoadReport.from_json(meta["load"])
         if strict and report.bad_timestamps:
@@ -217,19 +261,32 @@ class PatternService:
         mapping: Mapping[str, str],
         strict: bool,
         progress: Progress,
+        fetch: bool,
+        files_beside: bool,
     ) -> None:
         # A new name: hash the file while DuckDB reads it (hashlib and DuckDB both release
         # the GIL), rather than before.
-        with ThreadPoolExecutor(max_workers=1) as pool, store.building() as (tmp, con):
+        with contextlib.ExitStack() as stack:
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
             digest = pool.submit(_digest, path) if sha is None else None
+            source_path, shown = path, path.name
+            media: MediaSource | None = MediaFolder(path.parent) if files_beside else None
+            if is_zip(path):
+                zipped = stack.enter_context(
+                    open_dataset_zip(
+                        path, shown=path.name, scratch=store.dir, max_bytes=self.limits.max_bytes
+                    )
+                )
+                source_path, shown, media = zipped.path, zipped.shown, zipped.media
+            tmp, con = stack.enter_context(store.building())
             report = load_posts(
-                path,
+                source_path,
                 con,
                 limits=self.limits,
                 mapping=mapping,
                 strict=strict,
                 progress=progress,
-                shown=path.name,
+                shown=shown,
                 scratch_dir=store.dir,
             )
             progress("storing", 0, 3)
@@ -247,9 +304,20 @@ class PatternService:
             con.execute(
                 "CREATE TABLE posts AS SELECT CAST(c.row AS INTEGER) AS pid, c.post_id, a.aid, "
                 "c.t, c.text, c.urls, c.hashtags, c.image_hashes, c.domains, c.repost_of, "
-                f"c.reply_to, c.platform FROM {source} c JOIN accounts a USING (account_id)"
+                "c.reply_to, c.platform, c.image_files, c.image_urls, c.image_phashes "
+                f"FROM {source} c JOIN accounts a USING (account_id)"
             )
             progress("storing", 2, 3)
+            images = store_post_images(
+                con,
+                media=media,
+                cache_path=self.image_cache,
+                limits=replace(self.images, fetch=fetch),
+                policy=self.fetch_policy,
+                progress=progress,
+            )
+            if images is not None:
+                report = replace(report, image_notes=tuple(images.notes()))
             got = con.execute(
                 "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM accounts)"
             ).fetchone()
@@ -262,6 +330,7 @@ class PatternService:
                     "sha256": sha if digest is None else digest.result(),
                     "user_mapping": dict(mapping),
                     "load": report.to_json(),
+                    "images": images.to_json() if images is not None else {},
                     "posts": posts,
                     "accounts": accounts,
                     "loaded_at": time.time(),
@@ -272,6 +341,7 @@ class PatternService:
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
             con.execute("CHECKPOINT")
             progress("storing", 3, 3)
+            stack.pop_all().close()  # the dataset file is complete and closed: install it
         store.install(name, tmp)
 
     def _analyze(
@@ -406,6 +476,7 @@ class PatternService:
                     detail = ClusterDetail.from_stored(
                         json.loads(row[0]), params=params, members=members
                     )
+                    detail = replace(detail, image_matches=_image_matches(con, detail))
                     best = (float(row[1]), str(read_meta(con)["name"]), detail)
             finally:
                 con.close()
@@ -427,6 +498,26 @@ class PatternService:
         with self._open(store, name) as con:
             return plot_cluster(con, detail, Path(path))
 
+    def contact_sheet(self, cluster_id: str, *, scope: str, path: Path) -> Path | None:
+        """A PNG of the cluster's most shared images (thumbnails), where they are at hand:
+        None when the cluster shares no image Chorus hashed itself."""
+        name, detail = self._find_cluster(cluster_id, scope)
+        tops = detail.top_items.get("image", ())
+        store = self._store(scope)
+        with self._open(store, name) as con:
+            shown = cluster_images(con, [t.value for t in tops])
+        shas = {key: sha for key, sha in shown if sha is not None}
+        if not shas:
+            return None
+        with open_cache(self.image_cache) as cache:
+            thumbs = cache.thumbs(shas.values())
+        tiles = [
+            (thumbs[shas[t.value]], f"{t.accounts} accounts")
+            for t in tops
+            if t.value in shas and shas[t.value] in thumbs
+        ]
+        return draw_contact_sheet(tiles, Path(path), title=f"Cluster {cluster_id}: shared images")
+
     def export(
         self, result_or_name: AnalysisResult | str, *, scope: str, out_dir: Path
     ) -> list[Path]:
@@ -444,6 +535,41 @@ class PatternService:
                     raise NotFoundError(f"dataset {name!r} has not been analysed yet")
                 analysis_id = latest.analysis_id
             return export_analysis(con, analysis_id, Path(out_dir))
+
+    def check_references(self) -> list[str]:
+        """Problems with the cluster references of every dataset's latest analysis (every
+        scope): each cluster listed has its stored row and exactly its size in members, and
+        every member is an account of the dataset. Answers cite (dataset, analysis, cluster)
+        through these rows."""
+        problems: list[str] = []
+        for path in all_dataset_files(self.root):
+            try:
+                con = connect(path, memory_limit=self.memory_limit)
+            except BusyError:
+                continue  # in use by a running analysis: checked next time
+            try:
+                latest = self._latest(con)
+                if latest is None:
+                    continue
+                name = str(read_meta(con).get("name", path.name))
+                got = dict(
+                    con.execute(
+                        "SELECT c.cluster_id, (SELECT count(*) FROM cluster_members m "
+                        "JOIN accounts a ON a.aid = m.aid WHERE m.analysis_id = c.analysis_id "
+                        "AND m.cluster_id = c.cluster_id) FROM clusters c WHERE c.analysis_id = ?",
+                        [latest.analysis_id],
+                    ).fetchall()
+                )
+                bad = [c.id for c in latest.clusters if got.get(c.id) != c.size]
+                if bad or len(got) != len(latest.clusters):
+                    problems.append(
+                        f"dataset {name!r}: {len(bad)} of {len(latest.clusters)} clusters of its "
+                        "latest analysis lack their stored members (run `chorus analyze "
+                        f"{name}` again)"
+                    )
+            finally:
+                con.close()
+        return problems
 
     def edge_list(self, name: str, *, scope: str) -> list[tuple[str, str, float]]:
         """(account, account, weight) for every edge of the latest analysis of `name`."""

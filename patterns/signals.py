@@ -2,8 +2,9 @@
 signal, sorted by (item, time) for the window walk.
 
 An item is one shareable thing under one signal: a normalised text (or a group of
-near-identical texts), a normalised URL, a link domain, a hashtag set, an image hash, a
-repost target, a reply target. Only items posted by at least two accounts can link
+near-identical texts), a normalised URL, a link domain, a hashtag set, an image hash (an
+id the data carries, or a group of near-identical perceptual hashes), a repost target, a
+reply target. Only items posted by at least two accounts can link
 anyone, so the rest are dropped here, in SQL, before any pairing.
 
 Reposts carry their original's text, links and media, so content signals use original
@@ -23,6 +24,11 @@ import pyarrow as pa
 from corpus.progress import Progress, no_progress
 from patterns.arrays import distinct
 from patterns.config import ALL_SIGNALS
+from patterns.nearimage import (
+    build_image_groups,
+    has_post_images,
+    perceptual_image_occurrences,
+)
 from patterns.neartext import build_groups
 from patterns.normalise import hashtag_set_sql, normalise_url, text_sql, url_domain
 from patterns.params import AnalysisParams
@@ -140,11 +146,7 @@ def build_occurrences(
             f"WHERE {ORIGINAL} AND hashtags IS NOT NULL) WHERE key <> ''"
         )
     if "image" in sigs:
-        parts.append(
-            f"SELECT DISTINCT {SIGNAL_CODE['image']} AS sig, lower(trim(h)) AS key, t, aid, pid, "
-            f"-1 AS sub FROM (SELECT t, aid, pid, unnest(image_hashes) AS h FROM posts "
-            f"WHERE {ORIGINAL} AND image_hashes IS NOT NULL) WHERE trim(h) <> ''"
-        )
+        parts.extend(_image_parts(con, params, progress))
     if "repost" in sigs:
         parts.append(
             f"SELECT {SIGNAL_CODE['repost']} AS sig, repost_of AS key, t, aid, pid, -1 AS sub "
@@ -173,7 +175,7 @@ def build_occurrences(
     signal = np.asarray(con.execute("SELECT sig FROM _items ORDER BY item").fetchnumpy()["sig"])
     # What built the occurrences is no longer needed: give DuckDB its memory back now
     # (_items stays, for the labels of evidence).
-    for table in ("_occ", "_tx", "_tid", "_tgroup", "_urlmap"):
+    for table in ("_occ", "_tx", "_tid", "_tgroup", "_urlmap", "_igroup"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     item = np.asarray(got["item"], dtype=np.int64)
     t = np.asarray(got["t"], dtype=np.float64)
@@ -197,6 +199,26 @@ def build_occurrences(
         item_accounts=accounts.astype(np.int32),
         split_near=split_near,
     )
+
+
+def _image_parts(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, progress: Progress
+) -> list[str]:
+    """Image occurrences: ids the data carries (exact), and perceptual hashes, grouped
+    into near-identical images first (patterns.nearimage, table _igroup). A post whose
+    pictures were hashed is matched by them only: its media ids (Twitter's media keys
+    name the same pictures) would count one shared picture twice."""
+    hashed = has_post_images(con)
+    skip = " AND pid NOT IN (SELECT pid FROM post_images)" if hashed else ""
+    parts = [
+        f"SELECT DISTINCT {SIGNAL_CODE['image']} AS sig, lower(trim(h)) AS key, t, aid, pid, "
+        f"-1 AS sub FROM (SELECT t, aid, pid, unnest(image_hashes) AS h FROM posts "
+        f"WHERE {ORIGINAL} AND image_hashes IS NOT NULL{skip}) WHERE trim(h) <> ''"
+    ]
+    if hashed:
+        build_image_groups(con, max_distance=params.image_distance, progress=progress)
+        parts.append(perceptual_image_occurrences(SIGNAL_CODE["image"], ORIGINAL))
+    return parts
 
 
 def _accounts_per_item(

@@ -239,6 +239,21 @@ class ScopeStore:
         Path(str(newest) + ".wal").unlink(missing_ok=True)
 
 
+def all_dataset_files(root: Path) -> list[Path]:
+    """The current file of every dataset of every scope (for consistency checks)."""
+    out: list[Path] = []
+    if not root.is_dir():
+        return out
+    for scope_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        newest: dict[str, tuple[int, Path]] = {}
+        for entry in os.scandir(scope_dir):
+            m = _FILE.match(entry.name)
+            if m and int(m.group(2)) >= newest.get(m.group(1), (-1, scope_dir))[0]:
+                newest[m.group(1)] = (int(m.group(2)), Path(entry.path))
+        out.extend(path for _, path in sorted(newest.values()))
+    return out
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create any table a file from an earlier version lacks (before writing results)."""
     con.execute(SCHEMA)

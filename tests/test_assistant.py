@@ -99,3 +99,44 @@ def test_concurrent_jobs_per_server_are_bounded(make_settings: Any, embeddings: 
     release.set()
     worker.join()
     assistant.ingest_text("after the first finished", "4", ALICE)
+
+
+def test_cluster_summaries_left_by_an_earlier_version_are_removed(
+    make_settings: Any, embeddings: Any
+) -> None:
+    """Earlier versions indexed cluster summaries as sources (origin chorus:dataset/...);
+    the first Assistant on such a data dir removes them, doctor says so, and a user's own
+    source that merely looks alike (same origin, other title) stays."""
+    from corpus.documents import make_document
+    from retrieval.library import Library
+
+    settings = make_settings(shared_demo=False)
+    old = Library(settings.data_dir, settings.retrieval, embeddings=embeddings)
+    for dataset in ("a", "a/cluster/b"):
+        old.add(
+            make_document(
+                f"Coordination cluster c1 in dataset {dataset}: 3 accounts ...",
+                title=f"Coordination cluster c1 in dataset {dataset}",
+                origin=f"chorus:dataset/{dataset}/cluster/c1",
+                kind="text",
+            ),
+            scope="local",
+            added_by="chorus",
+        )
+    mine = old.add(
+        make_document(
+            "My notes on the campaign.",
+            title="notes",
+            origin="chorus:dataset/notes",
+            kind="text",
+        ),
+        scope="local",
+        added_by="me",
+    ).source
+    old.catalog.close()
+
+    assistant = Assistant(settings, embeddings=embeddings)
+    assert [s.id for s in assistant.sources(Requester.local())] == [mine.id]
+    report = assistant.doctor()
+    assert report.consistent and any("removed 2 cluster summaries" in r for r in report.repairs)
+    assert assistant.doctor().repairs == []

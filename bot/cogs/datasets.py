@@ -1,4 +1,5 @@
-"""/dataset add: a CSV, JSON Lines or Parquet attachment, analysed for clusters on arrival."""
+"""/dataset add: a CSV, JSON Lines or Parquet attachment (or a zip of one with its images),
+analysed for clusters on arrival."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from bot.discord_app import ChorusBot
 
 # The Assistant has the last word on name and content; this refuses early, before download.
-ATTACHMENT_SUFFIXES = DATASET_SUFFIXES | {".gz"}
+# A zip holds a dataset file and the image files its image_files column names.
+ATTACHMENT_SUFFIXES = DATASET_SUFFIXES | {".gz", ".zip"}
 
 
 class Datasets(ChorusCog):
@@ -31,7 +33,10 @@ class Datasets(ChorusCog):
     )
 
     @dataset.command(name="add", description="Add a CSV / JSONL / Parquet dataset and analyse it")
-    @app_commands.describe(file="The posts: CSV, JSON Lines or Parquet", name="A name for it")
+    @app_commands.describe(
+        file="The posts: CSV, JSON Lines or Parquet, or a zip of one with its images",
+        name="A name for it",
+    )
     @guarded(moderate="add datasets")
     async def add(
         self,

@@ -130,15 +130,6 @@ def test_sigkill_mid_analysis_then_doctor(run_cli: RunCli, cli_env: Path, tmp_pa
     assert snapshot(cli_env) == stored_before
     assert json.loads(run_cli("doctor", "--json")[1])["consistent"] is True
 
-    # Killed after the new analysis was saved, before its summaries were indexed: doctor
-    # sees summaries that no longer match the latest analysis and re-indexes them.
-    _kill_analysis_at("indexing cluster summaries", posts, tmp_path)
-    after = json.loads(run_cli("clusters", "--json")[1])
-    new_id = after["clusters"][0]["id"]
-    assert new_id != before["clusters"][0]["id"]  # other parameters: another cluster id
-    report = json.loads(run_cli("doctor", "--json")[1])
-    assert any("do not match" in p for p in report["problems"]) and report["repairs"]
-    assert json.loads(run_cli("doctor", "--json")[1])["consistent"] is True
+    # The analysis indexes nothing in the reporting catalog any more: no summaries to lose.
     code, out, _ = run_cli("sources", "list", "--json")
-    summaries = [s["url"] for s in json.loads(out)["sources"] if "cluster/" in s["url"]]
-    assert summaries == [f"chorus:dataset/campaign/cluster/{new_id}"]
+    assert not [s for s in json.loads(out)["sources"] if "cluster" in s["title"].lower()]

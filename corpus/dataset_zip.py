@@ -1,0 +1,103 @@
+"""A zip that holds a post dataset and its media: the dataset file is unpacked (size-capped)
+for the ordinary readers, and its image files are read from the zip on demand."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from corpus.errors import InputError, LimitError
+from corpus.image_sources import MediaZip, zip_member_safe
+
+DATASET_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
+MAX_MEMBERS = 2_000_000
+
+
+def is_zip(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class ZippedDataset:
+    path: Path  # the unpacked dataset file (removed when the context ends)
+    shown: str  # "archive.zip:posts.csv"
+    media: MediaZip
+    unsafe_members: int  # members whose names climb out of the zip (never read)
+
+
+def _is_dataset(name: str) -> bool:
+    low = name.lower().removesuffix(".gz")
+    base = PurePosixPath(name).name
+    return low.endswith(DATASET_SUFFIXES) and not base.startswith(".") and "__MACOSX" not in name
+
+
+@contextlib.contextmanager
+def open_dataset_zip(
+    path: Path, *, shown: str, scratch: Path, max_bytes: int
+) -> Iterator[ZippedDataset]:
+    """Find the one dataset file in the zip, unpack it under `scratch`, and give its media."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{shown} is not a readable zip file ({exc})") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise LimitError(f"{shown} has {len(infos):,} members, over {MAX_MEMBERS:,}")
+        unsafe = sum(1 for i in infos if not zip_member_safe(i.filename))
+        found = [
+            i
+            for i in infos
+            if not i.is_dir() and zip_member_safe(i.filename) and _is_dataset(i.filename)
+        ]
+        if not found:
+            raise InputError(
+                f"{shown}: the zip holds no dataset file ({', '.join(DATASET_SUFFIXES)})"
+            )
+        if len(found) > 1:
+            names = ", ".join(i.filename for i in found[:5])
+            raise InputError(
+                f"{shown}: the zip holds several dataset files ({names}); put one in it"
+            )
+        info = found[0]
+        if info.file_size > max_bytes:
+            raise LimitError(
+                f"{shown}:{info.filename} is {info.file_size:,} bytes unpacked, over the "
+                f"limit of {max_bytes:,} (max_dataset_bytes)"
+            )
+        scratch.mkdir(parents=True, exist_ok=True)
+        suffix = "".join(PurePosixPath(info.filename).suffixes[-2:]).lower()
+        out = scratch / f".unzip-{os.getpid()}-{uuid.uuid4().hex}{suffix}"
+        try:
+            written = 0
+            with archive.open(info) as src, out.open("wb") as dst:
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > max_bytes:  # the declared size may lie
+                        raise LimitError(
+                            f"{shown}:{info.filename} unpacks to more than {max_bytes:,} bytes "
+                            "(max_dataset_bytes)"
+                        )
+                    dst.write(chunk)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            out.unlink(missing_ok=True)
+            raise InputError(f"{shown}:{info.filename} cannot be unpacked ({exc})") from None
+        except BaseException:
+            out.unlink(missing_ok=True)
+            raise
+        try:
+            prefix = str(PurePosixPath(info.filename).parent)
+            yield ZippedDataset(
+                path=out,
+                shown=f"{shown}:{info.filename}",
+                media=MediaZip(archive, "" if prefix == "." else prefix),
+                unsafe_members=unsafe,
+            )
+        finally:
+            out.unlink(missing_ok=True)

@@ -1,0 +1,473 @@
+"""The images a dataset names, hashed: files beside the dataset (a folder or the zip that
+holds it), image URLs (fetched through the SSRF-safe fetcher) and precomputed perceptual
+hashes. Every image that cannot be hashed is counted under its reason, never fatal.
+
+A cache in the data dir (SQLite) remembers each URL's content digest and each content
+digest's hash and thumbnail, so a rerun fetches nothing twice and decodes nothing twice.
+Fetch failures are not cached (a server that was down may be up next time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import sqlite3
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+import numpy as np
+
+from corpus.errors import FetchError, LimitError
+from corpus.image_hash import HashedImage, ImageSkipped, hash_image
+from corpus.progress import Progress, no_progress
+from corpus.url_fetch import FetchPolicy, fetch_bytes
+
+logger = logging.getLogger(__name__)
+
+RefKind = Literal["file", "url", "phash"]
+NOT_FETCHED = "URL not fetched (--no-fetch-images)"
+OVER_TOTAL = "over the total image byte cap (images.max_total_bytes)"
+TOO_MANY = "over the image count cap (images.max_images)"
+BATCH = 256  # images hashed per round of worker threads
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Bounds on the images of one dataset load."""
+
+    fetch: bool = True
+    max_image_bytes: int = 10_000_000
+    max_total_bytes: int = 2_000_000_000
+    max_pixels: int = 40_000_000
+    max_images: int = 1_000_000
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    pid: int
+    kind: RefKind
+    ref: str
+
+
+@dataclass(frozen=True)
+class PostImage:
+    pid: int
+    phash: int
+    sha: str | None  # content digest (None for a hash the data carried)
+    windows: tuple[int, ...] = ()  # the image's window hashes (see corpus.image_hash)
+
+
+@dataclass
+class ImageReport:
+    """What happened to the images a dataset names: shown to the user, kept with the data."""
+
+    refs: int = 0
+    distinct: int = 0
+    hashed: int = 0
+    cached: int = 0
+    fetched: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def skip(self, reason: str, example: str, n: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + n
+        self.examples.setdefault(reason, example)
+
+    def notes(self) -> list[str]:
+        if not self.refs:
+            return []
+        parts = [f"{self.hashed:,} of {self.distinct:,} distinct images hashed"]
+        if self.fetched:
+            parts.append(f"{self.fetched:,} fetched")
+        if self.cached:
+            parts.append(f"{self.cached:,} from the cache")
+        out = ["images: " + ", ".join(parts)]
+        for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.append(f"{n:,} images skipped: {reason} (e.g. {self.examples[reason]})")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "refs": self.refs,
+            "distinct": self.distinct,
+            "hashed": self.hashed,
+            "cached": self.cached,
+            "fetched": self.fetched,
+            "skipped": dict(self.skipped),
+            "examples": dict(self.examples),
+        }
+
+
+def _clip(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --- where file references are read from ------------------------------------------------
+
+
+class MediaFolder:
+    """Image files named relative to the dataset file's folder; nothing outside it."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base.resolve()
+
+    def read(self, rel: str, max_bytes: int) -> bytes:
+        path = _safe_relative(rel)
+        full = (self.base / path).resolve()
+        if not full.is_relative_to(self.base):
+            raise ImageSkipped("path outside the dataset folder")
+        try:
+            with full.open("rb") as f:
+                data = f.read(max_bytes + 1)
+        except FileNotFoundError:
+            raise ImageSkipped("file not found") from None
+        except IsADirectoryError:
+            raise ImageSkipped("not a file") from None
+        except OSError:
+            raise ImageSkipped("file not readable") from None
+        if len(data) > max_bytes:
+            raise ImageSkipped("over the byte cap per image (images.max_image_bytes)")
+        return data
+
+
+class MediaZip:
+    """Image files inside the zip that holds the dataset, relative to the dataset's folder
+    in the zip. Member names that climb out of the zip's root are refused."""
+
+    def __init__(self, archive: zipfile.ZipFile, prefix: str) -> None:
+        self.archive = archive
+        self.prefix = prefix
+        self.lock = threading.Lock()  # ZipFile reads share one file position
+        self.names: dict[str, zipfile.ZipInfo] = {}
+        for info in archive.infolist():
+            if not info.is_dir() and zip_member_safe(info.filename):
+                self.names[str(PurePosixPath(info.filename))] = info
+
+    def read(self, rel: str, max_bytes: int) -> bytes:
+        path = _safe_relative(rel)
+        name = str(PurePosixPath(self.prefix) / path) if self.prefix else str(path)
+        info = self.names.get(name)
+        if info is None:
+            raise ImageSkipped("file not found in the zip")
+        if info.file_size > max_bytes:
+            raise ImageSkipped("over the byte cap per image (images.max_image_bytes)")
+        with self.lock:
+            try:
+                with self.archive.open(info) as f:
+                    data = f.read(max_bytes + 1)  # the declared size may lie
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+                raise ImageSkipped("zip member unreadable") from None
+        if len(data) > max_bytes:
+            raise ImageSkipped("over the byte cap per image (images.max_image_bytes)")
+        return data
+
+
+def zip_member_safe(name: str) -> bool:
+    """False for absolute names, drive letters and any `..` step (zip slip)."""
+    if not name or name.startswith(("/", "\\")) or "\x00" in name:
+        return False
+    parts = name.replace("\\", "/").split("/")
+    return ".." not in parts and not (len(parts[0]) == 2 and parts[0][1] == ":")
+
+
+def _safe_relative(rel: str) -> PurePosixPath:
+    text = rel.strip().replace("\\", "/")
+    if not text or not zip_member_safe(text):
+        raise ImageSkipped("path outside the dataset folder")
+    return PurePosixPath(text)
+
+
+MediaSource = MediaFolder | MediaZip
+
+
+# --- the cache ----------------------------------------------------------------------------
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+class ImageCache:
+    """URL -> content digest, and content digest -> hash, size, thumbnail (or why it could
+    not be hashed). One SQLite file in the data dir, shared by every dataset; entries hold
+    only what any fetch of a public URL returns, and each dataset keeps its own list of the
+    digests its posts use."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.con = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self.lock = threading.Lock()
+        with self.lock, self.con:
+            self.con.execute("PRAGMA journal_mode=WAL")
+            self.con.execute(
+                "PRAGMA synchronous=NORMAL"
+            )  # a cache: losing the last entries is fine
+            self.con.execute("CREATE TABLE IF NOT EXISTS urls (url TEXT PRIMARY KEY, sha TEXT)")
+            self.con.execute(
+                "CREATE TABLE IF NOT EXISTS images (sha TEXT PRIMARY KEY, phash INTEGER, "
+                "windows BLOB, width INTEGER, height INTEGER, thumb BLOB, skipped TEXT)"
+            )
+
+    def close(self) -> None:
+        self.con.close()
+
+    def url_sha(self, url: str) -> str | None:
+        with self.lock:
+            row = self.con.execute("SELECT sha FROM urls WHERE url = ?", [url]).fetchone()
+        return None if row is None else str(row[0])
+
+    def image(self, sha: str) -> HashedImage | ImageSkipped | None:
+        with self.lock:
+            row = self.con.execute(
+                "SELECT phash, windows, width, height, skipped FROM images WHERE sha = ?", [sha]
+            ).fetchone()
+        if row is None:
+            return None
+        if row[4] is not None:
+            return ImageSkipped(str(row[4]))
+        windows = tuple(int(v) for v in np.frombuffer(row[1], dtype=">u8"))
+        return HashedImage(
+            phash=_unsigned(int(row[0])), windows=windows, width=row[2], height=row[3], thumb=b""
+        )
+
+    def thumbs(self, shas: Iterable[str]) -> dict[str, bytes]:
+        wanted = list(dict.fromkeys(shas))
+        out: dict[str, bytes] = {}
+        with self.lock:
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for sha, thumb in self.con.execute(
+                    f"SELECT sha, thumb FROM images WHERE sha IN ({marks}) AND thumb IS NOT NULL",
+                    part,
+                ):
+                    out[str(sha)] = bytes(thumb)
+        return out
+
+    def remember_url(self, url: str, sha: str) -> None:
+        with self.lock, self.con:
+            self.con.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", [url, sha])
+
+    def put(self, sha: str, result: HashedImage | ImageSkipped, url: str | None = None) -> None:
+        with self.lock, self.con:
+            if isinstance(result, HashedImage):
+                windows = np.asarray(result.windows, dtype=">u8").tobytes()
+                self.con.execute(
+                    "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                    [
+                        sha,
+                        _signed(result.phash),
+                        windows,
+                        result.width,
+                        result.height,
+                        result.thumb,
+                    ],
+                )
+            else:
+                self.con.execute(
+                    "INSERT OR IGNORE INTO images VALUES (?, NULL, NULL, NULL, NULL, NULL, ?)",
+                    [sha, result.reason],
+                )
+            if url is not None:
+                self.con.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", [url, sha])
+
+
+@contextlib.contextmanager
+def open_cache(path: Path) -> Iterator[ImageCache]:
+    cache = ImageCache(path)
+    try:
+        yield cache
+    finally:
+        cache.close()
+
+
+# --- hashing a dataset's images -----------------------------------------------------------
+
+
+def parse_phash(text: str) -> int | None:
+    """A precomputed 64-bit perceptual hash: 16 hex digits (an optional 0x)."""
+    t = text.strip().lower().removeprefix("0x")
+    if len(t) != 16:
+        return None
+    try:
+        return int(t, 16)
+    except ValueError:
+        return None
+
+
+# A fetch failure's message -> the reason it is counted under (first match wins).
+_FETCH_REASONS = (
+    ("unsupported content type", "not an image (the server sent another content type)"),
+    ("timed out", "fetch timed out"),
+    ("HTTP ", "the server answered with an HTTP error"),
+    ("not a public", "refused address (private, loopback or reserved)"),
+    ("private", "refused address (private, loopback or reserved)"),
+    ("loopback", "refused address (private, loopback or reserved)"),
+    ("refused", "refused address (private, loopback or reserved)"),
+    ("URL", "not a usable URL"),
+    ("host", "not a usable URL"),
+)
+
+
+def _fetch_reason(exc: Exception) -> str:
+    if isinstance(exc, LimitError):
+        return "over the byte cap per image (images.max_image_bytes)"
+    text = str(exc)
+    return next((reason for part, reason in _FETCH_REASONS if part in text), "fetch failed")
+
+
+@dataclass
+class _Job:
+    kind: RefKind
+    ref: str
+    pids: list[int]
+
+
+def hash_post_images(
+    refs: Iterable[ImageRef],
+    *,
+    media: MediaSource | None,
+    cache: ImageCache,
+    limits: ImageLimits,
+    policy: FetchPolicy,
+    progress: Progress = no_progress,
+    fetcher: Callable[[str, FetchPolicy], bytes] | None = None,
+) -> tuple[list[PostImage], ImageReport]:
+    """Hash every distinct image the posts name; return (post, hash) rows and the report."""
+    report = ImageReport()
+    jobs: dict[tuple[RefKind, str], _Job] = {}
+    out: list[PostImage] = []
+    for r in refs:
+        report.refs += 1
+        if r.kind == "phash":
+            value = parse_phash(r.ref)
+            if value is None:
+                report.skip("not a 16-hex-digit perceptual hash", _clip(r.ref))
+            else:
+                out.append(PostImage(r.pid, value, None))
+            continue
+        job = jobs.get((r.kind, r.ref))
+        if job is None:
+            if len(jobs) >= limits.max_images:
+                report.skip(TOO_MANY, _clip(r.ref))
+                continue
+            job = jobs[(r.kind, r.ref)] = _Job(r.kind, r.ref, [])
+        job.pids.append(r.pid)
+    report.distinct = len(jobs) + len({p.phash for p in out})
+    report.hashed = len({p.phash for p in out})
+    worker = _Worker(
+        media=media,
+        cache=cache,
+        limits=limits,
+        policy=policy,
+        fetch=fetcher or (lambda url, pol: fetch_bytes(url, pol).body),
+        budget=_Budget(limits.max_total_bytes),
+    )
+    todo = list(jobs.values())
+    progress("hashing images", 0, len(todo))
+    with ThreadPoolExecutor(max_workers=max(1, limits.concurrency)) as pool:
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            results = pool.map(worker.run, batch)
+            for job, (sha, result, how) in zip(batch, results, strict=True):
+                if how == "fetched":
+                    report.fetched += 1
+                elif how == "cached":
+                    report.cached += 1
+                if isinstance(result, HashedImage):
+                    report.hashed += 1
+                    out.extend(
+                        PostImage(pid, result.phash, sha, result.windows) for pid in job.pids
+                    )
+                else:
+                    report.skip(result.reason, _clip(job.ref))
+            progress("hashing images", min(len(todo), start + BATCH), len(todo))
+    logger.info("images: %s", report.to_json())
+    return out, report
+
+
+class _Budget:
+    """The total bytes read or fetched for one load, shared by the worker threads."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.lock = threading.Lock()
+
+    def take(self, n: int) -> bool:
+        with self.lock:
+            if n > self.left:
+                self.left = 0
+                return False
+            self.left -= n
+            return True
+
+    def empty(self) -> bool:
+        with self.lock:
+            return self.left <= 0
+
+
+@dataclass
+class _Worker:
+    """Hashes one image at a time (run from several threads): bytes from the cache, the
+    media source or the fetcher, within the shared byte budget."""
+
+    media: MediaSource | None
+    cache: ImageCache
+    limits: ImageLimits
+    policy: FetchPolicy
+    fetch: Callable[[str, FetchPolicy], bytes]
+    budget: _Budget
+
+    def run(self, job: _Job) -> tuple[str | None, HashedImage | ImageSkipped, str]:
+        """(content digest, result, how: "cached" | "fetched" | "read") for one image."""
+        if job.kind == "url":
+            sha = self.cache.url_sha(job.ref)
+            hit = self.cache.image(sha) if sha is not None else None
+            if hit is not None:
+                return sha, hit, "cached"
+        try:
+            data, how = self._bytes(job)
+        except ImageSkipped as skip:
+            return None, skip, "read"
+        if not self.budget.take(len(data)):
+            return None, ImageSkipped(OVER_TOTAL), how
+        sha = hashlib.sha256(data).hexdigest()
+        hit = self.cache.image(sha)
+        if hit is not None:
+            if job.kind == "url":
+                self.cache.remember_url(job.ref, sha)
+            return sha, hit, "cached" if how == "read" else how
+        try:
+            result: HashedImage | ImageSkipped = hash_image(data, max_pixels=self.limits.max_pixels)
+        except ImageSkipped as skip:
+            result = skip
+        except MemoryError:
+            result = ImageSkipped("too large to decode in memory")
+        self.cache.put(sha, result, url=job.ref if job.kind == "url" else None)
+        return sha, result, how
+
+    def _bytes(self, job: _Job) -> tuple[bytes, str]:
+        if self.budget.empty():
+            raise ImageSkipped(OVER_TOTAL)
+        if job.kind != "url":
+            if self.media is None:
+                raise ImageSkipped("no folder to read image files from")
+            return self.media.read(job.ref, self.limits.max_image_bytes), "read"
+        if not self.limits.fetch:
+            raise ImageSkipped(NOT_FETCHED)
+        try:
+            return self.fetch(job.ref, self.policy), "fetched"
+        except (FetchError, LimitError) as exc:
+            raise ImageSkipped(_fetch_reason(exc)) from None

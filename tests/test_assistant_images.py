@@ -1,0 +1,46 @@
+"""Uploads with images: a zip of posts and media is analysed with its images; a bare
+upload's image_files never read the upload folder (it holds other servers' uploads)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from bot.assistant import Requester
+from tests.patterns.test_images import _campaign
+
+ALICE = Requester(scope="guild:1", user="discord:10 (alice)", can_moderate=True)
+
+
+def _csv(rows: list[dict[str, object]]) -> bytes:
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_a_zip_upload_brings_its_images(assistant: Any, tmp_path: Path) -> None:
+    rows = _campaign(tmp_path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("posts.csv", _csv(rows))
+        for f in sorted((tmp_path / "media").iterdir()):
+            z.write(f, f"media/{f.name}")
+    result = assistant.analyze_upload(buf.getvalue(), "export.zip", ALICE)
+    assert result.dataset == "export"
+    assert [sorted(c.accounts) for c in result.clusters] == [[f"squad{a}" for a in range(4)]]
+
+
+def test_a_bare_upload_reads_no_files_beside_it(assistant: Any, tmp_path: Path) -> None:
+    rows = _campaign(tmp_path)
+    uploads = assistant.settings.data_dir / "uploads"
+    (uploads / "media").mkdir(parents=True)
+    for f in (tmp_path / "media").iterdir():
+        (uploads / "media" / f.name).write_bytes(f.read_bytes())
+    result = assistant.analyze_upload(_csv(rows), "posts.csv", ALICE)
+    assert not result.clusters
+    assert any("no folder to read image files from" in n for n in result.notes)
