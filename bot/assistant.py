@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from bot.settings import Settings
     from corpus.url_fetch import FetchPolicy
-    from patterns.params import AnalysisParams
+    from patterns.params import AnalysisParams, EngineChoice
     from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
     from patterns.service import PatternService
     from retrieval.embeddings import MiniLMEmbeddings
@@ -420,6 +420,12 @@ class Assistant:
         """The settings' defaults with per-run overrides (None keeps the default)."""
         return self.patterns.params(**overrides)
 
+    def analysis_engine(
+        self, name: str | None = None, *, scheduler: str | None = None, workers: int | None = None
+    ) -> EngineChoice:
+        """Where pairing runs: the settings' choice with per-run overrides."""
+        return self.patterns.engine(name, scheduler=scheduler, workers=workers)
+
     def analyze(
         self,
         target: str,
@@ -432,9 +438,11 @@ class Assistant:
         progress: Progress = no_progress,
         fetch_images: bool | None = None,
         files_beside: bool = True,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
         """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset.
-        A zip holding a dataset file and its media is read as that file."""
+        A zip holding a dataset file and its media is read as that file. `engine`: where
+        pairing runs (default: the settings')."""
         self._require_moderator(req, "add or analyse datasets")
         with self._job(req):
             path = Path(target)
@@ -449,6 +457,7 @@ class Assistant:
                     progress=progress,
                     fetch_images=fetch_images,
                     files_beside=files_beside,
+                    engine=engine,
                 )
             elif path.exists():
                 raise InputError(f"{target} is not a file (give a CSV, JSON Lines or Parquet file)")
@@ -458,7 +467,7 @@ class Assistant:
                 raise InputError(f"{target}: no such file (and no stored dataset by that name)")
             else:  # a stored dataset, analysed again with other parameters
                 result = self.patterns.analyze_dataset(
-                    name or target, scope=req.scope, params=params, progress=progress
+                    name or target, scope=req.scope, params=params, progress=progress, engine=engine
                 )
             return result
 
@@ -553,8 +562,14 @@ class Assistant:
             out.append(sheet)
         return out
 
-    def export(self, result: AnalysisResult, req: Requester, out_dir: Path) -> list[Path]:
-        return self.patterns.export(result, scope=req.scope, out_dir=out_dir)
+    def export(
+        self,
+        result: AnalysisResult,
+        req: Requester,
+        out_dir: Path,
+        progress: Progress = no_progress,
+    ) -> list[Path]:
+        return self.patterns.export(result, scope=req.scope, out_dir=out_dir, progress=progress)
 
 
 # Text per batch of documents stored together (about 64 chunks of the default size).

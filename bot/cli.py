@@ -188,8 +188,11 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
         signals=args.signals,
         new_account_days=args.new_account_days,
         normalisation=args.normalisation,
+        weighting=args.weighting,
+        popular_share=args.popular_share,
         image_distance=args.image_distance,
     )
+    engine = assistant.analysis_engine(args.engine, scheduler=args.scheduler, workers=args.workers)
     with TerminalProgress() as bar:
         result = assistant.analyze(
             args.dataset,
@@ -199,9 +202,10 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
             params=params,
             strict=args.strict,
             progress=bar,
+            engine=engine,
             fetch_images=False if args.no_fetch_images else None,
         )
-        written = assistant.export(result, req, args.out) if args.out else []
+        written = assistant.export(result, req, args.out, bar) if args.out else []
     human = sys.stderr if args.json else sys.stdout
     if args.json:
         _emit_json(result.to_json())
@@ -324,6 +328,28 @@ def _add_pattern_commands(sub: Any) -> None:
         help="text normalisation for identical text (default chorus; see docs)",
     )
     p.add_argument(
+        "--weighting",
+        choices=["discounted", "count"],
+        help="edge weight: discounted (popular items weigh less; default) or count (every "
+        "distinct shared item counts 1, the toolkit's rule)",
+    )
+    p.add_argument(
+        "--popular-share",
+        type=float,
+        help="discounted weighting: items used by more than this share of accounts weigh "
+        "less (default 0.01; 1 turns it off)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["duckdb", "dask"],
+        help="where pairing runs: this process (duckdb, default) or a Dask cluster (the "
+        "'.[dask]' extra); the results are the same",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="--engine dask: a scheduler address")
+    p.add_argument(
+        "--workers", type=int, help="--engine dask without --scheduler: local workers (default 2)"
+    )
+    p.add_argument(
         "--map",
         action="append",
         default=[],
@@ -343,7 +369,10 @@ def _add_pattern_commands(sub: Any) -> None:
         help="do not download image_urls (files beside the dataset are still hashed)",
     )
     p.add_argument(
-        "--out", type=Path, metavar="DIR", help="write clusters.json, edges.csv, graph.graphml"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write clusters.json, edges.csv, evidence.csv, graph.graphml",
     )
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
 

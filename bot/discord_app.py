@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import aiohttp
 import discord
+import discord.http
+import yarl
 from discord import app_commands
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
 
 from bot.discord_render import NO_MENTIONS, plain_message
 from bot.rate_limits import Clock, RequestLimiter
@@ -30,7 +33,7 @@ from corpus.errors import ChorusError
 
 if TYPE_CHECKING:
     from bot.assistant import Assistant
-    from bot.settings import Settings
+    from bot.settings import DiscordConfig, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -255,12 +258,34 @@ def create_bot(
     return ChorusBot(assistant, extensions=extensions, sync_commands=sync_commands, clock=clock)
 
 
+def silence_voice_warnings() -> None:
+    """Chorus uses no voice: discord.py's "PyNaCl / davey is not installed" warnings, logged
+    when a client is created, would only bury the one line that matters."""
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+
+
+def use_discord_endpoints(config: DiscordConfig) -> None:
+    """Point discord.py at a local Discord (settings validated them as loopback-only).
+
+    Every REST call, webhooks and interaction callbacks included, is built on Route.BASE; an
+    unsharded client opens DEFAULT_GATEWAY without asking /gateway/bot, and comes back to it
+    when Discord invalidates a session.
+    """
+    if config.api_base:
+        discord.http.Route.BASE = config.api_base
+    if config.gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
+
+
 def run_bot(assistant: Assistant) -> int:
     """`chorus bot`: run until interrupted. Token problems are one line, not a traceback."""
     token = assistant.settings.discord_token.get_secret_value().strip()
     if not token:
         print(f"chorus: DISCORD_TOKEN is not set; {README_HINT}", file=sys.stderr)
         return 2
+    silence_voice_warnings()
+    use_discord_endpoints(assistant.settings.discord)
     bot = create_bot(assistant=assistant, sync_commands=True)
     try:
         bot.run(token, log_handler=None)  # logging is configured once, by the CLI

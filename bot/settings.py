@@ -11,6 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import (
@@ -96,6 +97,42 @@ class DiscordConfig(BaseModel):
     guild_cooldown_s: float = Field(1.0, ge=0, description="seconds between a server's requests")
     guild_burst: int = Field(20, ge=1, description="requests a server may make before cooldown")
     max_attachment_bytes: int = Field(25_000_000, ge=1, description="largest accepted attachment")
+    # For testing only: a local Discord stand-in. Refused unless the host is loopback, so a
+    # typo or a hostile .env cannot send the bot token anywhere but discord.com.
+    api_base: str = Field(
+        "", description="REST base URL of a local Discord (testing only; loopback only)"
+    )
+    gateway_url: str = Field(
+        "", description="gateway URL of a local Discord (testing only; loopback only)"
+    )
+
+    @field_validator("api_base")
+    @classmethod
+    def _loopback_api(cls, value: str) -> str:
+        return _loopback_url(value, ("http", "https"))
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _loopback_gateway(cls, value: str) -> str:
+        return _loopback_url(value, ("ws", "wss"))
+
+
+def _loopback_url(value: str, schemes: tuple[str, ...]) -> str:
+    """`value` unchanged when empty or a `schemes` URL whose host is a loopback address."""
+    value = value.strip()
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"must be a {' or '.join(schemes)} URL")
+    host = parts.hostname
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError("is for testing against a local Discord: only a loopback host is allowed")
+    return value.rstrip("/")
 
 
 def default_data_dir() -> Path:

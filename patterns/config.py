@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 ALL_SIGNALS = (
@@ -34,3 +36,18 @@ class AnalysisConfig(BaseModel):
     )
     signals: tuple[str, ...] = Field(DEFAULT_SIGNALS, description="signals used when none given")
     seed: int = Field(42, description="Leiden seed, for stable clusters")
+    weighting: Literal["discounted", "count"] = Field(
+        "discounted",
+        description="edge weight: 'discounted' (popular items weigh less) or 'count' (every "
+        "distinct shared item counts 1, as coordination-network-toolkit does)",
+    )
+    popular_share: float = Field(
+        0.01, gt=0, le=1, description="share of all accounts past which an item is discounted"
+    )
+    engine: Literal["duckdb", "dask"] = Field(
+        "duckdb", description="where pairing runs: this process, or a Dask cluster"
+    )
+    dask_scheduler: str = Field(
+        "", description="Dask scheduler address; empty: a local cluster of dask_workers"
+    )
+    dask_workers: int = Field(2, ge=1, description="worker processes of a local Dask cluster")

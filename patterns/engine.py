@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import numpy.typing as npt
+import orjson
 import pyarrow as pa
 
 from corpus.posts import LoadReport
@@ -21,7 +22,7 @@ from patterns.arrays import distinct
 from patterns.clusters import ClusterRecord, DescribeInput, describe
 from patterns.config import ALL_SIGNALS
 from patterns.graph import Edges, Evidence, build_edges, collect_co_posts, communities, item_weights
-from patterns.params import AnalysisParams
+from patterns.params import AnalysisParams, EngineChoice
 from patterns.results import AnalysisResult
 from patterns.signals import SIGNAL_CODE, build_occurrences
 from patterns.store import KEEP_ANALYSES, TABLES
@@ -54,8 +55,10 @@ def run_analysis(
     params: AnalysisParams,
     load: LoadReport | None = None,
     progress: Progress = no_progress,
+    engine: EngineChoice | None = None,
 ) -> Analysis:
-    """Analyse the posts of an open dataset file with `params`; nothing is written."""
+    """Analyse the posts of an open dataset file with `params`; nothing is written. The
+    pairing runs where `engine` says (here by default); the output is the same."""
     created_at = time.time()
     occ = build_occurrences(con, params, progress)
     if params.window_s == "auto":
@@ -63,16 +66,27 @@ def run_analysis(
     else:
         window = float(params.window_s)
     progress("pairing", 0, None)
-    chunks = collect_co_posts(occ, window, progress=progress)
-    weights = item_weights(
-        occ.item_accounts, accounts, params.popular_share, params.popular_min_accounts
-    )
+    if engine is not None and engine.name == "dask":
+        from patterns.distributed import dask_co_posts  # noqa: PLC0415  (optional extra)
+
+        chunks = dask_co_posts(occ, window, engine, progress=progress)
+    else:
+        chunks = collect_co_posts(occ, window, progress=progress)
+    if params.weighting == "count":
+        weights = np.ones(occ.n_items, dtype=np.float64)
+    else:
+        weights = item_weights(
+            occ.item_accounts, accounts, params.popular_share, params.popular_min_accounts
+        )
     edges, evidence = build_edges(occ, chunks, weights, params.min_shared)
     del chunks
     progress("clustering", 0, 2)
     nodes, groups = communities(edges, min_size=params.min_accounts, seed=params.seed)
     progress("clustering", 1, 2)
-    analysis_id = params.fingerprint()
+    # Ids follow the window used, so `--window auto` that settles on 60 s gives the ids of
+    # `--window 60`.
+    effective = params.resolved(window)
+    analysis_id = effective.fingerprint()
     details, cluster_of = describe(
         con,
         DescribeInput(
@@ -80,7 +94,7 @@ def run_analysis(
             data_sha=data_sha,
             analysis_id=analysis_id,
             created_at=created_at,
-            params=params,
+            params=effective,
             window=window,
             occ=occ,
             edges=edges,
@@ -160,7 +174,9 @@ def save_analysis(
             "cluster": np.arange(len(analysis.details), dtype=np.int64),
             "cluster_id": pa.array([d.id for d in analysis.details], pa.string()),
             "detail": pa.array(
-                [json.dumps(d.detail.stored_json()) for d in analysis.details], pa.string()
+                # orjson: about five times json's speed over 13k clusters of the benchmark.
+                [orjson.dumps(d.detail.stored_json()).decode() for d in analysis.details],
+                pa.string(),
             ),
         }
     )

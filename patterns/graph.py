@@ -14,13 +14,13 @@ import random
 import threading
 from dataclasses import dataclass
 
-import igraph
 import numpy as np
 import numpy.typing as npt
 
 from corpus.errors import LimitError
 from corpus.progress import Progress, no_progress
 from patterns.arrays import distinct
+from patterns.igraph_lite import igraph
 from patterns.signals import SIGNAL_CODE, Occurrences
 from patterns.windows import co_post_bound, window_pairs
 
@@ -176,27 +176,34 @@ def _group_by_pair_item(pair: I64, item: I32) -> tuple[npt.NDArray[np.intp], npt
 
 def _compact(cp: CoPosts) -> CoPosts:
     """One row per (pair, item): identical text preferred over near-identical, then the
-    smallest lag, then the first found (all deterministic for the same input); n sums
-    the co-posts the group stood for."""
+    smallest lag, then the first co-post in occurrence order (smallest i, then j), so the
+    row kept never depends on how the work was split; n sums the co-posts of the group."""
     if len(cp) == 0:
         return cp
     order, starts = _group_by_pair_item(cp.pair, cp.item)
     # Rank within a group: near-identical after identical, then by lag.
     rank = np.where(cp.signal == NEAR, 1e18, 0.0)[order] + cp.lag[order]
-    best = np.minimum.reduceat(rank, starts)
     sizes = np.diff(np.r_[starts, len(cp)])
-    hits = np.flatnonzero(rank == np.repeat(best, sizes))
-    group_of = np.repeat(np.arange(starts.size), sizes)[hits]
-    first = hits[np.r_[True, group_of[1:] != group_of[:-1]]]
+    is_best = rank == np.repeat(np.minimum.reduceat(rank, starts), sizes)
+    del rank
+    at = (cp.i[order].astype(np.int64) << 32) | cp.j[order].astype(np.int64)
+    at = np.where(is_best, at, np.iinfo(np.int64).max)
+    first = np.flatnonzero(at == np.repeat(np.minimum.reduceat(at, starts), sizes))
     n = np.add.reduceat(cp.n[order], starts).astype(np.int32)
     kept = cp.take(order[first])
     return CoPosts(kept.pair, kept.item, kept.signal, kept.lag, kept.i, kept.j, n)
 
 
-def _co_posts(occ: Occurrences, i: I64, j: I64) -> CoPosts | None:
-    """Co-posts for occurrence pairs (i, j), dropping pairs of one account's posts."""
+def _co_posts(
+    occ: Occurrences, i: I64, j: I64, native: npt.NDArray[np.bool_] | None = None
+) -> CoPosts | None:
+    """Co-posts for occurrence pairs (i, j), dropping pairs of one account's posts (and,
+    in a shard of the distributed engine, pairs of two copies from the previous bucket:
+    the shard that owns them finds those)."""
     ai, aj = occ.aid[i], occ.aid[j]
     other = ai != aj
+    if native is not None:
+        other &= native[i] | native[j]
     if not other.all():
         i, j, ai, aj = i[other], j[other], ai[other], aj[other]
     if not i.size:
@@ -238,11 +245,16 @@ def _too_many() -> LimitError:
 
 
 def collect_co_posts(
-    occ: Occurrences, window: float, *, progress: Progress = no_progress
+    occ: Occurrences,
+    window: float,
+    *,
+    progress: Progress = no_progress,
+    native: npt.NDArray[np.bool_] | None = None,
 ) -> list[CoPosts]:
     """Walk every item's posts in time order and keep, per account pair and item, the
     closest co-post within the window (posts by the same account never pair). Returned in
-    chunks of disjoint items."""
+    chunks of disjoint items. `native` (distributed shards only): False for a row copied
+    from the previous time bucket."""
     # Counted before anything is built, so a hostile dataset fails in memory it can afford.
     bound = co_post_bound(occ.item, occ.t, window, occ.item_accounts, MAX_PAIR_ITEMS)
     if bound > MAX_PAIR_ITEMS:
@@ -255,7 +267,7 @@ def collect_co_posts(
         pending = 0
         sl = slice(start, stop)
         for first, second in window_pairs(occ.item[sl], occ.t[sl], window):
-            part = _co_posts(occ, first + start, second + start)
+            part = _co_posts(occ, first + start, second + start, native)
             if part is None:
                 continue
             parts.append(part)

@@ -15,14 +15,13 @@ import itertools
 import logging
 
 import duckdb
-import igraph
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from datasketch import MinHashLSH
 
 from corpus.progress import Progress, no_progress
 from patterns.arrays import distinct
+from patterns.igraph_lite import igraph
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +36,9 @@ U32 = npt.NDArray[np.uint32]
 
 def lsh_bands(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
     """(bands, rows per band) for the threshold, as datasketch chooses them."""
+    # datasketch imports scipy (seconds): only analyses with near-identical text pay it.
+    from datasketch import MinHashLSH  # noqa: PLC0415
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=LSH_WEIGHTS)
     return int(lsh.b), int(lsh.r)
 

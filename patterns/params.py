@@ -14,6 +14,8 @@ from patterns.config import ALL_SIGNALS, AnalysisConfig
 
 TextMode = Literal["chorus", "toolkit"]
 TEXT_MODES: tuple[str, ...] = ("chorus", "toolkit")
+Weighting = Literal["discounted", "count"]
+WEIGHTINGS: tuple[str, ...] = ("discounted", "count")
 MAX_IMAGE_DISTANCE = 12  # of 64 bits; past it unrelated pictures match, and search slows
 
 
@@ -24,6 +26,8 @@ class AnalysisParams:
 
     window_s: |dt| <= window_s seconds for two posts to co-occur, or "auto" (estimated).
     min_shared: an edge needs this much (down-weighted) shared items.
+    weighting: "discounted" (popular items weigh less, below) or "count" (every distinct
+        shared item counts 1: coordination-network-toolkit's edge weight).
     popular_share / popular_min_accounts: items used by more than
         max(popular_share * accounts, popular_min_accounts) accounts weigh less
         (docs/coordination.md, "Down-weighting popular items"); popular_share=1 turns it off.
@@ -48,6 +52,7 @@ class AnalysisParams:
     popular_min_accounts: int = 10
     auto_p: float = 0.5
     auto_q: float = 0.1
+    weighting: Weighting = "discounted"
 
     def __post_init__(self) -> None:
         w = self.window_s
@@ -73,8 +78,7 @@ class AnalysisParams:
             raise InputError(f"image-distance must be 0 to {MAX_IMAGE_DISTANCE} bits (got {d!r})")
         if self.normalisation not in TEXT_MODES:
             raise InputError(f"normalisation must be one of {', '.join(TEXT_MODES)}")
-        if not 0 < self.popular_share <= 1 or self.popular_min_accounts < 1:
-            raise InputError("popular-share must be in (0, 1] and popular-min-accounts >= 1")
+        self._check_weighting()
         if not 0 < self.auto_p < 1 or not 0 < self.auto_q <= 1:
             raise InputError("auto window p must be in (0, 1) and q in (0, 1]")
         # A canonical order, so signal order never changes a fingerprint or an id.
@@ -83,6 +87,12 @@ class AnalysisParams:
         if w != "auto":
             object.__setattr__(self, "window_s", float(w))
         object.__setattr__(self, "min_shared", float(self.min_shared))
+
+    def _check_weighting(self) -> None:
+        if self.weighting not in WEIGHTINGS:
+            raise InputError(f"weighting must be one of {', '.join(WEIGHTINGS)}")
+        if not 0 < self.popular_share <= 1 or self.popular_min_accounts < 1:
+            raise InputError("popular-share must be in (0, 1] and popular-min-accounts >= 1")
 
     @classmethod
     def from_config(cls, config: AnalysisConfig, **overrides: Any) -> AnalysisParams:
@@ -97,6 +107,8 @@ class AnalysisParams:
             near_text_threshold=config.near_text_threshold,
             image_distance=config.image_distance,
             seed=config.seed,
+            weighting=config.weighting,
+            popular_share=config.popular_share,
         )
         return base.with_overrides(**overrides)
 
@@ -109,6 +121,15 @@ class AnalysisParams:
             if given is not None:
                 clean[key] = _coerce(key, given)
         return replace(self, **clean)
+
+    def resolved(self, window: float) -> AnalysisParams:
+        """These parameters with the window that was used: the same effective window gives
+        the same fingerprint (and cluster ids), whether given or estimated (`auto`)."""
+        if self.window_s != "auto":
+            return self
+        return replace(
+            self, window_s=float(window), auto_p=type(self).auto_p, auto_q=type(self).auto_q
+        )
 
     def to_json(self) -> dict[str, Any]:
         return dict(self._json)
@@ -132,7 +153,10 @@ class AnalysisParams:
 
     @cached_property
     def _fingerprint(self) -> str:
-        blob = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        data = self.to_json()
+        if data["weighting"] == "discounted":
+            del data["weighting"]  # the rule before it was a choice: earlier ids stay valid
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -148,3 +172,30 @@ def _coerce(key: str, value: Any) -> Any:
         except ValueError:
             raise InputError(f"window must be seconds or 'auto' (got {value!r})") from None
     return value
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """Where pairing runs; never changes the output, so it is not part of AnalysisParams.
+
+    name: "duckdb" (this process) or "dask" (patterns.distributed).
+    scheduler: a Dask scheduler address (tcp://host:8786); empty: a local cluster of
+        `workers` worker processes for the length of the analysis.
+    partitions / hot_rows: shards, and the occurrences past which an item is split by
+        time; 0 picks them from the data and the cluster (tests set them).
+    """
+
+    name: Literal["duckdb", "dask"] = "duckdb"
+    scheduler: str = ""
+    workers: int = 2
+    partitions: int = 0
+    hot_rows: int = 0
+
+    def __post_init__(self) -> None:
+        if self.name not in ENGINES:
+            raise InputError(f"engine must be one of {', '.join(ENGINES)} (got {self.name!r})")
+        if self.workers < 1 or self.partitions < 0 or self.hot_rows < 0:
+            raise InputError("workers must be at least 1")
+
+
+ENGINES: tuple[str, ...] = ("duckdb", "dask")

@@ -32,7 +32,7 @@ from patterns.contact_sheet import draw_contact_sheet
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
 from patterns.nearimage import cluster_images, image_matches
-from patterns.params import AnalysisParams
+from patterns.params import AnalysisParams, EngineChoice
 from patterns.post_images import store_post_images
 from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, ImageMatch, Member
 from patterns.store import (
@@ -137,6 +137,17 @@ class PatternService:
         """Settings defaults with the given overrides (None means "use the default")."""
         return AnalysisParams.from_config(self.defaults, **overrides)
 
+    def engine(
+        self, name: str | None = None, *, scheduler: str | None = None, workers: int | None = None
+    ) -> EngineChoice:
+        """Where pairing runs: the settings' choice with the given overrides."""
+        d = self.defaults
+        return EngineChoice(
+            name=name or d.engine,  # type: ignore[arg-type]  # EngineChoice checks it
+            scheduler=d.dask_scheduler if scheduler is None else scheduler,
+            workers=d.dask_workers if workers is None else workers,
+        )
+
     def _store(self, scope: str) -> ScopeStore:
         return ScopeStore(self.root, scope, memory_limit=self.memory_limit, temp_dir=self.temp_dir)
 
@@ -163,6 +174,7 @@ class PatternService:
         progress: Progress = no_progress,
         fetch_images: bool | None = None,
         files_beside: bool = True,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
         """Load `path` as dataset `name` (default: the file name without extension), or
         reuse it when the same content with the same mapping is already stored under that
@@ -197,7 +209,7 @@ class PatternService:
                     fetch=fetch,
                     files_beside=files_beside,
                 )
-            return self._analyze(store, name, params, progress)
+            return self._analyze(store, name, params, progress, engine)
 
     def analyze_dataset(
         self,
@@ -206,11 +218,12 @@ class PatternService:
         scope: str,
         params: AnalysisParams | None = None,
         progress: Progress = no_progress,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
         """Analyse stored data again (other parameters), without reading the file."""
         store = self._store(scope)
         with store.lock(name):
-            return self._analyze(store, name, params, progress)
+            return self._analyze(store, name, params, progress, engine)
 
     def _check_size(self, path: Path) -> None:
         try:
@@ -350,8 +363,10 @@ class PatternService:
         name: str,
         params: AnalysisParams | None,
         progress: Progress,
+        engine: EngineChoice | None = None,
     ) -> AnalysisResult:
         params = params or self.params()
+        engine = engine or self.engine()
         with self._open(store, name) as con:
             ensure_schema(con)
             meta = read_meta(con)
@@ -366,6 +381,7 @@ class PatternService:
                     params=params,
                     load=load,
                     progress=progress,
+                    engine=engine,
                 )
                 save_analysis(con, analysis, progress)
             except (duckdb.OutOfMemoryException, MemoryError):
@@ -519,7 +535,12 @@ class PatternService:
         return draw_contact_sheet(tiles, Path(path), title=f"Cluster {cluster_id}: shared images")
 
     def export(
-        self, result_or_name: AnalysisResult | str, *, scope: str, out_dir: Path
+        self,
+        result_or_name: AnalysisResult | str,
+        *,
+        scope: str,
+        out_dir: Path,
+        progress: Progress = no_progress,
     ) -> list[Path]:
         """clusters.json, edges.csv (evidence per edge) and graph.graphml for an analysis
         (a result, or a dataset name for its latest analysis)."""
@@ -534,7 +555,7 @@ class PatternService:
                 if latest is None:
                     raise NotFoundError(f"dataset {name!r} has not been analysed yet")
                 analysis_id = latest.analysis_id
-            return export_analysis(con, analysis_id, Path(out_dir))
+            return export_analysis(con, analysis_id, Path(out_dir), progress)
 
     def check_references(self) -> list[str]:
         """Problems with the cluster references of every dataset's latest analysis (every

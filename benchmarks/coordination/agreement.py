@@ -17,19 +17,24 @@ Two toolkit behaviours differ on purpose, and the comparison removes them from i
 from __future__ import annotations
 
 import csv
+import json
+import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from corpus.post_formats import TOOLKIT_COLUMNS
 from patterns.normalise import normalise_text
-from patterns.service import PatternService
+from patterns.results import AnalysisResult
 
 REPO = Path(__file__).resolve().parents[2]
 REF_VENV = REPO / "benchmarks" / ".venv-ref"
@@ -162,18 +167,99 @@ def toolkit_pairs(
     return read_pairs(db, network)
 
 
+def chorus_command() -> list[str]:
+    """The `chorus` console script installed beside this interpreter (what a user runs)."""
+    script = Path(sys.executable).with_name("chorus")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+
+
+def chorus_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    """A clean environment for one `chorus` run: its own data dir, no CHORUS_ settings from
+    the caller's shell, and `settings` (CHORUS_... names) on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHORUS_")}
+    return env | {"CHORUS_DATA_DIR": str(data_dir)} | settings
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a command to exit: wall seconds, CPU seconds and peak memory (MB) of that process
+    alone (os.wait4), and its stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} ... exited {proc.returncode}: {stderr[-2000:]}")
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "stdout": stdout,
+    }
+
+
+def analyze_command(csv_path: Path, network: str, window: float, out_dir: Path) -> list[str]:
+    """`chorus analyze` in the toolkit's terms: every distinct shared item counts 1, every
+    pair that shares one is an edge, its text normalisation; exports into out_dir."""
+    return [
+        *chorus_command(),
+        "analyze",
+        str(csv_path),
+        "--signals",
+        SIGNALS[network],
+        "--window",
+        f"{window:g}",
+        "--min-shared",
+        "1",
+        "--min-accounts",
+        "2",
+        "--weighting",
+        "count",
+        "--normalisation",
+        "toolkit",
+        "--out",
+        str(out_dir),
+    ]
+
+
+def _cell(value: str) -> str:
+    """An exported cell as it was stored (exports put ' before a leading = + - @)."""
+    return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") else value
+
+
+def edges_csv_pairs(path: Path) -> set[frozenset[str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return {frozenset((_cell(r["source"]), _cell(r["target"]))) for r in csv.DictReader(f)}
+
+
+def analyze_cli(
+    path: Path, work: Path, name: str, *flags: str, fresh: bool = True, **settings: str
+) -> tuple[AnalysisResult, dict[str, Any], Path]:
+    """`chorus analyze PATH --name NAME --out DIR FLAGS...` as a command (data dir under
+    `work`, fresh unless told otherwise); the result as read back from its clusters.json,
+    the run's wall time and peak memory, and the export folder."""
+    data, out = work / "chorus-data", work / f"out-{name}"
+    if fresh:
+        shutil.rmtree(data, ignore_errors=True)
+    cmd = [*chorus_command(), "analyze", str(path), "--name", name, "--out", str(out), *flags]
+    measured = run_measured(cmd, chorus_env(data, **settings))
+    blob = json.loads((out / "clusters.json").read_text(encoding="utf-8"))
+    return AnalysisResult.from_parts(blob, blob["analysis"]), measured, out
+
+
 def chorus_pairs(
-    svc: PatternService, csv_path: Path, network: str, window: float, *, scope: str, name: str
+    csv_path: Path, network: str, window: float, work: Path, **settings: str
 ) -> set[frozenset[str]]:
-    """Chorus's account pairs for `network`, in the toolkit's terms: every edge of weight 1
-    or more, its text normalisation, no down-weighting of popular items."""
-    params = svc.params(
-        signals=SIGNALS[network],
-        window_s=window,
-        min_shared=1,
-        min_accounts=2,
-        popular_share=1.0,
-        normalisation="toolkit",
-    )
-    svc.analyze_file(csv_path, scope=scope, name=name, params=params)
-    return {frozenset((a, b)) for a, b, _ in svc.edge_list(name, scope=scope)}
+    """Chorus's account pairs for `network` from `chorus analyze ... --out`'s edges.csv, run
+    as a command in a fresh data dir under `work`."""
+    data, out = work / f"chorus-{network}", work / f"out-{network}"
+    shutil.rmtree(data, ignore_errors=True)
+    cmd = analyze_command(csv_path, network, window, out)
+    run_measured(cmd, chorus_env(data, **settings))
+    return edges_csv_pairs(out / "edges.csv")

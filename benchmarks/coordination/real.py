@@ -16,8 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import shutil
-import time
+import os
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,49 +24,42 @@ from typing import Any
 
 from benchmarks.coordination.agreement import (
     REPO,
+    analyze_cli,
     chorus_pairs,
     ensure_toolkit,
     read_pairs,
     run_toolkit,
 )
 from corpus.post_formats import TOOLKIT_COLUMNS
-from patterns.config import AnalysisConfig
 from patterns.normalise import normalise_text
-from patterns.service import PatternService
+from patterns.results import AnalysisResult
 
 RESULTS = REPO / "benchmarks" / "results"
 
 
-def service(root: Path) -> PatternService:
-    shutil.rmtree(root, ignore_errors=True)
-    return PatternService(
-        root,
-        AnalysisConfig(),
-        max_rows=20_000_000,
-        max_bytes=2_000_000_000,
-        max_field_chars=100_000,
-        max_columns=500,
-    )
+def timed(path: Path, work: Path, name: str, *flags: str) -> tuple[AnalysisResult, float]:
+    """One `chorus analyze` command (fresh data dir) and its wall time, process start to exit."""
+    result, measured, _ = analyze_cli(path, work, name, *flags)
+    return result, round(measured["wall_s"], 2)
 
 
-def timed(svc: PatternService, path: Path, name: str, **overrides: Any) -> tuple[Any, float]:
-    start = time.perf_counter()
-    result = svc.analyze_file(path, scope="real", name=name, params=svc.params(**overrides))
-    return result, round(time.perf_counter() - start, 2)
+def sorted_sizes(result: AnalysisResult) -> list[int]:
+    """Cluster sizes, largest first (clusters come ranked by score, not size)."""
+    return sorted((c.size for c in result.clusters), reverse=True)
 
 
-def ira(shared: Path, svc: PatternService) -> dict[str, Any]:
+def ira(shared: Path, work: Path) -> dict[str, Any]:
     folder = shared / "data/real/ira_troll_tweets_2016oct"
     with (folder / "authors.csv").open() as f:
         category = {r["author_id"]: r["account_category"] for r in csv.DictReader(f)}
     out: dict[str, Any] = {"labelled_accounts": len(category), "runs": []}
-    for label, overrides in (
-        ("defaults (window 60 s, min-shared 2)", {}),
-        ("window auto", {"window_s": "auto"}),
-        ("window 300 s", {"window_s": 300}),
-        ("min-shared 1", {"min_shared": 1}),
+    for label, flags in (
+        ("defaults (window 60 s, min-shared 2)", ()),
+        ("window auto", ("--window", "auto")),
+        ("window 300 s", ("--window", "300")),
+        ("min-shared 1", ("--min-shared", "1")),
     ):
-        result, seconds = timed(svc, folder / "tweets.csv", "ira", **overrides)
+        result, seconds = timed(folder / "tweets.csv", work, "ira", *flags)
         flagged = {a for c in result.clusters for a in c.accounts}
         run = {
             "settings": label,
@@ -76,7 +68,7 @@ def ira(shared: Path, svc: PatternService) -> dict[str, Any]:
             "clusters": len(result.clusters),
             "accounts_in_clusters": len(flagged),
             "by_category": dict(Counter(category[a] for a in flagged).most_common()),
-            "largest": [c.size for c in result.clusters[:5]],
+            "largest": sorted_sizes(result)[:5],
         }
         out["runs"].append(run)
         print(
@@ -87,10 +79,20 @@ def ira(shared: Path, svc: PatternService) -> dict[str, Any]:
     return out
 
 
-def russian(shared: Path, svc: PatternService) -> dict[str, Any]:
+def russian(shared: Path, work: Path) -> dict[str, Any]:
     path = shared / "data/real/coortweet_examples/russian_coord_tweets.csv"
     result, seconds = timed(
-        svc, path, "russian", signals="repost", window_s=60, min_shared=1, popular_share=1.0
+        path,
+        work,
+        "russian",
+        "--signals",
+        "repost",
+        "--window",
+        "60",
+        "--min-shared",
+        "1",
+        "--weighting",
+        "count",
     )
     toolkit_like = {
         "nodes": result.linked_accounts,
@@ -103,7 +105,7 @@ def russian(shared: Path, svc: PatternService) -> dict[str, Any]:
         f"{result.linked_accounts:,} nodes, {result.edges:,} edges, {len(result.clusters)} "
         f"clusters of 3+ ({seconds} s)"
     )
-    default, seconds = timed(svc, path, "russian")
+    default, seconds = timed(path, work, "russian")
     print(
         f"russian_coord_tweets, defaults: {default.linked_accounts:,} nodes, {default.edges:,} "
         f"edges, {len(default.clusters)} clusters ({seconds} s)"
@@ -119,15 +121,15 @@ def russian(shared: Path, svc: PatternService) -> dict[str, Any]:
     }
 
 
-def german(shared: Path, svc: PatternService) -> dict[str, Any]:
+def german(shared: Path, work: Path) -> dict[str, Any]:
     path = shared / "data/real/coortweet_examples/german_elections.csv"
-    result, seconds = timed(svc, path, "german")
+    result, seconds = timed(path, work, "german")
     signals = Counter(s for c in result.clusters for s in c.signals)
     load = result.load
     print(
         f"german_elections, defaults: {result.posts:,} posts ({load.merged_rows if load else 0:,} "
         f"rows merged), {result.linked_accounts:,} nodes, {result.edges:,} edges, "
-        f"{len(result.clusters)} clusters, sizes {[c.size for c in result.clusters[:8]]}, "
+        f"{len(result.clusters)} clusters, largest {sorted_sizes(result)[:8]}, "
         f"signals {dict(signals)} ({seconds} s)"
     )
     return {
@@ -135,7 +137,7 @@ def german(shared: Path, svc: PatternService) -> dict[str, Any]:
         "nodes": result.linked_accounts,
         "edges": result.edges,
         "clusters": len(result.clusters),
-        "largest": [c.size for c in result.clusters[:8]],
+        "largest": sorted_sizes(result)[:8],
         "signals": dict(signals),
         "seconds": seconds,
     }
@@ -168,7 +170,28 @@ def ira_toolkit_csv(shared: Path, out: Path) -> tuple[Path, int]:
     return out, dropped
 
 
-def agreement(shared: Path, svc: PatternService, work: Path) -> dict[str, Any]:
+def german_toolkit_csv(shared: Path, out: Path) -> Path:
+    """CooRTweet's german_elections (one row per post and object) as the toolkit's CSV: one
+    row per post, its url_ids as the links (co-link is the network this set supports)."""
+    posts: dict[str, list[str]] = {}
+    meta: dict[str, tuple[str, str]] = {}
+    src = shared / "data/real/coortweet_examples/german_elections.csv"
+    with src.open(newline="") as f:
+        for r in csv.DictReader(f):
+            meta.setdefault(r["post_id"], (r["account_id"], r["timestamp"]))
+            links = posts.setdefault(r["post_id"], [])
+            if r["url_id"] and r["url_id"] not in links:
+                links.append(r["url_id"])
+    with out.open("w", newline="") as g:
+        w = csv.writer(g)
+        w.writerow(TOOLKIT_COLUMNS)
+        for pid, links in posts.items():
+            account, t = meta[pid]
+            w.writerow([pid, account, account, "", "", "", t, " ".join(links)])
+    return out
+
+
+def agreement(shared: Path, work: Path) -> dict[str, Any]:
     python = ensure_toolkit()
     out: dict[str, Any] = {}
     tk_csv, dropped = ira_toolkit_csv(shared, work / "ira_toolkit.csv")
@@ -194,12 +217,13 @@ def agreement(shared: Path, svc: PatternService, work: Path) -> dict[str, Any]:
         ("IRA co-tweet", tk_csv, "co_tweet"),
         ("IRA co-link", tk_csv, "co_link"),
         ("russian co-retweet", russian_tk, "co_retweet"),
+        ("german co-link", german_toolkit_csv(shared, work / "german_toolkit.csv"), "co_link"),
     )
     for label, path, network in cases:
         db = work / f"{network}.db"
         times = run_toolkit(python, path, network, 60, db)
         theirs = read_pairs(db, network)
-        ours = chorus_pairs(svc, path, network, 60, scope="agree", name=network)
+        ours = chorus_pairs(path, network, 60, work / "agree")
         out[label] = {
             "toolkit_pairs": len(theirs),
             "chorus_pairs": len(ours),
@@ -228,13 +252,16 @@ def main() -> None:
     args = ap.parse_args()
     work = RESULTS / "coordination-real"
     work.mkdir(parents=True, exist_ok=True)
-    svc = service(work / "data")
-    record: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds")}
-    record["ira"] = ira(args.shared, svc)
-    record["russian"] = russian(args.shared, svc)
-    record["german"] = german(args.shared, svc)
+    record: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average_before": os.getloadavg(),
+    }
+    record["ira"] = ira(args.shared, work)
+    record["russian"] = russian(args.shared, work)
+    record["german"] = german(args.shared, work)
     if not args.skip_reference:
-        record["agreement"] = agreement(args.shared, svc, work)
+        record["agreement"] = agreement(args.shared, work)
+    record["load_average_after"] = os.getloadavg()
     with (RESULTS / "coordination-real.jsonl").open("a") as f:
         f.write(json.dumps(record) + "\n")
 

@@ -1,27 +1,27 @@
 """Planted campaigns: precision and recall, and speed on a million posts.
 
-    python -m benchmarks.coordination.synthetic [--skip-million]
+    python -m benchmarks.coordination.synthetic [--skip-million] [--skip-quality]
 
 1. The default Scenario (about 45,000 posts, 2,095 accounts, two planted campaigns of 70
    and 25 accounts): account-level precision and recall at default settings, without
    down-weighting popular items, and at a few other settings.
-2. A scenario of about a million posts: all signals except near-identical text, then
-   near-identical text alone, each in a fresh process (time and peak memory).
+2. A scenario of about a million posts: all signals, all but near-identical text, and
+   near-identical text alone, each as one `chorus analyze ... --out` command (process start
+   to exit, peak memory).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.coordination.agreement import REPO
-from patterns.config import AnalysisConfig
+from benchmarks.coordination.agreement import REPO, analyze_cli, edges_csv_pairs
+from patterns.config import ALL_SIGNALS, AnalysisConfig
 from patterns.service import PatternService
 from patterns.synthetic import Scenario, generate, score_accounts, write_csv
 
@@ -89,33 +89,22 @@ def million(work: Path) -> dict[str, Any]:
     truth = json.loads(truth_path.read_text())
     out: dict[str, Any] = {"posts_in_file": sum(1 for _ in path.open()) - 1}
     for label, signals in (
+        ("all signals", ",".join(ALL_SIGNALS)),
         ("all signals except near_text", "text,url,domain,hashtags,image,repost,reply"),
         ("near_text", "near_text"),
     ):
-        pairs = work / "pairs.tsv"
-        cmd = [
-            sys.executable,
-            "-m",
-            "benchmarks.coordination.chorus_job",
-            str(path),
-            "--root",
-            str(work / "million-data"),
-            "--signals",
-            signals,
-            "--pairs-out",
-            str(pairs),
-        ]
-        report = json.loads(
-            subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=REPO)
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        flagged = {a for line in pairs.open() for a in line.split()}
-        report["linked_planted_share"] = round(len(flagged & set(truth)) / len(truth), 3)
+        result, measured, out_dir = analyze_cli(path, work, "synthetic_1m", "--signals", signals)
+        flagged = {a for pair in edges_csv_pairs(out_dir / "edges.csv") for a in pair}
+        report = {k: v for k, v in measured.items() if k != "stdout"} | {
+            "edges": result.edges,
+            "clusters": len(result.clusters),
+            "linked_planted_share": round(len(flagged & set(truth)) / len(truth), 3),
+            "load_average_after": os.getloadavg(),
+        }
         out[label] = report
         print(
-            f"1M posts, {label}: {report['total_s']:.1f} s (load {report['load_s']:.1f} s, "
-            f"to edges {report['to_edges_s']:.1f} s), {report['edges']:,} edges, "
+            f"1M posts, {label}: chorus analyze, process start to exit {report['wall_s']:.1f} s "
+            f"(CPU {report['cpu_s']:.1f} s), {report['edges']:,} edges, "
             f"{report['clusters']} clusters, peak {report['peak_rss_mb']:.0f} MB"
         )
     return out
@@ -126,11 +115,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--skip-million", action="store_true")
+    ap.add_argument("--skip-quality", action="store_true", help="only the million-post runs")
     args = ap.parse_args()
     work = RESULTS / "coordination-synthetic"
     work.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds")}
-    record["quality"] = quality(work)
+    if not args.skip_quality:
+        record["quality"] = quality(work)
     if not args.skip_million:
         record["million"] = million(work)
     with (RESULTS / "coordination-synthetic.jsonl").open("a") as f:

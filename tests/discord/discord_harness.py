@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -28,6 +29,9 @@ BOT_ID = 910000000000000002
 EPHEMERAL = 64
 NO_PERMS = discord.Permissions.none()
 MANAGE = discord.Permissions(manage_guild=True)
+
+# Requests whose body is a message: the harness sees the first two, the local Discord all.
+MESSAGE_KINDS = frozenset({"edit", "followup", "edit-followup", "channel-message"})
 
 _ids = itertools.count(920000000000000000)
 
@@ -77,8 +81,29 @@ def message_payload(
     }
 
 
+class MessageView:
+    """What a recorded request says, for one with a `kind` and a JSON `body`."""
+
+    body: Any
+
+    @property
+    def kind(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def message(self) -> dict[str, Any] | None:
+        return message_of(self.kind, self.body)
+
+    @property
+    def ephemeral(self) -> bool:
+        return is_ephemeral(self.message, self.body)
+
+    def text(self) -> str:
+        return message_text(self.message)
+
+
 @dataclass
-class Sent:
+class Sent(MessageView):
     """One request the bot made to Discord for an interaction."""
 
     method: str
@@ -98,33 +123,33 @@ class Sent:
             return "followup"
         return "other"
 
-    @property
-    def message(self) -> dict[str, Any] | None:
-        """The message body, wherever the route keeps it; None for defers, deletes, modals."""
-        if self.kind == "callback":
-            if self.body.get("type") in (4, 7):
-                data: dict[str, Any] = self.body.get("data") or {}
-                return data
-            return None
-        if self.kind in ("edit", "followup"):
-            return self.body
-        return None
 
-    @property
-    def ephemeral(self) -> bool:
-        message = self.message if self.message is not None else self.body.get("data") or {}
-        return bool(int(message.get("flags", 0) or 0) & EPHEMERAL)
+def message_of(kind: str, body: Any) -> dict[str, Any] | None:
+    """The message a request creates or edits, wherever its route keeps it; None for defers,
+    deletes and modals."""
+    if kind == "callback":
+        data: dict[str, Any] | None = body.get("data") or {} if body.get("type") in (4, 7) else None
+        return data
+    message: dict[str, Any] | None = body if kind in MESSAGE_KINDS else None
+    return message
 
-    def text(self) -> str:
-        """Everything a person would read in this message, as one string."""
-        m = self.message or {}
-        parts = [m.get("content") or ""]
-        for e in m.get("embeds") or []:
-            parts += [e.get("title") or "", e.get("description") or ""]
-            for f in e.get("fields") or []:
-                parts += [f["name"], f["value"]]
-            parts.append((e.get("footer") or {}).get("text") or "")
-        return "\n".join(p for p in parts if p)
+
+def is_ephemeral(message: dict[str, Any] | None, body: dict[str, Any]) -> bool:
+    """Whether a message (or, for a defer, the callback's data) is flagged ephemeral."""
+    shown = message if message is not None else body.get("data") or {}
+    return bool(int(shown.get("flags", 0) or 0) & EPHEMERAL)
+
+
+def message_text(message: dict[str, Any] | None) -> str:
+    """Everything a person would read in a message body, as one string."""
+    m = message or {}
+    parts = [m.get("content") or ""]
+    for e in m.get("embeds") or []:
+        parts += [e.get("title") or "", e.get("description") or ""]
+        for f in e.get("fields") or []:
+            parts += [f["name"], f["value"]]
+        parts.append((e.get("footer") or {}).get("text") or "")
+    return "\n".join(p for p in parts if p)
 
 
 class Recorder(AsyncWebhookAdapter):
@@ -416,7 +441,7 @@ class Harness:
         return Run(interaction, sent)
 
 
-def assert_no_mentions(sent: list[Sent]) -> None:
+def assert_no_mentions(sent: Sequence[MessageView]) -> None:
     """Every message the bot sent allowed no mention at all (and nothing pinged)."""
     messages = [s for s in sent if s.message is not None]
     assert messages, "the bot sent no message"

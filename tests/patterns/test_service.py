@@ -193,7 +193,12 @@ def test_new_account_share(svc: PatternService, tmp_path: Path) -> None:
 def test_exports(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
     result = svc.analyze_file(tiny, scope="s", params=svc.params(min_shared=1, min_accounts=2))
     files = svc.export(result, scope="s", out_dir=tmp_path / "out")
-    assert sorted(p.name for p in files) == ["clusters.json", "edges.csv", "graph.graphml"]
+    assert sorted(p.name for p in files) == [
+        "clusters.json",
+        "edges.csv",
+        "evidence.csv",
+        "graph.graphml",
+    ]
     data = json.loads((tmp_path / "out" / "clusters.json").read_text())
     assert {k: data[k] for k in result.to_json()} == result.to_json()
     assert data["analysis"]["params"]["min_shared"] == 1 and len(data["details"]) == len(
@@ -206,14 +211,31 @@ def test_exports(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
     assert (
         a12["weight"] == "2.0" and a12["shared_items"] == "2" and a12["signals"] == "text:1,url:1"
     )
-    assert a12["items"] == "text: Vote for Mike! Big plans | url: https://mike.example/plan"
-    assert a12["post_pairs"] == "p02 & p03 | p06 & p07" and a12["lags_s"] == "5.0 | 30.0"
     assert a12["cluster_id"] == result.clusters[0].id
+    with (tmp_path / "out" / "evidence.csv").open() as f:
+        evidence = list(csv.DictReader(f))
+    rows = [r for r in evidence if {r["source"], r["target"]} == {"a1", "a2"}]
+    assert [
+        (r["signal"], r["item"], r["source_post"], r["target_post"], r["lag_s"]) for r in rows
+    ] == [
+        ("text", "Vote for Mike! Big plans", "p02", "p03", "5.0"),
+        ("url", "https://mike.example/plan", "p06", "p07", "30.0"),
+    ]
+    assert all(ISO.match(r["source_time"]) and ISO.match(r["target_time"]) for r in rows)
+    assert {r["cluster_id"] for r in rows} == {result.clusters[0].id}
+    assert a12["co_posts"] == str(sum(int(r["co_posts"]) for r in rows))
+    assert len(evidence) == sum(int(e["shared_items"]) for e in edges)  # one row per item
     graph = igraph.Graph.Read_GraphML(str(tmp_path / "out" / "graph.graphml"))
     assert graph.ecount() == result.edges
     assert set(graph.vs["account_id"]) >= {"a1", "a2", "a3", "g1", "g2", "r1"}
     # By name: the latest analysis.
-    assert len(svc.export("tiny", scope="s", out_dir=tmp_path / "again")) == 3
+    assert len(svc.export("tiny", scope="s", out_dir=tmp_path / "again")) == 4
+    # Every edge is exported, clustered or not: an edge in no cluster has an empty id.
+    alone = svc.analyze_dataset("tiny", scope="s", params=svc.params(min_shared=1, min_accounts=9))
+    svc.export(alone, scope="s", out_dir=tmp_path / "alone")
+    with (tmp_path / "alone" / "edges.csv").open() as f:
+        unclustered = list(csv.DictReader(f))
+    assert len(unclustered) == len(edges) and {e["cluster_id"] for e in unclustered} == {""}
 
 
 def test_plot(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
@@ -231,13 +253,26 @@ def test_nothing_found(svc: PatternService, tiny: Path) -> None:
     assert auto.window_s >= 1 and any("window estimated" in n for n in auto.notes)
 
 
-def test_progress_is_reported(svc: PatternService, tiny: Path) -> None:
+def test_progress_is_reported(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
     seen: list[tuple[str, int, int | None]] = []
     svc.analyze_file(tiny, scope="s", progress=lambda s, d, t: seen.append((s, d, t)))
-    stages = [s for s, _, _ in seen]
-    for stage in ("reading", "storing", "signals", "pairing", "clustering", "saving"):
-        assert stage in stages
+    assert_every_stage_moves(seen, ("reading", "storing", "signals", "pairing", "clustering"))
     assert seen[-1] == ("saving", 6, 6)
+    seen.clear()
+    svc.export("tiny", scope="s", out_dir=tmp_path / "out", progress=lambda *a: seen.append(a))
+    assert_every_stage_moves(seen, ("exporting",))
+
+
+def assert_every_stage_moves(
+    seen: list[tuple[str, int, int | None]], stages: tuple[str, ...]
+) -> None:
+    """Each stage reports, goes from its start to its end, and ends done."""
+    for stage in stages:
+        steps = [(d, t) for s, d, t in seen if s == stage]
+        assert steps, stage
+        assert len({d for d, _ in steps}) >= 2, stage  # it moved
+        done, total = steps[-1]
+        assert total is not None and done == total, stage
 
 
 def test_bad_parameters_and_names(svc: PatternService, tiny: Path) -> None:
@@ -248,3 +283,67 @@ def test_bad_parameters_and_names(svc: PatternService, tiny: Path) -> None:
     with pytest.raises(InputError, match="dataset name"):
         svc.analyze_file(tiny, scope="s", name="\x00bad")
     assert svc.params(signals="url,text").signals == ("text", "url")
+
+
+def test_auto_window_gives_the_ids_of_the_window_it_settles_on(
+    svc: PatternService, tmp_path: Path
+) -> None:
+    rows = ["post_id,account_id,created_at,text"]
+    for k in range(4):  # three accounts post each message one second apart
+        rows += [
+            f"p{k}{a},{a},2024-01-01T00:{k:02d}:0{i}Z,message {k}" for i, a in enumerate("abc")
+        ]
+    path = tmp_path / "burst.csv"
+    path.write_text("\n".join(rows) + "\n")
+    params = {"signals": "text", "min_shared": 1, "min_accounts": 2}
+    auto = svc.analyze_file(path, scope="s", params=svc.params(window_s="auto", **params))
+    assert auto.window_s == 1.0
+    fixed = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=1, **params))
+    assert auto.clusters and [c.id for c in auto.clusters] == [c.id for c in fixed.clusters]
+    assert auto.analysis_id == fixed.analysis_id
+    other = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=2, **params))
+    assert other.clusters and {c.id for c in other.clusters}.isdisjoint(c.id for c in auto.clusters)
+
+
+def test_count_weighting_counts_every_item_one(svc: PatternService, tmp_path: Path) -> None:
+    # One item posted by all 12 accounts (popular: discounted to 0 by default), one by two.
+    rows = ["post_id,account_id,created_at,text"]
+    rows += [f"p{k},u{k},2024-01-01T00:00:{k:02d}Z,everyone says this" for k in range(12)]
+    rows += [
+        "q0,u0,2024-01-02T00:00:00Z,only two say this",
+        "q1,u1,2024-01-02T00:00:09Z,only two say this",
+    ]
+    path = tmp_path / "popular.csv"
+    path.write_text("\n".join(rows) + "\n")
+    discounted = svc.analyze_file(path, scope="s", params=svc.params(signals="text", min_shared=2))
+    counted = svc.analyze_dataset(
+        "popular", scope="s", params=svc.params(signals="text", min_shared=2, weighting="count")
+    )
+    assert discounted.edges == 0  # 1 + a discounted popular item stays under 2
+    assert counted.edges == 1  # u0-u1 shared two distinct items
+    with pytest.raises(InputError, match="weighting"):
+        svc.params(weighting="sum")
+
+
+def test_exports_are_safe_for_spreadsheets_and_xml(svc: PatternService, tmp_path: Path) -> None:
+    rows = [
+        {"post_id": f"p{k}{a}", "account_id": acc, "account_name": name, "t": t, "text": f"m{k}"}
+        for k in range(2)
+        for a, (acc, name, t) in enumerate(
+            [("=cmd|calc", 'Ann <b> & "co"\x01', 10 * k), ("bob", "Bob\nSmith", 10 * k + 1)]
+        )
+    ]
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    mapping = {"created_at": "t"}
+    result = svc.analyze_file(
+        path, scope="s", mapping=mapping, params=svc.params(min_shared=1, min_accounts=2)
+    )
+    svc.export(result, scope="s", out_dir=tmp_path / "out")
+    with (tmp_path / "out" / "edges.csv").open() as f:
+        (edge,) = list(csv.DictReader(f))
+    assert {edge["source"], edge["target"]} == {"'=cmd|calc", "bob"}  # no formula
+    assert "\n" not in edge["source_name"] + edge["target_name"]
+    graph = igraph.Graph.Read_GraphML(str(tmp_path / "out" / "graph.graphml"))
+    assert sorted(graph.vs["account_id"]) == ["=cmd|calc", "bob"]  # XML keeps the data
+    assert 'Ann <b> & "co"' in graph.vs["label"] and graph.ecount() == 1

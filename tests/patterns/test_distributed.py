@@ -1,0 +1,169 @@
+"""The Dask engine gives exactly the single-process engine's edges and evidence: a property
+test over generated occurrences (window edges, hot keys split by time, repeats by one
+account, near-identical variants) at 1, 2 and 7 partitions on a 2-worker local cluster;
+the same clusters end to end; one-line failures for a missing scheduler and a dead worker."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corpus.errors import InputError
+from patterns.graph import NEAR, build_edges, collect_co_posts, item_weights
+from patterns.params import EngineChoice
+from patterns.service import PatternService
+from patterns.signals import SIGNAL_CODE, Occurrences
+from tests.patterns.test_service import assert_every_stage_moves
+
+distributed = pytest.importorskip("distributed")
+
+WINDOW = 60.0
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    from patterns.distributed import local_cluster
+
+    with local_cluster(2) as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+# Times on a grid of multiples of the window and a little either side: pairs exactly at
+# the window (kept), just past it (dropped) and across any time-bucket edge.
+times = st.sampled_from([0.0, 1.0, 59.0, 60.0, 61.0, 119.0, 120.0, 121.0, 180.0, 240.0, 600.0])
+row = st.tuples(
+    st.integers(0, 5),  # item: few, so some are hot
+    times,
+    st.integers(0, 7),  # account: few, so repeats by one account happen
+    st.integers(0, 2),  # exact-text variant inside an item (near-identical when different)
+)
+
+
+def occurrences(rows: list[tuple[int, float, int, int]], near: bool) -> Occurrences:
+    item = np.array([r[0] for r in rows], dtype=np.int64)
+    t = np.array([r[1] for r in rows], dtype=np.float64)
+    aid = np.array([r[2] for r in rows], dtype=np.int32)
+    sub = np.array([r[3] for r in rows], dtype=np.int32)
+    pid = np.arange(len(rows), dtype=np.int32)
+    order = np.lexsort((pid, t, item))
+    signal = np.array([SIGNAL_CODE["text"]] * 3 + [SIGNAL_CODE["url"], NEAR, 6], dtype=np.int8)
+    accounts = np.array([len({r[2] for r in rows if r[0] == k}) for k in range(6)], dtype=np.int32)
+    return Occurrences(
+        item=item[order],
+        t=t[order],
+        aid=aid[order],
+        pid=pid[order],
+        sub=sub[order] if near else np.full(len(rows), -1, dtype=np.int32),
+        item_signal=signal,
+        item_accounts=accounts,
+        split_near=near,
+    )
+
+
+def assert_same(a: Any, b: Any) -> None:
+    for field in a.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(row, min_size=0, max_size=60), near=st.booleans(), hot=st.integers(1, 8))
+def test_same_edges_and_evidence_as_the_single_engine(
+    client: Any, rows: list[tuple[int, float, int, int]], near: bool, hot: int
+) -> None:
+    from patterns.distributed import dask_co_posts
+
+    occ = occurrences(rows, near)
+    weights = item_weights(occ.item_accounts, 8, 0.01, 2)  # some items discounted
+    want_edges, want_ev = build_edges(occ, collect_co_posts(occ, WINDOW), weights, 1.0)
+    for partitions in (1, 2, 7):
+        engine = EngineChoice(name="dask", partitions=partitions, hot_rows=hot)
+        chunks = dask_co_posts(occ, WINDOW, engine, client=client)
+        edges, ev = build_edges(occ, chunks, weights, 1.0)
+        assert_same(edges, want_edges)
+        assert_same(ev, want_ev)
+
+
+def test_hot_items_are_split_and_no_pair_across_a_bucket_edge_is_lost() -> None:
+    from patterns.distributed import pair_shard, plan_shards
+
+    # One item, posts every 50 s by alternating accounts: with 3 rows a bucket the item is
+    # cut into buckets, and pairs 50 s apart straddle every bucket edge.
+    rows = [(0, 50.0 * k, k % 4, -1) for k in range(40)]
+    occ = occurrences(rows, near=False)
+    shards = plan_shards(occ, WINDOW, partitions=3, hot_rows=3)
+    assert sum(int(s.item.shape[0]) for s in shards) > 3  # many pieces of the one item
+    found: list[tuple[int, int]] = []
+    for shard in shards:
+        cp = pair_shard(shard, WINDOW)
+        found += zip(cp.i.tolist(), cp.j.tolist(), strict=True)
+    assert sorted(found) == [(k, k + 1) for k in range(39)]  # each neighbour pair, once
+
+
+@pytest.mark.shared
+def test_same_clusters_end_to_end(client: Any, svc: PatternService, shared_dir: Path) -> None:
+    real = shared_dir / "data/real"
+    cases = [
+        (real / "coortweet_examples/russian_coord_tweets.csv", "repost"),
+        (real / "ira_troll_tweets_2016oct/tweets.csv", None),
+    ]
+    engine = EngineChoice(name="dask", scheduler=client.scheduler.address)
+    for path, signals in cases:
+        if not path.exists():
+            pytest.skip(f"{path} is absent")
+        params = svc.params(signals=signals, min_shared=1)
+        single = svc.analyze_file(path, scope="s", name=path.stem, params=params)
+        dask = svc.analyze_dataset(path.stem, scope="s", params=params, engine=engine)
+        assert dask.to_json() == single.to_json()
+        assert (dask.edges, dask.linked_accounts) == (single.edges, single.linked_accounts)
+
+
+def test_progress_moves_with_the_dask_engine(client: Any, svc: PatternService, tiny: Path) -> None:
+    seen: list[tuple[str, int, int | None]] = []
+    engine = EngineChoice(name="dask", scheduler=client.scheduler.address)
+    svc.analyze_file(tiny, scope="s", engine=engine, progress=lambda *a: seen.append(a))
+    assert_every_stage_moves(seen, ("signals", "pairing", "merging shards", "clustering", "saving"))
+
+
+def test_scheduler_that_does_not_answer_fails_in_one_line(svc: PatternService, tiny: Path) -> None:
+    svc.analyze_file(tiny, scope="s")
+    engine = EngineChoice(name="dask", scheduler="tcp://127.0.0.1:9")
+    with pytest.raises(InputError, match=r"^no Dask scheduler answers at tcp://127\.0\.0\.1:9"):
+        svc.analyze_dataset("tiny", scope="s", engine=engine)
+
+
+def _die(*_args: object) -> None:
+    os._exit(1)  # the worker process dies, as if killed
+
+
+def test_a_dead_worker_fails_the_analysis_and_keeps_the_previous_one(
+    svc: PatternService, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cloudpickle
+    import dask
+
+    import patterns.distributed as engine_module
+
+    before = svc.analyze_file(tiny, scope="s")
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # _die travels by value
+    monkeypatch.setattr(engine_module, "pair_shard", _die)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        engine_module.local_cluster(1) as cluster,
+    ):
+        engine = EngineChoice(name="dask", scheduler=cluster.scheduler_address)
+        params = svc.params(min_shared=1)
+        with pytest.raises(InputError, match=r"Dask cluster failed during pairing \(KilledWorker"):
+            svc.analyze_dataset("tiny", scope="s", params=params, engine=engine)
+    # Nothing was saved: the latest analysis is still the first one.
+    (latest,) = svc.clusters("s", "tiny")
+    assert latest.analysis_id == before.analysis_id and latest.to_json() == before.to_json()
