@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from bot.settings import Settings
     from corpus.url_fetch import FetchPolicy
     from patterns.params import AnalysisParams, EngineChoice
+    from patterns.queries import AccountView
+    from patterns.reader import AnalysisReader
     from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
     from patterns.service import PatternService
     from retrieval.embeddings import MiniLMEmbeddings
@@ -99,6 +101,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._jobs: dict[str, int] = {}
         self._patterns: PatternService | None = None
+        self._reader: AnalysisReader | None = None
         self._legacy_removed = 0  # cluster summaries of an earlier version, removed on open
         self._demo_checked = False
         self._demo_lock = threading.Lock()
@@ -360,6 +363,9 @@ class Assistant:
         self, question: str, req: Requester, *, history: tuple[str, str] | None = None
     ) -> Answer:
         question = self._validate(question, "question")
+        coordination = self.ask_analysis(question, req)
+        if coordination is not None:
+            return coordination
         model = self.chat_model()
         return self.library.ask(
             question,
@@ -368,6 +374,16 @@ class Assistant:
             model_name=self.model_name,
             history=history,
         )
+
+    def ask_analysis(self, question: str, req: Requester) -> Answer | None:
+        """The answer from this scope's stored analyses, or None when the question is not
+        about them (then reporting answers it). Datasets are never shared between scopes."""
+        datasets = self.settings.data_dir / "datasets"
+        if not datasets.is_dir() or not any(datasets.iterdir()):
+            return None  # nothing analysed here: no need to load the engine
+        from bot.coordination import CoordinationAnswerer  # noqa: PLC0415 - DuckDB
+
+        return CoordinationAnswerer(self.reader).answer(question, req.scope)
 
     def check(self, claim: str, req: Requester) -> CheckResult:
         claim = self._validate(claim, "claim")
@@ -415,6 +431,22 @@ class Assistant:
                     ),
                 )
             return self._patterns
+
+    @property
+    def reader(self) -> AnalysisReader:
+        """Stored analyses, read for questions without loading the engine."""
+        with self._lock:
+            if self._reader is None:
+                from patterns.reader import AnalysisReader  # noqa: PLC0415 - DuckDB
+
+                self._reader = AnalysisReader(self.settings.data_dir / "datasets")
+            return self._reader
+
+    def close(self) -> None:
+        """Let go of open dataset files (they are locked against other processes)."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
 
     def analysis_params(self, **overrides: Any) -> AnalysisParams:
         """The settings' defaults with per-run overrides (None keeps the default)."""
@@ -526,26 +558,55 @@ class Assistant:
         self._require_moderator(req, "remove datasets")
         self.patterns.remove_dataset(name, scope=req.scope)
 
-    def clusters(self, req: Requester, dataset: str | None = None) -> dict[str, Any]:
-        """Clusters found so far, best first: the DESIGN.md `clusters` JSON shape.
+    def clusters(
+        self,
+        req: Requester,
+        dataset: str | None = None,
+        *,
+        sort: str = "score",
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """Clusters found so far, ordered by `sort` (size, score, new, or a signal): the
+        DESIGN.md `clusters` JSON shape, at most `limit` clusters.
 
         With several datasets, "dataset" is null, posts and accounts are totals, and each
         cluster says which dataset it belongs to.
         """
-        results = self.patterns.clusters(req.scope, dataset)
+        results = self.ranked_clusters(req, dataset, sort=sort)
         if len(results) == 1:
-            return results[0].to_json()
+            data = results[0].to_json()
+            data["clusters"] = data["clusters"][:limit]
+            return data
         merged = []
         for result in results:
-            for cluster in result.to_json()["clusters"]:
-                merged.append({**cluster, "dataset": result.dataset})
-        merged.sort(key=lambda c: (-float(c["score"]), str(c["id"])))
+            for rank, cluster in enumerate(result.to_json()["clusters"]):
+                merged.append(({**cluster, "dataset": result.dataset}, rank))
+        merged.sort(key=lambda cr: (*_merge_key(cr[0], cr[1], sort), str(cr[0]["id"])))
         return {
             "dataset": None,
             "posts": sum(r.posts for r in results),
             "accounts": sum(r.accounts for r in results),
-            "clusters": merged,
+            "clusters": [c for c, _ in merged][:limit],
         }
+
+    def ranked_clusters(
+        self, req: Requester, dataset: str | None = None, *, sort: str = "score"
+    ) -> list[AnalysisResult]:
+        """The latest analysis of each dataset, its clusters ordered by `sort`."""
+        from patterns.config import ALL_SIGNALS  # noqa: PLC0415
+        from patterns.queries import SORTS  # noqa: PLC0415
+
+        if sort not in SORTS and sort not in ALL_SIGNALS:
+            raise InputError(
+                f"unknown sort {sort!r}; choose one of {', '.join((*SORTS, *ALL_SIGNALS))}"
+            )
+        return self.patterns.clusters(req.scope, dataset, sort=sort)
+
+    def account(self, name: str, req: Requester, dataset: str | None = None) -> list[AccountView]:
+        """An account's clusters, strongest ties (with the items and times) and account
+        date, in each dataset that has an account by that exact name."""
+        name = self._validate(name, "account name")
+        return self.reader.accounts(name, scope=req.scope, dataset=dataset)
 
     def cluster(self, cluster_id: str, req: Requester) -> ClusterDetail:
         return self.patterns.cluster(cluster_id, scope=req.scope)
@@ -570,6 +631,18 @@ class Assistant:
         progress: Progress = no_progress,
     ) -> list[Path]:
         return self.patterns.export(result, scope=req.scope, out_dir=out_dir, progress=progress)
+
+
+def _merge_key(cluster: dict[str, Any], rank: int, sort: str) -> tuple[float, int]:
+    """Several datasets' clusters in one list: by the measure where the JSON carries it,
+    else (the new-account share) by rank within each dataset."""
+    if sort == "size":
+        return (-float(cluster["size"]), rank)
+    if sort == "score":
+        return (-float(cluster["score"]), rank)
+    if sort == "new":
+        return (float(rank), 0)
+    return (-float(cluster["signals"].get(sort, 0)), rank)
 
 
 # Text per batch of documents stored together (about 64 chunks of the default size).

@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[Any, argparse.Namespace], int]
 # Kept here (not imported from patterns) so `chorus --help` stays instant.
+DEFAULT_CLUSTER_LIMIT = 20
 ALL_SIGNALS_HELP = ("text", "near_text", "url", "domain", "hashtags", "image", "repost", "reply")
 
 
@@ -223,13 +224,30 @@ def cmd_clusters(assistant: Any, args: argparse.Namespace) -> int:
 
     req = Requester.local()
     if args.json:
-        _emit_json(assistant.clusters(req, args.dataset))
+        _emit_json(assistant.clusters(req, args.dataset, sort=args.sort, limit=args.limit))
         return 0
-    results = assistant.patterns.clusters(req.scope, args.dataset)
+    results = assistant.ranked_clusters(req, args.dataset, sort=args.sort)
     if not results:
         _say("No analysed datasets yet. Run `chorus analyze DATASET`.")
+    limit = DEFAULT_CLUSTER_LIMIT if args.limit is None else args.limit
     for result in results:
-        _say(result.render_text() if result.clusters else result.empty_message())
+        _say(
+            result.render_text(limit=limit, sort=args.sort)
+            if result.clusters
+            else result.empty_message()
+        )
+    return 0
+
+
+def cmd_account(assistant: Any, args: argparse.Namespace) -> int:
+    from bot.assistant import Requester  # noqa: PLC0415
+    from bot.render_text import render_account  # noqa: PLC0415
+
+    views = assistant.account(args.name, Requester.local(), args.dataset)
+    if args.json:
+        _emit_json({"name": args.name, "datasets": [v.to_json() for v in views]})
+    else:
+        _say(render_account(views))
     return 0
 
 
@@ -302,6 +320,7 @@ HANDLERS: dict[str, Handler] = {
     "analyze": cmd_analyze,
     "clusters": cmd_clusters,
     "cluster": cmd_cluster,
+    "account": cmd_account,
     "datasets": cmd_datasets,
     "console": cmd_console,
     "bot": cmd_bot,
@@ -378,6 +397,25 @@ def _add_pattern_commands(sub: Any) -> None:
 
     p = sub.add_parser("clusters", help="list clusters found so far")
     p.add_argument("--dataset")
+    p.add_argument(
+        "--sort",
+        default="score",
+        metavar="ORDER",
+        help="size | score | new (newest accounts) | a signal ("
+        + ",".join(ALL_SIGNALS_HELP)
+        + ": most distinct items of it); default score",
+    )
+    p.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help=f"show N clusters per dataset (default {DEFAULT_CLUSTER_LIMIT}; --json: all)",
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("account", help="an account's clusters, ties and evidence")
+    p.add_argument("name", help="the account id or display name, exactly")
+    p.add_argument("--dataset", help="only this dataset (default: every dataset)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("cluster", help="one cluster in full, with evidence")
@@ -465,7 +503,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings.log_level)
         _prepare_data_dir(settings.data_dir)
-        return run(args, Assistant(settings))
+        assistant = Assistant(settings)
+        try:
+            return run(args, assistant)
+        finally:
+            assistant.close()
     except ChorusError as exc:
         print(f"chorus: {terminal_safe(str(exc))}", file=sys.stderr)
         return exc.exit_code

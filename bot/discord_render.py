@@ -320,14 +320,11 @@ NO_CLUSTERS = (
 
 
 def clusters_embeds(
-    data: dict[str, Any], *, top: int = 15, empty: str = NO_CLUSTERS
+    data: dict[str, Any], *, top: int = 15, empty: str = NO_CLUSTERS, sort: str = "score"
 ) -> list[discord.Embed]:
-    """The top clusters by score: id, size, signals, time span, score."""
-    clusters = sorted(
-        data.get("clusters", []),
-        key=lambda c: c.get("score") if isinstance(c.get("score"), int | float) else 0,
-        reverse=True,
-    )
+    """The top clusters in the order given (the Assistant sorts): id, size, signals, time
+    span, score."""
+    clusters = list(data.get("clusters", []))
     dataset = data.get("dataset")
     title = f"Clusters in {neutralise(str(dataset))}" if dataset else "Clusters"
     if not clusters:
@@ -338,12 +335,63 @@ def clusters_embeds(
     if data.get("posts") is not None:
         head.append(f"{data.get('posts')} posts from {data.get('accounts', '?')} accounts")
     lines = [_cluster_line(c) for c in clusters[:top]]
-    footer = f"Showing {min(top, len(clusters))} of {len(clusters)}; /cluster ID shows one in full."
+    footer = (
+        f"Showing {min(top, len(clusters))} of {len(clusters)} by {sort}; "
+        "/cluster ID shows one in full."
+    )
     return _pack(
         title=title,
         body="\n".join([*head, *([""] if head else []), *lines]),
         fields=[],
         footer=footer,
+        colour=COLOUR_INFO,
+        more_title="",
+    )
+
+
+def account_embeds(views: Sequence[dict[str, Any]]) -> list[discord.Embed]:
+    """An account per dataset (the `chorus account --json` shape): its cluster, strongest
+    ties with what they shared and when, its account date."""
+    blocks = []
+    for v in views:
+        a = v["account"]
+        params = (
+            f"window {v['window_s']:g} s, min-shared {v['min_shared']:g}, "
+            f"min-accounts {v['min_accounts']}"
+        )
+        shown = (
+            a["account_id"]
+            if not a.get("name") or a["name"] == a["account_id"]
+            else (f"{a['name']} ({a['account_id']})")
+        )
+        born = a["created_at"] or "unknown (not in the dataset)"
+        lines = [
+            f"**{neutralise(shown)}** \u00b7 dataset {neutralise(v['dataset'])} \u00b7 "
+            f"{plural(a['posts'], 'post')}",
+            f"Created {born}{' (new account)' if a.get('new') else ''}; first post "
+            f"{a['first_post']}",
+            f"In no cluster of dataset {neutralise(v['dataset'])} at {params}"
+            if v["cluster"] is None
+            else f"Cluster `{v['cluster']['id']}` ({v['cluster']['size']} accounts) at {params}",
+        ]
+        for t in v["ties"]:
+            lines.append(
+                f"\u2022 {neutralise(t['account_id'])}: {plural(t['shared'], 'shared item')}, "
+                f"weight {t['weight']:g}"
+            )
+            for i in t["items"][:2]:
+                times = " and ".join(str(p["time"]) for p in i["posts"])
+                lines.append(
+                    f"  [{i['signal']}] {neutralise(shorten(str(i['item']), 80))} at {times}"
+                )
+        if v["linked_accounts"] > len(v["ties"]):
+            lines.append(f"\u2026 and {v['linked_accounts'] - len(v['ties'])} more linked accounts")
+        blocks.append("\n".join(lines))
+    return _pack(
+        title="Account",
+        body="\n\n".join(blocks),
+        fields=[],
+        footer="`chorus account NAME` shows every tie's posts.",
         colour=COLOUR_INFO,
         more_title="",
     )

@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.assistant import DEMO_SCOPE
 from retrieval.catalog import SourceRecord
 from retrieval.citations import Answer, Citation
 from retrieval.claim_check import CheckResult
 
+if TYPE_CHECKING:
+    from patterns.queries import AccountView
+
+
+def iso(t: float | None) -> str:
+    from patterns.results import iso as _iso  # noqa: PLC0415 - patterns loads only here
+
+    return _iso(t) or "?"
+
+
+def citation_origin(c: Citation) -> str:
+    """Where a citation's quote comes from, in a few words."""
+    if c.kind != "analysis":
+        return f"source {c.source_id}"
+    parts = [f"dataset {c.dataset}"]
+    if c.cluster_id:
+        parts.append(f"cluster {c.cluster_id}")
+    if c.post_ids:
+        shown = ", ".join(c.post_ids[:6]) + (" …" if len(c.post_ids) > 6 else "")
+        parts.append(f"post{'s' if len(c.post_ids) > 1 else ''} {shown}")
+    return "; ".join(parts)
+
 
 def _citation_lines(citations: list[Citation]) -> list[str]:
     lines = []
     for c in citations:
         where = f" <{c.url}>" if c.url.startswith(("http://", "https://")) else ""
-        lines.append(f"[{c.n}] {c.title}{where} (source {c.source_id})")
+        lines.append(f"[{c.n}] {c.title}{where} ({citation_origin(c)})")
         lines.extend(
             textwrap.wrap(
                 f"\u201c{c.quote}\u201d", width=96, initial_indent="    ", subsequent_indent="    "
@@ -42,6 +66,49 @@ def render_check(result: CheckResult) -> str:
     if result.citations:
         lines += ["", "Evidence:", *_citation_lines(result.citations)]
     return "\n".join(lines)
+
+
+def render_account(views: Sequence[AccountView]) -> str:
+    """`chorus account NAME`: per dataset, its cluster, its strongest ties with what they
+    shared and when, and its account date; no cluster is said with the parameters."""
+    lines: list[str] = []
+    for v in views:
+        a, ref = v.account, v.ref
+        params = (
+            f"window {ref.window_s:g} s, min-shared {ref.params.min_shared:g}, "
+            f"min-accounts {ref.params.min_accounts}"
+        )
+        lines.append(f"{a.label}  ·  dataset {ref.dataset}  ·  {a.posts:,} posts")
+        born = "unknown (not in the dataset)" if a.created_at is None else iso(a.created_at)
+        new = " (new account)" if v.is_new else ""
+        lines.append(f"  created {born}{new}; first post {iso(a.first_post)}")
+        if v.cluster is None:
+            lines.append(f"  in no cluster of dataset {ref.dataset} at {params}")
+        else:
+            lines.append(
+                f"  cluster {v.cluster.cluster_id} ({v.cluster.size} accounts) at {params}"
+            )
+        if not v.ties:
+            lines.append("  no linked accounts")
+        else:
+            lines.append(f"  strongest ties ({len(v.ties)} of {v.total_ties} linked accounts):")
+        for t in v.ties:
+            where = f"cluster {t.cluster_id}" if t.cluster_id else "not in one cluster"
+            lines.append(
+                f"    {t.partner.label}: {t.shared} shared items, weight {t.weight:g} ({where})"
+            )
+            for i in t.items:
+                lines.append(
+                    f"      [{i.signal}] {_clip(i.label, 70)}: post {i.post_a.post_id} at "
+                    f"{iso(i.post_a.time)}, post {i.post_b.post_id} at {iso(i.post_b.time)}"
+                )
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def _clip(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def render_sources(sources: list[SourceRecord]) -> str:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from corpus.context_lines import line_spans, markdown_context, plain_text_context
 from corpus.errors import InputError
 
 KINDS: Final = frozenset({"text", "markdown", "html", "pdf", "url"})
@@ -48,6 +50,8 @@ class SourceDocument:
     origin: absolute file path, the final URL after redirects, or "pasted:<name>"
     kind:   "text" | "markdown" | "html" | "pdf" | "url"
     sha256: hex sha256 of `text` encoded as UTF-8 (identity for de-duplication)
+    context: spans of `text` that are titles, headings, bylines or captions: context for the
+            text under them, never quoted as an answer on their own (corpus/context_lines.py)
     """
 
     text: str
@@ -55,6 +59,7 @@ class SourceDocument:
     origin: str
     kind: str
     sha256: str
+    context: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         # Programming errors, not user input: loaders never build these directly.
@@ -96,20 +101,36 @@ def clean_label(value: str, *, limit: int = MAX_TITLE_CHARS) -> str:
 
 
 def make_document(
-    text: str, *, title: str, origin: str, kind: str, name: str | None = None
+    text: str,
+    *,
+    title: str,
+    origin: str,
+    kind: str,
+    name: str | None = None,
+    context_lines: Sequence[str] | None = None,
 ) -> SourceDocument:
     """Normalise `text` and build the document; InputError naming `name` if nothing is left.
 
     `title` is cleaned to one line; an empty one falls back to `name` (or the origin).
+    `context_lines` are the lines the loader found to be titles, headings or bylines; None
+    finds them from the text itself for plain text (a title line) and Markdown (headings).
     """
     shown = clean_label(name or origin)
     body = normalize_text(text)
     if not body:
         raise InputError(f"{shown}: no text in it (empty or only whitespace)")
+    if context_lines is None:
+        if kind == "markdown":
+            context_lines = markdown_context(body)
+        elif kind == "text":
+            context_lines = plain_text_context(body)
+        else:
+            context_lines = ()
     return SourceDocument(
         text=body,
         title=clean_label(title) or shown or "untitled",
         origin=origin,
         kind=kind,
         sha256=text_sha256(body),
+        context=line_spans(body, context_lines),
     )

@@ -189,3 +189,31 @@ def _simple_title(tree: Any) -> str | None:
         if found:
             return found
     return None
+
+
+# Elements whose text is context for the article, not an answer: headings, captions, bylines.
+_CONTEXT_XPATH: Final = (
+    "//h1|//h2|//h3|//h4|//h5|//h6|//figcaption|//caption|//address|//time"
+    "|//*[@rel='author']|//*[@itemprop='author']"
+    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' byline ')]"
+    "|//*[contains(@class, 'byline') or contains(@class, 'author') or contains(@class, 'dateline')"
+    " or contains(@class, 'caption') or contains(@class, 'breadcrumb')]"
+)
+_MAX_CONTEXT_LINES: Final = 2_000
+
+
+def html_context_lines(html: str) -> list[str]:
+    """Text of the page's headings, captions and bylines (each a line of the extracted text)."""
+    try:
+        tree = load_html(html)
+        if tree is None:
+            return []
+        found: list[str] = []
+        for element in tree.xpath(_CONTEXT_XPATH)[:_MAX_CONTEXT_LINES]:
+            text = " ".join(" ".join(element.itertext()).split())
+            if text:
+                found.append(text)
+        return found
+    except Exception:  # context marks are a refinement; hostile markup must not stop a load
+        logger.debug("could not read the HTML's headings", exc_info=True)
+        return []

@@ -19,9 +19,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Final, TypeVar
 
-from corpus.documents import SourceDocument, clean_label, make_document
+from corpus.context_lines import markdown_context, pdf_context, plain_text_context
+from corpus.documents import SourceDocument, clean_label, make_document, normalize_text
 from corpus.errors import InputError, LimitError
-from corpus.html_text import decode_html, html_to_text
+from corpus.html_text import decode_html, html_context_lines, html_to_text
 from corpus.pdf_text import pdf_to_text
 
 logger = logging.getLogger(__name__)
@@ -321,6 +322,7 @@ def document_from_bytes(
     if not data.strip():
         raise InputError(f"{name}: empty (nothing in it)")
     found: str | None
+    context: list[str] | None = None  # None: make_document finds them (text, Markdown)
     overtime = f"{name}: extracting the text took over {time_limit_s:g} s; refused"
     if kind == "pdf":
         text, found = run_with_time_limit(
@@ -328,10 +330,11 @@ def document_from_bytes(
             limit_s=time_limit_s,
             on_timeout=lambda: LimitError(overtime),
         )
+        context = pdf_context(normalize_text(text), found)
     elif kind == "html":
         html = decode_html(data, name=name, charset=charset)
-        text, found = run_with_time_limit(
-            lambda: html_to_text(html, name=name),
+        text, found, context = run_with_time_limit(
+            lambda: (*html_to_text(html, name=name), html_context_lines(html)),
             limit_s=time_limit_s,
             on_timeout=lambda: LimitError(overtime),
         )
@@ -341,7 +344,19 @@ def document_from_bytes(
     else:
         raise ValueError(f"unknown document kind {kind!r}")
     chosen = next((t for t in (title, found, fallback_title) if t and clean_label(t)), name)
-    return make_document(text, title=chosen, origin=origin, kind=result_kind or kind, name=name)
+    return make_document(
+        text,
+        title=chosen,
+        origin=origin,
+        kind=result_kind or kind,
+        name=name,
+        context_lines=context if context is not None else _found_context(text, kind),
+    )
+
+
+def _found_context(text: str, kind: str) -> list[str]:
+    body = normalize_text(text)
+    return markdown_context(body) if kind == "markdown" else plain_text_context(body)
 
 
 class _Overtime(BaseException):

@@ -1,10 +1,10 @@
 """Describe each cluster from its evidence: members, signals, top shared items, timing,
 new accounts, score, examples, and a content-derived id.
 
-Score (docs/coordination.md): score = density x 2W / n, where n is the cluster's size, W
-the sum of its internal edge weights and density = edges / (n (n - 1) / 2). A clique of n
-accounts in which every pair shared w items scores w (n - 1): bigger, denser clusters
-that shared more distinct items rank first.
+Score (docs/coordination.md): W, the sum of the cluster's internal edge weights: every time
+two members shared an item within the window counts once, a popular item less. A clique of
+n accounts in which every pair shared w items scores w n (n - 1) / 2: clusters with more
+accounts that shared more items rank first, whatever their density.
 """
 
 from __future__ import annotations
@@ -45,11 +45,9 @@ def cluster_id(dataset: str, data_sha: str, params: AnalysisParams, members: Seq
     return "c" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
 
 
-def score(size: int, n_edges: int, total_weight: float) -> float:
-    if size < 2:
-        return 0.0
-    density = n_edges / (size * (size - 1) / 2)
-    return round(density * 2 * total_weight / size, 2)
+def score(total_weight: float) -> float:
+    """The cluster's internal edge weight W (rounded): see the module docstring."""
+    return round(total_weight, 2)
 
 
 @dataclass(frozen=True)
@@ -314,7 +312,7 @@ def describe(
             signals=plan.signals,
             first_seen=float(min(d.evidence.t_a[sl].min(), d.evidence.t_b[sl].min())),
             last_seen=float(max(d.evidence.t_a[sl].max(), d.evidence.t_b[sl].max())),
-            score=score(size, n_e, total_w),
+            score=score(total_w),
             examples=tuple(distinct_posts(examples)[:SUMMARY_EXAMPLES]),
         )
         detail = ClusterDetail(

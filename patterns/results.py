@@ -556,8 +556,8 @@ class AnalysisResult:
         """The plain sentence shown when nothing was found."""
         return nothing_found_message(self)
 
-    def render_text(self, limit: int = 20) -> str:
-        """A ranked table for the terminal."""
+    def render_text(self, limit: int = 20, sort: str = "score") -> str:
+        """A ranked table for the terminal (clusters in the order given, `sort` named)."""
         head = (
             f"{self.dataset}: {self.posts:,} posts, {self.accounts:,} accounts; "
             f"window {self.window_label}, min-shared {self.params.min_shared:g}, "
@@ -575,7 +575,10 @@ class AnalysisResult:
                 f"{c.id:<14}{c.size:>6}{c.score:>10g}  {_short_time(c.first_seen)[:19]:<21}{sig}"
             )
         if len(self.clusters) > limit:
-            lines.append(f"… and {len(self.clusters) - limit} more clusters")
+            lines.append(
+                f"… and {len(self.clusters) - limit} more clusters (by {sort}; "
+                "--limit N shows more)"
+            )
         return "\n".join(lines)
 
 

@@ -34,7 +34,9 @@ from patterns.exports import export_analysis
 from patterns.nearimage import cluster_images, image_matches
 from patterns.params import AnalysisParams, EngineChoice
 from patterns.post_images import store_post_images
-from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, ImageMatch, Member
+from patterns.queries import cluster_rows, latest_ref, ranked
+from patterns.reader import members as cluster_members
+from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, ImageMatch
 from patterns.store import (
     FORMAT_VERSION,
     MEMORY_LIMIT,
@@ -63,31 +65,6 @@ def _digest(path: Path) -> str:
         while chunk := f.read(8 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _members(
-    con: duckdb.DuckDBPyConnection, analysis_id: str, cluster_id: str, params: AnalysisParams
-) -> tuple[Member, ...]:
-    """A cluster's members, most connected first."""
-    rows = con.execute(
-        "SELECT a.account_id, a.name, a.created, a.first_t, m.posts, m.partners "
-        "FROM cluster_members m JOIN accounts a ON a.aid = m.aid "
-        "WHERE m.analysis_id = ? AND m.cluster_id = ? ORDER BY m.partners DESC, a.account_id",
-        [analysis_id, cluster_id],
-    ).fetchall()
-    horizon = params.new_account_days * DAY
-    return tuple(
-        Member(
-            account_id=str(acc),
-            name=name,
-            created_at=created,
-            first_post=float(first),
-            posts_in_cluster=int(posts),
-            partners=int(partners),
-            new=None if created is None else bool(float(first) - float(created) <= horizon),
-        )
-        for acc, name, created, first, posts, partners in rows
-    )
 
 
 def _image_matches(con: duckdb.DuckDBPyConnection, detail: ClusterDetail) -> tuple[ImageMatch, ...]:
@@ -433,17 +410,31 @@ class PatternService:
             return None
         return AnalysisResult.from_parts(json.loads(row[0]), json.loads(row[1]))
 
-    def clusters(self, scope: str, dataset: str | None = None) -> list[AnalysisResult]:
-        """The latest analysis of each dataset (or of `dataset`), in name order. A dataset
-        never analysed contributes nothing; an unknown `dataset` raises NotFoundError."""
+    def clusters(
+        self, scope: str, dataset: str | None = None, sort: str = "score"
+    ) -> list[AnalysisResult]:
+        """The latest analysis of each dataset (or of `dataset`), in name order, its
+        clusters ordered by `sort` (size, score, new, or a signal: see queries.ranked). A
+        dataset never analysed contributes nothing; an unknown `dataset` raises
+        NotFoundError."""
         store = self._store(scope)
         names = [dataset] if dataset is not None else [d.name for d in self.datasets(scope)]
         out = []
         for name in names:
             with self._open(store, name) as con:
                 latest = self._latest(con)
-            if latest is not None:
-                out.append(latest)
+                ref = latest_ref(con) if latest is not None and sort != "score" else None
+                order = (
+                    [r.cluster_id for r in ranked(cluster_rows(con, ref), sort)]
+                    if ref is not None
+                    else None
+                )
+            if latest is None:
+                continue
+            if order is not None:
+                by_id = {c.id: c for c in latest.clusters}
+                latest = replace(latest, clusters=tuple(by_id[c] for c in order if c in by_id))
+            out.append(latest)
         return out
 
     def cluster_details(
@@ -463,7 +454,7 @@ class PatternService:
             ).fetchall()
             out = []
             for cid, blob in rows:
-                members = _members(con, latest.analysis_id, str(cid), latest.params)
+                members = cluster_members(con, latest.analysis_id, str(cid), latest.params)
                 out.append(
                     ClusterDetail.from_stored(
                         json.loads(blob), params=latest.params, members=members
@@ -488,7 +479,7 @@ class PatternService:
                 ).fetchone()
                 if row is not None and (best is None or float(row[1]) > best[0]):
                     params = AnalysisParams.from_json(json.loads(row[3])["params"])
-                    members = _members(con, str(row[2]), cluster_id, params)
+                    members = cluster_members(con, str(row[2]), cluster_id, params)
                     detail = ClusterDetail.from_stored(
                         json.loads(row[0]), params=params, members=members
                     )

@@ -14,4 +14,10 @@ EXPLAIN_EVIDENCE_ONLY = (
     "These are the passages most relevant to the claim."
 )
 EXPLAIN_NOT_ENOUGH = "The sources hold nothing close enough to this claim to judge it."
+# Where a number, date or count of the claim differs from the same slot in strong evidence.
+MISMATCH = "The claim says {claim}; [{n}] says {evidence}."
+EXPLAIN_MISMATCH_UNCHECKED = (
+    "The model's verdict did not account for a figure the evidence gives differently, "
+    "so it is not shown."
+)
 EXPLAIN_UNBACKED = "The model's verdict did not cite valid evidence, so it is not shown."

@@ -54,6 +54,13 @@ CREATE TABLE IF NOT EXISTS chunks (
     text      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks (source_id, idx);
+-- Titles, headings and bylines of a source (corpus/context_lines.py): never quoted alone.
+CREATE TABLE IF NOT EXISTS context_spans (
+    source_id TEXT NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    start     INTEGER NOT NULL,
+    end_      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS context_spans_source ON context_spans (source_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
     text, content = 'chunks', content_rowid = 'rowid',
     tokenize = 'porter unicode61 remove_diacritics 2'
@@ -236,6 +243,7 @@ class Catalog:
         sha256: str,
         text: str,
         chunks: Sequence[NewChunk],
+        context: Sequence[tuple[int, int]] = (),
     ) -> None:
         """Insert a source and its chunks as `pending` (invisible to every read)."""
         with self._tx() as conn:
@@ -276,6 +284,10 @@ class Catalog:
                     for c in chunks
                 ],
             )
+            conn.executemany(
+                "INSERT INTO context_spans (source_id, start, end_) VALUES (?, ?, ?)",
+                [(source_id, start, end) for start, end in context],
+            )
 
     def commit_source(self, source_id: str) -> None:
         with self._tx() as conn:
@@ -296,6 +308,7 @@ class Catalog:
         """Remove a source and its chunks (FTS rows go with them through the trigger)."""
         with self._tx() as conn:
             conn.execute("DELETE FROM chunks WHERE source_id = ?", (source_id,))
+            conn.execute("DELETE FROM context_spans WHERE source_id = ?", (source_id,))
             conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
 
     # -- reading ----------------------------------------------------------------------
@@ -324,6 +337,14 @@ class Catalog:
             self._conn().execute("SELECT writer FROM sources WHERE id = ?", (source_id,)).fetchone()
         )
         return "" if row is None else str(row[0])
+
+    def context_spans(self, source_id: str) -> list[tuple[int, int]]:
+        """The source's title, heading and byline spans, in order."""
+        rows = self._conn().execute(
+            "SELECT start, end_ FROM context_spans WHERE source_id = ? ORDER BY start",
+            (source_id,),
+        )
+        return [(int(a), int(b)) for a, b in rows]
 
     def source_span(self, source_id: str, start: int, end: int) -> str:
         """source.text[start:end], read without loading the whole text."""

@@ -20,19 +20,31 @@ ECHO_WORDS = 8  # this many consecutive words of the system prompt in an answer:
 
 @dataclass(frozen=True)
 class Citation:
+    """A reporting source's passage (kind "source"), or evidence from a stored analysis
+    (kind "analysis": a post's verbatim text or a fact of the analysis, with the dataset,
+    the cluster where there is one, and the posts behind it)."""
+
     n: int
     source_id: str
     title: str
     url: str
-    quote: str  # verbatim text of the source, at [start, end)
+    quote: str  # verbatim text of the source, at [start, end); or of a post, or a fact
     score: float
     start: int
     end: int
+    kind: str = "source"  # "source" | "analysis"
+    dataset: str | None = None
+    cluster_id: str | None = None
+    post_ids: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         del data["start"], data["end"]  # the --json contract (DESIGN.md) has no offsets
         data["score"] = round(self.score, 4)
+        if self.kind == "analysis":
+            data["post_ids"] = list(self.post_ids)
+        else:
+            del data["dataset"], data["cluster_id"], data["post_ids"]
         return data
 
 

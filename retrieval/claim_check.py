@@ -13,19 +13,24 @@ from prompts import claim_check as check_prompt
 from prompts.phrases import (
     EVIDENCE_ONLY,
     EXPLAIN_EVIDENCE_ONLY,
+    EXPLAIN_MISMATCH_UNCHECKED,
     EXPLAIN_NOT_ENOUGH,
     EXPLAIN_UNBACKED,
+    MISMATCH,
     VERDICTS,
 )
 from retrieval.chat_model import complete
 from retrieval.citations import Citation, Passage, check_citations
-from retrieval.extractive import Candidate, reading_order, select
+from retrieval.extractive import Candidate, select, to_citations
 from retrieval.generated import render_sources
+from retrieval.lexical import content_stems, coverage
+from retrieval.quantities import mismatches
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
 MAX_EVIDENCE = 5
+STRONG_OVERLAP = 0.5  # share of the claim's other content words a quote must hold to count
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,30 @@ class CheckResult:
 
 
 def evidence(candidates: Sequence[Candidate], min_evidence: float) -> list[Citation]:
-    chosen = reading_order(select(candidates, MAX_EVIDENCE, min_evidence))
-    return [
-        Citation(n, c.source_id, c.title, c.url, c.text, c.score, c.start, c.end)
-        for n, c in enumerate(chosen, start=1)
-    ]
+    """The passages that bear on the claim, ranked by the answer scorer, in reading order.
+
+    Evidence that disagrees with the claim is kept: the scorer ranks what bears on it, and a
+    differing number ("$2,500 per month" against "$5,000 a month") is pointed out below.
+    """
+    return to_citations(select(candidates, MAX_EVIDENCE, min_evidence))
+
+
+def strong_evidence(claim: str, citations: Sequence[Citation]) -> list[tuple[int, str]]:
+    """(n, quote) of the citations that share most of the claim's other words, best first."""
+    wanted = [s for s in content_stems(claim) if not s.isdigit()]
+    out = []
+    for c in sorted(citations, key=lambda c: -c.score):
+        if wanted and coverage(wanted, content_stems(c.quote), {}) >= STRONG_OVERLAP:
+            out.append((c.n, c.quote))
+    return out
+
+
+def mismatch_note(claim: str, citations: Sequence[Citation]) -> str:
+    """ "The claim says $5,000; [1] says $2,500." for each slot where they differ, or ""."""
+    found = mismatches(claim, strong_evidence(claim, citations))
+    return " ".join(
+        MISMATCH.format(claim=m.claim.text, n=m.n, evidence=m.evidence.text) for m in found
+    )
 
 
 def check_claim(
@@ -64,8 +88,9 @@ def check_claim(
     citations = evidence(candidates, min_evidence)
     if not citations:
         return CheckResult(claim, "not_enough_evidence", EXPLAIN_NOT_ENOUGH, [], model_name)
+    differs = mismatch_note(claim, citations)
     if model is None:
-        return CheckResult(claim, EVIDENCE_ONLY, EXPLAIN_EVIDENCE_ONLY, citations)
+        return CheckResult(claim, EVIDENCE_ONLY, _join(EXPLAIN_EVIDENCE_ONLY, differs), citations)
 
     passages = [
         Passage(c.n, c.source_id, c.title, c.url, c.quote, c.start, c.score) for c in citations
@@ -76,13 +101,25 @@ def check_claim(
     checked = check_citations(
         explanation, {c.n: c.quote for c in citations}, never_echo=check_prompt.SYSTEM
     )
+    if differs and verdict not in ("refuted", "conflicting"):
+        # The evidence gives another figure for the same thing: a verdict that ignores it is
+        # not shown as one.
+        return CheckResult(
+            claim, EVIDENCE_ONLY, _join(EXPLAIN_MISMATCH_UNCHECKED, differs), citations, model_name
+        )
     if verdict == "not_enough_evidence":
         text = explanation.strip() if checked.refused else checked.text
         return CheckResult(claim, verdict, text or EXPLAIN_NOT_ENOUGH, citations, model_name)
     if verdict not in VERDICTS or checked.refused:
         # A verdict the model did not back with valid citations is not shown as a verdict.
-        return CheckResult(claim, EVIDENCE_ONLY, EXPLAIN_UNBACKED, citations, model_name)
-    return CheckResult(claim, verdict, checked.text, citations, model_name)
+        return CheckResult(
+            claim, EVIDENCE_ONLY, _join(EXPLAIN_UNBACKED, differs), citations, model_name
+        )
+    return CheckResult(claim, verdict, _join(checked.text, differs), citations, model_name)
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
 
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)

@@ -17,10 +17,25 @@ class RetrievalConfig(BaseModel):
     candidates: int = Field(30, ge=1, le=500, description="hits taken from each retriever")
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     min_evidence: float = Field(
-        0.57,
-        ge=-1.0,
+        0.3,
+        ge=0.0,
         le=1.0,
-        description="refuse below this evidence score (calibrated: scripts/calibrate_threshold.py)",
+        description=(
+            "refuse when no sentence's answer probability reaches this (calibrated on "
+            "validation articles: python -m benchmarks.retrieval.fit_scorer)"
+        ),
+    )
+    min_claim_evidence: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="claim checks show evidence scoring at least this (it may disagree)",
+    )
+    max_scored_sentences: int = Field(
+        16, ge=1, le=500, description="candidate sentences the scorer reads per question"
+    )
+    scorer_file: str = Field(
+        "", description="sentence scorer parameters file; empty: the one shipped with Chorus"
     )
     max_answer_sentences: int = Field(
         3, ge=1, le=10, description="sentences in an extractive answer"

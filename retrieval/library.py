@@ -24,7 +24,9 @@ from retrieval.config import RetrievalConfig
 from retrieval.embeddings import MODEL_ID, MiniLMEmbeddings
 from retrieval.extractive import Candidate, candidate_sentences, extractive_answer
 from retrieval.generated import build_passages, generated_answer
-from retrieval.search import Hit, HybridSearcher, Mode
+from retrieval.lexical import content_stems
+from retrieval.search import Hit, HybridSearcher, Mode, QueryVectors
+from retrieval.sentence_scorer import SCORER_FILE, SentenceScorer, load_scorer
 from retrieval.tokens import install_offline_encodings
 from retrieval.vector_store import COLLECTION, VectorIndex
 
@@ -87,6 +89,7 @@ class Library:
         self.embeddings = embeddings or MiniLMEmbeddings(batch_size=config.embed_batch)
         self._index: VectorIndex | None = None
         self._searcher: HybridSearcher | None = None
+        self._sentence_vectors = QueryVectors(self.embeddings, size=8192)
         self._lock = threading.Lock()
         self._check_embedding_model()
 
@@ -247,6 +250,7 @@ class Library:
                     sha256=doc.sha256,
                     text=doc.text,
                     chunks=chunks,
+                    context=doc.context,
                 )
                 begun.append(sid)
             rows = [(sid, c) for _, sid, chunks in group for c in chunks]
@@ -333,9 +337,27 @@ class Library:
                     sims[cid] = float(np.dot(qv, np.asarray(vec, dtype=np.float32)))
         return hits, sims
 
+    @property
+    def scorer(self) -> SentenceScorer:
+        return load_scorer(
+            Path(self.config.scorer_file) if self.config.scorer_file else SCORER_FILE
+        )
+
     def candidates(self, question: str, scopes: Sequence[str]) -> list[Candidate]:
+        scorer = self.scorer  # a missing or damaged file stops here, before any search
+        if not content_stems(question):
+            return []  # only stopwords, emoji or punctuation: nothing to look for
         hits, sims = self.retrieve(question, scopes)
-        return candidate_sentences(question, hits, sims, self.catalog)
+        return candidate_sentences(
+            question,
+            hits,
+            sims,
+            self.catalog,
+            scorer=scorer,
+            query_vector=self.searcher.vectors.get(question),
+            embed=self._sentence_vectors.get_many,
+            max_scored=self.config.max_scored_sentences,
+        )
 
     def ask(
         self,
@@ -378,7 +400,7 @@ class Library:
         return check_claim(
             claim,
             self.candidates(claim, scopes),
-            min_evidence=self.config.min_evidence,
+            min_evidence=self.config.min_claim_evidence,
             model=model,
             model_name=model_name,
         )

@@ -62,6 +62,27 @@ class QueryVectors:
                 self._cache.popitem(last=False)
         return vector
 
+    def get_many(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of `texts` (rows in order); the ones not cached are embedded in one batch."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            fresh = self._embeddings.embed_array(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._cache[text] = vector
+                while len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+            found = dict(zip(missing, fresh, strict=True))
+        else:
+            found = {}
+        with self._lock:
+            rows = [found[t] if t in found else self._cache[t] for t in texts]
+            for t in texts:
+                if t in self._cache:
+                    self._cache.move_to_end(t)
+        return np.stack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+
 
 class HybridSearcher:
     def __init__(

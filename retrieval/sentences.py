@@ -3,6 +3,7 @@
 A small rule-based splitter rather than a library: answers quote sentences verbatim and
 cite their offsets, so the spans must map back to the source exactly, and splitting runs on
 every question (the candidate chunks), where a heavier segmenter would dominate the latency.
+tests/retrieval/test_sentences.py holds the table of cases it must get right.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from dataclasses import dataclass
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st sen rep gov gen col lt sgt capt rev hon pres vs etc inc ltd co
     corp dept univ no fig al approx est jan feb mar apr jun jul aug sep sept oct nov dec mon tue
-    wed thu fri sat sun u.s u.k e.g i.e a.m p.m""".split()
+    wed thu fri sat sun u.s u.k u.n e.g i.e a.m p.m a.k.a ph.d mt ft ave blvd nos vol pp ed eds
+    cf viz op cit ca""".split()
 )
 
-# A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a
-# line break. Paragraph and line breaks always end a sentence (headings, list items).
+# A sentence ends at . ! ? … (plus closing quotes/brackets) followed by whitespace, or at a
+# line break. Blank lines always end a sentence (headings, paragraphs); a single line break
+# does unless the next line carries on the sentence (a PDF's wrapped line starts in lower case).
 _BOUNDARY = re.compile(r"([.!?…]+[\"'”’)\]]*)(\s+)|(\n\s*)")
+# "1." / "a)" / "iv." at the start of a line: a list marker, not the end of a sentence.
+_LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\Z")
 
 
 @dataclass(frozen=True)
@@ -30,14 +35,16 @@ class Sentence:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    """Whether the full stop at `dot` closes an abbreviation or an initial."""
+    """Whether the full stop at `dot` closes an abbreviation, an initial or a list number."""
     word_start = dot
     while word_start > 0 and (text[word_start - 1].isalnum() or text[word_start - 1] == "."):
         word_start -= 1
     word = text[word_start:dot].lower()
     if len(word) == 1 and word.isalpha():  # an initial: "Michael R. Bloomberg"
         return True
-    return word in ABBREVIATIONS
+    if word in ABBREVIATIONS:
+        return True
+    return _LIST_MARKER.search(text, max(0, dot - 8), dot + 1) is not None
 
 
 def split_sentences(text: str, offset: int = 0, min_chars: int = 2) -> list[Sentence]:
@@ -45,20 +52,37 @@ def split_sentences(text: str, offset: int = 0, min_chars: int = 2) -> list[Sent
     spans: list[Sentence] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
+        nxt = text[match.end() : match.end() + 1]
         if match.group(1) is not None:
-            punct_end = match.end(1)
-            nxt = text[match.end() : match.end() + 1]
-            if match.group(1).startswith(".") and _is_abbreviation(text, match.start(1)):
+            punct = match.group(1)
+            single_dot = punct.startswith(".") and len(punct.rstrip("\"'”’)]")) == 1
+            if single_dot and _is_abbreviation(text, match.start(1)):
                 continue
             if nxt and nxt.islower():  # "e.g. this" or an ellipsis mid-sentence
                 continue
-            end = punct_end
+            end = match.end(1)
         else:
+            gap = match.group(3)
+            if (
+                "\n" not in gap[1:]
+                and (nxt.islower() or nxt.isdigit())
+                and _continues(text, match.start(3))
+            ):
+                continue  # a wrapped line: the sentence goes on
             end = match.start(3)
         _add(spans, text, (start, end), offset, min_chars)
         start = match.end()
     _add(spans, text, (start, len(text)), offset, min_chars)
     return spans
+
+
+def _continues(text: str, at: int) -> bool:
+    """Whether the line ending at `at` reads as unfinished (no closing punctuation)."""
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:at].rstrip()
+    if not line or line.lstrip().startswith(("#", "- ", "* ", "• ", "|")):
+        return False
+    return line[-1] not in ".!?:;…"
 
 
 def _add(

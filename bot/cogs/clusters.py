@@ -1,9 +1,11 @@
-"""/clusters [dataset] and /cluster id (the summary, example posts, timeline and network PNGs)."""
+"""/clusters [dataset] [sort], /cluster id (the summary, example posts, timeline and network
+PNGs) and /account name (its clusters, ties and evidence)."""
 
 from __future__ import annotations
 
 import logging
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +13,7 @@ import discord
 from discord import app_commands
 
 from bot.cogs._support import ChorusCog, guarded, send_pages
-from bot.discord_render import cluster_detail_embeds, clusters_embeds
+from bot.discord_render import account_embeds, cluster_detail_embeds, clusters_embeds
 from corpus.errors import ChorusError
 
 if TYPE_CHECKING:
@@ -20,21 +22,57 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_FILES = 10  # Discord's limit per message
+SORT_CHOICES = (
+    ("score", "score"),
+    ("size (most accounts)", "size"),
+    ("newest accounts", "new"),
+    ("most images", "image"),
+    ("most links", "url"),
+    ("most hashtag sets", "hashtags"),
+    ("most identical texts", "text"),
+    ("most near-identical texts", "near_text"),
+    ("most reposts", "repost"),
+    ("most replies", "reply"),
+    ("most link domains", "domain"),
+)
 
 
 class Clusters(ChorusCog):
-    @app_commands.command(name="clusters", description="The top coordination clusters found here")
-    @app_commands.describe(dataset="Only this dataset (default: all of this server's datasets)")
+    @app_commands.command(name="clusters", description="The coordination clusters found here")
+    @app_commands.describe(
+        dataset="Only this dataset (default: all of this server's datasets)",
+        sort="Order (default: score)",
+    )
+    @app_commands.choices(sort=[app_commands.Choice(name=n, value=v) for n, v in SORT_CHOICES])
     @guarded()
     async def clusters(
-        self, interaction: discord.Interaction[Any], dataset: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        dataset: str | None = None,
+        sort: str = "score",
     ) -> None:
         req = self.requester(interaction)
         await interaction.response.defer(thinking=True)
         data = await self.bot.call(
-            self.assistant.clusters, req, dataset.strip() if dataset else None
+            partial(self.assistant.clusters, sort=sort), req, dataset.strip() if dataset else None
         )
-        await send_pages(interaction, clusters_embeds(data))
+        await send_pages(interaction, clusters_embeds(data, sort=sort))
+
+    @app_commands.command(name="account", description="An account's clusters, ties and evidence")
+    @app_commands.describe(
+        name="The account id or display name, exactly as in the dataset",
+        dataset="Only this dataset (default: all of this server's datasets)",
+    )
+    @guarded()
+    async def account(
+        self, interaction: discord.Interaction[Any], name: str, dataset: str | None = None
+    ) -> None:
+        req = self.requester(interaction)
+        await interaction.response.defer(thinking=True)
+        views = await self.bot.call(
+            self.assistant.account, name.strip(), req, dataset.strip() if dataset else None
+        )
+        await send_pages(interaction, account_embeds([v.to_json() for v in views]))
 
     @app_commands.command(name="cluster", description="One cluster in full, with example posts")
     @app_commands.rename(cluster_id="id")

@@ -25,8 +25,10 @@ def help_text(moderator_role: str) -> str:
             "Right-click a message \u2192 Apps \u2192 *Fact-check this message*.",
             "",
             "**Coordination** (anyone)",
-            "`/clusters [dataset]` lists the top clusters; `/cluster id` shows one, with posts "
-            "and charts.",
+            "`/clusters [dataset] [sort]` lists the clusters (by score, size, newest accounts "
+            "or a signal); `/cluster id` shows one, with posts and charts; `/account name` "
+            "shows an account's cluster and ties. `/ask` answers questions about them too: "
+            "*who is X coordinating with?*, *which accounts shared this link?*",
             "",
             f"**Moderators** ({moderator_rule(moderator_role)})",
             "`/sources add` a URL, a file, or pasted text \u00b7 `/sources remove id` \u00b7 "

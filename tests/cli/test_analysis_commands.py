@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,31 @@ def test_doctor_checks_the_cluster_references_of_stored_analyses(
     report = json.loads(out)
     assert code == 1
     assert any("'campaign'" in p and "lack their stored members" in p for p in report["problems"])
+
+
+def test_account_clusters_sort_limit_and_ask_json(run_cli: RunCli, posts: Path) -> None:
+    assert run_cli("analyze", str(posts))[0] == 0
+    code, out, _ = run_cli("clusters", "--sort", "size", "--limit", "0")
+    assert code == 0 and "… and 1 more clusters (by size; --limit N shows more)" in out
+    code, _, err = run_cli("clusters", "--sort", "colour")
+    assert code != 0 and "unknown sort 'colour'" in err
+    code, out, _ = run_cli("account", "camp1", "--json")
+    [view] = json.loads(out)["datasets"]
+    assert view["dataset"] == "campaign" and view["cluster"]["size"] == 4
+    assert {t["account_id"] for t in view["ties"]} == {"camp2", "camp3", "camp4"}
+    assert all(len(i["posts"]) == 2 for t in view["ties"] for i in t["items"])
+    code, out, _ = run_cli("account", "org1")
+    assert code == 0 and "in no cluster of dataset campaign at window 60 s, min-shared 2" in out
+    code, _, err = run_cli("account", "nobody", "--dataset", "campaign")
+    assert code != 0 and "no account named 'nobody' in dataset campaign" in err
+
+    code, out, _ = run_cli(
+        "ask", "--json", "Which accounts pushed the link https://vote.example/a?"
+    )
+    answer = json.loads(out)
+    assert not answer["refused"] and answer["citations"]
+    for c in answer["citations"]:
+        assert c["kind"] == "analysis" and c["dataset"] == "campaign"
+        assert set(c) >= {"n", "source_id", "title", "url", "quote", "score", "post_ids"}
+    assert set(re.findall(r"camp\d", answer["answer"])) == {"camp1", "camp2", "camp3", "camp4"}
+    assert "org1" not in answer["answer"]

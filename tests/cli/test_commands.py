@@ -18,7 +18,7 @@ from corpus.demo import demo_document
 from tests.cli.conftest import RunCli
 
 ASK_KEYS = {"question", "answer", "mode", "refused", "citations"}
-CITATION_KEYS = {"n", "source_id", "title", "url", "quote", "score"}
+CITATION_KEYS = {"n", "kind", "source_id", "title", "url", "quote", "score"}
 
 
 def _check_citations(data: dict[str, Any], texts: dict[str, str]) -> None:

@@ -92,7 +92,14 @@ class PatternsAssistant(Assistant):
         self.stored.setdefault(req.scope, {})[dataset] = result
         return FakeAnalysis(result)
 
-    def clusters(self, req: Requester, dataset: str | None = None) -> dict[str, Any]:
+    def clusters(
+        self,
+        req: Requester,
+        dataset: str | None = None,
+        *,
+        sort: str = "score",
+        limit: int | None = None,
+    ) -> dict[str, Any]:
         mine = self.stored.get(req.scope, {})
         if dataset is not None and dataset not in mine:
             raise NotFoundError(f"no dataset named {dataset}")

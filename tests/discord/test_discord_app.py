@@ -17,7 +17,7 @@ from bot.assistant import Assistant
 from bot.discord_app import EXTENSIONS, create_bot, run_bot
 from tests.discord.discord_harness import assert_no_mentions
 
-COMMANDS = {"ask", "check", "clusters", "cluster", "sources", "dataset", "help"}
+COMMANDS = {"ask", "check", "clusters", "cluster", "account", "sources", "dataset", "help"}
 
 
 def test_create_bot_builds_without_connecting(make_settings: Any) -> None:

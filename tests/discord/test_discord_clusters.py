@@ -177,6 +177,26 @@ async def test_the_real_assistant_end_to_end(
     assert detail.final.files == ["cluster.png"]
     assert "camp1" in detail.final.text()
 
+    # Coordination questions are answered from the analysis, citing dataset and posts.
+    asked = await h.slash("ask", guild=A, question="Who is camp1 coordinating with?")
+    text = asked.final.text()
+    assert all(f"camp{k}" in text for k in (2, 3, 4)) and "org1" not in text
+    assert cluster["id"] in text and "dataset campaign" in text
+    account = await h.slash("account", guild=A, name="camp2")
+    assert cluster["id"] in account.final.text() and "camp1" in account.final.text()
+    alone = await h.slash("account", guild=A, name="org1")
+    assert "In no cluster of dataset campaign at window 60 s" in alone.final.text()
+    by_size = await h.slash("clusters", guild=A, sort="size")
+    assert f"`{cluster['id']}`" in by_size.final.text() and "by size" in by_size.final.text()
+    elsewhere = await h.slash("account", guild=B, name="camp2")
+    assert "no account named 'camp2'" in elsewhere.final.text()
+    assert (
+        "camp1"
+        not in (
+            await h.slash("ask", guild=B, question="Who is camp2 coordinating with?")
+        ).final.text()
+    )
+
     foreign = await h.slash("cluster", guild=B, id=cluster["id"])
     missing = await h.slash("cluster", guild=B, id="c000000000000")
     assert foreign.final.text().replace(cluster["id"], "ID") == missing.final.text().replace(

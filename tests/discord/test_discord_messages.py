@@ -204,3 +204,20 @@ async def test_an_injected_source_never_pings_from_chat(
     assert_quiet(chat)
     message = dpytest.get_message()
     assert not message.mention_everyone and not message.mentions and not message.role_mentions
+
+
+async def test_a_mention_answers_coordination_questions_from_the_analysis(
+    assistant: Assistant, make_chat: Any, tmp_path: Any
+) -> None:
+    from tests.cli.test_analysis_commands import write_posts
+
+    chat = await make_chat(assistant)
+    posts = tmp_path / "campaign.csv"
+    write_posts(posts)
+    req = Requester(scope=f"guild:{chat.guild.id}", user="mod", can_moderate=True)
+    [cluster] = assistant.analyze(str(posts), req).clusters
+    await chat.say(f"{chat.me} Is camp3 in a cluster?")
+    (text,) = chat.texts()
+    assert f"camp3 is in cluster {cluster.id} with 3 other accounts" in text
+    assert "dataset campaign" in text and "org1" not in text
+    assert_quiet(chat)

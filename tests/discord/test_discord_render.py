@@ -243,7 +243,8 @@ def test_sources_list_says_who_added_what() -> None:
     assert "`abc123`" in first and "discord:5 (alice)" in first and "2024-01-02" in first
 
 
-def test_clusters_render_top_by_score_with_span() -> None:
+def test_clusters_render_in_the_order_given_with_span() -> None:
+    """The Assistant sorts (by score, size, ...); the embed keeps its order."""
     clusters = [
         {
             "id": f"c{i}",
@@ -253,7 +254,7 @@ def test_clusters_render_top_by_score_with_span() -> None:
             "first_seen": "2020-02-21T18:02:00Z",
             "last_seen": "2020-02-21T18:09:00Z",
         }
-        for i in range(40)
+        for i in reversed(range(40))
     ]
     embeds = clusters_embeds(
         {"dataset": "d", "posts": 9, "accounts": 8, "clusters": clusters}, top=15

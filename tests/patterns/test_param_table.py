@@ -81,7 +81,7 @@ def test_cluster_detail_evidence(loaded: PatternService) -> None:
     assert link.value == "https://mike.example/plan"
     assert detail.median_lag_s == 17.5  # closest co-posts: text 5, 10, 15; link 30, 20, 50
     assert detail.edges == 3 and detail.density == 1.0
-    assert detail.summary.score == 4.0  # density 1 x 2 x (2 + 2 + 2) / 3
+    assert detail.summary.score == 6.0  # W: three pairs, each sharing two items
     assert {e.post_id for e in detail.examples} >= {"p01", "p03", "p04"}
 
 

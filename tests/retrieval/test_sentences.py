@@ -56,3 +56,42 @@ def test_stems_join_acronym_plurals_and_irregular_verbs() -> None:
         "twitter",
         "suspend",
     ]
+
+
+# The splitter's table: each text, and the sentences it must give (issue 9, point 4).
+SPLIT_TABLE = [
+    ("He is Robert Paulson, a.k.a. Bob. He works nights.", 2),
+    ("The U.S. Senate voted. It passed.", 2),
+    ("Bloomberg entered the race on Nov. 24. Nobody was surprised.", 2),
+    ("Dr. Smith arrived late. He sat down.", 2),
+    ("Fruit, e.g. apples, is sweet. So is honey.", 2),
+    ("They met at St. Paul's Cathedral. Then they left.", 2),
+    ("The deal was worth $1.2 million. It closed in May.", 2),
+    ("Turnout rose 3.5 percent in 2020. Analysts cheered.", 2),
+    ('"Stop," he said. "Now." She left.', 3),
+    ("He said, “It’s over.” Then he left.", 2),
+    ("Wait... what happened? Nothing.", 2),
+    ("He paused … Then he spoke again.", 2),
+    ("Findings:\n1. Accounts were new.\n2. Posts were identical.", 3),
+    ("Steps:\n- collect posts\n- find clusters\n* report them", 4),
+    ("See Fig. 2 for the timeline. It is clear.", 2),
+    ("Mr. and Mrs. Smith came at 5 p.m. sharp. They stayed.", 2),
+    ("The remaining\n450 accounts received labels. That claim\nis false.", 2),
+    ("Who was behind it\nThe submissions were traced to a firm.", 2),
+    ("# Heading\nThe text under it. More text.", 3),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SPLIT_TABLE)
+def test_split_table(text: str, expected: int) -> None:
+    spans = split_sentences(text)
+    assert len(spans) == expected, [s.text for s in spans]
+    for s in spans:
+        assert text[s.start : s.end] == s.text
+
+
+def test_wrapped_pdf_line_stays_one_sentence() -> None:
+    text = "We removed 1,420 of the accounts. The remaining\n450 accounts received labels."
+    assert [s.text for s in split_sentences(text)][
+        1
+    ] == "The remaining\n450 accounts received labels."

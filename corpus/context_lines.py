@@ -1,0 +1,105 @@
+"""Which lines of a document are context (titles, headings, bylines, captions), not answers.
+
+Loaders name these lines; `corpus.documents.make_document` turns them into character spans
+of the normalised text. Answers never quote a context line on its own: a title repeats the
+words of a question without answering it. (Navigation and footers are already dropped from
+HTML by the extractor, see html_text.py.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+MAX_TITLE_WORDS: Final = 25
+_ATX_HEADING: Final = re.compile(r"^ {0,3}#{1,6}[ \t]+\S")
+_SETEXT_UNDERLINE: Final = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_FENCE: Final = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_BYLINE: Final = re.compile(
+    r"^\s*(?:by|written by|posted by|reporting by|photo:|image:|credit:)\s+\S", re.I
+)
+_EMPHASIS_LINE: Final = re.compile(r"^\s*([*_]{1,2})\S.*\S\1\s*$")
+_WORDS: Final = re.compile(r"\S+")
+
+
+def _squash(line: str) -> str:
+    return " ".join(line.split())
+
+
+def reads_as_title(line: str) -> bool:
+    """A short line that does not end like a sentence ("Field notes, ... (2022-06-03)")."""
+    flat = _squash(line)
+    if not flat or len(_WORDS.findall(flat)) > MAX_TITLE_WORDS:
+        return False
+    return flat[-1] not in ".!?…:;,\"'”’"
+
+
+def is_byline(line: str) -> bool:
+    flat = _squash(line)
+    return bool(_BYLINE.match(flat)) and len(_WORDS.findall(flat)) <= 12
+
+
+def plain_text_context(text: str) -> list[str]:
+    """A plain-text file's first line when it reads as a title, and byline lines."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    found = [lines[0]] if lines and len(lines) > 1 and reads_as_title(lines[0]) else []
+    return found + [line for line in lines[:6] if is_byline(line)]
+
+
+def markdown_context(text: str) -> list[str]:
+    """ATX ("## Heading") and setext (underlined) headings, outside fenced code."""
+    found: list[str] = []
+    lines = text.split("\n")
+    fenced = False
+    for n, line in enumerate(lines):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        if _ATX_HEADING.match(line):
+            found.append(line)
+        elif (
+            n + 1 < len(lines)
+            and line.strip()
+            and _SETEXT_UNDERLINE.match(lines[n + 1])
+            and reads_as_title(line)
+        ):
+            found.extend((line, lines[n + 1]))
+        elif is_byline(line) or (_EMPHASIS_LINE.match(line) and reads_as_title(line.strip("*_ "))):
+            found.append(line)  # a byline, or a dateline in italics
+    return found
+
+
+def pdf_context(text: str, title: str | None) -> list[str]:
+    """A PDF's title line: its first line when it is the metadata title or reads as one."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return []
+    first = lines[0]
+    found = []
+    if (title and _squash(first) == _squash(title)) or reads_as_title(first):
+        found.append(first)
+    return found + [line for line in lines[:6] if is_byline(line)]
+
+
+def line_spans(text: str, lines: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """Spans of the lines of `text` equal (spacing aside) to one of `lines`, in order."""
+    wanted = {_squash(line) for line in lines if line.strip()}
+    if not wanted:
+        return ()
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for line in text.split("\n"):
+        flat = _squash(line)
+        if flat and flat in wanted:
+            lead = len(line) - len(line.lstrip())
+            spans.append((at + lead, at + len(line.rstrip())))
+        at += len(line) + 1
+    return tuple(spans)
+
+
+def inside(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) lies within one of the spans."""
+    return any(s <= start and end <= e for s, e in spans)

@@ -1,0 +1,253 @@
+"""Plain-language questions about coordination, recognised: what is asked (the intent)
+and the names it mentions (accounts, links, hashtags, quoted text, cluster ids, datasets).
+
+Only the question's shape is read here; whether a name exists is decided by exact lookup
+in the stored analysis (patterns/queries.py), never by similarity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal, cast
+
+from patterns.queries import ItemKind
+
+Intent = Literal["account", "item", "top", "cluster", "members", "count"]
+
+CLUSTER_ID = re.compile(r"\bc[0-9a-f]{12}\b")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'“”‘’]+", re.IGNORECASE)
+_HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
+_QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|'([^']{3,})'")
+_HANDLE = re.compile(r"(?<![\w/])@([\w.]+)")
+_HEX = re.compile(r"\b[0-9a-f]{16,64}\b", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}\"'’”"
+
+# Words that name a signal in a question, and the signal they mean.
+SIGNAL_WORDS: dict[str, str] = {
+    "image": "image",
+    "images": "image",
+    "picture": "image",
+    "pictures": "image",
+    "photo": "image",
+    "photos": "image",
+    "link": "url",
+    "links": "url",
+    "url": "url",
+    "urls": "url",
+    "hashtag": "hashtags",
+    "hashtags": "hashtags",
+    "text": "text",
+    "texts": "text",
+    "message": "text",
+    "messages": "text",
+    "repost": "repost",
+    "reposts": "repost",
+    "retweet": "repost",
+    "retweets": "repost",
+    "reply": "reply",
+    "replies": "reply",
+    "domain": "domain",
+    "domains": "domain",
+}
+_SIGNAL_ALT = "|".join(sorted(SIGNAL_WORDS, key=len, reverse=True))
+
+_COUNT = re.compile(r"\bhow many (?:coordinat\w+ )?(?:clusters|campaigns|groups)\b", re.I)
+_TOP_SIZE = re.compile(
+    r"\b(?:biggest|largest|most accounts|largest number of accounts|"
+    r"most members)\b",
+    re.I,
+)
+_TOP_NEW = re.compile(
+    r"\b(?:newest|youngest|freshest|most new|most recently created|"
+    r"highest share of new)\b",
+    re.I,
+)
+_TOP_SCORE = re.compile(
+    r"\b(?:highest[- ]scor\w*|top[- ]ranked|top|strongest|best|most suspicious|"
+    r"most coordinated|highest[- ]ranked|most likely)\b",
+    re.I,
+)
+_TOP_SIGNAL = re.compile(rf"\bmost (?:shared |distinct |identical |same )?({_SIGNAL_ALT})\b", re.I)
+_CLUSTER_WORD = re.compile(r"\b(?:cluster|clusters|campaign|campaigns|group|network)\b", re.I)
+_MEMBERS = re.compile(
+    r"\b(?:members?|who(?:'s| is| are)? (?:in|part of)|which accounts (?:are|were) (?:in|part of)|"
+    r"accounts (?:in|of)|list (?:the )?accounts)\b",
+    re.I,
+)
+_ACCOUNT_TEMPLATES = [
+    re.compile(p, re.I)
+    for p in (
+        r"\bwho (?:is|was|has been|have been|are|were) (?P<x>.+?) "
+        r"(?:coordinating|coordinated|working|linked|connected|tied|colluding|posting|acting)"
+        r" (?:with|to|together)",
+        r"\bwho (?:did|does|do) (?P<x>.+?) (?:coordinate|work|post|collude|act)\b",
+        r"\b(?:who|which accounts?|what accounts?)\s+(?:is|are|was|were|has been|have been)\s+"
+        r"(?:coordinating|coordinated|linked|connected|tied|working|colluding)\s+(?:with|to)\s+"
+        r"(?:the )?(?:account |user )?(?P<x>.+?)\s*(?:\?|$| in (?:the )?dataset| in )",
+        r"\b(?:is|was|are|were) (?:the )?(?:account |user )?(?P<x>\S+?) (?:in|inside|part of|a "
+        r"member of|member of|among) (?:a|any|some|the|one|one of the) "
+        r"(?:coordinat\w+ )?(?:cluster|campaign|group)",
+        r"\b(?:is|was|does) (?:the )?(?:account |user )?(?P<x>\S+?) "
+        r"(?:coordinat\w+|part of|belong)",
+        r"\b(?:ties|partners|links|connections|network) of (?:the )?(?:account |user )?"
+        r"(?P<x>\S+)",
+        r"\b(?:tell me about|what about|show me|show|about|what is known about) "
+        r"(?:the )?(?:account|user|handle) (?P<x>\S+)",
+        r"\b(?:account|user|handle) (?P<x>\S+)",
+    )
+]
+_DATASET_TAIL = re.compile(
+    r"\s+(?:in|from|of|within) (?:the )?(?:dataset |data set )?\S+(?: dataset| data set| data)?"
+    r"\s*$",
+    re.I,
+)
+_ITEM_VERB = re.compile(
+    r"\b(?:shared|share|sharing|posted|post|posting|used|use|using|tweeted|tweet|pushed|push|"
+    r"spread|spreading|reposted|retweeted|linked|carried|sent)\b",
+    re.I,
+)
+_ITEM_KIND_WORDS: dict[str, ItemKind] = {
+    "link": "url",
+    "url": "url",
+    "hashtag": "hashtag",
+    "text": "text",
+    "message": "text",
+    "phrase": "text",
+    "words": "text",
+    "sentence": "text",
+    "image": "image",
+    "picture": "image",
+    "photo": "image",
+    "hash": "image",
+    "post": "post",
+    "tweet": "post",
+}
+COORDINATION_WORDS = re.compile(
+    r"\b(?:coordinat\w*|cluster\w*|campaign\w*|linked|ties|tied|together|colluding|"
+    r"accounts?|shared|same link|same hashtag|same image|same text|network|datasets?)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a question asks, and every name in it that could be looked up."""
+
+    text: str
+    intent: Intent | None
+    subject: str | None = None  # the account, item or cluster asked about, as written
+    item_kind: ItemKind | None = None
+    sort: str | None = None  # for "top": size, score, new or a signal
+    cluster_ids: tuple[str, ...] = ()
+    words: tuple[str, ...] = field(default_factory=tuple)  # every token, for exact lookups
+
+    @property
+    def about_coordination(self) -> bool:
+        return self.intent is not None or bool(COORDINATION_WORDS.search(self.text))
+
+
+def _clean(token: str) -> str:
+    return token.strip().rstrip(_TRAILING).lstrip("([{\"'‘“")
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """Whitespace-separated words with surrounding punctuation removed, plus their forms
+    without a possessive 's; names may hold any other character."""
+    out: list[str] = []
+    for raw in text.split():
+        word = _clean(raw)
+        for form in (word, word.removesuffix("'s"), word.removesuffix("’s")):
+            if form and form not in out:
+                out.append(form)
+    return tuple(out)
+
+
+def _item(text: str) -> tuple[ItemKind, str] | None:
+    """The item a question names: a link, a hashtag, a quoted text, an image hash."""
+    url = _URL.search(text)
+    if url:
+        return "url", url.group(0).rstrip(_TRAILING)
+    quoted = _QUOTED.search(text)
+    lower = text.lower()
+    if quoted:
+        value = next(g for g in quoted.groups() if g)
+        kind: ItemKind = "text"
+        for word, k in _ITEM_KIND_WORDS.items():
+            if re.search(rf"\b{word}s?\b", lower) and k in ("url", "hashtag", "image", "post"):
+                kind = k
+                break
+        return kind, value
+    tag = _HASHTAG.search(text)
+    if tag:
+        return "hashtag", tag.group(1)
+    hexed = _HEX.search(text)
+    if hexed and re.search(r"\b(?:image|picture|photo|hash)\b", lower):
+        return "image", hexed.group(0)
+    for word, k in (("post", "post"), ("tweet", "post")):
+        m = re.search(rf"\b(?:the )?{word} (\S+)", text, re.I)
+        if m and k == "post" and re.search(r"\b(?:repost|retweet|replied|reply)", lower):
+            return "post", _clean(m.group(1))
+    return None
+
+
+def _account_subject(text: str) -> str | None:
+    handle = _HANDLE.search(text)
+    for pattern in _ACCOUNT_TEMPLATES:
+        m = pattern.search(text)
+        if m:
+            x = _DATASET_TAIL.sub("", m.group("x").strip())
+            x = re.sub(r"^(?:the )?(?:account|user|handle) ", "", x, flags=re.I)
+            x = _clean(x)
+            if x and x.lower() not in {"a", "an", "the", "any", "this", "that", "it", "who"}:
+                return x
+    return _clean(handle.group(0)) if handle else None
+
+
+def _top_sort(text: str) -> str | None:
+    m = _TOP_SIGNAL.search(text)
+    if m:
+        return SIGNAL_WORDS[m.group(1).lower()]
+    if _TOP_NEW.search(text):
+        return "new"
+    if _TOP_SIZE.search(text):
+        return "size"
+    if _TOP_SCORE.search(text):
+        return "score"
+    return None
+
+
+def _intent(flat: str, ids: tuple[str, ...]) -> tuple[Intent | None, dict[str, str]]:
+    """The intent and what it is about (subject, item_kind, sort), in order of precedence."""
+    if _COUNT.search(flat):
+        return "count", {}
+    if ids:
+        return ("members" if _MEMBERS.search(flat) else "cluster"), {"subject": ids[0]}
+    item = _item(flat)
+    if item is not None and (_ITEM_VERB.search(flat) or item[0] in ("url", "hashtag")):
+        return "item", {"subject": item[1], "item_kind": item[0]}
+    sort = _top_sort(flat)
+    if sort is not None and _CLUSTER_WORD.search(flat):
+        return "top", {"sort": sort}
+    subject = _account_subject(flat)
+    if subject is not None:
+        return "account", {"subject": subject}
+    return ("item", {"subject": item[1], "item_kind": item[0]}) if item else (None, {})
+
+
+def parse(text: str) -> Question:
+    """The intent and names of a question (intent None: not a coordination question
+    this parser knows; the caller may still find names in it)."""
+    flat = " ".join(text.split())
+    ids = tuple(dict.fromkeys(CLUSTER_ID.findall(flat)))
+    intent, about = _intent(flat, ids)
+    kind = about.get("item_kind")
+    return Question(
+        flat,
+        intent,
+        subject=about.get("subject"),
+        item_kind=cast("ItemKind | None", kind),
+        sort=about.get("sort"),
+        cluster_ids=ids,
+        words=tokens(flat),
+    )

@@ -1,0 +1,181 @@
+"""What the sentence scorer reads about a question and a candidate quote, as numbers.
+
+One row per candidate quote (a sentence, or a sentence with the one it leans back on):
+meaning (MiniLM cosine of question and quote, and of question and chunk), shared words
+(stemmed, idf-weighted), whether the quote holds the kind of thing the question asks for
+(a name for "who", a date for "when", a number for "how many", money for "how much ... paid"),
+and the heading above it. The joint part of the vectors (q * s and |q - s|) is appended for
+scorers that read them (see sentence_scorer.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Final
+
+import numpy as np
+
+from retrieval.lexical import coverage
+
+FEATURES: Final = (
+    "sent_cos",
+    "chunk_cos",
+    "coverage",
+    "overlap",
+    "bigrams",
+    "novel",
+    "log_len",
+    "cos_margin",
+    "cov_margin",
+    "wants_number",
+    "wants_date",
+    "wants_name",
+    "wants_money",
+    "type_met",
+    "type_unmet",
+    "heading_cov",
+    "leans_back",
+    "q_len",
+)
+
+_WH_NUMBER = re.compile(
+    r"\bhow (?:many|much|long|far|old|big|large|often|tall|high)\b|\bwhat (?:number|percentage|"
+    r"share|proportion|amount)\b|\bhow much\b",
+    re.I,
+)
+_WH_DATE = re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time|decade|century)\b", re.I)
+_WH_NAME = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|company|group|organi[sz]ation)\b", re.I)
+_WH_WHERE = re.compile(r"\bwhere\b|\bwhich (?:city|country|state|place)\b", re.I)
+_MONEY_Q = re.compile(r"\b(?:pay|paid|cost|spen[dt]|earn|worth|price|salary|receive|fund)", re.I)
+
+NUMBER_WORDS: Final = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty "
+    "ninety hundred hundreds thousand thousands million millions billion billions dozen dozens "
+    "half twice"
+).split()
+_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.I)
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_DATE = re.compile(
+    r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:" + "|".join(_MONTHS) + r")\b\.?|\d{4}-\d\d-\d\d"
+    r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today)\b"
+    r"|\b(?:century|decade)\b",
+    re.I,
+)
+_MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:dollars|euros|pounds|usd|eur|gbp)\b", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'\-]+")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s+|\n\s*)\Z")
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What is computed once per question."""
+
+    stems: tuple[str, ...]
+    vector: np.ndarray
+    wants_number: bool
+    wants_date: bool
+    wants_name: bool
+    wants_money: bool
+    words: frozenset[str]  # lower-cased words, to tell a new name from one the question says
+
+
+def question_info(question: str, stems: Sequence[str], vector: np.ndarray) -> QuestionInfo:
+    how_much_money = bool(re.search(r"\bhow much\b", question, re.I)) and bool(
+        _MONEY_Q.search(question)
+    )
+    return QuestionInfo(
+        stems=tuple(stems),
+        vector=vector,
+        wants_number=bool(_WH_NUMBER.search(question)),
+        wants_date=bool(_WH_DATE.search(question)),
+        wants_name=bool(_WH_NAME.search(question) or _WH_WHERE.search(question)),
+        wants_money=how_much_money,
+        words=frozenset(w.lower() for w in re.findall(r"\w+", question)),
+    )
+
+
+def _has_new_name(text: str, words: frozenset[str]) -> bool:
+    """A capitalised word, not opening a sentence, that the question does not say."""
+    for m in _CAPITALISED.finditer(text):
+        if m.group().lower() in words or _SENTENCE_START.search(
+            text, max(0, m.start() - 3), m.start()
+        ):
+            continue
+        return True
+    return False
+
+
+def _bigrams(stems: Sequence[str]) -> set[tuple[str, str]]:
+    return set(pairwise(stems))
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A candidate quote as the features see it."""
+
+    text: str
+    stems: tuple[str, ...]
+    vector: np.ndarray
+    chunk_cos: float
+    heading_stems: tuple[str, ...]
+    leans_back: bool
+
+
+def feature_rows(q: QuestionInfo, units: Sequence[Unit], idf: dict[str, float]) -> np.ndarray:
+    """One row of FEATURES per unit (float32)."""
+    rows = np.zeros((len(units), len(FEATURES)), dtype=np.float32)
+    if not units:
+        return rows
+    qset = set(q.stems)
+    qbig = _bigrams(q.stems)
+    cos = np.stack([u.vector for u in units]) @ q.vector
+    covs = [coverage(q.stems, u.stems, idf) for u in units]
+    best_cos = float(cos.max())
+    best_cov = max(covs)
+    for i, u in enumerate(units):
+        have = set(u.stems)
+        has_number = bool(_NUMBER.search(u.text))
+        has_date = bool(_DATE.search(u.text))
+        has_name = _has_new_name(u.text, q.words)
+        has_money = bool(_MONEY.search(u.text))
+        wanted = [
+            (q.wants_number, has_number),
+            (q.wants_date, has_date),
+            (q.wants_name, has_name),
+            (q.wants_money, has_money),
+        ]
+        asked = [have_it for want, have_it in wanted if want]
+        rows[i] = (
+            float(cos[i]),
+            u.chunk_cos,
+            covs[i],
+            len(qset & have) / len(qset) if qset else 0.0,
+            len(qbig & _bigrams(u.stems)) / len(qbig) if qbig else 0.0,
+            len(have - qset) / len(have) if have else 0.0,
+            math.log1p(len(u.stems)),
+            float(cos[i]) - best_cos,
+            covs[i] - best_cov,
+            float(q.wants_number and has_number),
+            float(q.wants_date and has_date),
+            float(q.wants_name and has_name),
+            float(q.wants_money and has_money),
+            float(bool(asked) and all(asked)),
+            float(bool(asked) and not any(asked)),
+            coverage(q.stems, u.heading_stems, idf) if u.heading_stems else 0.0,
+            float(u.leans_back),
+            math.log1p(len(qset)),
+        )
+    return rows
+
+
+def joint_rows(q: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """The question and quote vectors read jointly: q * s and |q - s| (2 x 384 columns)."""
+    return np.hstack([vectors * q, np.abs(vectors - q)]).astype(np.float32)

@@ -1,0 +1,124 @@
+"""The sentence scorer: how likely a candidate quote answers the question, 0..1.
+
+A logistic model over `answer_features.FEATURES` (and, for the "probe" kind, the question and
+quote vectors read jointly). Its parameters are fitted by the project on public data
+(`python -m benchmarks.retrieval.fit_scorer`) and shipped in
+model_files/sentence_scorer/scorer.json, with their provenance in PROVENANCE.md beside it.
+Plain numpy at answer time: one matrix product per question.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from corpus.errors import ChorusError
+from retrieval.answer_features import FEATURES, joint_rows
+
+SCORER_FILE: Final = Path(__file__).parent / "model_files" / "sentence_scorer" / "scorer.json"
+REBUILD: Final = (
+    "rebuild it with `python -m benchmarks.retrieval.fit_scorer` (needs the SQuAD data, README)"
+)
+FORMAT: Final = "chorus-sentence-scorer/1"
+
+
+class ScorerFileError(ChorusError):
+    """The shipped parameters file is missing or damaged."""
+
+
+@dataclass(frozen=True)
+class SentenceScorer:
+    kind: str  # "features" | "probe"
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+    threshold: float  # the calibrated default refusal threshold (also in RetrievalConfig)
+
+    @property
+    def joint(self) -> bool:
+        return self.kind == "probe"
+
+    def design(self, features: np.ndarray, q: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """The model's input rows: the features, then the joint vector columns for a probe."""
+        if self.joint:
+            return np.hstack([features, joint_rows(q, vectors)])
+        return features
+
+    def probabilities(self, features: np.ndarray, q: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        if len(features) == 0:
+            return np.zeros(0, dtype=np.float64)
+        x = (self.design(features, q, vectors) - self.mean) / self.scale
+        z = np.clip(x @ self.weights + self.bias, -30.0, 30.0)
+        probs: np.ndarray = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+        return probs
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "kind": self.kind,
+            "features": list(FEATURES),
+            "mean": [float(v) for v in self.mean],
+            "scale": [float(v) for v in self.scale],
+            "weights": [float(v) for v in self.weights],
+            "bias": float(self.bias),
+            "threshold": float(self.threshold),
+        }
+
+
+def _parse(data: Any, shown: str) -> SentenceScorer:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ScorerFileError(f"{shown} is not a sentence scorer file ({FORMAT}); {REBUILD}")
+    if list(data.get("features", [])) != list(FEATURES):
+        raise ScorerFileError(
+            f"{shown} was fitted on other features than this version's; {REBUILD}"
+        )
+    try:
+        kind = str(data["kind"])
+        mean = np.asarray(data["mean"], dtype=np.float32)
+        scale = np.asarray(data["scale"], dtype=np.float32)
+        weights = np.asarray(data["weights"], dtype=np.float32)
+        bias = float(data["bias"])
+        threshold = float(data["threshold"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ScorerFileError(
+            f"{shown} is damaged ({type(exc).__name__}: {exc}); {REBUILD}"
+        ) from None
+    width = len(FEATURES) + (2 * 384 if kind == "probe" else 0)
+    if kind not in ("features", "probe") or not (
+        mean.shape == scale.shape == weights.shape == (width,)
+    ):
+        raise ScorerFileError(f"{shown} is damaged (wrong kind or sizes); {REBUILD}")
+    if not (np.isfinite(mean).all() and np.isfinite(weights).all() and (scale > 0).all()):
+        raise ScorerFileError(f"{shown} is damaged (non-finite numbers); {REBUILD}")
+    return SentenceScorer(kind, mean, scale, weights, bias, threshold)
+
+
+_lock = threading.Lock()
+_loaded: dict[Path, SentenceScorer] = {}
+
+
+def load_scorer(path: Path = SCORER_FILE) -> SentenceScorer:
+    """The scorer in `path` (read once per process); ScorerFileError in one line if unusable."""
+    with _lock:
+        if path in _loaded:
+            return _loaded[path]
+        shown = f"sentence scorer file {path}"
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ScorerFileError(f"{shown} is missing; {REBUILD}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScorerFileError(f"{shown} cannot be read ({exc}); {REBUILD}") from None
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ScorerFileError(f"{shown} is damaged (not JSON: {exc.msg}); {REBUILD}") from None
+        scorer = _parse(data, shown)
+        _loaded[path] = scorer
+        return scorer

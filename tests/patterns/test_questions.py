@@ -1,0 +1,67 @@
+"""The question parser: intents and names as users write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from patterns.questions import parse
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "subject", "extra"),
+    [
+        ("Who is fb_10893 coordinating with?", "account", "fb_10893", None),
+        (
+            "Who is BigSeanBeast coordinating with in the ira dataset?",
+            "account",
+            "BigSeanBeast",
+            None,
+        ),
+        ("Is u17 in a cluster?", "account", "u17", None),
+        ("Which accounts are linked to @o'brien/x?", "account", "@o'brien/x", None),
+        ("Tell me about account 50%_off", "account", "50%_off", None),
+        (
+            "Which accounts shared the link https://t.co/8bMdm8ELL5?",
+            "item",
+            "https://t.co/8bMdm8ELL5",
+            "url",
+        ),
+        ("Which accounts used the hashtag #follow together?", "item", "follow", "hashtag"),
+        ('Who posted "Vote for change now"?', "item", "Vote for change now", "text"),
+        ("Who shared the image 9f86d081884c7d65?", "item", "9f86d081884c7d65", "image"),
+        ("What is the biggest cluster in the german dataset?", "top", None, "size"),
+        ("Which cluster has the newest accounts?", "top", None, "new"),
+        ("Which cluster shared the most images?", "top", None, "image"),
+        ("What is the highest-scoring cluster?", "top", None, "score"),
+        ("Members of cluster c7fc4131cdd45", "members", "c7fc4131cdd45", None),
+        ("What did cluster c7fc4131cdd45 share and when?", "cluster", "c7fc4131cdd45", None),
+        ("How many clusters does german have?", "count", None, None),
+        ("What did the Twitter spokesman say?", None, None, None),
+    ],
+)
+def test_parse(question: str, intent: str | None, subject: str | None, extra: str | None) -> None:
+    q = parse(question)
+    assert q.intent == intent
+    assert q.subject == subject
+    if intent == "item":
+        assert q.item_kind == extra
+    if intent == "top":
+        assert q.sort == extra
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the biggest cluster in the german dataset?", ["german_elections"]),
+        ("Which cluster in ira has the most hashtags?", ["ira"]),
+        ("Is u17 in a cluster?", []),  # "a" is a word here, not the dataset a
+        ("What is the biggest cluster in dataset a/cluster/b?", ["a/cluster/b"]),
+        ("What is the biggest cluster in dataset a?", ["a"]),
+        ("How many clusters does german_elections have?", ["german_elections"]),
+    ],
+)
+def test_datasets_named_in_a_question(question: str, expected: list[str]) -> None:
+    from bot.coordination import named_datasets
+
+    names = ["a", "a/cluster/b", "german_elections", "ira"]
+    assert named_datasets(parse(question), names) == expected

@@ -1,0 +1,187 @@
+"""The sentence scorer end to end: context lines never quoted, back-references quoted with
+their antecedent, paraphrased questions answered, bad questions refused, claims checked
+against the numbers in the evidence, and a damaged parameters file named in one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from corpus.context_lines import markdown_context, plain_text_context
+from corpus.documents import make_document
+from retrieval.config import RetrievalConfig
+from retrieval.library import Library
+from retrieval.quantities import mismatches, quantities
+from retrieval.sentence_scorer import SCORER_FILE, ScorerFileError, load_scorer
+
+NOTES = """Field notes, hashtag flood on #RecallMayorLinn (compiled by T&S team, 2022-06-03)
+
+The flood started on the evening of June 1. Most of the posts came from new accounts.
+
+We suspended 144 accounts on June 2 for spam and platform manipulation."""
+
+LAB = """# Civic Signal Lab finds paid amplification
+
+## How the network worked
+
+Researchers at Civic Signal Lab studied 12,400 posts about a zoning change.
+"Most of the volume came from a network," said Priya Raman, the lab's lead analyst.
+
+These "deputy organizers" were recruited by a consultancy. They receive $2,500 per month \
+to post prepared messages."""
+
+
+# The shipped threshold is calibrated on SQuAD validation articles, whose answers share more
+# words with their questions than these short notes do; the tests of which sentence is
+# quoted use a low threshold so that they test the choice, not the calibration.
+LOW = RetrievalConfig(min_evidence=0.1)
+
+
+@pytest.fixture
+def filled(library: Library) -> Library:
+    library.add(
+        make_document(NOTES, title="notes", origin="test:notes", kind="text"),
+        scope="s",
+        added_by="t",
+    )
+    library.add(
+        make_document(LAB, title="lab", origin="test:lab", kind="markdown"), scope="s", added_by="t"
+    )
+    return library
+
+
+def test_loaders_mark_title_lines_and_headings_as_context() -> None:
+    assert plain_text_context(NOTES) == [NOTES.split("\n", maxsplit=1)[0]]
+    assert plain_text_context("Really? Using Kremlin techniques?\n\nText.") == []
+    assert markdown_context(LAB) == [
+        "# Civic Signal Lab finds paid amplification",
+        "## How the network worked",
+    ]
+    doc = make_document(NOTES, title="n", origin="o", kind="text")
+    assert [doc.text[a:b] for a, b in doc.context] == [NOTES.split("\n", maxsplit=1)[0]]
+
+
+def test_the_title_line_is_never_the_answer(filled: Library) -> None:
+    question = "How many accounts were suspended in the #RecallMayorLinn flood?"
+    assert filled.candidates(question, ["s"])[0].text.startswith("We suspended 144 accounts")
+    filled.config = LOW
+    answer = filled.ask(question, ["s"])
+    assert not answer.refused
+    assert "144 accounts" in answer.answer
+    assert all("Field notes" not in c.quote for c in answer.citations)
+
+
+def test_a_paraphrased_question_finds_the_answering_sentence(filled: Library) -> None:
+    filled.config = LOW
+    answer = filled.ask("Who is the lead analyst at Civic Signal Lab?", ["s"])
+    assert not answer.refused
+    assert "Priya Raman" in answer.answer
+    assert all(not c.quote.startswith("#") for c in answer.citations)
+
+
+def test_a_sentence_that_leans_back_is_quoted_with_its_antecedent(filled: Library) -> None:
+    filled.config = LOW
+    answer = filled.ask("How much are the organizers paid each month?", ["s"])
+    assert not answer.refused
+    quote = next(c for c in answer.citations if "$2,500" in c.quote)
+    assert quote.quote.startswith('These "deputy organizers" were recruited')
+    text = filled.catalog.source_text(quote.source_id)
+    assert text[quote.start : quote.end] == quote.quote  # one contiguous verbatim span
+
+
+@pytest.mark.parametrize("question", ["the of and", "🙂🙂", "https://example.com/a?b=c", "???"])
+def test_questions_with_nothing_to_look_for_are_refused(filled: Library, question: str) -> None:
+    answer = filled.ask(question, ["s"])
+    assert answer.refused
+    assert answer.citations == []
+
+
+def test_an_off_topic_question_is_refused_even_at_a_low_threshold(filled: Library) -> None:
+    assert filled.ask("What is the best soil for growing tomatoes?", ["s"]).refused
+    filled.config = LOW
+    assert filled.ask("What is the best soil for growing tomatoes?", ["s"]).refused
+
+
+def test_a_claim_with_the_wrong_amount_shows_the_evidence_and_both_figures(
+    filled: Library,
+) -> None:
+    result = filled.check("The organizers were paid $5,000 a month", ["s"])
+    assert result.verdict == "evidence_only"
+    n = next(c.n for c in result.citations if "$2,500" in c.quote)
+    assert f"The claim says $5,000; [{n}] says $2,500." in result.explanation
+
+
+@pytest.mark.parametrize(
+    ("claim", "evidence", "expected"),
+    [
+        ("They were paid $5,000 a month", "They receive $2,500 per month.", [("$5,000", "$2,500")]),
+        ("They were paid $2,500 a month", "They receive $2,500 per month.", []),
+        (
+            "Twitter suspended 70 accounts",
+            "Twitter suspended 144 accounts on June 2.",
+            [("70 accounts", "144 accounts")],
+        ),
+        ("It began on June 3", "It began on June 2, 2022.", [("June 3", "June 2")]),
+        (
+            "He released all women from NDAs",
+            "He agreed to release three women from NDAs.",
+            [("all women", "three women")],
+        ),
+        ("Twitter suspended 70 accounts", "About 9,000 posts an hour.", []),
+    ],
+)
+def test_mismatched_figures_are_found_by_slot(
+    claim: str, evidence: str, expected: list[tuple[str, str]]
+) -> None:
+    found = mismatches(claim, [(1, evidence)])
+    assert [(m.claim.text, m.evidence.text) for m in found] == expected
+
+
+def test_quantities_read_money_scales() -> None:
+    (q,) = quantities("a $1.2 million deal")
+    assert (q.kind, q.value) == ("money", "1.2e+06")
+
+
+def test_a_model_verdict_that_ignores_a_mismatch_is_not_shown(filled: Library) -> None:
+    from tests.conftest import ScriptedChatModel
+
+    model = ScriptedChatModel(
+        replies=['{"verdict": "supported", "explanation": "They are paid that [1]."}']
+    )
+    result = filled.check("The organizers were paid $5,000 a month", ["s"], model=model)
+    assert result.verdict == "evidence_only"
+    assert "$2,500" in result.explanation
+
+
+def test_a_missing_or_damaged_scorer_file_stops_with_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "none.json"
+    with pytest.raises(ScorerFileError) as err:
+        load_scorer(missing)
+    assert str(missing) in str(err.value) and "fit_scorer" in str(err.value)
+    assert "\n" not in str(err.value)
+    broken = tmp_path / "broken.json"
+    data = json.loads(SCORER_FILE.read_text(encoding="utf-8"))
+    data["weights"] = data["weights"][:-1]
+    broken.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ScorerFileError, match="damaged"):
+        load_scorer(broken)
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text(SCORER_FILE.read_text(encoding="utf-8")[:100], encoding="utf-8")
+    with pytest.raises(ScorerFileError, match="not JSON"):
+        load_scorer(truncated)
+
+
+def test_the_library_refuses_to_answer_with_a_damaged_scorer(
+    tmp_path: Path, embeddings: object
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    lib = Library(
+        tmp_path / "data",
+        RetrievalConfig(scorer_file=str(bad)),
+        embeddings=embeddings,  # type: ignore[arg-type]
+    )
+    with pytest.raises(ScorerFileError, match="rebuild it"):
+        lib.ask("How many accounts?", ["s"])
