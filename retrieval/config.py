@@ -42,4 +42,7 @@ class RetrievalConfig(BaseModel):
         3, ge=1, le=10, description="sentences in an extractive answer"
     )
     context_tokens: int = Field(3000, ge=256, description="token budget of the model's context")
+    max_chunks_per_source: int = Field(
+        25_000, ge=1, description="most chunks one source may make (about 4 MB of text)"
+    )
     embed_batch: int = Field(32, ge=1, le=512, description="texts per embedding batch")
