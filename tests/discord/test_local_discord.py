@@ -226,7 +226,8 @@ def test_a_long_answer_is_split_within_discord_limits(
     asked = fake.slash(
         "ask", [option("question", "What did the Tidewater audits trace, in full?")], guild=GUILD_A
     )
-    sent = answer_of(fake, asked, "[1]")
+    # The footer (the mode line) closes the last message: wait for it, not the first page.
+    sent = answer_of(fake, asked, "each sentence cites its sources")
     assert all(r.status == 200 for r in fake.replies_to(asked)), [
         r.error for r in fake.replies_to(asked)
     ]
@@ -372,7 +373,7 @@ def test_dataset_add_with_progress_then_clusters_and_cluster_pngs(
     text = "\n".join(r.text() for r in answer_of(fake, listed, "`c"))
     cluster_id = re.findall(r"`(c[0-9a-f]+)`", text)[0]
     shown = fake.slash("cluster", [option("id", cluster_id)], guild=GUILD_A)
-    follow = answer_of(fake, shown, cluster_id)[-1]
+    follow = answer_of(fake, shown, cluster_id)[0]  # the files go with the first page
     pngs = {n: d for n, d in follow.files.items() if n.endswith(".png")}
     assert pngs and all(d.startswith(b"\x89PNG\r\n\x1a\n") for d in pngs.values())
     # Another server cannot open it: told privately that there is no such cluster.
