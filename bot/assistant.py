@@ -320,6 +320,13 @@ class Assistant:
 
     def remove_source(self, source_id: str, req: Requester) -> SourceRecord:
         self._require_moderator(req, "remove sources")
+        if req.scope != DEMO_SCOPE and source_id.strip() in {
+            s.id for s in self.library.sources([DEMO_SCOPE])
+        }:
+            raise PermissionDenied(
+                f"{source_id.strip()} is the built-in demo source, shared by every server; it "
+                "cannot be removed here (CHORUS_SHARED_DEMO=false hides it everywhere)"
+            )
         return self.library.remove(source_id, scope=req.scope)
 
     def reindex(self, req: Requester, progress: Progress = no_progress) -> int:
@@ -403,6 +410,9 @@ class Assistant:
                     max_bytes=limits.max_dataset_bytes,
                     max_field_chars=limits.max_field_chars,
                     max_columns=limits.max_columns,
+                    max_items_per_post=limits.max_items_per_post,
+                    memory_limit=limits.analysis_memory,
+                    temp_dir=limits.analysis_temp_dir,
                     images=ImageLimits(
                         fetch=images.fetch,
                         max_image_bytes=images.max_image_bytes,
@@ -485,6 +495,8 @@ class Assistant:
                 raise InputError(f"{target} is not a file (give a CSV, JSON Lines or Parquet file)")
             elif mapping:
                 raise InputError(f"no file {target}; --map applies when a file is loaded")
+            elif _looks_like_a_file(target) and not self._has_dataset(name or target, req):
+                raise InputError(f"{target}: no such file (and no stored dataset by that name)")
             else:  # a stored dataset, analysed again with other parameters
                 result = self.patterns.analyze_dataset(
                     name or target, scope=req.scope, params=params, progress=progress, engine=engine
@@ -521,11 +533,12 @@ class Assistant:
             )
         uploads = self.settings.data_dir / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
-        # Our own name on disk: the user's name never becomes a path.
-        with tempfile.NamedTemporaryFile(dir=uploads, suffix=suffix, delete=False) as fh:
-            fh.write(data)
-            tmp = Path(fh.name)
-        try:
+        # A private folder of our own naming; inside it the file carries the cleaned label
+        # (never a path: safe_filename keeps the last part only), so messages name the
+        # upload, not a temporary file.
+        with tempfile.TemporaryDirectory(dir=uploads) as folder:
+            tmp = Path(folder) / label
+            tmp.write_bytes(data)
             # Image files come only from inside a zip: the upload folder is not the user's.
             return self.analyze(
                 str(tmp),
@@ -534,8 +547,9 @@ class Assistant:
                 progress=progress,
                 files_beside=False,
             )
-        finally:
-            tmp.unlink(missing_ok=True)
+
+    def _has_dataset(self, name: str, req: Requester) -> bool:
+        return any(d.name == name for d in self.patterns.datasets(req.scope))
 
     def datasets(self, req: Requester) -> list[DatasetInfo]:
         return self.patterns.datasets(req.scope)
@@ -640,6 +654,11 @@ DATASET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".jso
 # this origin and title; they crowded reporting out of answers and are removed on sight.
 LEGACY_CLUSTER_ORIGIN = "chorus:dataset/"
 LEGACY_CLUSTER_TITLE = "Coordination cluster "
+
+
+def _looks_like_a_file(target: str) -> bool:
+    """A path (a folder in it, or a file suffix), not a stored dataset's name."""
+    return "/" in target or "\\" in target or bool(Path(target).suffix)
 
 
 def legacy_cluster_sources(sources: Sequence[SourceRecord]) -> list[SourceRecord]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.terminal_text import terminal_safe
 from corpus.errors import ChorusError
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,12 @@ def _emit_json(data: dict[str, Any]) -> None:
 
 
 def _say(text: str, *, to_stderr: bool = False) -> None:
-    print(text, file=sys.stderr if to_stderr else sys.stdout)
+    _print(text, file=sys.stderr if to_stderr else sys.stdout)
+
+
+def _print(text: str, *, file: Any) -> None:
+    """Everything for people goes through here: data never writes escape codes."""
+    print(terminal_safe(text), file=file)
 
 
 # -- command handlers: parse, call the Assistant, render ------------------------------------
@@ -62,18 +68,18 @@ def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
         report = assistant.ingest(args.targets, Requester.local(), title=args.title, progress=bar)
     out = sys.stderr if args.json else sys.stdout
     for path, why in report.skipped:
-        print(f"skipped {path}: {why}", file=sys.stderr)
+        _print(f"skipped {path}: {why}", file=sys.stderr)
     for item in report.items:
         if item.error:
-            print(f"chorus: {item.error}", file=sys.stderr)
+            _print(f"chorus: {item.error}", file=sys.stderr)
         elif item.duplicate and item.source is not None:
-            print(
+            _print(
                 f"unchanged: {item.target} is already source {item.source.id} "
                 f"({item.source.title})",
                 file=out,
             )
         elif item.source is not None:
-            print(
+            _print(
                 f"added {item.source.id}  {item.source.title}  ({item.source.chunks} chunks)",
                 file=out,
             )
@@ -91,7 +97,7 @@ def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
             }
         )
     if not report.items:
-        print("chorus: nothing to ingest (no supported files found)", file=sys.stderr)
+        _print("chorus: nothing to ingest (no supported files found)", file=sys.stderr)
         return 2
     return 2 if report.failed else 0
 
@@ -206,10 +212,10 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
         _emit_json(result.to_json())
     if not result.clusters:  # the table carries the notes; the plain message does not
         for note in result.notes:
-            print(f"note: {note}", file=sys.stderr)
-    print(result.render_text() if result.clusters else result.empty_message(), file=human)
+            _print(f"note: {note}", file=sys.stderr)
+    _print(result.render_text() if result.clusters else result.empty_message(), file=human)
     for path in written:
-        print(f"wrote {path}", file=human)
+        _print(f"wrote {path}", file=human)
     return 0
 
 
@@ -475,6 +481,13 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.ERROR, logging.getLogger().level))
 
 
+def _prepare_data_dir(path: Path) -> None:
+    from bot.settings import default_data_dir, prepare_data_dir  # noqa: PLC0415
+
+    if prepare_data_dir(path) and path == default_data_dir():  # said once, on the first run
+        print(f"chorus: keeping data in {path} (set CHORUS_DATA_DIR to change it)", file=sys.stderr)
+
+
 def run(args: argparse.Namespace, assistant: Any) -> int:
     return HANDLERS[args.command](assistant, args)
 
@@ -489,13 +502,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         settings = load_settings()
         configure_logging(settings.log_level)
+        _prepare_data_dir(settings.data_dir)
         assistant = Assistant(settings)
         try:
             return run(args, assistant)
         finally:
             assistant.close()
     except ChorusError as exc:
-        print(f"chorus: {exc}", file=sys.stderr)
+        print(f"chorus: {terminal_safe(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("chorus: interrupted; nothing half-written was kept", file=sys.stderr)

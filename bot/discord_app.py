@@ -15,8 +15,8 @@ import secrets
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import aiohttp
 import discord
@@ -28,6 +28,7 @@ from discord.gateway import DiscordWebSocket
 
 from bot.discord_render import NO_MENTIONS, plain_message
 from bot.rate_limits import Clock, RequestLimiter
+from bot.work_pools import WorkPools
 from corpus.errors import ChorusError
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def bot_intents() -> discord.Intents:
     reads. Slash and context-menu commands carry their own data.
     """
     intents = discord.Intents.none()
-    intents.guilds = True  # servers, channels and roles: the moderator role is found by name
+    intents.guilds = True  # servers, channels and roles (the moderator role, by id)
     intents.guild_messages = True  # mentions of the bot and replies to its answers
     intents.dm_messages = True  # questions asked in a DM
     return intents
@@ -137,6 +138,12 @@ class ChorusBot(commands.Bot):
         self.settings: Settings = assistant.settings
         self.limiter = RequestLimiter(self.settings.discord, clock=clock)
         self.memory = AnswerMemory()
+        limits = self.settings.limits
+        self.pools = WorkPools(
+            quick_workers=limits.quick_workers,
+            heavy_workers=limits.max_heavy_jobs,
+            heavy_per_scope=limits.max_jobs_per_scope,
+        )
         self.extension_names = tuple(extensions)
         self.failed_extensions: list[str] = []
         self.sync_commands = sync_commands
@@ -170,17 +177,32 @@ class ChorusBot(commands.Bot):
         """No prefix commands: messages are handled by the conversation cog's listener."""
 
     async def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run an Assistant call in a worker thread (it embeds, searches or analyses: CPU-bound),
-        bounded by `limits.request_timeout_s`. The thread cannot be killed, so a call that
-        times out still finishes in the background; the user is told so."""
+        """Run a quick Assistant call (ask, check, list) on the quick pool, bounded by
+        `limits.request_timeout_s`; heavy work goes through `call_heavy` instead."""
+        return await self._bounded(self.pools.quick(fn, *args, **kwargs))
+
+    async def call_heavy(
+        self, scope: str, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run an ingest, analysis or chart on the heavy pool, within the global and the
+        per-server caps (bot/work_pools.py), bounded by `limits.request_timeout_s`."""
+        return await self._bounded(self.pools.heavy(scope, fn, *args, **kwargs))
+
+    async def _bounded(self, work: Coroutine[Any, Any, T]) -> T:
+        # A thread cannot be killed: a job that times out still finishes in the background
+        # (holding its slot until then); the user is told so.
         limit = self.settings.limits.request_timeout_s
         try:
-            return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs), limit)
+            return await asyncio.wait_for(work, limit)
         except TimeoutError:
             raise RequestTimedOut(
                 f"that took longer than {limit:g} s, so Chorus stopped waiting; an ingest or "
                 "analysis may still finish in the background"
             ) from None
+
+    async def close(self) -> None:
+        await super().close()
+        self.pools.shutdown()
 
     async def report_error(self, interaction: discord.Interaction, error: BaseException) -> None:
         """Tell the user what went wrong, privately; log what was not expected, with an id."""

@@ -28,17 +28,22 @@ def user_label(user: discord.abc.User) -> str:
 
 
 def moderator_rule(moderator_role: str) -> str:
-    role = f" or the {moderator_role!r} role" if moderator_role else ""
+    role = " or the moderator role" if role_ids(moderator_role) else ""
     return f"Manage Server permission{role}"
 
 
+def role_ids(moderator_role: str) -> frozenset[int]:
+    """The role ids in CHORUS_MODERATOR_ROLE (comma-separated; one per server)."""
+    return frozenset(int(p) for p in moderator_role.replace(" ", "").split(",") if p.isdigit())
+
+
 def has_moderator_role(user: discord.abc.User, moderator_role: str) -> bool:
-    """Whether a member holds the configured role (by name, case-insensitive, or by id)."""
-    wanted = moderator_role.strip()
+    """Whether a member holds a configured moderator role, by id only: anyone with Manage
+    Roles can create a role with any name, but not one with a given id."""
+    wanted = role_ids(moderator_role)
     if not wanted or not isinstance(user, discord.Member):
         return False
-    folded = wanted.casefold()
-    return any(role.name.casefold() == folded or str(role.id) == wanted for role in user.roles)
+    return any(role.id in wanted for role in user.roles)
 
 
 def is_moderator(

@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.assistant import DEMO_SCOPE
 from retrieval.catalog import SourceRecord
 from retrieval.citations import Answer, Citation
 from retrieval.claim_check import CheckResult
@@ -115,7 +116,8 @@ def render_sources(sources: list[SourceRecord]) -> str:
         return "No sources yet. Add some with `chorus ingest PATH_OR_URL`."
     lines = []
     for s in sources:
-        lines.append(f"{s.id}  {s.title}")
+        built_in = "  [built in: the bundled demo]" if s.scope == DEMO_SCOPE else ""
+        lines.append(f"{s.id}  {s.title}{built_in}")
         lines.append(
             f"            {s.url}  ({s.chunks} chunks; added by {s.added_by}, {s.added_at})"
         )

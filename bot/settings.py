@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import platformdirs
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -41,12 +43,32 @@ class Limits(BaseModel):
     max_dataset_rows: int = Field(20_000_000, ge=1, description="most posts in one dataset")
     max_field_chars: int = Field(100_000, ge=1, description="longest single field in a dataset")
     max_columns: int = Field(500, ge=1, description="most columns in a dataset file")
+    max_items_per_post: int = Field(
+        1_000, ge=1, description="most links, hashtags or image hashes in one post"
+    )
+    analysis_memory: str = Field(
+        "512MB",
+        pattern=r"^[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)$",
+        description="DuckDB memory limit per dataset connection (spills to disk past it)",
+    )
+    analysis_temp_dir: Path | None = Field(
+        None, description="where DuckDB spills past the memory limit; empty: the data dir"
+    )
     max_question_chars: int = Field(2_000, ge=1, description="longest question or claim")
     max_files_per_ingest: int = Field(5_000, ge=1, description="most files one ingest may add")
     url_timeout_s: float = Field(15.0, gt=0, description="whole-request time limit for a URL")
     url_max_redirects: int = Field(5, ge=0, description="redirects followed per URL")
     request_timeout_s: float = Field(120.0, gt=0, description="limit on one ask/check/ingest")
     max_jobs_per_scope: int = Field(2, ge=1, description="concurrent ingests/analyses per server")
+    max_heavy_jobs: int = Field(
+        2, ge=1, description="ingests/analyses/charts running at once in the bot, all servers"
+    )
+    quick_workers: int = Field(4, ge=1, description="bot threads for asks, checks and lists")
+
+    @field_validator("analysis_temp_dir", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class ImageConfig(BaseModel):
@@ -113,6 +135,12 @@ def _loopback_url(value: str, schemes: tuple[str, ...]) -> str:
     return value.rstrip("/")
 
 
+def default_data_dir() -> Path:
+    """The platform's user data folder (~/.local/share/chorus on Linux), not the current
+    directory, so data does not depend on where `chorus` was started."""
+    return Path(platformdirs.user_data_dir("chorus", appauthor=False))
+
+
 class Settings(BaseSettings):
     """Everything Chorus can be told. Flat names for the common ones, groups for tuning."""
 
@@ -125,7 +153,10 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    data_dir: Path = Field(Path("data"), description="where catalog, index and datasets live")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="where catalog, index and datasets live (default: the user data folder)",
+    )
     llm: str = Field(
         "", description="LangChain model spec (e.g. ollama:llama3.1); empty: extractive"
     )
@@ -143,7 +174,11 @@ class Settings(BaseSettings):
     )
     shared_demo: bool = Field(True, description="the bundled demo source is visible everywhere")
     dev_guild: int | None = Field(None, description="sync slash commands to this server only")
-    moderator_role: str = Field("", description="role that may add/remove sources and datasets")
+    moderator_role: str = Field(
+        "",
+        pattern=r"^\s*([0-9]+\s*(,\s*[0-9]+\s*)*)?$",
+        description="role ids (comma-separated) that may add/remove sources and datasets",
+    )
     discord_token: SecretStr = Field(
         SecretStr(""),
         validation_alias=AliasChoices("DISCORD_TOKEN", "CHORUS_DISCORD_TOKEN"),
@@ -167,6 +202,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"{network!r} is not an IP network (e.g. 10.1.2.0/24)") from None
         return value
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return default_data_dir() if isinstance(value, str) and not value.strip() else value
+
     @field_validator("dev_guild", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -183,7 +223,9 @@ def _env_name(loc: tuple[Any, ...]) -> str:
     head, *rest = (str(part) for part in loc)
     if head == "discord_token":
         return "DISCORD_TOKEN"
-    return ENV_PREFIX + NESTED_DELIMITER.join([head, *rest]).upper()
+    name = NESTED_DELIMITER.join([head, *rest]).upper()
+    # .env keys that match nothing arrive with their prefix still on (CHORUS_FOO).
+    return name if name.startswith(ENV_PREFIX) else ENV_PREFIX + name
 
 
 def _unknown_env_names(environ: dict[str, str]) -> list[str]:
@@ -215,6 +257,31 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
         return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
+        if err["type"] == "extra_forbidden":  # a name in .env that matches no setting
+            raise SettingsError(
+                f"unknown setting {_env_name(err['loc'])} (see .env.example for the list)"
+            ) from None
         value = err.get("input")
         shown = "" if isinstance(value, dict) else f" (got {value!r})"
         raise SettingsError(f"bad setting {_env_name(err['loc'])}: {err['msg']}{shown}") from None
+
+
+def prepare_data_dir(path: Path) -> bool:
+    """Make sure the data dir is a folder Chorus can write; True when it was created now.
+
+    SettingsError, one line naming CHORUS_DATA_DIR, when it is a file or cannot be
+    created or written (rather than a traceback from the first database that opens it).
+    """
+    where = f"CHORUS_DATA_DIR ({path})"
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"{where} is a file; it must be a folder (new or existing)")
+    created = not path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise SettingsError(
+            f"{where} cannot be used: {exc.strerror or type(exc).__name__}"
+        ) from None
+    return created

@@ -26,7 +26,12 @@ MAX_TITLE_CHARS: Final = 300
 _LINE_BREAKS: Final = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # Remaining C0/C1 controls (NUL included) and lone surrogates, which cannot be encoded as
 # UTF-8 and so would break hashing and storage; \t and \n are kept.
-_UNWANTED: Final = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Also the bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069): they make a
+# quoted line read differently from its characters ("gpj.exe" shown as "exe.jpg"). The
+# marks (LRM, RLM, ALM) stay: right-to-left text needs them and they reorder nothing.
+_UNWANTED: Final = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
+)
 _BLANK_RUNS: Final = re.compile("\n{3,}")
 _SPACES: Final = re.compile(r"\s+")
 # Controls, surrogates and line/paragraph separators break a one-line label; bidi overrides
@@ -67,8 +72,9 @@ class SourceDocument:
 
 
 def normalize_text(text: str) -> str:
-    """Line breaks to "\\n", control characters (but \\t, \\n) removed, trailing whitespace
-    trimmed on every line, leading blank lines dropped, blank-line runs collapsed to one."""
+    """Line breaks to "\\n", control and bidi-override characters (but \\t, \\n) removed,
+    trailing whitespace trimmed on every line, leading blank lines dropped, blank-line runs
+    collapsed to one."""
     text = _LINE_BREAKS.sub("\n", text)
     text = _UNWANTED.sub("", text)
     lines = [line.rstrip() for line in text.split("\n")]

@@ -37,6 +37,9 @@ class PostLimits:
     max_bytes: int
     max_field_chars: int
     max_columns: int
+    # Links, hashtags or image hashes in one post: every one becomes an occurrence to pair,
+    # so a post with 10,000 hashtags is refused when read, not when memory runs out.
+    max_items_per_post: int = 1_000
 
     @property
     def max_record_bytes(self) -> int:

@@ -16,18 +16,26 @@ from corpus.post_records import LoadReport, PostLimits
 
 BAD_EXAMPLES = 3
 
+# Readable timestamps lie in years 1000-9998: outside them (Go's zero time 0001-01-01, a
+# placeholder for "no time"; epoch values in the wrong unit) they are counted as unreadable,
+# so no date arithmetic or formatting downstream meets a year it cannot hold.
+FIRST_EPOCH = -30_610_224_000  # 1000-01-01T00:00:00Z
+END_EPOCH = 253_370_764_800  # 9999-01-01T00:00:00Z
+
 # Lenient timestamps: epoch seconds, milliseconds or microseconds (told apart by size);
 # ISO 8601 with or without a zone (no zone means UTC); Twitter's classic format.
-EPOCH_MACRO = r"""
+EPOCH_MACRO = rf"""
 CREATE OR REPLACE TEMP MACRO chorus_epoch_num(d) AS (
     CASE WHEN NOT isfinite(d) THEN NULL
          WHEN abs(d) >= 1e14 THEN d / 1e6
          WHEN abs(d) >= 1e11 THEN d / 1e3
          ELSE d END);
+CREATE OR REPLACE TEMP MACRO chorus_epoch_in_range(e) AS (
+    CASE WHEN e >= {FIRST_EPOCH} AND e < {END_EPOCH} THEN e ELSE NULL END);
 CREATE OR REPLACE TEMP MACRO chorus_epoch(x) AS (
-    coalesce(chorus_epoch_num(TRY_CAST(x AS DOUBLE)),
+    chorus_epoch_in_range(coalesce(chorus_epoch_num(TRY_CAST(x AS DOUBLE)),
              epoch(TRY_CAST(x AS TIMESTAMPTZ)),
-             epoch(try_strptime(trim(x), '%a %b %d %H:%M:%S %z %Y'))));
+             epoch(try_strptime(trim(x), '%a %b %d %H:%M:%S %z %Y')))));
 CREATE OR REPLACE TEMP MACRO chorus_list(x) AS (
     CASE WHEN x IS NULL OR trim(x) = '' THEN NULL
          ELSE list_filter(string_split(translate(x, chr(9) || chr(10) || chr(13), '   '), ' '),
@@ -131,11 +139,13 @@ def finish(
 ) -> LoadReport:
     valid = "t IS NOT NULL AND account_id IS NOT NULL"
     lengths = _length_items()
-    # One pass for the counts and the longest values.
+    list_fields = sorted(LIST_FIELDS)
+    # One pass for the counts, the longest values and the longest lists.
     got = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE t IS NULL AND account_id IS NOT NULL), "
         f"count(*) FILTER (WHERE account_id IS NULL), count(*) FILTER (WHERE {valid}), "
         + ", ".join(sql for _, sql in lengths)
+        + "".join(f", max(len({c}))" for c in list_fields)
         + " FROM _canon"
     ).fetchone()
     assert got is not None
@@ -146,9 +156,12 @@ def finish(
         raise LimitError(
             f"{shown} has more than {limits.max_rows:,} rows, over the limit (max_dataset_rows)"
         )
-    for (name, _), longest in zip(lengths, got[4:], strict=True):
+    for (name, _), longest in zip(lengths, got[4 : 4 + len(lengths)], strict=True):
         if longest is not None and int(longest) > limits.max_field_chars:
             _too_long(con, shown, name, int(longest), limits.max_field_chars)
+    for name, most in zip(list_fields, got[4 + len(lengths) :], strict=True):
+        if most is not None and int(most) > limits.max_items_per_post:
+            _too_many_items(con, shown, name, int(most), limits.max_items_per_post)
     examples: tuple[str, ...] = ()
     if bad_t:
         found = con.execute(
@@ -254,6 +267,17 @@ def _create_merges(con: duckdb.DuckDBPyConnection, valid: str) -> int:
     )
     got = con.execute("SELECT coalesce(sum(n), 0) FROM _merged").fetchone()
     return int(got[0]) if got else 0
+
+
+def _too_many_items(
+    con: duckdb.DuckDBPyConnection, shown: str, name: str, most: int, limit: int
+) -> None:
+    row = con.execute(f"SELECT min(row) FROM _canon WHERE len({name}) > {limit}").fetchone()
+    where = f"row {row[0]}, " if row and row[0] is not None else ""
+    raise LimitError(
+        f"{shown}: {where}field {name} has {most:,} items, over the limit of {limit:,} "
+        "per post (CHORUS_LIMITS__MAX_ITEMS_PER_POST)"
+    )
 
 
 def _too_long(

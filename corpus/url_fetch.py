@@ -33,6 +33,7 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -59,9 +60,13 @@ _HEADERS: Final = {
         "text/html,application/xhtml+xml,application/pdf,text/plain,text/markdown;q=0.9,*/*;q=0.5"
     ),
     # Uncompressed bodies: the byte limit then counts what the server sends, and a gzip bomb
-    # has nothing to inflate (a server that compresses anyway is still cut off by decoded size).
+    # has nothing to inflate. A server that compresses anyway is decoded here, one layer at a
+    # time, each bounded while it inflates (see _Inflater); other encodings are refused.
     "Accept-Encoding": "identity",
 }
+# Content-Encoding layers decoded (zlib, bounded); zstd, br and the rest are refused unread.
+_ZLIB_ENCODINGS: Final = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 0}
+MAX_ENCODING_LAYERS: Final = 2
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _SCHEME: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _URL_LIKE: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+://")
@@ -504,16 +509,30 @@ def _read(
             f"{shown}: {format_bytes(int(declared))} is over the "
             f"{format_bytes(policy.max_bytes)} limit for one source"
         )
+    layers = _inflaters(response.headers.get("content-encoding", ""), policy, shown)
     body = bytearray()
-    for chunk in response.iter_bytes():
+    # Raw bytes, decoded here: httpx would inflate each network chunk whole, so 2 kB of
+    # "gzip, gzip" could become gigabytes before any size check.
+    for raw in response.iter_raw():
+        chunk = raw
+        for layer in layers:
+            chunk = layer.feed(chunk)
         body += chunk
-        if len(body) > policy.max_bytes:
+        if len(body) > policy.max_bytes or len(raw) > policy.max_bytes:
             raise LimitError(
                 f"{shown}: the page is over the {format_bytes(policy.max_bytes)} limit "
                 "for one source"
             )
         if cancel.is_set() or time.monotonic() > deadline:
             raise FetchError(f"{shown}: timed out after {policy.timeout_s:g} s")
+    tail = b""
+    for layer in layers:
+        tail = layer.feed(tail, final=True)
+    body += tail
+    if len(body) > policy.max_bytes:
+        raise LimitError(
+            f"{shown}: the page is over the {format_bytes(policy.max_bytes)} limit for one source"
+        )
     data = bytes(body)
     return _Fetched(
         body=data,
@@ -521,6 +540,62 @@ def _read(
         charset=response.charset_encoding,
         url=target.text,
     )
+
+
+class _Inflater:
+    """One gzip or deflate layer whose output never exceeds the source byte limit.
+
+    zlib's max_length stops inflating at limit + 1 bytes, so a bomb costs at most the limit
+    in memory, per layer, however small its input.
+    """
+
+    def __init__(self, name: str, limit: int, shown: str) -> None:
+        self.name, self.limit, self.shown = name, limit, shown
+        self.produced = 0
+        self.raw_fallback = name == "deflate"  # "deflate" is zlib-wrapped or, wrongly, raw
+        wbits = _ZLIB_ENCODINGS[name] or zlib.MAX_WBITS
+        self.inflater = zlib.decompressobj(wbits)
+
+    def feed(self, data: bytes, *, final: bool = False) -> bytes:
+        left = self.limit - self.produced
+        try:
+            try:
+                out = self.inflater.decompress(data, left + 1) if data else b""
+            except zlib.error:
+                if not (self.raw_fallback and self.produced == 0):
+                    raise
+                self.raw_fallback = False
+                self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                out = self.inflater.decompress(data, left + 1)
+            if final and len(out) <= left:
+                out += self.inflater.flush()
+        except zlib.error:
+            raise FetchError(f"{self.shown}: the server's {self.name} data is corrupt") from None
+        self.produced += len(out)
+        if self.produced > self.limit:
+            raise LimitError(
+                f"{self.shown}: the page is over the {format_bytes(self.limit)} limit "
+                f"for one source (once its {self.name} encoding is undone)"
+            )
+        return out
+
+
+def _inflaters(header: str, policy: FetchPolicy, shown: str) -> list[_Inflater]:
+    """Decoders for a Content-Encoding header, in decoding order (the last applied first)."""
+    names = [n.strip().lower() for n in header.split(",")]
+    names = [n for n in names if n and n != "identity"]
+    for name in names:
+        if name not in _ZLIB_ENCODINGS:
+            raise FetchError(
+                f"{shown}: the server sent it with Content-Encoding {clean_label(name, limit=40)}, "
+                "which Chorus does not decode (it asks for uncompressed pages)"
+            )
+    if len(names) > MAX_ENCODING_LAYERS:
+        raise FetchError(
+            f"{shown}: the server sent {len(names)} layers of Content-Encoding; "
+            f"at most {MAX_ENCODING_LAYERS} are decoded"
+        )
+    return [_Inflater(name, policy.max_bytes, shown) for name in reversed(names)]
 
 
 @dataclass(frozen=True)

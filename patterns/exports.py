@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from corpus.errors import NotFoundError
+from corpus.errors import InputError, NotFoundError
 from corpus.posts import literal as sql_literal
 from corpus.progress import Progress, no_progress
 
@@ -21,13 +21,14 @@ ISO_SQL = "'%Y-%m-%dT%H:%M:%SZ'"
 
 
 def cell_sql(expr: str) -> str:
-    """SQL for a text cell a spreadsheet shows as text: control characters become spaces,
-    and a leading = + - @ (a formula to Excel, LibreOffice and Sheets) gets a ' in front.
+    """SQL for a text cell a spreadsheet shows as text: control characters (C0, DEL, C1)
+    become spaces, and a leading = + - @ (a formula to Excel, LibreOffice and Sheets) gets
+    a ' in front.
     One regular-expression test per cell; only the rare cells that fail it are rewritten."""
     value = f"coalesce(CAST({expr} AS VARCHAR), '')"
-    clean = f"regexp_replace({value}, '[\\x00-\\x1f\\x7f]', ' ', 'g')"
+    clean = f"regexp_replace({value}, '[\\x00-\\x1f\\x7f-\\x9f]', ' ', 'g')"
     fixed = f"(CASE WHEN regexp_matches({clean}, '^[=+@-]') THEN '''' || {clean} ELSE {clean} END)"
-    risky = "'^[=+@-]|[\\x00-\\x1f\\x7f]'"
+    risky = "'^[=+@-]|[\\x00-\\x1f\\x7f-\\x9f]'"
     return f"(CASE WHEN regexp_matches({value}, {risky}) THEN {fixed} ELSE {value} END)"
 
 
@@ -42,7 +43,7 @@ def export_analysis(
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no analysis {analysis_id!r}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _make_folder(out_dir)
     body, meta = json.loads(row[0]), json.loads(row[1])
     # Stored details go out as they are (no parsing and re-encoding of each).
     details = [
@@ -52,19 +53,37 @@ def export_analysis(
         ).fetchall()
     ]
     progress("exporting", 0, 4)
-    written = [
-        _write_json(out_dir / "clusters.json", {**body, "analysis": meta, "details": details})
-    ]
-    progress("exporting", 1, 4)
     tables = (
         ("edges.csv", _write_edges_csv),
         ("evidence.csv", _write_evidence_csv),
         ("graph.graphml", _write_graphml),
     )
-    for k, (name, write) in enumerate(tables, start=2):
-        written.append(write(con, analysis_id, out_dir / name))
-        progress("exporting", k, 4)
+    try:
+        written = [
+            _write_json(out_dir / "clusters.json", {**body, "analysis": meta, "details": details})
+        ]
+        progress("exporting", 1, 4)
+        for k, (name, write) in enumerate(tables, start=2):
+            written.append(write(con, analysis_id, out_dir / name))
+            progress("exporting", k, 4)
+    except OSError as exc:  # each file is renamed into place whole; the failed one leaves no .tmp
+        for name in ("clusters.json", *(n for n, _ in tables)):
+            _tmp(out_dir / name).unlink(missing_ok=True)
+        raise InputError(f"cannot write the exports to {out_dir}: {_why(exc)}") from None
     return written
+
+
+def _make_folder(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir} is a file; give --out a folder (new or existing)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the export folder {out_dir}: {_why(exc)}") from None
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
 
 
 def _tmp(path: Path) -> Path:

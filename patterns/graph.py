@@ -22,7 +22,7 @@ from corpus.progress import Progress, no_progress
 from patterns.arrays import distinct
 from patterns.igraph_lite import igraph
 from patterns.signals import SIGNAL_CODE, Occurrences
-from patterns.windows import window_pairs
+from patterns.windows import co_post_bound, window_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -239,8 +239,8 @@ def _item_chunks(item: I64, rows: int) -> list[tuple[int, int]]:
 
 def _too_many() -> LimitError:
     return LimitError(
-        f"more than {MAX_PAIR_ITEMS:,} account pairs share items within the window; "
-        "try a smaller window or fewer signals"
+        f"more than {MAX_PAIR_ITEMS:,} account pairs share items within the window "
+        "(the pair limit, counted before pairs are built); try a smaller window or fewer signals"
     )
 
 
@@ -255,6 +255,10 @@ def collect_co_posts(
     closest co-post within the window (posts by the same account never pair). Returned in
     chunks of disjoint items. `native` (distributed shards only): False for a row copied
     from the previous time bucket."""
+    # Counted before anything is built, so a hostile dataset fails in memory it can afford.
+    bound = co_post_bound(occ.item, occ.t, window, occ.item_accounts, MAX_PAIR_ITEMS)
+    if bound > MAX_PAIR_ITEMS:
+        raise _too_many()
     done: list[CoPosts] = []
     total = 0
     chunks = _item_chunks(occ.item, CHUNK_ROWS)

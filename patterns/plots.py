@@ -15,6 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from corpus.errors import InputError
 from patterns.config import ALL_SIGNALS
 from patterns.results import SIGNAL_LABELS, ClusterDetail
 
@@ -26,9 +27,11 @@ COLOURS = dict(
     )
 )
 MAX_ROWS = 60
+PLOT_FORMATS = ("png", "svg")
 
 
 def plot_cluster(con: duckdb.DuckDBPyConnection, detail: ClusterDetail, path: Path) -> Path:
+    fmt = plot_format(path)  # before any drawing: a wrong name fails at once
     rows = con.execute(
         "SELECT x.account_id, y.account_id, v.signal, v.t_a, v.t_b, e.weight "
         "FROM edges e JOIN evidence v ON v.analysis_id = e.analysis_id AND v.a = e.a AND v.b = e.b "
@@ -95,11 +98,29 @@ def plot_cluster(con: duckdb.DuckDBPyConnection, detail: ClusterDetail, path: Pa
     ax_n.set_yticks([])
     ax_n.autoscale()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
-    fig.savefig(str(tmp), format="png")
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(str(tmp), format=fmt)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(
+            f"cannot write the chart to {path}: {exc.strerror or type(exc).__name__}"
+        ) from None
     return path
+
+
+def plot_format(path: Path) -> str:
+    """The image format a chart path asks for: its extension, PNG or SVG; others refused."""
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in PLOT_FORMATS:
+        raise InputError(
+            f"{path}: charts are written as .png or .svg (the extension chooses the format)"
+        )
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name ending in .png or .svg")
+    return fmt
 
 
 def _short(account: str, width: int = 18) -> str:

@@ -29,13 +29,20 @@ SIGNAL_LABELS: dict[str, str] = {
 }
 
 
+_FOUR_DIGIT_YEARS = (-30_610_224_000, 253_402_300_800)  # 1000-01-01 to 10000-01-01, UTC
+
+
 def iso(t: float | None) -> str | None:
     """Epoch seconds as ISO 8601 UTC ("2021-06-16T22:04:51Z")."""
     if t is None:
         return None
-    if float(t).is_integer():  # the common case, about twice as fast
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+    if float(t).is_integer() and _FOUR_DIGIT_YEARS[0] <= t < _FOUR_DIGIT_YEARS[1]:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # common case, 2x faster
+    try:  # isoformat pads years below 1000 (strftime does not, and fromisoformat needs it)
+        stamp = datetime.fromtimestamp(t, UTC)
+    except (OverflowError, OSError, ValueError):  # outside years 1-9999: nothing to show
+        return None
+    return stamp.isoformat().replace("+00:00", "Z")
 
 
 def _short_time(t: float) -> str:

@@ -39,6 +39,7 @@ from patterns.reader import members as cluster_members
 from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, ImageMatch
 from patterns.store import (
     FORMAT_VERSION,
+    MEMORY_LIMIT,
     BusyError,
     ScopeStore,
     all_dataset_files,
@@ -85,6 +86,9 @@ class PatternService:
         max_bytes: int,
         max_field_chars: int,
         max_columns: int,
+        max_items_per_post: int = PostLimits.max_items_per_post,
+        memory_limit: str = MEMORY_LIMIT,
+        temp_dir: Path | None = None,
         images: ImageLimits | None = None,
         image_cache: Path | None = None,
         fetch_policy: FetchPolicy | None = None,
@@ -99,7 +103,10 @@ class PatternService:
             max_bytes=max_bytes,
             max_field_chars=max_field_chars,
             max_columns=max_columns,
+            max_items_per_post=max_items_per_post,
         )
+        self.memory_limit = memory_limit
+        self.temp_dir = temp_dir
 
     # --- parameters ---------------------------------------------------------------------
 
@@ -119,12 +126,12 @@ class PatternService:
         )
 
     def _store(self, scope: str) -> ScopeStore:
-        return ScopeStore(self.root, scope)
+        return ScopeStore(self.root, scope, memory_limit=self.memory_limit, temp_dir=self.temp_dir)
 
     @contextlib.contextmanager
     def _open(self, store: ScopeStore, name: str) -> Iterator[duckdb.DuckDBPyConnection]:
         found = store.require(name)
-        con = connect(found.path, temp_dir=store.dir / ".spill")
+        con = store.connect(found.path)
         try:
             yield con
         finally:
@@ -341,18 +348,25 @@ class PatternService:
             ensure_schema(con)
             meta = read_meta(con)
             load = LoadReport.from_json(meta["load"])
-            analysis = run_analysis(
-                con,
-                dataset=name,
-                data_sha=str(meta["sha256"]),
-                posts=int(meta["posts"]),
-                accounts=int(meta["accounts"]),
-                params=params,
-                load=load,
-                progress=progress,
-                engine=engine,
-            )
-            save_analysis(con, analysis, progress)
+            try:
+                analysis = run_analysis(
+                    con,
+                    dataset=name,
+                    data_sha=str(meta["sha256"]),
+                    posts=int(meta["posts"]),
+                    accounts=int(meta["accounts"]),
+                    params=params,
+                    load=load,
+                    progress=progress,
+                    engine=engine,
+                )
+                save_analysis(con, analysis, progress)
+            except (duckdb.OutOfMemoryException, MemoryError):
+                raise LimitError(
+                    f"analysing {name} needs more memory than allowed (DuckDB's limit is "
+                    f"{self.memory_limit}, CHORUS_LIMITS__ANALYSIS_MEMORY); try a smaller "
+                    "window or fewer signals"
+                ) from None
         return analysis.result
 
     # --- reading back -------------------------------------------------------------------
@@ -361,7 +375,7 @@ class PatternService:
         store = self._store(scope)
         out = []
         for found in store.all_current():
-            con = connect(found.path, temp_dir=store.dir / ".spill")
+            con = store.connect(found.path)
             try:
                 meta = read_meta(con)
             finally:
@@ -455,7 +469,7 @@ class PatternService:
         store = self._store(scope)
         best: tuple[float, str, ClusterDetail] | None = None
         for found in store.all_current():
-            con = connect(found.path, temp_dir=store.dir / ".spill")
+            con = store.connect(found.path)
             try:
                 row = con.execute(
                     "SELECT c.detail, a.created_at, a.analysis_id, a.meta FROM clusters c "
@@ -542,7 +556,7 @@ class PatternService:
         problems: list[str] = []
         for path in all_dataset_files(self.root):
             try:
-                con = connect(path)
+                con = connect(path, memory_limit=self.memory_limit)
             except BusyError:
                 continue  # in use by a running analysis: checked next time
             try:

@@ -85,7 +85,9 @@ def check_name(name: str) -> str:
     return clean
 
 
-def connect(path: Path, *, temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path, *, temp_dir: Path | None = None, memory_limit: str = MEMORY_LIMIT
+) -> duckdb.DuckDBPyConnection:
     """Open a dataset file with the settings every connection shares (DuckDB keeps one
     database instance per file and process, so they must agree)."""
     try:
@@ -96,7 +98,7 @@ def connect(path: Path, *, temp_dir: Path | None = None) -> duckdb.DuckDBPyConne
                 "this dataset is in use by another Chorus process; try again when it finishes"
             ) from None
         raise
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
     con.execute("SET TimeZone = 'UTC'")
     # Nothing stored relies on physical row order (every read sorts), and keeping order
     # makes DuckDB run many statements on one thread.
@@ -117,12 +119,26 @@ class DatasetFile:
 class ScopeStore:
     """The datasets of one scope (tenant). Nothing here can reach another scope's files."""
 
-    def __init__(self, root: Path, scope: str) -> None:
+    def __init__(
+        self,
+        root: Path,
+        scope: str,
+        *,
+        memory_limit: str = MEMORY_LIMIT,
+        temp_dir: Path | None = None,
+    ) -> None:
         if not isinstance(scope, str) or not scope:
             raise InputError("scope must be a non-empty string")
         self.root = root
         self.scope = scope
         self.dir = root / scope_key(scope)
+        self.memory_limit = memory_limit
+        # Where DuckDB spills past the memory limit: the scope's folder unless set.
+        self.spill_dir = (temp_dir / scope_key(scope)) if temp_dir else self.dir / ".spill"
+
+    def connect(self, path: Path) -> duckdb.DuckDBPyConnection:
+        """A dataset file of this scope, under the configured memory limit and spill folder."""
+        return connect(path, temp_dir=self.spill_dir, memory_limit=self.memory_limit)
 
     # --- locking and files --------------------------------------------------------------
 
@@ -186,7 +202,7 @@ class ScopeStore:
         """A new, empty dataset file under a temporary name; deleted unless installed."""
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex}.duckdb"
-        con = connect(tmp, temp_dir=self.dir / ".spill")
+        con = self.connect(tmp)
         try:
             con.execute(SCHEMA)
             yield tmp, con

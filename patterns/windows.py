@@ -10,6 +10,7 @@ reposted by thousands of accounts over a day costs only what falls inside each w
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,14 @@ def window_pairs(
     distance j - i (split into pieces of at most max_step_rows), so memory stays bounded
     by the caller's reduction, not by the total number of pairs.
     """
+    for active, nxt in _steps(item, t, window):
+        for start in range(0, active.size, max_step_rows):
+            yield active[start : start + max_step_rows], nxt[start : start + max_step_rows]
+
+
+def _steps(item: IntArray, t: FloatArray, window: float) -> Iterator[tuple[IntArray, IntArray]]:
+    """The co-occurring pairs at distance 1, 2, ...: one (i, j) array pair per distance,
+    until no pair at that distance is within the window."""
     n = int(item.shape[0])
     if n < 2:
         return
@@ -39,9 +48,38 @@ def window_pairs(
             active, nxt = active[inside], nxt[inside]
         keep = (item[nxt] == item[active]) & (t[nxt] - t[active] <= window)
         active, nxt = active[keep], nxt[keep]
-        for start in range(0, active.size, max_step_rows):
-            yield active[start : start + max_step_rows], nxt[start : start + max_step_rows]
+        if active.size:
+            yield active, nxt
         step += 1
+
+
+def co_post_bound(
+    item: IntArray,
+    t: FloatArray,
+    window: float,
+    item_accounts: npt.NDArray[np.integer[Any]],
+    limit: int,
+) -> int:
+    """An upper bound on the (account pair, item) rows pairing will build, counted before
+    any pair is built, in memory proportional to the posts; counting stops once it is
+    over `limit`.
+
+    Per item: the co-occurring post pairs (the same walk as `window_pairs`, counting only),
+    but never more than the item's accounts can form (k choose 2), since repeats of one
+    pair are reduced to one row. Sorted by (item, t), like `window_pairs`.
+    """
+    raw = np.zeros(int(item_accounts.shape[0]), dtype=np.int64)
+    most = item_accounts.astype(np.int64) * (item_accounts.astype(np.int64) - 1) // 2
+    counted = 0
+    for active, _ in _steps(item, t, window):
+        items = item[active]  # sorted: count each run once
+        starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
+        raw[items[starts]] += np.diff(np.r_[starts, items.size])
+        counted += int(active.size)
+        # Only past the limit can the bound be: then refine it with k choose 2.
+        if counted > limit and int(np.minimum(raw, most).sum()) > limit:
+            return int(np.minimum(raw, most).sum())
+    return int(np.minimum(raw, most).sum())
 
 
 def estimate_window(item: IntArray, t: FloatArray, *, p: float = 0.5, q: float = 0.1) -> float:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from corpus.errors import InputError
 from retrieval.tokens import get_encoding
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
@@ -37,16 +38,31 @@ def split_text(text: str, *, chunk_tokens: int, overlap: int, encoding: str) -> 
     chunks: list[Chunk] = []
     prev_start, prev_end = -1, 0
     for piece in splitter.split_text(text):
-        # The splitter drops only whitespace, so chunk n+1 starts after chunk n's start and
-        # no later than the first non-space character after chunk n's end. In repetitive
-        # text the piece can occur several times in that window: the last one keeps the
-        # chunks contiguous (any occurrence is the same characters, so quotes stay exact).
-        limit = prev_end
-        while limit < len(text) and text[limit].isspace():
-            limit += 1
-        start = text.rfind(piece, prev_start + 1, limit + len(piece))
-        if start < 0:  # cannot happen for strip-only splitting; guard against silent drift
-            raise AssertionError(f"chunk {len(chunks)} not found in its source text")
+        start = _locate(text, piece, prev_start, prev_end)
         chunks.append(Chunk(index=len(chunks), text=piece, start=start, end=start + len(piece)))
         prev_start, prev_end = start, start + len(piece)
     return chunks
+
+
+def _locate(text: str, piece: str, prev_start: int, prev_end: int) -> int:
+    """Where `piece` (the chunk after the one at prev_start:prev_end) starts in `text`.
+
+    The splitter drops only whitespace, so a chunk starts after the previous chunk's start
+    and no later than the first non-space character after its end. In repetitive text the
+    piece can occur several times in that window: the last one keeps the chunks contiguous
+    (any occurrence is the same characters, so quotes stay exact). With overlap, picking the
+    last one can run ahead of the splitter's real position in text that repeats itself
+    (2,000 times "a"), and the window then holds no occurrence: the latest occurrence before
+    the window's end, then any, is as exact. Every piece is a substring, so one is found.
+    """
+    limit = prev_end
+    while limit < len(text) and text[limit].isspace():
+        limit += 1
+    start = text.rfind(piece, prev_start + 1, limit + len(piece))
+    if start < 0:
+        start = text.rfind(piece, 0, limit + len(piece))
+    if start < 0:
+        start = text.find(piece)
+    if start < 0:  # the splitter changed what it returns; fail this source, not the ingest
+        raise InputError("the text could not be split into chunks at exact positions")
+    return start

@@ -124,8 +124,6 @@ def check_citations(text: str, passages: Mapping[int, str], *, never_echo: str =
     not support, or one that repeats `never_echo` (the system prompt) is dropped, not shown
     with a warning: a reader must be able to check every sentence Chorus shows.
     """
-    if is_refusal(text):
-        return CheckedText(REFUSAL, [], 0, 0, refused=True)
     kept: list[str] = []
     cited: list[int] = []
     dropped = removed = 0
@@ -133,6 +131,11 @@ def check_citations(text: str, passages: Mapping[int, str], *, never_echo: str =
     # "... accounts. [1]" cites the sentence before it: move such markers inside it.
     text = _TRAILING_MARKERS.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
     for sentence in split_sentences(text):
+        # The refusal phrase is never shown inside an answer; an answer that is only the
+        # refusal keeps nothing and is a refusal. One planted copy of the phrase (a source
+        # quoting it, or told to make the model say it) no longer blanks a cited answer.
+        if is_refusal(sentence.text):
+            continue
         numbers = [int(m) for m in MARKER.findall(sentence.text)]
         good = [n for n in numbers if n in passages]
         removed += len(numbers) - len(good)

@@ -24,6 +24,7 @@ from retrieval.answer_features import QuestionInfo, Unit, feature_rows, question
 from retrieval.catalog import Catalog
 from retrieval.citations import Answer, Citation
 from retrieval.lexical import content_stems, coverage, idf_weights, jaccard
+from retrieval.quotable import quotable
 from retrieval.search import Hit
 from retrieval.sentence_scorer import SentenceScorer
 from retrieval.sentences import Sentence, split_sentences
@@ -95,6 +96,8 @@ def _units(hits: Sequence[Hit], catalog: Catalog) -> dict[tuple[str, int, int], 
                 continue  # outside this chunk
             if (s.start == lo and lo > 0) or (s.end == hi and not at_end):
                 continue  # may be cut by the window: never quote half a sentence
+            if not quotable(s.text):
+                continue  # a bare link or a planted instruction: never an answer
             if inside(context, s.start, s.end):
                 continue  # a title, heading or byline: context, not an answer
             start, text, leans = s.start, s.text, False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -42,9 +43,18 @@ def build_passages(
     ]
 
 
+_FENCE_TAG = re.compile(r"<(\s*/?\s*)(source)", re.IGNORECASE)
+
+
 def _fence(text: str) -> str:
-    # A source cannot close its own fence and pose as instructions.
-    return text.replace("</source>", "</ source>").replace("<source", "< source")
+    """A source cannot open or close a fence and pose as instructions, in any spelling
+    (</SOURCE>, < /source >)."""
+    return _FENCE_TAG.sub("\u2039\\1\\2", text)  # "‹/source": no longer a tag
+
+
+def _fence_title(title: str) -> str:
+    """A title also cannot end its attribute early: its double quotes become typographic."""
+    return _fence(title).replace('"', "\u201d")
 
 
 def budget_sources(passages: Sequence[Passage], budget: int, encoding: str) -> list[Passage]:
@@ -52,7 +62,7 @@ def budget_sources(passages: Sequence[Passage], budget: int, encoding: str) -> l
     kept: list[Passage] = []
     used = 0
     for p in passages:
-        block = answer_prompt.SOURCE.format(n=p.n, title=_fence(p.title), text=_fence(p.text))
+        block = answer_prompt.SOURCE.format(n=p.n, title=_fence_title(p.title), text=_fence(p.text))
         cost = count_tokens(block, encoding)
         if used + cost > budget and kept:
             break
@@ -63,7 +73,7 @@ def budget_sources(passages: Sequence[Passage], budget: int, encoding: str) -> l
 
 def render_sources(passages: Sequence[Passage]) -> str:
     return "\n\n".join(
-        answer_prompt.SOURCE.format(n=p.n, title=_fence(p.title), text=_fence(p.text))
+        answer_prompt.SOURCE.format(n=p.n, title=_fence_title(p.title), text=_fence(p.text))
         for p in passages
     )
 

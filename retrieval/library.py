@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from corpus.documents import SourceDocument
-from corpus.errors import ChorusError, NotFoundError
+from corpus.errors import ChorusError, LimitError, NotFoundError
 from corpus.progress import Progress, no_progress
 from retrieval.catalog import Catalog, ChunkRecord, NewChunk, SourceRecord
 from retrieval.citations import Answer
@@ -175,7 +175,12 @@ class Library:
                 results[i] = AddResult(existing, duplicate=True)
             elif doc.sha256 not in first_of:
                 first_of[doc.sha256] = i
-                fresh.append((i, source_id_for(scope, doc.sha256), self._chunks(doc)))
+                try:  # one document that cannot be chunked fails alone
+                    chunks = self._chunks(doc)
+                except ChorusError as exc:
+                    results[i] = exc
+                    continue
+                fresh.append((i, source_id_for(scope, doc.sha256), chunks))
         total = sum(len(chunks) for _, _, chunks in fresh)
         done = 0
         progress("embedding", 0, total)
@@ -212,6 +217,12 @@ class Library:
             overlap=self.config.chunk_overlap,
             encoding=self.config.encoding,
         )
+        limit = self.config.max_chunks_per_source
+        if len(chunks) > limit:
+            raise LimitError(
+                f"{doc.title}: {len(chunks):,} chunks, over the limit of {limit:,} per source "
+                "(CHORUS_RETRIEVAL__MAX_CHUNKS_PER_SOURCE); split it or raise the limit"
+            )
         return [NewChunk(c.index, c.start, c.end, c.text) for c in chunks]
 
     def _store_group(

@@ -112,6 +112,13 @@ def embeddings() -> Any:
     return MiniLMEmbeddings(batch_size=32)
 
 
+@pytest.fixture(autouse=True)
+def _default_data_dir_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default data dir (platformdirs: $XDG_DATA_HOME/chorus) is a temporary folder, so
+    no test, nor any `chorus` it starts, writes to the developer's own data."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Settings on a fresh data dir, ignoring the developer's environment and .env."""

@@ -149,11 +149,14 @@ def test_another_servers_datasets_do_not_exist(analysed: Assistant) -> None:
 
 
 def test_reporting_questions_still_answer_from_reporting(analysed: Assistant) -> None:
-    answer = analysed.ask("What did the Twitter spokesman say?", ALICE)
-    assert not answer.refused and answer.citations
+    """A reporting question gets the same answer with datasets analysed (ALICE) as
+    without (BOB): the analysis neither answers it nor crowds its sources out."""
+    question = "What did the Twitter spokesman say?"
+    answer = analysed.ask(question, ALICE)
+    assert answer.answer == analysed.ask(question, BOB).answer
     assert all(c.kind == "source" for c in answer.citations)
-    assert "kind" in answer.to_json()["citations"][0]
-    assert "dataset" not in answer.to_json()["citations"][0]
+    for c in answer.to_json()["citations"]:
+        assert c["kind"] == "source" and "dataset" not in c
 
 
 def test_the_account_view(analysed: Assistant) -> None:

@@ -83,3 +83,11 @@ def test_an_unknown_name_in_dotenv_is_named(clean_env: Path) -> None:
     (clean_env / ".env").write_text("CHORUS_RETRIEVAL__TOP_KK=3\n")
     with pytest.raises(SettingsError, match="TOP_KK"):
         load_settings()
+
+
+def test_moderator_role_takes_ids_only(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHORUS_MODERATOR_ROLE", "123, 456")
+    assert load_settings().moderator_role == "123, 456"
+    monkeypatch.setenv("CHORUS_MODERATOR_ROLE", "Fact Checkers")
+    with pytest.raises(SettingsError, match=r"^bad setting CHORUS_MODERATOR_ROLE: "):
+        load_settings()

@@ -87,8 +87,12 @@ class Clusters(ChorusCog):
         # The PNGs live in a temporary folder named by us, never by the user's input.
         with tempfile.TemporaryDirectory(prefix="chorus-plot-") as tmp:
             try:
-                paths = await self.bot.call(
-                    self.assistant.plot_cluster, cluster_id, req, Path(tmp) / "cluster.png"
+                paths = await self.bot.call_heavy(
+                    req.scope,
+                    self.assistant.plot_cluster,
+                    cluster_id,
+                    req,
+                    Path(tmp) / "cluster.png",
                 )
             except ChorusError as exc:
                 logger.info("no plots for cluster %s: %s", cluster_id, exc)

@@ -56,8 +56,14 @@ class Datasets(ChorusCog):
         data = await read_attachment(file, filename, limit)
         progress = status_progress(interaction, f"Analysing {filename}")
         try:
-            result = await self.bot.call(
-                self.assistant.analyze_upload, data, filename, req, name=name, progress=progress
+            result = await self.bot.call_heavy(
+                req.scope,
+                self.assistant.analyze_upload,
+                data,
+                filename,
+                req,
+                name=name,
+                progress=progress,
             )
         finally:
             await progress.close()

@@ -63,7 +63,8 @@ class PasteModal(discord.ui.Modal, title="Add a source by pasting its text"):
         await interaction.response.defer(thinking=True)
         progress = status_progress(interaction, "Adding the pasted text")
         try:
-            item = await bot.call(
+            item = await bot.call_heavy(
+                req.scope,
                 bot.assistant.ingest_text,
                 self.text.value,
                 self.source_title.value.strip() or "pasted text",
@@ -130,12 +131,23 @@ class Sources(ChorusCog):
         try:
             if file is not None:
                 data = await read_attachment(file, name, limit)
-                item = await self.bot.call(
-                    self.assistant.ingest_bytes, data, name, req, title=title, progress=progress
+                item = await self.bot.call_heavy(
+                    req.scope,
+                    self.assistant.ingest_bytes,
+                    data,
+                    name,
+                    req,
+                    title=title,
+                    progress=progress,
                 )
             else:
-                item = await self.bot.call(
-                    self.assistant.ingest_url, str(url), req, title=title, progress=progress
+                item = await self.bot.call_heavy(
+                    req.scope,
+                    self.assistant.ingest_url,
+                    str(url),
+                    req,
+                    title=title,
+                    progress=progress,
                 )
         finally:
             await progress.close()

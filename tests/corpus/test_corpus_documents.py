@@ -131,3 +131,20 @@ def test_load_text_empty_and_over_limit() -> None:
     with pytest.raises(LimitError, match=r"pasted text 'Big': .* over the 10 bytes limit"):
         load_text("é" * 6, title="Big", max_bytes=10)  # 12 bytes in UTF-8, 6 characters
     assert load_text("é" * 5, title="Fits", max_bytes=10).text == "é" * 5
+
+
+def test_bidi_overrides_never_reach_stored_text_or_quotes() -> None:
+    from corpus.documents import make_document
+
+    doc = make_document(
+        "Open the file invoice\u202egpj.exe today. "
+        "Shalom \u05e9\u05dc\u05d5\u05dd\u200f ok.\u2066x\u2069",
+        title="t",
+        origin="test:t",
+        kind="text",
+    )
+    assert not any(
+        ch in doc.text for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    )
+    assert "invoicegpj.exe" in doc.text
+    assert "\u200f" in doc.text  # a mark, which right-to-left text needs, stays

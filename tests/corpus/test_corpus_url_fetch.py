@@ -12,6 +12,7 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -679,3 +680,92 @@ def test_any_spelling_of_a_private_address_is_refused(
     with pytest.raises(FetchError, match=r"only public addresses are fetched"):
         fetch_url(f"http://{host}/", FetchPolicy(resolver=stub))
     assert stub.calls == []
+
+
+# --------------------------------------------------------------------------- content encodings
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def _peak_bytes(work: Callable[[], object]) -> int:
+    """Peak Python-heap bytes allocated while `work` runs (the fetch thread included)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises((LimitError, FetchError)) as caught:
+            work()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "\n" not in str(caught.value)
+    return peak
+
+
+def test_double_gzip_bomb_is_bounded_while_decoding(server: LocalServer) -> None:
+    # 120 MB of zeros, gzipped twice: about 300 bytes on the wire. Decoding a whole layer
+    # before checking the size would hold 120 MB at once.
+    body = _gzip(_gzip(b"\0" * 120_000_000))
+    assert len(body) < 2_000
+    server.reply(
+        "/bomb2", body, content_type="text/plain", headers={"Content-Encoding": "gzip, gzip"}
+    )
+    policy = FetchPolicy(allow_private=True, max_bytes=1_000_000, timeout_s=10)
+    peak = _peak_bytes(lambda: fetch_url(server.url("/bomb2"), policy))
+    assert peak < 12_000_000, f"decoding held {peak:,} bytes at once"
+
+
+def test_zstd_bodies_are_refused_without_decoding(server: LocalServer) -> None:
+    import zstandard
+
+    body = zstandard.ZstdCompressor(level=19).compress(b"\0" * 120_000_000)
+    server.reply("/bomb.zst", body, content_type="text/plain", headers={"Content-Encoding": "zstd"})
+    policy = FetchPolicy(allow_private=True, max_bytes=1_000_000, timeout_s=10)
+    peak = _peak_bytes(lambda: fetch_url(server.url("/bomb.zst"), policy))
+    assert peak < 12_000_000, f"decoding held {peak:,} bytes at once"
+    with pytest.raises(
+        FetchError, match=r"/bomb\.zst: the server sent it with Content-Encoding zstd"
+    ):
+        fetch_url(server.url("/bomb.zst"), policy)
+
+
+def test_honest_gzip_layers_are_decoded(server: LocalServer) -> None:
+    text = b"Layered notes about the campaign."
+    server.reply(
+        "/g1", _gzip(text), content_type="text/plain", headers={"Content-Encoding": "gzip"}
+    )
+    server.reply(
+        "/g2",
+        _gzip(_gzip(text)),
+        content_type="text/plain",
+        headers={"Content-Encoding": "gzip, x-gzip"},
+    )
+    server.reply(
+        "/d",
+        zlib.compress(text),
+        content_type="text/plain",
+        headers={"Content-Encoding": "deflate"},
+    )
+    for path in ("/g1", "/g2", "/d"):
+        assert fetch_url(server.url(path), LOCAL).text == text.decode()
+
+
+def test_too_many_or_corrupt_layers_are_one_line_errors(server: LocalServer) -> None:
+    text = b"x" * 100
+    server.reply(
+        "/g4",
+        _gzip(_gzip(_gzip(_gzip(text)))),
+        content_type="text/plain",
+        headers={"Content-Encoding": "gzip, gzip, gzip, gzip"},
+    )
+    server.reply(
+        "/bad", b"not gzip at all", content_type="text/plain", headers={"Content-Encoding": "gzip"}
+    )
+    with pytest.raises(FetchError, match=r"/g4: .*4 layers of Content-Encoding"):
+        fetch_url(server.url("/g4"), LOCAL)
+    with pytest.raises(FetchError, match=r"/bad: the server's gzip data is corrupt"):
+        fetch_url(server.url("/bad"), LOCAL)

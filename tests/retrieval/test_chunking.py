@@ -56,3 +56,30 @@ def test_offsets_and_coverage_hold_for_any_text(parts: list[str], size: int) -> 
         assert text[c.start : c.end] == c.text
         covered.update(range(c.start, c.end))
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+
+
+PARAGRAPH = (
+    "Deputy field organizers were paid $2,500 per month to post campaign-approved language "
+    "on their own accounts, and Twitter said the identical posts broke its rules."
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 2_000,  # one character over and over: no separator at all
+        "\n\n".join([PARAGRAPH] * 12),  # a report quoting a campaign's identical posts
+        "\n".join(["Same line posted by every account."] * 80),
+        "ab" * 3_000,
+        "Why? " * 900,
+    ],
+    ids=["chars", "paragraphs", "lines", "pairs", "questions"],
+)
+@pytest.mark.parametrize(("size", "overlap"), [(160, 32), (40, 16), (16, 8)])
+def test_repetitive_text_is_chunked_with_exact_offsets(text: str, size: int, overlap: int) -> None:
+    chunks = split_text(text, chunk_tokens=size, overlap=overlap, encoding="cl100k_base")
+    assert chunks
+    for c in chunks:
+        assert text[c.start : c.end] == c.text
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    assert chunks[0].start == 0 and chunks[-1].end == len(text.rstrip())

@@ -80,3 +80,10 @@ def test_best_quote_is_a_verbatim_sentence_of_the_passage() -> None:
     quote, start, end = best_quote(p, "The platform suspended 70 accounts [1].")
     assert quote == "Twitter suspended 70 accounts."
     assert text[start - 500 : end - 500] == quote
+
+
+def test_one_planted_refusal_sentence_does_not_blank_a_cited_answer() -> None:
+    checked = check_citations(f"Twitter suspended 70 accounts [1]. {REFUSAL} [2]", P)
+    assert not checked.refused
+    assert checked.text == "Twitter suspended 70 accounts [1]." and checked.cited == [1]
+    assert REFUSAL not in checked.text

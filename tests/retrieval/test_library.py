@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from corpus.errors import NotFoundError
+from corpus.errors import LimitError, NotFoundError
 from prompts.phrases import REFUSAL
 from retrieval.library import Library
 from tests.retrieval.conftest import CAMPAIGN, GARDEN, NDA, doc
@@ -155,3 +155,42 @@ def test_add_many_shares_writes_and_keeps_each_source_atomic(
     chunks = {c.id for s in library.sources(["g1"]) for c in library.catalog.chunks_of(s.id)}
     assert chunks == library.index.ids()
     assert max(calls) > 1  # several documents' chunks went in one write
+
+
+def test_repetitive_text_is_stored_beside_the_good_files_of_the_same_ingest(
+    library: Library,
+) -> None:
+    """A report quoting a campaign's identical posts once killed the whole ingest."""
+    para = "Same campaign-approved language posted by every organizer, word for word today."
+    repetitive = [
+        doc("a" * 2_000, "chars"),
+        doc("\n\n".join([para] * 12), "paragraphs"),
+        doc("\n".join(["Identical line."] * 80), "lines"),
+    ]
+    results = library.add_many(
+        [doc(CAMPAIGN, "c"), *repetitive, doc(NDA, "n")], scope="s", added_by="t"
+    )
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert len(library.sources(["s"])) == 5
+
+
+def test_a_source_over_the_chunk_limit_fails_alone_naming_the_setting(
+    library: Library,
+) -> None:
+    small = Library(
+        library.data_dir,
+        library.config.model_copy(update={"max_chunks_per_source": 3}),
+        embeddings=library.embeddings,
+        chroma_url=library.chroma_url,
+        collection=library.collection,
+    )
+    long_text = "\n\n".join(
+        f"Paragraph {i}: " + "words about the campaign " * 40 for i in range(20)
+    )
+    results = small.add_many(
+        [doc(CAMPAIGN, "c"), doc(long_text, "long"), doc(NDA, "n")], scope="s", added_by="t"
+    )
+    assert isinstance(results[1], LimitError)
+    assert "MAX_CHUNKS_PER_SOURCE" in str(results[1]) and "long" in str(results[1])
+    assert "\n" not in str(results[1])
+    assert sorted(s.title for s in small.sources(["s"])) == ["c", "n"]

@@ -1,0 +1,159 @@
+"""Paths and settings as a new user meets them: every mistake is one line naming the path
+or the setting, the default data dir is the platform's, and output never carries escape
+codes from data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from tests.cli.conftest import RunCli
+from tests.cli.test_analysis_commands import write_posts
+
+
+@pytest.fixture
+def posts(tmp_path: Path) -> Path:
+    path = tmp_path / "campaign.csv"
+    write_posts(path)
+    return path
+
+
+def _one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_data_dir_that_is_a_file_or_cannot_be_made_is_one_line(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x")
+    monkeypatch.setenv("CHORUS_DATA_DIR", str(a_file))
+    code, _, err = run_cli("sources", "list")
+    assert code == 2
+    assert _one_line(err) == (
+        f"chorus: CHORUS_DATA_DIR ({a_file}) is a file; it must be a folder (new or existing)"
+    )
+    monkeypatch.setenv("CHORUS_DATA_DIR", "/proc/chorus-cannot-be-here")
+    code, _, err = run_cli("sources", "list")
+    assert code == 2
+    assert _one_line(err).startswith(
+        "chorus: CHORUS_DATA_DIR (/proc/chorus-cannot-be-here) cannot be used: "
+    )
+
+
+def test_default_data_dir_is_the_user_data_folder_and_the_first_run_says_so(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHORUS_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    where = tmp_path / "xdg" / "chorus"
+    code, _, err = run_cli("datasets", "list")
+    assert code == 0
+    assert f"keeping data in {where}" in err
+    assert where.is_dir() and not (tmp_path / "data").exists()
+    code, _, err = run_cli("datasets", "list")
+    assert code == 0 and "keeping data" not in err  # said once
+
+
+def test_unknown_setting_in_dotenv_is_named_as_written(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("CHORUS_FOO=1\n")
+    code, _, err = run_cli("sources", "list")
+    assert code == 2
+    assert _one_line(err) == "chorus: unknown setting CHORUS_FOO (see .env.example for the list)"
+
+
+def test_analyze_a_missing_file_says_the_file_is_missing(run_cli: RunCli, tmp_path: Path) -> None:
+    code, _, err = run_cli("analyze", "missing.csv")
+    assert code != 0
+    assert _one_line(err) == (
+        "chorus: missing.csv: no such file (and no stored dataset by that name)"
+    )
+
+
+def test_out_and_plot_paths_are_one_line_errors_and_the_format_follows_the_extension(
+    run_cli: RunCli, posts: Path, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "exists.txt"
+    a_file.write_text("keep me")
+    code, _, err = run_cli("analyze", str(posts), "--out", str(a_file))
+    assert code != 0
+    assert "is a file; give --out a folder" in _one_line(err)
+    assert a_file.read_text() == "keep me"
+    code, _, err = run_cli("analyze", str(posts), "--out", "/proc/nope")
+    assert code != 0
+    assert _one_line(err).startswith("chorus: cannot create the export folder /proc/nope: ")
+
+    code, out, err = run_cli("analyze", str(posts), "--json")
+    assert code == 0, err
+    cid = json.loads(out)["clusters"][0]["id"]
+    code, _, err = run_cli("cluster", cid, "--plot", str(tmp_path / "c.svg"))
+    assert code == 0, err
+    assert (tmp_path / "c.svg").read_text()[:200].lstrip().startswith("<?xml")
+    code, _, err = run_cli("cluster", cid, "--plot", str(tmp_path / "c.png"))
+    assert code == 0, err
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = run_cli("cluster", cid, "--plot", str(tmp_path / "c.gif"))
+    assert code != 0
+    assert "charts are written as .png or .svg" in _one_line(err)
+    assert not (tmp_path / "c.gif").exists()
+    code, _, err = run_cli("cluster", cid, "--plot", "/proc/x.png")
+    assert code != 0
+    assert _one_line(err).startswith("chorus: cannot write the chart to /proc/x.png: ")
+    assert not list(tmp_path.glob(".c.*"))
+
+
+def test_the_demo_source_is_marked_built_in_and_removing_it_says_why_not(
+    run_cli: RunCli,
+) -> None:
+    code, out, err = run_cli("sources", "list", "--json")
+    assert code == 0, err
+    demo = json.loads(out)["sources"][0]["id"]
+    code, out, _ = run_cli("sources", "list")
+    assert "[built in: the bundled demo]" in out
+    code, _, err = run_cli("sources", "remove", demo)
+    assert code != 0
+    assert "is the built-in demo source" in _one_line(err)
+
+
+def test_terminal_output_escapes_control_characters_from_data(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    rows = ["post_id,account_id,created_at,text"]
+    for k in range(3):
+        for i, account in enumerate(["ev\x1b[2Jil", "fo\x08rged", "rt\u202el"]):
+            rows.append(f"p{k}{i},{account},2024-01-01T00:0{k}:0{i}Z,Same text {k} \x1b[31m")
+    path = tmp_path / "escapes.csv"
+    path.write_text("\n".join(rows) + "\n")
+    code, out, err = run_cli("analyze", str(path), "--min-accounts", "2", "--json")
+    assert code == 0, err
+    cid = json.loads(out)["clusters"][0]["id"]
+    code, shown, err = run_cli("cluster", cid)
+    assert code == 0, err
+    assert "ev\\x1b[2Jil" in shown
+    for raw in ("\x1b", "\x08", "\u202e"):
+        assert raw not in shown
+
+
+def test_main_is_importable_without_side_effects() -> None:
+    assert callable(main)
+
+
+def test_upload_errors_name_the_upload_not_a_temporary_file(assistant: Any) -> None:
+    import gzip
+
+    from bot.assistant import Requester
+    from corpus.errors import ChorusError
+
+    mod = Requester("guild:1", "mod", can_moderate=True)
+    broken = gzip.compress(b"post_id,account_id,created_at\n" * 50)[:-12]  # truncated
+    with pytest.raises(ChorusError) as caught:
+        assistant.analyze_upload(broken, "../evil/posts.csv.gz", mod)
+    message = str(caught.value)
+    assert message.startswith("posts.csv.gz ") and "tmp" not in message, message
+    assert not list((assistant.settings.data_dir / "uploads").iterdir())
