@@ -65,7 +65,8 @@ def split_sentences(text: str, offset: int = 0, min_chars: int = 2) -> list[Sent
             gap = match.group(3)
             if (
                 "\n" not in gap[1:]
-                and (nxt.islower() or nxt.isdigit())
+                and nxt
+                and (nxt.islower() or nxt.isdigit() or _is_long(text, match.start(3)))
                 and _continues(text, match.start(3))
             ):
                 continue  # a wrapped line: the sentence goes on
@@ -74,6 +75,16 @@ def split_sentences(text: str, offset: int = 0, min_chars: int = 2) -> list[Sent
         start = match.end()
     _add(spans, text, (start, len(text)), offset, min_chars)
     return spans
+
+
+# A line at least this long that ends without punctuation is hard-wrapped prose (a plain-text
+# report wrapped at 72 columns), even when the next line starts with a capital ("... said
+# \nTwitter"); a title line or a short label is shorter than this.
+WRAPPED_LINE_CHARS = 50
+
+
+def _is_long(text: str, at: int) -> bool:
+    return at - (text.rfind("\n", 0, at) + 1) >= WRAPPED_LINE_CHARS
 
 
 def _continues(text: str, at: int) -> bool:

@@ -95,3 +95,20 @@ def test_wrapped_pdf_line_stays_one_sentence() -> None:
     assert [s.text for s in split_sentences(text)][
         1
     ] == "The remaining\n450 accounts received labels."
+
+
+def test_hard_wrapped_plain_text_keeps_sentences_whole_but_not_title_lines() -> None:
+    # A report wrapped at ~75 columns: the next line may start with a capital (a name).
+    text = (
+        "Field notes on the flood\n"
+        "We have taken enforcement action on a group of accounts for violating our\n"
+        "rules against platform manipulation, a Twitter spokesman said on Friday to\n"
+        "Reuters. Some of the suspensions will be permanent."
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "Field notes on the flood",
+        "We have taken enforcement action on a group of accounts for violating our\n"
+        "rules against platform manipulation, a Twitter spokesman said on Friday to\n"
+        "Reuters.",
+        "Some of the suspensions will be permanent.",
+    ]
