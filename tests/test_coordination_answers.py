@@ -153,6 +153,8 @@ def test_reporting_questions_still_answer_from_reporting(analysed: Assistant) ->
     without (BOB): the analysis neither answers it nor crowds its sources out."""
     question = "What did the Twitter spokesman say?"
     answer = analysed.ask(question, ALICE)
+    assert not answer.refused and answer.citations
+    assert "spokesman said" in answer.citations[0].quote
     assert answer.answer == analysed.ask(question, BOB).answer
     assert all(c.kind == "source" for c in answer.citations)
     for c in answer.to_json()["citations"]:
