@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
@@ -380,22 +381,28 @@ def run_with_time_limit(
 
     def run() -> None:
         try:
-            values.append(context.run(work))
-        except _Overtime:
+            try:
+                values.append(context.run(work))
+            except _Overtime:
+                pass
+            except BaseException as exc:  # handed to the caller below
+                errors.append(exc)
+        except _Overtime:  # a repeat that arrived while the first one was being handled
             pass
-        except BaseException as exc:  # handed to the caller below
-            errors.append(exc)
         finally:
             done.set()
 
     thread = threading.Thread(target=run, name="chorus-extract", daemon=True)
     thread.start()
     if not done.wait(limit_s):
-        if thread.ident is not None:
+        # Raised again until the thread ends: an exception that arrives while the thread runs
+        # a weakref or GC callback is reported as unraisable and dropped, and the work goes on.
+        deadline = time.monotonic() + 2.0  # let it unwind; the answer does not wait longer
+        while thread.ident is not None and not done.is_set() and time.monotonic() < deadline:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
                 ctypes.c_ulong(thread.ident), ctypes.py_object(_Overtime)
             )
-        done.wait(2.0)  # let it unwind and free its memory; the answer does not wait for it
+            done.wait(0.05)
         raise on_timeout()
     if errors:
         raise errors[0]
