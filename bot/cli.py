@@ -493,6 +493,19 @@ def run(args: argparse.Namespace, assistant: Any) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `chorus` command. Output piped into a reader that stops early (`| head`) ends
+    quietly, as other command-line tools do, instead of with a BrokenPipeError traceback."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: the last write may only fail here
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit cannot fail again
+        return 141  # what a shell reports for a process ended by SIGPIPE
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     args = build_parser().parse_args(argv)

@@ -296,7 +296,10 @@ def extractive_answer(
         if candidates and best >= CLOSEST_SHOWN * min_evidence:
             top = candidates[0]
             quote = top.text if len(top.text) <= 200 else top.text[:199].rstrip() + "…"
-            notes.append(f"closest passage, which does not answer it: “{quote}” ({top.title})")
+            notes.append(  # it may well answer: only its score fell short, so say just that
+                f"closest passage, scored below the evidence bar (it may or may not answer "
+                f"the question): “{quote}” ({top.title})"
+            )
         return Answer(question, REFUSAL, "extractive", True, [], evidence=best, notes=notes)
     citations = to_citations(chosen)
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)

@@ -137,3 +137,23 @@ def test_bad_questions(
         assert code != 0 and out == ""
         assert expected in _one_line(err)
     assert snapshot(data) == before
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(cli_env: Path) -> None:
+    """`chorus sources list | head -0`: the reader is gone before Chorus writes, so the
+    write fails with EPIPE; that must not come out as a BrokenPipeError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sources", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader stops before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
