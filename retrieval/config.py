@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -35,8 +37,18 @@ class RetrievalConfig(BaseModel):
     max_scored_sentences: int = Field(
         16, ge=1, le=500, description="candidate sentences the scorer reads per question"
     )
+    sentence_scorer: Literal["cross_encoder", "features"] = Field(
+        "features",
+        description=(
+            "what scores candidate sentences: the cross-encoder (question and sentence read "
+            "together) or the logistic scorer over shallow features (the one before it)"
+        ),
+    )
+    cross_encoder_file: str = Field(
+        "", description="cross-encoder ONNX file; empty: the one shipped with Chorus"
+    )
     scorer_file: str = Field(
-        "", description="sentence scorer parameters file; empty: the one shipped with Chorus"
+        "", description="logistic scorer parameters file; empty: the one shipped with Chorus"
     )
     max_answer_sentences: int = Field(
         3, ge=1, le=10, description="sentences in an extractive answer"

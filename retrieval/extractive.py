@@ -23,6 +23,7 @@ from prompts.phrases import REFUSAL
 from retrieval.answer_features import QuestionInfo, Unit, feature_rows, question_info
 from retrieval.catalog import Catalog
 from retrieval.citations import Answer, Citation
+from retrieval.cross_encoder import CrossEncoder
 from retrieval.lexical import content_stems, coverage, idf_weights, jaccard
 from retrieval.quotable import quotable
 from retrieval.search import Hit
@@ -210,13 +211,18 @@ def candidate_sentences(
     query_vector: np.ndarray | None = None,
     embed: Embed | None = None,
     max_scored: int = 16,
+    cross_encoder: CrossEncoder | None = None,
 ) -> list[Candidate]:
     """Candidate quotes overlapping the hits, scored against the question (best first).
 
-    With `scorer` None the lexical pre-score is the score (the scorer before the fitted one,
-    kept for comparison in the benchmarks); otherwise only the `max_scored` best by pre-score
-    are kept, scored by the fitted scorer.
+    With `cross_encoder`, the `max_scored` best by pre-score are kept, scored by it (the
+    product's default). Else with `scorer`, the same ones scored by the logistic scorer; with
+    neither, the lexical pre-score is the score (the scorer before the fitted ones, kept for
+    comparison in the benchmarks).
     """
+    if cross_encoder is not None:
+        pre = prepare(question, hits, similarities, catalog).candidates
+        return joint_scores(question, pre[:max_scored], cross_encoder)
     if scorer is None:
         legacy = prepare(question, hits, similarities, catalog).candidates
         return sorted(legacy, key=lambda c: (-c.score, c.source_id, c.start))
@@ -233,6 +239,17 @@ def candidate_sentences(
         return []
     probs = scorer.probabilities(scored.rows, scored.question.vector, scored.vectors)
     out = [replace(c, score=float(p)) for c, p in zip(scored.candidates, probs, strict=False)]
+    out.sort(key=lambda c: (-c.score, c.source_id, c.start))
+    return out
+
+
+def joint_scores(
+    question: str, candidates: Sequence[Candidate], encoder: CrossEncoder
+) -> list[Candidate]:
+    """The candidates scored by the cross-encoder (question and quote read together), best
+    first."""
+    probs = encoder.probabilities(question, [c.text for c in candidates])
+    out = [replace(c, score=float(p)) for c, p in zip(candidates, probs, strict=True)]
     out.sort(key=lambda c: (-c.score, c.source_id, c.start))
     return out
 

@@ -21,6 +21,8 @@ from retrieval.catalog import Catalog, ChunkRecord, NewChunk, SourceRecord
 from retrieval.citations import Answer
 from retrieval.claim_check import CheckResult, check_claim
 from retrieval.config import RetrievalConfig
+from retrieval.cross_encoder import MODEL_FILE as CROSS_ENCODER_FILE
+from retrieval.cross_encoder import CrossEncoder, load_cross_encoder
 from retrieval.embeddings import MODEL_ID, MiniLMEmbeddings
 from retrieval.extractive import Candidate, candidate_sentences, extractive_answer
 from retrieval.generated import build_passages, generated_answer
@@ -343,11 +345,34 @@ class Library:
             Path(self.config.scorer_file) if self.config.scorer_file else SCORER_FILE
         )
 
+    @property
+    def cross_encoder(self) -> CrossEncoder:
+        return load_cross_encoder(
+            Path(self.config.cross_encoder_file)
+            if self.config.cross_encoder_file
+            else CROSS_ENCODER_FILE
+        )
+
     def candidates(self, question: str, scopes: Sequence[str]) -> list[Candidate]:
-        scorer = self.scorer  # a missing or damaged file stops here, before any search
+        # A missing or damaged model file stops here, before any search.
+        joint = self.config.sentence_scorer == "cross_encoder"
+        encoder = self.cross_encoder if joint else None
+        scorer = None if joint else self.scorer
+        if encoder is not None:
+            encoder.check()
         if not content_stems(question):
             return []  # only stopwords, emoji or punctuation: nothing to look for
         hits, sims = self.retrieve(question, scopes)
+        if encoder is not None:
+            return candidate_sentences(
+                question,
+                hits,
+                sims,
+                self.catalog,
+                scorer=None,
+                max_scored=self.config.max_scored_sentences,
+                cross_encoder=encoder,
+            )
         return candidate_sentences(
             question,
             hits,

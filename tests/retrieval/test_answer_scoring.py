@@ -180,7 +180,7 @@ def test_the_library_refuses_to_answer_with_a_damaged_scorer(
     bad.write_text("{}", encoding="utf-8")
     lib = Library(
         tmp_path / "data",
-        RetrievalConfig(scorer_file=str(bad)),
+        RetrievalConfig(sentence_scorer="features", scorer_file=str(bad)),
         embeddings=embeddings,  # type: ignore[arg-type]
     )
     with pytest.raises(ScorerFileError, match="rebuild it"):
