@@ -40,12 +40,17 @@ class RetrievalConfig(BaseModel):
     sentence_scorer: Literal["cross_encoder", "features"] = Field(
         "features",
         description=(
-            "what scores candidate sentences: the cross-encoder (question and sentence read "
-            "together) or the logistic scorer over shallow features (the one before it)"
+            "what scores candidate sentences: the fitted logistic scorer (features) or a "
+            "cross-encoder that reads question and sentence together (needs a model from "
+            "python -m benchmarks.retrieval.fit_cross_encoder; it did not beat features)"
         ),
     )
     cross_encoder_file: str = Field(
-        "", description="cross-encoder ONNX file; empty: the one shipped with Chorus"
+        "",
+        description=(
+            "cross-encoder ONNX file (model.json beside it); empty: "
+            "retrieval/model_files/cross_encoder/model.onnx, written by the refit (none ships)"
+        ),
     )
     scorer_file: str = Field(
         "", description="logistic scorer parameters file; empty: the one shipped with Chorus"

@@ -2,10 +2,11 @@
 
 It reads the question and a candidate quote as one input ("[CLS] question [SEP] quote [SEP]")
 and gives the probability that the quote answers the question. Fine-tuned by the project from
-all-MiniLM-L6-v2 on public data (`python -m benchmarks.retrieval.fit_cross_encoder`; data,
-split, seed and figures in model_files/cross_encoder/PROVENANCE.md), exported to ONNX with
-int8 weights. It uses the embedding model's tokenizer (the same vocabulary). The product never
-needs torch: only the fit does.
+all-MiniLM-L6-v2 on public data (`python -m benchmarks.retrieval.fit_cross_encoder`, which
+writes model_files/cross_encoder/ with PROVENANCE.md only when it beats the logistic scorer on
+the validation articles: so far it has not, so no model ships and this path is opt-in,
+`retrieval.sentence_scorer = "cross_encoder"`). Exported to ONNX with int8 weights; it uses the
+embedding model's tokenizer (the same vocabulary). The product never needs torch.
 """
 
 from __future__ import annotations

@@ -55,7 +55,6 @@ from benchmarks.retrieval.squad_data import (
 
 COMMAND = "python -m benchmarks.retrieval.answers"
 OWN_DOCS = DATA / "own_docs"
-FEATURES_DEFAULT = 0.18  # the logistic scorer's default before the cross-encoder
 CURVE_POINTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.57, 0.6, 0.7, 0.8)
 
 
@@ -135,12 +134,9 @@ def part_a(n_questions: int) -> tuple[str, dict[str, Any]]:
     from tqdm import tqdm
 
     from retrieval.config import RetrievalConfig
-    from retrieval.extractive import candidate_sentences, extractive_answer
-    from retrieval.lexical import content_stems
-    from retrieval.sentence_scorer import load_scorer
+    from retrieval.extractive import candidate_sentences
 
     config = RetrievalConfig()
-    logistic = load_scorer()
     split = split_articles(load_articles())
     library = squad_library("test", split["test"], config)
     scopes = (LOCAL_SCOPE,)
@@ -148,49 +144,26 @@ def part_a(n_questions: int) -> tuple[str, dict[str, Any]]:
     random.Random(SEED + 2).shuffle(qs)
     qs = qs[:n_questions]
     new: list[Scored] = []
-    feat: list[Scored] = []
     old: list[Scored] = []
     ask_ms: list[float] = []
     verbatim = quotes = 0
     texts: dict[str, str] = {}
     library.candidates("warm-up question about the river", scopes)
     for q in tqdm(qs, desc="held-out SQuAD questions", unit="q", file=sys.stderr):
-        # What `Library.ask` does without a model, step by step, so the candidates it scored
-        # are kept for the threshold curves (the cross-encoder is not run twice).
         t0 = time.perf_counter()
-        cands = library.candidates(q.question, scopes)
-        answer = extractive_answer(
-            q.question,
-            cands,
-            min_evidence=config.min_evidence,
-            max_sentences=config.max_answer_sentences,
-        )
+        answer = library.ask(q.question, scopes)
         ask_ms.append(1000 * (time.perf_counter() - t0))
         for c in answer.citations:
             if c.source_id not in texts:
                 texts[c.source_id] = library.catalog.source_text(c.source_id)
             quotes += 1
             verbatim += texts[c.source_id][c.start : c.end] == c.quote
+        cands = library.candidates(q.question, scopes)  # cached vectors: same as ask's
         new.append(Scored(q, cands[0].score if cands else 0.0, cands))
         hits, sims = library.retrieve(q.question, scopes)
         legacy = candidate_sentences(q.question, hits, sims, library.catalog, scorer=None)
         old.append(Scored(q, legacy[0].score if legacy else 0.0, legacy))
-        if not content_stems(q.question):
-            feat.append(Scored(q, 0.0, []))
-            continue
-        by_features = candidate_sentences(
-            q.question,
-            hits,
-            sims,
-            library.catalog,
-            scorer=logistic,
-            query_vector=library.searcher.vectors.get(q.question),
-            embed=library._sentence_vectors.get_many,
-            max_scored=config.max_scored_sentences,
-        )
-        feat.append(Scored(q, by_features[0].score if by_features else 0.0, by_features))
     rows_new = sweep(new, GRID, config.max_answer_sentences)
-    rows_feat = sweep(feat, GRID, config.max_answer_sentences)
     rows_old = sweep(old, GRID, config.max_answer_sentences)
 
     # BM25 top sentence: its threshold is tuned on the validation articles.
@@ -216,41 +189,30 @@ def part_a(n_questions: int) -> tuple[str, dict[str, Any]]:
     body = table(
         headers,
         [
-            _row(f"cross-encoder (default {default:g})", _at(rows_new, default), lat),
-            _row(
-                f"logistic features scorer (its validated {logistic.threshold:g})",
-                _at(rows_feat, logistic.threshold),
-            ),
-            _row("logistic features scorer (its old default 0.18)", _at(rows_feat, 0.18)),
-            _row("lexical scorer before both (its default 0.57)", _at(rows_old, 0.57)),
+            _row("fitted sentence scorer (default)", _at(rows_new, default), lat),
+            _row("previous scorer (default 0.57)", _at(rows_old, 0.57)),
             _row("BM25 top sentence (threshold tuned on validation)", _at(rows_bm, bm_threshold)),
             _row(
-                "cross-encoder, best BA on this test set (not a figure to quote)",
-                recommend(rows_new)[0],
+                "fitted, best BA on this test set (not a figure to quote)", recommend(rows_new)[0]
             ),
             _row(
-                "features, best BA on this test set (not a figure to quote)",
-                recommend(rows_feat)[0],
+                "previous, best BA on this test set (not a figure to quote)", recommend(rows_old)[0]
             ),
         ],
     )
     curve = table(
         [
             "threshold",
-            "cross-encoder: answered right",
-            "cross-encoder: unanswerable refused",
-            "features: answered right",
-            "features: unanswerable refused",
-            "lexical: answered right",
-            "lexical: unanswerable refused",
+            "fitted: answered right",
+            "fitted: unanswerable refused",
+            "previous: answered right",
+            "previous: unanswerable refused",
         ],
         [
             [
                 f"{t:g}",
                 _pct(_at(rows_new, t).answered_correctly, _n(rows_new[0])),
                 _pct(_at(rows_new, t).unanswerable_refused, _u(rows_new[0])),
-                _pct(_at(rows_feat, t).answered_correctly, _n(rows_feat[0])),
-                _pct(_at(rows_feat, t).unanswerable_refused, _u(rows_feat[0])),
                 _pct(_at(rows_old, t).answered_correctly, _n(rows_old[0])),
                 _pct(_at(rows_old, t).unanswerable_refused, _u(rows_old[0])),
             ]
@@ -269,7 +231,6 @@ def part_a(n_questions: int) -> tuple[str, dict[str, Any]]:
     data = {
         "questions": len(qs),
         "new": [r.__dict__ for r in rows_new],
-        "features": [r.__dict__ for r in rows_feat],
         "previous": [r.__dict__ for r in rows_old],
         "bm25": [r.__dict__ for r in rows_bm],
         "bm25_threshold": bm_threshold,
@@ -311,14 +272,10 @@ def own_library(data_dir: Path, config: Any) -> _Lib:
     return _Lib(library, (LOCAL_SCOPE, DEMO_SCOPE))
 
 
-def parts_bc(
-    min_evidence: float | None = None, scorer: str = "cross_encoder"
-) -> tuple[str, dict[str, Any]]:
+def parts_bc(min_evidence: float | None = None) -> tuple[str, dict[str, Any]]:
     from retrieval.config import RetrievalConfig
 
-    config = RetrievalConfig(sentence_scorer=scorer)
-    if scorer == "features" and min_evidence is None:
-        min_evidence = FEATURES_DEFAULT
+    config = RetrievalConfig()
     if min_evidence is not None:
         config = config.model_copy(update={"min_evidence": min_evidence})
     with tempfile.TemporaryDirectory() as tmp:
@@ -367,7 +324,7 @@ def parts_bc(
                     f"- {p['question']} (evidence {p['evidence']:.2f}) -> {p['answer'][:160]}"
                 )
     text = (
-        f"### B, C. Own question set and demo questions, scorer {scorer}, threshold "
+        "### B, C. Own question set and demo questions, at the default threshold "
         f"{config.min_evidence}\n\n{body}\n\nMisses:\n" + "\n".join(misses) + "\n"
     )
     return text, {"own": r_own, "demo": r_demo}
@@ -382,12 +339,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--min-evidence", type=float, default=None, help="B and C at this threshold instead"
     )
-    parser.add_argument(
-        "--scorer",
-        action="append",
-        choices=("cross_encoder", "features"),
-        help="B and C with this scorer (repeatable; default both, features at 0.18)",
-    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     info: dict[str, Any] = {"machine": machine(), "load_before": load_line()}
@@ -395,9 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_squad:
         text, info["squad"] = part_a(args.questions)
         out.append(text)
-    for scorer in args.scorer or ("cross_encoder", "features"):
-        text, info[f"own_and_demo_{scorer}"] = parts_bc(args.min_evidence, scorer)
-        out.append(text)
+    text, info["own_and_demo"] = parts_bc(args.min_evidence)
+    out.append(text)
     info["load_after"] = load_line()
     info["seconds"] = round(time.perf_counter() - started, 1)
     out.append(f"({info['seconds']:.0f} s; {load_line()})")

@@ -25,7 +25,8 @@ from benchmarks.retrieval.cross_encoder_torch import (
 )
 
 BATCH = 32
-LR = 4e-5
+LR = 1e-4
+HEAD_LR = 2e-3  # the fresh linear head learns faster than the pretrained layers under it
 WARMUP = 0.1  # share of the steps with a rising learning rate
 # The embeddings and the lowest layers stay as MiniLM has them: the 2 shared cores cannot
 # afford their backward pass, and with this little data they would only drift.
@@ -92,7 +93,11 @@ def train(
     per_epoch = math.ceil(len(pairs) / BATCH)
     total = int(per_epoch * epochs) if max_steps is None else max_steps
     trained = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(trained, lr=LR, weight_decay=0.01)
+    head = list(model.head.parameters())
+    body = [p for p in trained if all(p is not h for h in head)]
+    opt = torch.optim.AdamW(
+        [{"params": body, "lr": LR}, {"params": head, "lr": HEAD_LR}], weight_decay=0.01
+    )
     warm = max(1, int(WARMUP * total))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
