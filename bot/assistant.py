@@ -20,14 +20,8 @@ from corpus.demo import demo_document
 from corpus.documents import SourceDocument
 from corpus.errors import ChorusError, InputError, LimitError
 from corpus.progress import Progress, no_progress
-from retrieval.catalog import SourceRecord
-from retrieval.chat_model import load_chat_model
-from retrieval.citations import Answer
-from retrieval.claim_check import CheckResult
-from retrieval.doctor import DoctorReport, diagnose
-from retrieval.library import Library
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # retrieval is imported where it is used: `chorus analyze` never needs it
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from bot.settings import Settings
@@ -37,7 +31,12 @@ if TYPE_CHECKING:
     from patterns.reader import AnalysisReader
     from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
     from patterns.service import PatternService
+    from retrieval.catalog import SourceRecord
+    from retrieval.citations import Answer
+    from retrieval.claim_check import CheckResult
+    from retrieval.doctor import DoctorReport
     from retrieval.embeddings import MiniLMEmbeddings
+    from retrieval.library import Library
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +110,8 @@ class Assistant:
     def library(self) -> Library:
         with self._lock:
             if self._library is None:
+                from retrieval.library import Library  # noqa: PLC0415
+
                 self._library = Library(
                     self.settings.data_dir,
                     self.settings.retrieval,
@@ -137,6 +138,8 @@ class Assistant:
         """The configured model, loaded on first use; None means extractive answers."""
         with self._lock:
             if self._chat_model is None and self.settings.llm:
+                from retrieval.chat_model import load_chat_model  # noqa: PLC0415
+
                 self._chat_model = load_chat_model(
                     self.settings.llm,
                     timeout_s=self.settings.llm_timeout_s,
@@ -338,6 +341,8 @@ class Assistant:
     def doctor(self, *, repair: bool = True, progress: Progress = no_progress) -> DoctorReport:
         """Catalog against vector index, then what an earlier version left in the catalog
         (cluster summaries), then each stored analysis' cluster references."""
+        from retrieval.doctor import diagnose  # noqa: PLC0415
+
         report = diagnose(self.library, repair=repair, progress=progress)
         if self._legacy_removed:
             report.repairs.append(
@@ -397,8 +402,8 @@ class Assistant:
     def patterns(self) -> PatternService:
         with self._lock:
             if self._patterns is None:
+                from corpus.fetch_policy import FetchPolicy  # noqa: PLC0415
                 from corpus.image_sources import ImageLimits  # noqa: PLC0415
-                from corpus.url_fetch import FetchPolicy  # noqa: PLC0415
                 from patterns.service import PatternService  # noqa: PLC0415 - DuckDB, igraph
 
                 limits = self.settings.limits

@@ -24,9 +24,9 @@ from typing import Any, Literal
 import numpy as np
 
 from corpus.errors import FetchError, LimitError
+from corpus.fetch_policy import FetchPolicy
 from corpus.image_hash import HashedImage, ImageSkipped, hash_image
 from corpus.progress import Progress, no_progress
-from corpus.url_fetch import FetchPolicy, fetch_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -335,6 +335,13 @@ class _Job:
     pids: list[int]
 
 
+def _fetch_body(url: str, policy: FetchPolicy) -> bytes:
+    # Imported here: httpx and the document parsers are needed only to fetch.
+    from corpus.url_fetch import fetch_bytes  # noqa: PLC0415
+
+    return fetch_bytes(url, policy).body
+
+
 def hash_post_images(
     refs: Iterable[ImageRef],
     *,
@@ -372,7 +379,7 @@ def hash_post_images(
         cache=cache,
         limits=limits,
         policy=policy,
-        fetch=fetcher or (lambda url, pol: fetch_bytes(url, pol).body),
+        fetch=fetcher or _fetch_body,
         budget=_Budget(limits.max_total_bytes),
     )
     todo = list(jobs.values())

@@ -22,13 +22,12 @@ import duckdb
 
 from corpus.dataset_zip import is_zip, open_dataset_zip
 from corpus.errors import InputError, LimitError, NotFoundError
+from corpus.fetch_policy import FetchPolicy
 from corpus.image_hash import phash_hex
 from corpus.image_sources import NOT_FETCHED, ImageLimits, MediaFolder, MediaSource, open_cache
 from corpus.posts import LoadReport, PostLimits, load_posts
 from corpus.progress import Progress, no_progress
-from corpus.url_fetch import FetchPolicy
 from patterns.config import AnalysisConfig
-from patterns.contact_sheet import draw_contact_sheet
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
 from patterns.nearimage import cluster_images, image_matches
@@ -523,6 +522,8 @@ class PatternService:
             for t in tops
             if t.value in shas and shas[t.value] in thumbs
         ]
+        from patterns.contact_sheet import draw_contact_sheet  # noqa: PLC0415  (Pillow: sheets only)
+
         return draw_contact_sheet(tiles, Path(path), title=f"Cluster {cluster_id}: shared images")
 
     def export(
