@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # retrieval is imported where it is used: `chorus analyze` ne
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from bot.settings import Settings
-    from corpus.url_fetch import FetchPolicy
+    from corpus.fetch_policy import FetchPolicy
     from patterns.params import AnalysisParams, EngineChoice
     from patterns.queries import AccountView
     from patterns.reader import AnalysisReader
@@ -198,7 +198,7 @@ class Assistant:
 
     # -- reporting sources ----------------------------------------------------------------
     def fetch_policy(self) -> FetchPolicy:
-        from corpus.url_fetch import FetchPolicy  # noqa: PLC0415 - loaders import heavy parsers
+        from corpus.fetch_policy import FetchPolicy  # noqa: PLC0415 - loaders import heavy parsers
 
         limits = self.settings.limits
         return FetchPolicy(

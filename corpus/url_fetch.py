@@ -43,7 +43,7 @@ import httpx
 
 from corpus.documents import SourceDocument, clean_label
 from corpus.errors import FetchError, LimitError
-from corpus.fetch_policy import FetchPolicy  # re-exported: where callers have always found it
+from corpus.fetch_policy import FetchPolicy
 from corpus.reporting import document_from_bytes, format_bytes, kind_for_name
 
 logger = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ import imagehash
 import pytest
 from PIL import Image, ImageDraw
 
+from corpus.fetch_policy import FetchPolicy
 from corpus.image_hash import ImageSkipped, hash_image, phashes
 from corpus.image_sources import (
     NOT_FETCHED,
@@ -26,7 +27,6 @@ from corpus.image_sources import (
     open_cache,
     zip_member_safe,
 )
-from corpus.url_fetch import FetchPolicy
 from tests.corpus.corpus_support import LocalServer, serve
 
 MAX_PIXELS = 4_000_000
