@@ -36,7 +36,7 @@ def _re2_class(ranges: list[tuple[int, int]]) -> str:
 
 def _without_space(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The ranges less the plain space (0x20)."""
-    out = []
+    out: list[tuple[int, int]] = []
     for a, b in ranges:
         out.extend(r for r in ((a, min(b, 0x1F)), (max(a, 0x21), b)) if r[0] <= r[1])
     return out
