@@ -144,11 +144,13 @@ def build_groups(
         con.execute("CREATE TEMP TABLE _tgroup (tid INTEGER, grp INTEGER)")
         return 0
     progress("near-identical text", 0, 4)
+    # A word repeated in a text changes no minimum, so the words go out as they are; only
+    # the count of distinct words is needed (list_unique: half list_distinct's time).
     rel = con.execute(
         f"""
         SELECT tid, hash(unnest(ws)) AS h
-        FROM (SELECT tid, list_distinct(string_split(nt, ' ')) AS ws FROM {texts})
-        WHERE len(ws) >= {MIN_TOKENS}
+        FROM (SELECT tid, string_split(nt, ' ') AS ws FROM {texts})
+        WHERE list_unique(ws) >= {MIN_TOKENS}
         ORDER BY tid
         """
     ).fetchnumpy()
