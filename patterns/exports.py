@@ -134,13 +134,15 @@ def _write_edges_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Pat
         JOIN accounts x ON x.aid = e.a JOIN accounts y ON y.aid = e.b
         LEFT JOIN co ON co.a = e.a AND co.b = e.b
         WHERE e.analysis_id = {aid}
-        ORDER BY e.weight DESC, source, target"""
+        ORDER BY e.weight DESC, source, target, e.a, e.b"""
     return _copy(con, query, path)
 
 
 def _write_evidence_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path) -> Path:
     """One row per (account pair, shared item): the closest co-post of that item (both
-    posts, their times, the lag) and how many co-posts of it the pair made."""
+    posts, their times, the lag) and how many co-posts of it the pair made. The order is
+    total (a post that carried several shared items ties on every shown key), so the file
+    is the same from run to run."""
     aid = sql_literal(analysis_id)
     label = f"left(i.label, {EVIDENCE_LABEL_CHARS})"
     query = f"""
@@ -157,7 +159,7 @@ def _write_evidence_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: 
         JOIN posts pb ON pb.pid = v.pid_b
         LEFT JOIN items i ON i.analysis_id = v.analysis_id AND i.item = v.item
         WHERE v.analysis_id = {aid}
-        ORDER BY e.weight DESC, source, target, lag_s, source_post"""
+        ORDER BY e.weight DESC, source, target, lag_s, source_post, v.a, v.b, v.item"""
     return _copy(con, query, path)
 
 
