@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.terminal_text import terminal_safe
+from bot.wording import plural
 from corpus.errors import ChorusError
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
             )
         elif item.source is not None:
             _print(
-                f"added {item.source.id}  {item.source.title}  ({item.source.chunks} chunks)",
+                f"added {item.source.id}  {item.source.title}  "
+                f"({plural(item.source.chunks, 'chunk')})",
                 file=out,
             )
     if args.json:
@@ -135,7 +137,7 @@ def cmd_sources(assistant: Any, args: argparse.Namespace) -> int:
     else:
         with TerminalProgress() as bar:
             count = assistant.reindex(req, progress=bar)
-        _say(f"re-indexed {count} chunks from the catalog", to_stderr=args.json)
+        _say(f"re-indexed {plural(count, 'chunk')} from the catalog", to_stderr=args.json)
         if args.json:
             _emit_json({"reindexed_chunks": count})
     return 0
@@ -295,7 +297,8 @@ def cmd_datasets(assistant: Any, args: argparse.Namespace) -> int:
     elif not infos:
         _say("No datasets yet. Run `chorus analyze FILE`.")
     for d in infos if not args.json else []:
-        _say(f"{d.name}  {d.posts:,} posts, {d.accounts:,} accounts  ({d.layout}; {d.source})")
+        counts = f"{plural(d.posts, 'post')}, {plural(d.accounts, 'account')}"
+        _say(f"{d.name}  {counts}  ({d.layout}; {d.source})")
     return 0
 
 

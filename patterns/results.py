@@ -440,9 +440,9 @@ class ClusterDetail:
             else f"  new accounts: {self.new_accounts}/{self.accounts_with_creation_date} "
             f"({share:.0%}) created within {self.params.new_account_days} days of their first post"
         )
-        out.append("Signals:")
+        out.append("Signals (distinct items):")
         for sig, n in sorted(s.signals.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"  {SIGNAL_LABELS.get(sig, sig):<26} {n:>6} items")
+            out.append(f"  {SIGNAL_LABELS.get(sig, sig):<26} {n:>6}")
         for sig, tops in self.top_items.items():
             if not tops:
                 continue

@@ -19,7 +19,8 @@ from bot.cogs._support import (
     status_progress,
 )
 from bot.discord_permissions import requester_for_interaction
-from bot.discord_render import neutralise, notice_embed, plural, shorten, sources_embeds
+from bot.discord_render import neutralise, notice_embed, shorten, sources_embeds
+from bot.wording import plural
 from corpus.errors import ChorusError, InputError
 from corpus.reporting import SUPPORTED_SUFFIXES
 
