@@ -347,3 +347,17 @@ def test_exports_are_safe_for_spreadsheets_and_xml(svc: PatternService, tmp_path
     graph = igraph.Graph.Read_GraphML(str(tmp_path / "out" / "graph.graphml"))
     assert sorted(graph.vs["account_id"]) == ["=cmd|calc", "bob"]  # XML keeps the data
     assert 'Ann <b> & "co"' in graph.vs["label"] and graph.ecount() == 1
+
+
+def test_timeline_signals_at_one_moment_all_show() -> None:
+    # The same text with the same link at one moment drew two markers on one spot: the
+    # identical-text one never showed. Each present signal gets its own lane and shape.
+    from patterns.plots import MARKERS, signal_lanes
+
+    lanes = signal_lanes({"text", "url", "hashtags"})
+    assert set(lanes) == {"text", "url", "hashtags"}
+    offsets = sorted(lanes.values())
+    assert len(set(offsets)) == 3 and offsets[0] < 0 < offsets[-1]
+    assert all(abs(o) < 0.5 for o in offsets)  # still inside the account's row
+    assert signal_lanes({"url"}) == {"url": 0.0}
+    assert len(set(MARKERS.values())) == len(MARKERS)
