@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, known_setting_names, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,8 +81,35 @@ def test_a_bad_setting_is_one_line_naming_it(
 
 def test_an_unknown_name_in_dotenv_is_named(clean_env: Path) -> None:
     (clean_env / ".env").write_text("CHORUS_RETRIEVAL__TOP_KK=3\n")
-    with pytest.raises(SettingsError, match="TOP_KK"):
+    with pytest.raises(SettingsError, match="TOP_KK; did you mean CHORUS_RETRIEVAL__TOP_K"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("CHORUS_RETRIEVAL__TOPK", "CHORUS_RETRIEVAL__TOP_K"),
+        ("CHORUS_DATADIR", "CHORUS_DATA_DIR"),
+        ("CHORUS_LIMITS__MAX_SOURCE_BYTE", "CHORUS_LIMITS__MAX_SOURCE_BYTES"),
+    ],
+)
+def test_a_mistyped_setting_names_the_real_one(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, typo: str, meant: str
+) -> None:
+    monkeypatch.setenv(typo, "1")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert f"did you mean {meant}" in str(err.value)
+    assert meant in known_setting_names()  # the hint names a setting that exists
+
+
+def test_a_name_like_no_setting_gets_no_guess(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHORUS_ZZZ", "1")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "did you mean" not in str(err.value)
 
 
 def test_moderator_role_takes_ids_only(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
