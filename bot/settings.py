@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus.errors import ChorusError
-from patterns.config import AnalysisConfig
+from patterns.config import AnalysisConfig, ListSetting
 from retrieval.config import RetrievalConfig
 
 ENV_PREFIX = "CHORUS_"
@@ -170,7 +170,7 @@ class Settings(BaseSettings):
         description="collection name (several Chorus instances can share one server)",
     )
     allow_private_urls: bool = Field(False, description="let URL ingest reach private addresses")
-    allowed_url_networks: tuple[str, ...] = Field(
+    allowed_url_networks: ListSetting = Field(
         (), description="CIDRs URL ingest may reach even though private (narrower than above)"
     )
     shared_demo: bool = Field(True, description="the bundled demo source is visible everywhere")
