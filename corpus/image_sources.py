@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import sqlite3
 import threading
 import zipfile
@@ -311,6 +312,9 @@ def parse_phash(text: str) -> int | None:
 _FETCH_REASONS = (
     ("unsupported content type", "not an image (the server sent another content type)"),
     ("timed out", "fetch timed out"),
+    # Before "refused": a closed port's "Connection refused" is no refused address.
+    ("could not connect", "connection failed (nothing answered at that address and port)"),
+    ("connection failed", "connection failed"),
     ("HTTP ", "the server answered with an HTTP error"),
     ("not a public", "refused address (private, loopback or reserved)"),
     ("private", "refused address (private, loopback or reserved)"),
@@ -325,7 +329,13 @@ def _fetch_reason(exc: Exception) -> str:
     if isinstance(exc, LimitError):
         return "over the byte cap per image (images.max_image_bytes)"
     text = str(exc)
+    status = _HTTP_STATUS.search(text)
+    if status:  # counted per status: a 404 and a 403 call for different fixes
+        return f"the server answered HTTP {status.group(1)}"
     return next((reason for part, reason in _FETCH_REASONS if part in text), "fetch failed")
+
+
+_HTTP_STATUS = re.compile(r"answered HTTP (\d{3})")
 
 
 @dataclass

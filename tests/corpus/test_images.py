@@ -5,6 +5,7 @@ image URLs go through the SSRF-safe fetcher with a cache that a rerun reads."""
 from __future__ import annotations
 
 import io
+import socket
 import struct
 import zipfile
 import zlib
@@ -193,7 +194,7 @@ def test_urls_are_fetched_once_and_failures_counted(
         "not an image (the server sent another content type)": 1,
         "HTML, not an image": 1,
         "over the byte cap per image (images.max_image_bytes)": 1,
-        "the server answered with an HTTP error": 1,
+        "the server answered HTTP 404": 1,
     }
     seen = len(images_server.requests)
     with open_cache(cache_path) as cache:
@@ -216,6 +217,21 @@ def test_offline_and_private_addresses(tmp_path: Path, images_server: LocalServe
     assert offline.skipped == {NOT_FETCHED: 1}
     assert refused.skipped == {"refused address (private, loopback or reserved)": 1}
     assert not images_server.requests  # refused before any connection
+
+
+def test_a_closed_port_is_a_failed_connection_not_a_refused_address(tmp_path: Path) -> None:
+    # An allowed loopback URL with nothing listening was counted as "refused address", so
+    # a user thought the allow-list setting was ignored.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free once closed: nothing listens there
+    refs = [ImageRef(1, "url", f"http://127.0.0.1:{port}/x.jpg")]
+    with open_cache(tmp_path / "c.sqlite") as cache:
+        _, report = hash_post_images(
+            refs, media=None, cache=cache, limits=ImageLimits(), policy=LOCAL
+        )
+    (reason,) = report.skipped
+    assert reason.startswith("connection failed"), reason
 
 
 def test_total_byte_cap_and_precomputed_hashes(tmp_path: Path) -> None:
