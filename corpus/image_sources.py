@@ -33,6 +33,15 @@ logger = logging.getLogger(__name__)
 
 RefKind = Literal["file", "url", "phash"]
 NOT_FETCHED = "URL not fetched (--no-fetch-images)"
+# Skip reasons that may pass on a rerun with nothing changed (a server that was down): a
+# reload tries those images again.
+RETRY_REASONS = (
+    NOT_FETCHED,
+    "connection failed",
+    "fetch timed out",
+    "fetch failed",
+    "the server answered HTTP 5",
+)
 OVER_TOTAL = "over the total image byte cap (images.max_total_bytes)"
 TOO_MANY = "over the image count cap (images.max_images)"
 BATCH = 256  # images hashed per round of worker threads
@@ -136,6 +145,14 @@ class MediaFolder:
         if len(data) > max_bytes:
             raise ImageSkipped("over the byte cap per image (images.max_image_bytes)")
         return data
+
+    def stamp(self, rel: str) -> str:
+        """Size and modification time of an image file, to tell a changed one on a rerun."""
+        try:
+            st = (self.base / _safe_relative(rel)).stat()
+        except (OSError, ImageSkipped):
+            return "-"
+        return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 class MediaZip:

@@ -295,3 +295,33 @@ def test_a_hashed_picture_is_not_counted_twice_by_its_media_id(tmp_path: Path) -
     _write_csv(tmp_path / "m2.csv", rows)
     found = svc.analyze_file(tmp_path / "m2.csv", scope="t", params=svc.params(signals="image"))
     assert [c.signals for c in found.clusters] == [{"image": 2}]
+
+
+def test_a_rerun_hashes_again_what_changed_and_reuses_what_did_not(tmp_path: Path) -> None:
+    # A new user put a missing picture in place and reran: the stored load, with its
+    # "file not found", was reused without a word.
+    data = tmp_path / "export"
+    data.mkdir()
+    _write_csv(data / "posts.csv", _campaign(data))
+    svc = make_service(tmp_path / "datasets")
+    params = svc.params(signals="image")
+    stages: list[str] = []
+
+    def run() -> list[str]:
+        stages.clear()
+        result = svc.analyze_file(
+            data / "posts.csv", scope="t", params=params, progress=lambda s, *_: stages.append(s)
+        )
+        return list(result.notes)
+
+    assert any("file not found" in n for n in run())
+    assert any("file not found" in n for n in run()) and "storing" not in stages  # reused
+    (data / "media" / "missing.jpg").write_bytes(_variant(_picture(7), 1))
+    notes = run()
+    assert "storing" in stages  # loaded again: a named image file appeared
+    assert not any("file not found" in n for n in notes)
+    run()
+    assert "storing" not in stages
+    (data / "media" / "c00.jpg").write_bytes(_variant(_picture(8), 0))  # a replaced picture
+    run()
+    assert "storing" in stages
