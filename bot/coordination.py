@@ -17,7 +17,7 @@ from bot.wording import plural
 from corpus.errors import NotFoundError
 from patterns import queries as q
 from patterns.questions import Intent, Question, parse
-from patterns.results import SIGNAL_LABELS, ClusterDetail, Example, iso
+from patterns.results import SIGNAL_LABELS, ClusterDetail, Example, image_distance, iso
 from retrieval.citations import Answer, Citation
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def settings_phrase(ref: q.AnalysisRef) -> str:
     auto = " (estimated)" if p.window_s == "auto" else ""
     return (
         f"window {_seconds(ref.window_s)}{auto}, min-shared {p.min_shared:g}, "
-        f"min-accounts {p.min_accounts}"
+        f"min-accounts {p.min_accounts}{image_distance(p)}"
     )
 
 

@@ -325,3 +325,21 @@ def test_a_rerun_hashes_again_what_changed_and_reuses_what_did_not(tmp_path: Pat
     (data / "media" / "c00.jpg").write_bytes(_variant(_picture(8), 0))  # a replaced picture
     run()
     assert "storing" in stages
+
+
+def test_outputs_say_which_image_distance_the_clusters_used(tmp_path: Path) -> None:
+    data = tmp_path / "export"
+    data.mkdir()
+    _write_csv(data / "posts.csv", _campaign(data))
+    svc = make_service(tmp_path / "datasets")
+    result = svc.analyze_file(
+        data / "posts.csv", scope="t", params=svc.params(signals="image", image_distance=6)
+    )
+    assert "image-distance 6;" in result.render_text()
+    detail = svc.cluster(result.clusters[0].id, scope="t")
+    text = detail.render_text()
+    assert "whole-picture hash" in text and "past 6:" in text
+    for im in detail.image_matches[:10]:  # the shown pairs past the distance: labelled
+        assert (im.distance > 6) == (f"{im.distance} bits, joined through the group" in text)
+    texts = svc.analyze_dataset("posts", scope="t", params=svc.params(signals="text"))
+    assert "image-distance" not in texts.render_text()
