@@ -169,7 +169,10 @@ class PatternService:
             self._check_size(path)
             sha: str | None = None
             reused = False
+            held: str | None = None  # the file a dataset of this name was loaded from
             if store.current(name) is not None:  # only then is the digest needed up front
+                with self._open(store, name) as con:
+                    held = read_meta(con).get("path")
                 sha = _digest(path)
                 media = MediaFolder(path.parent) if files_beside and not is_zip(path) else None
                 reused = self._reusable(
@@ -187,7 +190,12 @@ class PatternService:
                     fetch=fetch,
                     files_beside=files_beside,
                 )
-            return self._analyze(store, name, params, progress, engine)
+            result = self._analyze(store, name, params, progress, engine)
+        here = str(path.resolve())
+        if not reused and files_beside and held and held != here:  # said once, not stored
+            note = f"replaced dataset {name!r}, which held {held} (another name keeps both)"
+            result = replace(result, notes=(note, *result.notes))
+        return result
 
     def analyze_dataset(
         self,
@@ -341,6 +349,7 @@ class PatternService:
                 {
                     "format_version": FORMAT_VERSION,
                     "name": name,
+                    "path": str(path.resolve()),
                     "sha256": sha if digest is None else digest.result(),
                     "user_mapping": dict(mapping),
                     "load": report.to_json(),
