@@ -405,7 +405,7 @@ class CoordinationAnswerer:
                 f"among {plural(ref.accounts, 'account')} and {plural(ref.posts, 'post')}.",
             )
             b.say(
-                f"Dataset {name} has {ref.clusters} coordination clusters at "
+                f"Dataset {name} has {plural(ref.clusters, 'coordination cluster')} at "
                 f"{settings_phrase(ref)}",
                 n,
             )
@@ -506,7 +506,8 @@ def describe_account(b: _Builder, ref: q.AnalysisRef, view: q.AccountView) -> No
         n = b.cite(
             ref,
             f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): account {a.label} "
-            f"({plural(a.posts, 'post')}) is in none of its {plural(ref.clusters, 'cluster')}; "
+            f"({plural(a.posts, 'post')}) is in none of the dataset's "
+            f"{plural(ref.clusters, 'cluster')}; "
             f"{born}.",
         )
         b.say(f"{a.label} is in no cluster of dataset {ref.dataset} at {settings_phrase(ref)}", n)
