@@ -108,3 +108,14 @@ def test_console_keeps_going_and_a_bare_line_is_a_question(
     assert "70 accounts" in out
     assert "no source with id nope" in err  # an error does not end the session
     assert "Bloomberg campaign accounts suspended" in out  # `sources list` ran after it
+    for command in ("analyze", "clusters", "cluster", "account", "datasets", "ingest"):
+        assert f"  {command} " in out  # help lists every command the console takes
+
+
+def test_console_names_the_command_a_slip_was_close_to(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assistant = Assistant(load_settings())
+    assert run_console(assistant, build_parser, HANDLERS, stdin=io.StringIO("clusterz\n")) == 0
+    err = capsys.readouterr().err
+    assert "did you mean the command" in err and "'clusters'" in err
