@@ -436,6 +436,7 @@ class Assistant:
                     max_field_chars=limits.max_field_chars,
                     max_columns=limits.max_columns,
                     max_items_per_post=limits.max_items_per_post,
+                    max_unpack_ratio=limits.max_unpack_ratio,
                     memory_limit=limits.analysis_memory,
                     temp_dir=limits.analysis_temp_dir,
                     images=ImageLimits(
