@@ -12,6 +12,9 @@ A slow ingest is a page from a loopback server that trickles its body over `--sl
 
 `--one-pool` sends the heavy work through the quick pool as well, which is how the bot
 worked before the pools were split (one shared pool): it shows the failure being fixed.
+
+`--real-bot` measures the same load through the real `chorus bot` process and a local
+Discord instead (benchmarks/fair_sharing_bot.py): the figure a user's server would see.
 """
 
 from __future__ import annotations
@@ -190,14 +193,27 @@ def main() -> int:
     parser.add_argument(
         "--one-pool", action="store_true", help="heavy work on the quick pool (the old way)"
     )
+    parser.add_argument(
+        "--real-bot",
+        action="store_true",
+        help="through the `chorus bot` process and a local Discord",
+    )
+    parser.add_argument("--wait-s", type=float, default=300, help="--real-bot: longest wait")
     args = parser.parse_args()
+    if args.real_bot and args.one_pool:
+        parser.error("--one-pool applies to the in-process run only")
     print(f"load average before: {os.getloadavg()}", file=sys.stderr)
     planted = generate(
         Scenario(organic_posts=args.posts, organic_accounts=max(200, args.posts // 15))
     )
     with tempfile.TemporaryDirectory() as tmp, _slow_server(args.slow_s) as port:
         csv_path = write_csv(planted, Path(tmp) / "posts.csv")
-        summary = asyncio.run(run(args, Path(tmp) / "data", csv_path.read_bytes(), port))
+        if args.real_bot:
+            from benchmarks.fair_sharing_bot import run_real_bot  # the test fakes, only here
+
+            summary = run_real_bot(args, Path(tmp), csv_path.read_bytes(), port)
+        else:
+            summary = asyncio.run(run(args, Path(tmp) / "data", csv_path.read_bytes(), port))
     print(json.dumps(summary, indent=2))
     errors = sum(
         len(summary[k]["errors"]) for k in ("ask_idle", "ask_under_load", "ingest", "analysis")

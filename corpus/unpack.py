@@ -8,7 +8,7 @@ of 100 refuses no real file, while a 5.5 MB gzip bomb stops after 550 MB, not 2 
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import IO
 
 from corpus.errors import LimitError
 
@@ -24,7 +24,7 @@ def unpack_limit(packed: int, *, max_bytes: int, max_ratio: int) -> tuple[int, s
 
 
 def copy_bounded(
-    src: BinaryIO, dst: BinaryIO, *, shown: str, packed: int, max_bytes: int, max_ratio: int
+    src: IO[bytes], dst: IO[bytes], *, shown: str, packed: int, max_bytes: int, max_ratio: int
 ) -> int:
     """Copy src to dst a chunk at a time; refuse (naming `shown`) once past the bound."""
     limit, why = unpack_limit(packed, max_bytes=max_bytes, max_ratio=max_ratio)
