@@ -44,6 +44,12 @@ from patterns.synthetic import Scenario, generate, write_csv
 PAGE_LINES = 40
 
 
+def question(i: int, phase: str) -> str:
+    """The i-th question of a phase, worded differently from every other one: the bot keeps
+    question embeddings, so repeating the idle phase's questions would time cache hits."""
+    return f"{QUESTIONS[i % len(QUESTIONS)]} ({phase} question {i + 1})"
+
+
 class _Slow(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     slow_s = 6.0
@@ -115,15 +121,15 @@ async def run(
     asker = Requester(scope="guild-4", user="asker")
     await bot.call(assistant.ask, "warm up", asker)  # model, index and demo ready
 
-    async def asks(out: list[tuple[str, float, str]]) -> None:
+    async def asks(out: list[tuple[str, float, str]], phase: str) -> None:
         for i in range(args.asks):  # one every --ask-every s, spread over the heavy work
-            question = QUESTIONS[i % len(QUESTIONS)]
             began = time.perf_counter()
-            await _timed("ask", partial(bot.call, assistant.ask, question, asker), out)
+            asked = question(i, phase)
+            await _timed("ask", partial(bot.call, assistant.ask, asked, asker), out)
             await asyncio.sleep(max(0.0, args.ask_every - (time.perf_counter() - began)))
 
     idle: list[tuple[str, float, str]] = []
-    await asks(idle)
+    await asks(idle, "idle")
 
     loaded: list[tuple[str, float, str]] = []
 
@@ -151,7 +157,7 @@ async def run(
     started = time.perf_counter()
     background = asyncio.gather(*heavy)
     await asyncio.sleep(0.5)  # the heavy jobs are under way before the first question
-    await asks(loaded)
+    await asks(loaded, "loaded")
     ask_wall = time.perf_counter() - started
     await background
     wall = time.perf_counter() - started

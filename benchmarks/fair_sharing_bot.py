@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.load import QUESTIONS, _pct
+from benchmarks.fair_sharing import question
+from benchmarks.load import _pct
 from tests.discord.bot_process import BotProcess, bot_env
 from tests.discord.local_discord import LocalDiscord, Received
 
@@ -74,11 +75,11 @@ def _ask(fake: LocalDiscord, question: str, user: int, wait_s: float) -> tuple[f
     return _finish(fake, payload, began, wait_s, None)
 
 
-def _asks(fake: LocalDiscord, args: argparse.Namespace) -> list[tuple[float, str]]:
+def _asks(fake: LocalDiscord, args: argparse.Namespace, phase: str) -> list[tuple[float, str]]:
     out = []
     for i in range(args.asks):
         began = time.monotonic()
-        out.append(_ask(fake, QUESTIONS[i % len(QUESTIONS)], 7000 + i, args.wait_s))
+        out.append(_ask(fake, question(i, phase), 7000 + i, args.wait_s))
         time.sleep(max(0.0, args.ask_every - (time.monotonic() - began)))
     return out
 
@@ -113,7 +114,7 @@ def run_real_bot(args: argparse.Namespace, tmp: Path, dataset: bytes, port: int)
         bot.wait_connected(fake, timeout=300)
         connected_s = time.monotonic() - started
         _ask(fake, "warm up", 6999, args.wait_s)  # model, index and demo ready
-        idle = _asks(fake, args)
+        idle = _asks(fake, args, "idle")
         heavy: list[tuple[str, dict[str, Any], float]] = []
         for n, guild in enumerate(HEAVY_GUILDS, start=1):
             for k in range(2):
@@ -140,7 +141,7 @@ def run_real_bot(args: argparse.Namespace, tmp: Path, dataset: bytes, port: int)
             heavy.append(("analysis", payload, began))
         load_began = time.monotonic()
         time.sleep(0.5)  # the heavy jobs are under way before the first question
-        loaded = _asks(fake, args)
+        loaded = _asks(fake, args, "loaded")
         asks_done = time.monotonic() - load_began
         jobs: dict[str, list[tuple[float, str]]] = {"ingest": [], "analysis": []}
         for kind, payload, began in heavy:

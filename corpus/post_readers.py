@@ -65,7 +65,7 @@ def gunzip(path: Path, shown: str, limits: PostLimits, scratch: Path) -> Path:
     try:
         with gzip.open(path, "rb") as src, out.open("wb") as dst:
             written = copy_bounded(
-                src,  # type: ignore[arg-type]  # GzipFile reads bytes like any BinaryIO
+                src,  # type: ignore[arg-type]  # GzipFile reads bytes like any IO[bytes]
                 dst,
                 shown=shown,
                 packed=path.stat().st_size,
