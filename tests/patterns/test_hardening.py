@@ -119,18 +119,24 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def test_a_failed_export_is_one_line_and_keeps_the_folder_as_it_was(
-    svc: PatternService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _exported_then_analysed_again(svc: PatternService, tmp_path: Path) -> tuple[Path, Any]:
+    """An export folder holding one analysis' files, and a second analysis to export."""
     first = svc.analyze_file(
         _csv(tmp_path, GOOD_ROWS), scope="s", params=svc.params(min_accounts=2)
     )
     out = tmp_path / "out"
     svc.export(first, scope="s", out_dir=out)
-    (out / "notes.txt").write_text("the user's own file")
     again = svc.analyze_file(
         _csv(tmp_path, GOOD_ROWS[:-1]), scope="s", params=svc.params(min_accounts=2)
     )
+    return out, again
+
+
+def test_a_failed_export_is_one_line_and_keeps_the_folder_as_it_was(
+    svc: PatternService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, again = _exported_then_analysed_again(svc, tmp_path)
+    (out / "notes.txt").write_text("the user's own file")
     before = _tree(out)
     real = exports._write_graphml
 
@@ -159,14 +165,7 @@ def test_a_failed_export_is_one_line_and_keeps_the_folder_as_it_was(
 def test_a_rename_that_fails_midway_puts_the_earlier_files_back(
     svc: PatternService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = svc.analyze_file(
-        _csv(tmp_path, GOOD_ROWS), scope="s", params=svc.params(min_accounts=2)
-    )
-    out = tmp_path / "out"
-    svc.export(first, scope="s", out_dir=out)
-    again = svc.analyze_file(
-        _csv(tmp_path, GOOD_ROWS[:-1]), scope="s", params=svc.params(min_accounts=2)
-    )
+    out, again = _exported_then_analysed_again(svc, tmp_path)
     before = _tree(out)
     real = os.replace
 
