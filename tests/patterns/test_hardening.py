@@ -174,7 +174,7 @@ def test_a_rename_that_fails_midway_puts_the_earlier_files_back(
             raise OSError(5, "Input/output error")
         real(src, dst)
 
-    monkeypatch.setattr(exports.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     with pytest.raises(InputError, match=r"^cannot write the exports to .*out: Input/output"):
         svc.export(again, scope="s", out_dir=out)
     assert _tree(out) == before
