@@ -66,7 +66,9 @@ def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
     from bot.progress_bar import TerminalProgress  # noqa: PLC0415
 
     with TerminalProgress() as bar:
-        report = assistant.ingest(args.targets, Requester.local(), title=args.title, progress=bar)
+        report = assistant.ingest(
+            args.targets, Requester.local(), title=args.title, progress=bar, force=args.force
+        )
     out = sys.stderr if args.json else sys.stdout
     for path, why in report.skipped:
         _print(f"skipped {path}: {why}", file=sys.stderr)
@@ -76,7 +78,7 @@ def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
         elif item.duplicate and item.source is not None:
             _print(
                 f"unchanged: {item.target} is already source {item.source.id} "
-                f"({item.source.title})",
+                f"({item.source.title}); --force adds a second copy",
                 file=out,
             )
         elif item.source is not None:
@@ -445,6 +447,9 @@ def build_parser(*, for_console: bool = False) -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add reporting sources (files, folders, URLs)")
     p.add_argument("targets", nargs="+", metavar="PATH_OR_URL")
     p.add_argument("--title", help="title for a single file or URL")
+    p.add_argument(
+        "--force", action="store_true", help="add content already stored as another source"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     p = sub.add_parser("sources", help="the source catalog: list | remove ID | reindex")

@@ -47,6 +47,9 @@ class Limits(BaseModel):
     max_items_per_post: int = Field(
         1_000, ge=1, description="most links, hashtags or image hashes in one post"
     )
+    max_unpack_ratio: int = Field(
+        100, ge=1, description="a gzipped or zipped dataset may unpack to this many times its size"
+    )
     analysis_memory: str = Field(
         "512MB",
         pattern=r"^[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)$",

@@ -87,6 +87,7 @@ class PatternService:
         max_field_chars: int,
         max_columns: int,
         max_items_per_post: int = PostLimits.max_items_per_post,
+        max_unpack_ratio: int = PostLimits.max_unpack_ratio,
         memory_limit: str = MEMORY_LIMIT,
         temp_dir: Path | None = None,
         images: ImageLimits | None = None,
@@ -104,6 +105,7 @@ class PatternService:
             max_field_chars=max_field_chars,
             max_columns=max_columns,
             max_items_per_post=max_items_per_post,
+            max_unpack_ratio=max_unpack_ratio,
         )
         self.memory_limit = memory_limit
         self.temp_dir = temp_dir
@@ -296,7 +298,11 @@ class PatternService:
             if is_zip(path):
                 zipped = stack.enter_context(
                     open_dataset_zip(
-                        path, shown=path.name, scratch=store.dir, max_bytes=self.limits.max_bytes
+                        path,
+                        shown=path.name,
+                        scratch=store.dir,
+                        max_bytes=self.limits.max_bytes,
+                        max_ratio=self.limits.max_unpack_ratio,
                     )
                 )
                 source_path, shown, media = zipped.path, zipped.shown, zipped.media
