@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.terminal_text import terminal_safe
-from bot.wording import plural
 from corpus.errors import ChorusError
+from corpus.wording import plural
 
 logger = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from corpus.errors import FetchError, LimitError
 from corpus.image_hash import HashedImage, ImageSkipped, hash_image
 from corpus.progress import Progress, no_progress
 from corpus.url_fetch import FetchPolicy, fetch_bytes
+from corpus.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,9 @@ class PostImage:
     windows: tuple[int, ...] = ()  # the image's window hashes (see corpus.image_hash)
 
 
+SKIP_EXAMPLES = 5  # images named per skip reason in the notes
+
+
 @dataclass
 class ImageReport:
     """What happened to the images a dataset names: shown to the user, kept with the data."""
@@ -84,11 +88,13 @@ class ImageReport:
     cached: int = 0
     fetched: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
-    examples: dict[str, str] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
 
     def skip(self, reason: str, example: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
-        self.examples.setdefault(reason, example)
+        shown = self.examples.setdefault(reason, [])
+        if len(shown) < SKIP_EXAMPLES and example not in shown:  # one example hid the rest
+            shown.append(example)
 
     def notes(self) -> list[str]:
         if not self.refs:
@@ -100,7 +106,10 @@ class ImageReport:
             parts.append(f"{self.cached:,} from the cache")
         out = ["images: " + ", ".join(parts)]
         for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"{n:,} images skipped: {reason} (e.g. {self.examples[reason]})")
+            shown = self.examples.get(reason, [])
+            more = f" and {n - len(shown):,} more" if n > len(shown) else ""
+            label = "e.g. " if more else ""
+            out.append(f"{plural(n, 'image')} skipped: {reason} ({label}{', '.join(shown)}{more})")
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -111,7 +120,7 @@ class ImageReport:
             "cached": self.cached,
             "fetched": self.fetched,
             "skipped": dict(self.skipped),
-            "examples": dict(self.examples),
+            "examples": {k: list(v) for k, v in self.examples.items()},
         }
 
 

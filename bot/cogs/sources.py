@@ -20,9 +20,9 @@ from bot.cogs._support import (
 )
 from bot.discord_permissions import requester_for_interaction
 from bot.discord_render import neutralise, notice_embed, shorten, sources_embeds
-from bot.wording import plural
 from corpus.errors import ChorusError, InputError
 from corpus.reporting import SUPPORTED_SUFFIXES
+from corpus.wording import plural
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

@@ -21,6 +21,7 @@ from corpus.image_sources import (
     NOT_FETCHED,
     ImageLimits,
     ImageRef,
+    ImageReport,
     MediaFolder,
     MediaZip,
     hash_post_images,
@@ -252,3 +253,17 @@ def test_total_byte_cap_and_precomputed_hashes(tmp_path: Path) -> None:
     assert report.skipped["not a 16-hex-digit perceptual hash"] == 1
     assert {(r.pid, r.sha is None) for r in rows} == {(0, False), (5, True)}
     assert any("over the total image byte cap" in n for n in report.notes())
+
+
+def test_skip_notes_name_several_images_and_count_the_rest() -> None:
+    # One example per reason hid which other files were missing.
+    report = ImageReport(refs=9, distinct=9)
+    for k in range(7):
+        report.skip("file not found", f"media/{k}.jpg")
+    report.skip("truncated", "media/t.jpg")
+    missing, truncated = report.notes()[1:]
+    assert missing == (
+        "7 images skipped: file not found (e.g. media/0.jpg, media/1.jpg, media/2.jpg, "
+        "media/3.jpg, media/4.jpg and 2 more)"
+    )
+    assert truncated == "1 image skipped: truncated (media/t.jpg)"

@@ -156,8 +156,8 @@ def test_image_only_campaign_from_files_beside_the_dataset(tmp_path: Path) -> No
     cid = _squad_cluster(svc, result.to_json()["clusters"])
     assert len(result.clusters) == 1  # the organic accounts share nothing
     notes = " | ".join(result.notes)
-    assert "images skipped: path outside the dataset folder" in notes
-    assert "images skipped: file not found" in notes
+    assert "1 image skipped: path outside the dataset folder (../outside.jpg)" in notes
+    assert "1 image skipped: file not found (media/missing.jpg)" in notes
     detail = svc.cluster(cid, scope="t")
     assert detail.summary.signals == {"image": 3}
     matches = detail.to_json()["image_matches"]

@@ -1,4 +1,4 @@
-"""Wording shared by every front end (terminal, Discord, the Assistant's answers)."""
+"""Wording shared by every layer and front end (terminal, Discord, answers, load notes)."""
 
 from __future__ import annotations
 
