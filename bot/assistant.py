@@ -545,6 +545,7 @@ class Assistant:
     ) -> AnalysisResult:
         """A dataset sent as bytes (a Discord attachment): the file name is only a label."""
         from corpus.reporting import safe_filename  # noqa: PLC0415
+        from patterns.store import default_name  # noqa: PLC0415
 
         self._require_moderator(req, "add datasets")
         limit = self.settings.limits.max_dataset_bytes
@@ -574,7 +575,7 @@ class Assistant:
             return self.analyze(
                 str(tmp),
                 req,
-                name=name or Path(label).name.split(".")[0],
+                name=name or default_name(Path(label)),
                 progress=progress,
                 files_beside=False,
             )

@@ -94,7 +94,9 @@ def _draw_timeline(
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels([_short(m) for m in order], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("time (UTC)")
+    # Evidence keeps one co-post per linked pair and item: said, or a reader takes a later
+    # burst that is not drawn for one that did not happen.
+    ax.set_xlabel("time (UTC); one co-post shown per linked pair and item, not every repeat")
     ax.set_title(f"Cluster {cluster_id}: co-posts by account", loc="left")
     if points:  # above the axes: inside, it hid the first row's latest markers
         ax.legend(

@@ -99,6 +99,13 @@ _ACCOUNT_TEMPLATES = [
         r"\b(?:account|user|handle) (?P<x>\S+)",
     )
 ]
+# Words the templates can catch that name no account: "Which account had the most
+# followers?" was answered "there is no account named had" instead of from the reporting.
+_NOT_NAMES = frozenset(
+    "a an the any this that it who whom whose which what had has have having is was were are "
+    "be been being did does do done with of in on at to for from and or by posted shared used "
+    "said says holds held made makes got gets can could would should will may might must".split()
+)
 _DATASET_TAIL = re.compile(
     r"\s+(?:in|from|of|within) (?:the )?(?:dataset |data set )?\S+(?: dataset| data set| data)?"
     r"\s*$",
@@ -203,7 +210,7 @@ def _account_subject(text: str) -> str | None:
             x = _DATASET_TAIL.sub("", m.group("x").strip())
             x = re.sub(r"^(?:the )?(?:account|user|handle) ", "", x, flags=re.I)
             x = _clean(x)
-            if x and x.lower() not in {"a", "an", "the", "any", "this", "that", "it", "who"}:
+            if x and x.lower() not in _NOT_NAMES:
                 return x
     return _clean(handle.group(0)) if handle else None
 

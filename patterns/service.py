@@ -44,6 +44,7 @@ from patterns.store import (
     all_dataset_files,
     check_name,
     connect,
+    default_name,
     ensure_schema,
     read_meta,
     write_meta,
@@ -161,7 +162,7 @@ class PatternService:
         from the file's folder, unless `files_beside` is False (an upload's folder is ours,
         not the user's)."""
         path = Path(path)
-        name = check_name(name or path.stem)
+        name = check_name(name or default_name(path))
         mapping = dict(mapping or {})
         fetch = self.images.fetch if fetch_images is None else fetch_images
         store = self._store(scope)

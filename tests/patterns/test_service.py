@@ -381,3 +381,19 @@ def test_a_dataset_replaced_by_another_file_of_its_name_says_so(
     assert not any("replaced" in n for n in svc.analyze_file(second, scope="s").notes)
     stored = svc.clusters(scope="s")  # the note is said once, not kept with the analysis
     assert stored and not any("replaced" in n for a in stored for n in a.notes)
+
+
+def test_a_gzipped_file_is_named_as_the_file_it_holds(
+    svc: PatternService, tiny: Path, tmp_path: Path
+) -> None:
+    # harbor_posts.csv.gz became dataset 'harbor_posts.csv', harbor_posts.csv 'harbor_posts'.
+    import gzip
+
+    from patterns.store import default_name
+
+    packed = tmp_path / "tiny.csv.gz"
+    packed.write_bytes(gzip.compress(tiny.read_bytes()))
+    assert svc.analyze_file(packed, scope="s").dataset == "tiny"
+    assert default_name(Path("a/posts.jsonl.GZ")) == "posts"
+    assert default_name(Path("export.zip")) == "export"
+    assert default_name(Path("posts.2024.csv")) == "posts.2024"
