@@ -326,7 +326,9 @@ def dask_co_posts(
     """collect_co_posts, on Dask. `client`: an open distributed.Client to reuse (tests);
     otherwise one is opened (and closed) from `engine`."""
     if client is None:
+        progress("connecting to Dask", 0, 1)  # a local cluster takes seconds to start
         with dask_client(engine) as own:
+            progress("connecting to Dask", 1, 1)
             return dask_co_posts(occ, window, engine, progress=progress, client=own)
     workers = max(1, len(client.scheduler_info().get("workers", {})) or engine.workers)
     partitions = engine.partitions or 4 * workers
