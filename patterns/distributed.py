@@ -286,6 +286,11 @@ def dask_client(engine: EngineChoice) -> Iterator[Client]:
     if engine.scheduler:
         try:
             client = Client(engine.scheduler, timeout=CONNECT_TIMEOUT_S)
+        except ValueError as exc:  # no port, an unknown scheme
+            raise InputError(
+                f"the Dask scheduler address {engine.scheduler} is not valid: "
+                f"{' '.join(str(exc).split())[:200]} (expected tcp://HOST:PORT)"
+            ) from None
         except (OSError, TimeoutError) as exc:
             raise InputError(
                 f"no Dask scheduler answers at {engine.scheduler} "
@@ -404,7 +409,7 @@ def _pair_on_cluster(
 
 
 def _log_worker_memory(client: Any) -> None:
-    """Each worker's peak memory, at INFO (the benchmark reads it; -v shows it)."""
+    """Each worker's peak memory, at INFO (CHORUS_LOG_LEVEL=INFO shows it)."""
     try:
         peaks = client.run(peak_memory_mb)
     except Exception:  # a worker gone since: the figure is only informative

@@ -226,6 +226,16 @@ def test_scheduler_that_does_not_answer_fails_in_one_line(svc: PatternService, t
         svc.analyze_dataset("tiny", scope="s", engine=engine)
 
 
+@pytest.mark.parametrize("address", ["not an address", "garbage://x:1"])
+def test_a_malformed_scheduler_address_fails_in_one_line(
+    svc: PatternService, tiny: Path, address: str
+) -> None:
+    svc.analyze_file(tiny, scope="s")
+    engine = EngineChoice(name="dask", scheduler=address)
+    with pytest.raises(InputError, match=f"^the Dask scheduler address {address} is not valid"):
+        svc.analyze_dataset("tiny", scope="s", engine=engine)
+
+
 def _die(*_args: object) -> None:
     os.kill(os.getpid(), signal.SIGKILL)  # the worker process is killed mid-task
 
