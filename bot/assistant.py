@@ -213,8 +213,11 @@ class Assistant:
         *,
         title: str | None = None,
         progress: Progress = no_progress,
+        force: bool = False,
     ) -> IngestReport:
-        """Add files, folders and URLs; each source is all-or-nothing, failures are reported."""
+        """Add files, folders and URLs; each source is all-or-nothing, failures are reported.
+
+        Content this scope already holds is reported as that source, unless `force`."""
         # Loaders pull in HTML/PDF/HTTP libraries: imported here so questions start fast.
         from corpus.reporting import collect_files, load_file  # noqa: PLC0415
         from corpus.url_fetch import fetch_url, is_url  # noqa: PLC0415
@@ -252,15 +255,21 @@ class Assistant:
                     continue
                 pending.append((item, doc))
                 if sum(len(d.text) for _, d in pending) >= STORE_BATCH_CHARS:
-                    self._store(pending, req)
+                    self._store(pending, req, force=force)
                     pending = []
-            self._store(pending, req)
+            self._store(pending, req, force=force)
             progress("ingesting", len(loaders), len(loaders))
             return report
 
-    def _store(self, pending: Sequence[tuple[IngestItem, SourceDocument]], req: Requester) -> None:
+    def _store(
+        self,
+        pending: Sequence[tuple[IngestItem, SourceDocument]],
+        req: Requester,
+        *,
+        force: bool = False,
+    ) -> None:
         results = self.library.add_many(
-            [doc for _, doc in pending], scope=req.scope, added_by=req.user
+            [doc for _, doc in pending], scope=req.scope, added_by=req.user, force=force
         )
         for (item, _), result in zip(pending, results, strict=True):
             if isinstance(result, ChorusError):
@@ -275,6 +284,7 @@ class Assistant:
         *,
         title: str | None = None,
         progress: Progress = no_progress,
+        force: bool = False,
     ) -> IngestItem:
         """One URL from an untrusted front end (Discord): never a path on this machine."""
         from corpus.url_fetch import is_url  # noqa: PLC0415
@@ -282,22 +292,36 @@ class Assistant:
         self._require_moderator(req, "add sources")
         if not is_url(url):
             raise InputError("only web addresses (http:// or https://) can be added from here")
-        return self.ingest([url.strip()], req, title=title, progress=progress).items[0]
+        report = self.ingest([url.strip()], req, title=title, progress=progress, force=force)
+        return report.items[0]
 
     def add_document(
-        self, doc: SourceDocument, req: Requester, *, progress: Progress = no_progress
+        self,
+        doc: SourceDocument,
+        req: Requester,
+        *,
+        progress: Progress = no_progress,
+        force: bool = False,
     ) -> IngestItem:
         self._require_moderator(req, "add sources")
         with self._job(req):
-            result = self.library.add(doc, scope=req.scope, added_by=req.user, progress=progress)
+            result = self.library.add(
+                doc, scope=req.scope, added_by=req.user, progress=progress, force=force
+            )
             return IngestItem(doc.origin, result.source, result.duplicate)
 
     def ingest_text(
-        self, text: str, title: str, req: Requester, *, progress: Progress = no_progress
+        self,
+        text: str,
+        title: str,
+        req: Requester,
+        *,
+        progress: Progress = no_progress,
+        force: bool = False,
     ) -> IngestItem:
         from corpus.reporting import load_text  # noqa: PLC0415
 
-        return self.add_document(load_text(text, title=title), req, progress=progress)
+        return self.add_document(load_text(text, title=title), req, progress=progress, force=force)
 
     def ingest_bytes(
         self,
@@ -307,13 +331,14 @@ class Assistant:
         *,
         title: str | None = None,
         progress: Progress = no_progress,
+        force: bool = False,
     ) -> IngestItem:
         from corpus.reporting import load_bytes  # noqa: PLC0415
 
         doc = load_bytes(
             data, filename=filename, max_bytes=self.settings.limits.max_source_bytes, title=title
         )
-        return self.add_document(doc, req, progress=progress)
+        return self.add_document(doc, req, progress=progress, force=force)
 
     def sources(self, req: Requester) -> list[SourceRecord]:
         return self.library.sources(self.read_scopes(req))
@@ -411,6 +436,7 @@ class Assistant:
                     max_field_chars=limits.max_field_chars,
                     max_columns=limits.max_columns,
                     max_items_per_post=limits.max_items_per_post,
+                    max_unpack_ratio=limits.max_unpack_ratio,
                     memory_limit=limits.analysis_memory,
                     temp_dir=limits.analysis_temp_dir,
                     images=ImageLimits(
@@ -521,6 +547,7 @@ class Assistant:
     ) -> AnalysisResult:
         """A dataset sent as bytes (a Discord attachment): the file name is only a label."""
         from corpus.reporting import safe_filename  # noqa: PLC0415
+        from patterns.store import default_name  # noqa: PLC0415
 
         self._require_moderator(req, "add datasets")
         limit = self.settings.limits.max_dataset_bytes
@@ -550,7 +577,7 @@ class Assistant:
             return self.analyze(
                 str(tmp),
                 req,
-                name=name or Path(label).name.split(".")[0],
+                name=name or default_name(Path(label)),
                 progress=progress,
                 files_beside=False,
             )

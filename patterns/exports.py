@@ -1,12 +1,14 @@
 """Exports of one analysis: clusters.json, edges.csv (every edge at or above min-shared, with
 its cluster), evidence.csv (one row per account pair and shared item) and graph.graphml (for
-Gephi). Each file is written under a temporary name and renamed, so a reader never sees half
-a file."""
+Gephi). All or nothing: the files are written in a staging folder and moved into place only
+when every one is complete, so a failed export leaves the folder as it was."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -58,26 +60,76 @@ def export_analysis(
         ("evidence.csv", _write_evidence_csv),
         ("graph.graphml", _write_graphml),
     )
+    names = ["clusters.json", *(n for n, _ in tables)]
+    staging = _staging(out_dir)
     try:
-        written = [
-            _write_json(out_dir / "clusters.json", {**body, "analysis": meta, "details": details})
-        ]
+        staging.mkdir()
+    except OSError as exc:
+        what = "write the exports to" if out_dir.is_dir() else "create the export folder"
+        raise InputError(f"cannot {what} {out_dir}: {_why(exc)}") from None
+    try:
+        _write_json(staging / "clusters.json", {**body, "analysis": meta, "details": details})
         progress("exporting", 1, 4)
         for k, (name, write) in enumerate(tables, start=2):
-            written.append(write(con, analysis_id, out_dir / name))
+            write(con, analysis_id, staging / name)
             progress("exporting", k, 4)
-    except OSError as exc:  # each file is renamed into place whole; the failed one leaves no .tmp
-        for name in ("clusters.json", *(n for n, _ in tables)):
-            _tmp(out_dir / name).unlink(missing_ok=True)
+        _move_into_place(staging, out_dir, names)
+    except OSError as exc:
         raise InputError(f"cannot write the exports to {out_dir}: {_why(exc)}") from None
-    return written
+    except duckdb.IOException as exc:  # COPY's own write errors (disk full, I/O)
+        why = str(exc).splitlines()[0].replace(str(staging), str(out_dir))
+        raise InputError(f"cannot write the exports to {out_dir}: {why}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out_dir / name for name in names]
+
+
+def _staging(out_dir: Path) -> Path:
+    """A folder on the same file system as out_dir, so moving out of it is a rename: beside a
+    new out_dir (the whole folder is then renamed into place), inside an existing one (its
+    parent, /tmp's or a home folder's, may not be writable)."""
+    tag = f".chorus-export-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return out_dir / tag if out_dir.is_dir() else out_dir.with_name(f".{out_dir.name}{tag}")
+
+
+def _move_into_place(staging: Path, out_dir: Path, names: list[str]) -> None:
+    """Every file at once where the folder is new; else one rename each, the files they
+    replace kept (hard links) until all are in, and put back if one rename fails."""
+    if not out_dir.is_dir():
+        os.rename(staging, out_dir)
+        return
+    old = staging / ".previous"
+    old.mkdir()
+    moved: list[str] = []
+    try:
+        for name in names:
+            if (out_dir / name).exists():
+                _keep(out_dir / name, old / name)
+            os.replace(staging / name, out_dir / name)
+            moved.append(name)
+    except OSError:
+        for name in moved:
+            if (old / name).exists():
+                os.replace(old / name, out_dir / name)
+            else:
+                (out_dir / name).unlink(missing_ok=True)
+        raise
+
+
+def _keep(path: Path, copy: Path) -> None:
+    try:
+        os.link(path, copy)
+    except OSError:  # a file system without hard links
+        shutil.copy2(path, copy)
 
 
 def _make_folder(out_dir: Path) -> None:
+    """Check out_dir can be made (or is a folder) and make its parents; not out_dir itself,
+    which appears with the files in it."""
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir} is a file; give --out a folder (new or existing)")
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the export folder {out_dir}: {_why(exc)}") from None
 
@@ -86,23 +138,15 @@ def _why(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
 def _write_json(path: Path, data: object) -> Path:
     # orjson: the json module falls back to pure Python when it indents (4 s of a 1M-post
     # analysis' exports went there).
-    tmp = _tmp(path)
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-    os.replace(tmp, path)
+    path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
     return path
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> Path:
-    tmp = _tmp(path)
-    con.execute(f"COPY ({query}) TO {sql_literal(str(tmp))} (HEADER, DELIMITER ',')")
-    os.replace(tmp, path)
+    con.execute(f"COPY ({query}) TO {sql_literal(str(path))} (HEADER, DELIMITER ',')")
     return path
 
 
@@ -207,13 +251,11 @@ def _write_graphml(con: duckdb.DuckDBPyConnection, analysis_id: str, path: Path)
         FROM e JOIN nodes na ON na.aid = e.a JOIN nodes nb ON nb.aid = e.b
         ORDER BY e.a, e.b"""
     ).fetchnumpy()["x"]
-    tmp = _tmp(path)
-    with tmp.open("w", encoding="utf-8") as f:
+    with path.open("w", encoding="utf-8") as f:
         f.write(GRAPHML_HEAD)
         for rows in (node_rows, edge_rows):
             if len(rows):
                 f.write("\n".join(rows.tolist()))
                 f.write("\n")
         f.write(GRAPHML_TAIL)
-    os.replace(tmp, path)
     return path
