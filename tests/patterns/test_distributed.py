@@ -215,8 +215,7 @@ def test_progress_moves_with_the_dask_engine(client: Any, svc: PatternService, t
     engine = replace(svc.engine("dask"), scheduler=client.scheduler.address)
     svc.analyze_file(tiny, scope="s", engine=engine, progress=lambda *a: seen.append(a))
     stages = ("signals", "connecting to Dask", "sharding", "pairing", "merging shards")
-    stages += ("clustering", "saving")
-    assert_every_stage_moves(seen, stages)
+    assert_every_stage_moves(seen, (*stages, "clustering", "saving"))
 
 
 def test_scheduler_that_does_not_answer_fails_in_one_line(svc: PatternService, tiny: Path) -> None:
