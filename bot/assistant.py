@@ -484,10 +484,17 @@ class Assistant:
         return self.patterns.params(**overrides)
 
     def analysis_engine(
-        self, name: str | None = None, *, scheduler: str | None = None, workers: int | None = None
+        self,
+        name: str | None = None,
+        *,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        shared_dir: str | None = None,
     ) -> EngineChoice:
         """Where pairing runs: the settings' choice with per-run overrides."""
-        return self.patterns.engine(name, scheduler=scheduler, workers=workers)
+        return self.patterns.engine(
+            name, scheduler=scheduler, workers=workers, shared_dir=shared_dir
+        )
 
     def analyze(
         self,

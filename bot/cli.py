@@ -197,7 +197,9 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
         popular_share=args.popular_share,
         image_distance=args.image_distance,
     )
-    engine = assistant.analysis_engine(args.engine, scheduler=args.scheduler, workers=args.workers)
+    engine = assistant.analysis_engine(
+        args.engine, scheduler=args.scheduler, workers=args.workers, shared_dir=args.shared_dir
+    )
     with TerminalProgress() as bar:
         result = assistant.analyze(
             args.dataset,
@@ -372,6 +374,12 @@ def _add_pattern_commands(sub: Any) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", help="--engine dask: a scheduler address")
     p.add_argument(
         "--workers", type=int, help="--engine dask without --scheduler: local workers (default 2)"
+    )
+    p.add_argument(
+        "--shared-dir",
+        metavar="PATH_OR_URL",
+        help="--engine dask: where shards are written for the workers to read, a path or "
+        "fsspec URL (s3://...) every worker can see (default: DATA_DIR/dask-shards)",
     )
     p.add_argument(
         "--map",

@@ -70,6 +70,11 @@ class AnalysisConfig(BaseModel):
         "", description="Dask scheduler address; empty: a local cluster of dask_workers"
     )
     dask_workers: int = Field(2, ge=1, description="worker processes of a local Dask cluster")
+    dask_shared_dir: str = Field(
+        "",
+        description="where the Dask engine writes shards for its workers to read: a path or "
+        "fsspec URL (s3://...) every worker can see; empty: <data dir>/dask-shards",
+    )
 
     @field_validator("signals")
     @classmethod

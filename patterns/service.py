@@ -117,14 +117,22 @@ class PatternService:
         return AnalysisParams.from_config(self.defaults, **overrides)
 
     def engine(
-        self, name: str | None = None, *, scheduler: str | None = None, workers: int | None = None
+        self,
+        name: str | None = None,
+        *,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        shared_dir: str | None = None,
     ) -> EngineChoice:
-        """Where pairing runs: the settings' choice with the given overrides."""
+        """Where pairing runs: the settings' choice with the given overrides. Dask shards
+        go to `shared_dir`, by default a folder of the data dir."""
         d = self.defaults
         return EngineChoice(
             name=name or d.engine,  # type: ignore[arg-type]  # EngineChoice checks it
             scheduler=d.dask_scheduler if scheduler is None else scheduler,
             workers=d.dask_workers if workers is None else workers,
+            shared_dir=(d.dask_shared_dir if shared_dir is None else shared_dir)
+            or str(self.root / "dask-shards"),
         )
 
     def _store(self, scope: str) -> ScopeStore:
