@@ -128,7 +128,9 @@ def diff(before: Path, after: Path) -> int:
             changed += 1
             sys.stdout.writelines(
                 line + "\n"
-                for line in list(difflib.unified_diff(left, right, str(a), str(b), n=1))[:40]
+                for line in list(
+                    difflib.unified_diff(left, right, str(a), str(b), n=1, lineterm="")
+                )[:40]
             )
     print(f"{changed} of {len(names)} outputs differ")
     return 1 if changed else 0
