@@ -12,6 +12,9 @@ A slow ingest is a page from a loopback server that trickles its body over `--sl
 
 `--one-pool` sends the heavy work through the quick pool as well, which is how the bot
 worked before the pools were split (one shared pool): it shows the failure being fixed.
+
+`--real-bot` measures the same load through the real `chorus bot` process and a local
+Discord instead (benchmarks/fair_sharing_bot.py): the figure a user's server would see.
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ from bot.settings import load_settings
 from patterns.synthetic import Scenario, generate, write_csv
 
 PAGE_LINES = 40
+
+
+def question(i: int, phase: str) -> str:
+    """The i-th question of a phase, worded differently from every other one: the bot keeps
+    question embeddings, so repeating the idle phase's questions would time cache hits."""
+    return f"{QUESTIONS[i % len(QUESTIONS)]} ({phase} question {i + 1})"
 
 
 class _Slow(BaseHTTPRequestHandler):
@@ -112,15 +121,15 @@ async def run(
     asker = Requester(scope="guild-4", user="asker")
     await bot.call(assistant.ask, "warm up", asker)  # model, index and demo ready
 
-    async def asks(out: list[tuple[str, float, str]]) -> None:
+    async def asks(out: list[tuple[str, float, str]], phase: str) -> None:
         for i in range(args.asks):  # one every --ask-every s, spread over the heavy work
-            question = QUESTIONS[i % len(QUESTIONS)]
             began = time.perf_counter()
-            await _timed("ask", partial(bot.call, assistant.ask, question, asker), out)
+            asked = question(i, phase)
+            await _timed("ask", partial(bot.call, assistant.ask, asked, asker), out)
             await asyncio.sleep(max(0.0, args.ask_every - (time.perf_counter() - began)))
 
     idle: list[tuple[str, float, str]] = []
-    await asks(idle)
+    await asks(idle, "idle")
 
     loaded: list[tuple[str, float, str]] = []
 
@@ -148,7 +157,7 @@ async def run(
     started = time.perf_counter()
     background = asyncio.gather(*heavy)
     await asyncio.sleep(0.5)  # the heavy jobs are under way before the first question
-    await asks(loaded)
+    await asks(loaded, "loaded")
     ask_wall = time.perf_counter() - started
     await background
     wall = time.perf_counter() - started
@@ -190,14 +199,27 @@ def main() -> int:
     parser.add_argument(
         "--one-pool", action="store_true", help="heavy work on the quick pool (the old way)"
     )
+    parser.add_argument(
+        "--real-bot",
+        action="store_true",
+        help="through the `chorus bot` process and a local Discord",
+    )
+    parser.add_argument("--wait-s", type=float, default=300, help="--real-bot: longest wait")
     args = parser.parse_args()
+    if args.real_bot and args.one_pool:
+        parser.error("--one-pool applies to the in-process run only")
     print(f"load average before: {os.getloadavg()}", file=sys.stderr)
     planted = generate(
         Scenario(organic_posts=args.posts, organic_accounts=max(200, args.posts // 15))
     )
     with tempfile.TemporaryDirectory() as tmp, _slow_server(args.slow_s) as port:
         csv_path = write_csv(planted, Path(tmp) / "posts.csv")
-        summary = asyncio.run(run(args, Path(tmp) / "data", csv_path.read_bytes(), port))
+        if args.real_bot:
+            from benchmarks.fair_sharing_bot import run_real_bot  # the test fakes, only here
+
+            summary = run_real_bot(args, Path(tmp), csv_path.read_bytes(), port)
+        else:
+            summary = asyncio.run(run(args, Path(tmp) / "data", csv_path.read_bytes(), port))
     print(json.dumps(summary, indent=2))
     errors = sum(
         len(summary[k]["errors"]) for k in ("ask_idle", "ask_under_load", "ingest", "analysis")

@@ -3,20 +3,26 @@
 - tags: 600 posts with 10,000 hashtags each (refused when read: CHORUS_LIMITS__MAX_ITEMS_PER_POST)
 - urls: 400 accounts each posting the same 200 links within a minute (16 million account
   pairs: refused before any pair is built, by the pair limit)
+- gzbomb: a 5.6 MB .csv.gz that unpacks to 2.3 GB (stopped while unpacking at 100x its size:
+  CHORUS_LIMITS__MAX_UNPACK_RATIO)
 
 Each runs as its own `chorus analyze` process on a fresh data dir; the peak is that child's
-maximum resident set size (os.wait4). Reports the exit code and the one line printed.
+maximum resident set size (os.wait4); the disk peak is the data dir's largest total size,
+polled every 20 ms. Reports the exit code and the one line printed.
 
     python -m benchmarks.hostile_memory
 """
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,10 +49,32 @@ def _urls(path: Path) -> None:
                 n += 1
 
 
+def _gzbomb(path: Path) -> None:
+    rows = b"p,a,2024-01-01T00:00:00Z,same\n" * 3_500_000  # 105 MB, about 250 kB gzipped
+    first = gzip.compress(b"post_id,account_id,created_at,text\n" + rows, 9, mtime=0)
+    rest = gzip.compress(rows, 9, mtime=0)
+    with path.open("wb") as f:  # gzip members back to back read as one stream
+        f.write(first)
+        for _ in range(21):
+            f.write(rest)
+
+
+def _disk_peak(root: Path, stop: threading.Event, peak: list[int]) -> None:
+    while not stop.wait(0.02):
+        total = 0
+        for p in root.rglob("*"):
+            with contextlib.suppress(OSError):  # removed while walking
+                total += p.stat().st_size if p.is_file() else 0
+        peak[0] = max(peak[0], total)
+
+
 def _run(csv_path: Path, data_dir: Path) -> dict[str, object]:
     chorus = Path(sys.executable).with_name("chorus")
     env = {**os.environ, "CHORUS_DATA_DIR": str(data_dir)}
     started = time.perf_counter()
+    peak, stop = [0], threading.Event()
+    watcher = threading.Thread(target=_disk_peak, args=(data_dir, stop, peak), daemon=True)
+    watcher.start()
     with tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(
             [str(chorus), "analyze", str(csv_path)],
@@ -57,6 +85,8 @@ def _run(csv_path: Path, data_dir: Path) -> dict[str, object]:
         )
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
+        stop.set()
+        watcher.join()
         err.seek(0)
         stderr = err.read()
     lines = stderr.strip().splitlines()
@@ -66,6 +96,7 @@ def _run(csv_path: Path, data_dir: Path) -> dict[str, object]:
         "exit": child.returncode,
         "seconds": round(time.perf_counter() - started, 1),
         "peak_mb": round(usage.ru_maxrss / 1024, 1),  # this child's maximum resident set
+        "disk_peak_mb": round(peak[0] / 1e6, 1),
         "stderr_lines": len(lines),
         "message": lines[-1] if lines else "",
     }
@@ -76,8 +107,8 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for name, make in (("urls", _urls), ("tags", _tags)):
-            path = root / f"{name}.csv"
+        for name, make in (("urls", _urls), ("tags", _tags), ("gzbomb", _gzbomb)):
+            path = root / (f"{name}.csv.gz" if name == "gzbomb" else f"{name}.csv")
             make(path)
             results.append(_run(path, root / f"data-{name}"))
     print(json.dumps({"runs": results, "load_average": os.getloadavg()}, indent=2))

@@ -20,24 +20,23 @@ from corpus.demo import demo_document
 from corpus.documents import SourceDocument
 from corpus.errors import ChorusError, InputError, LimitError
 from corpus.progress import Progress, no_progress
-from retrieval.catalog import SourceRecord
-from retrieval.chat_model import load_chat_model
-from retrieval.citations import Answer
-from retrieval.claim_check import CheckResult
-from retrieval.doctor import DoctorReport, diagnose
-from retrieval.library import Library
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # retrieval is imported where it is used: `chorus analyze` never needs it
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from bot.settings import Settings
-    from corpus.url_fetch import FetchPolicy
+    from corpus.fetch_policy import FetchPolicy
     from patterns.params import AnalysisParams, EngineChoice
     from patterns.queries import AccountView
     from patterns.reader import AnalysisReader
     from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
     from patterns.service import PatternService
+    from retrieval.catalog import SourceRecord
+    from retrieval.citations import Answer
+    from retrieval.claim_check import CheckResult
+    from retrieval.doctor import DoctorReport
     from retrieval.embeddings import MiniLMEmbeddings
+    from retrieval.library import Library
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +110,8 @@ class Assistant:
     def library(self) -> Library:
         with self._lock:
             if self._library is None:
+                from retrieval.library import Library  # noqa: PLC0415
+
                 self._library = Library(
                     self.settings.data_dir,
                     self.settings.retrieval,
@@ -137,6 +138,8 @@ class Assistant:
         """The configured model, loaded on first use; None means extractive answers."""
         with self._lock:
             if self._chat_model is None and self.settings.llm:
+                from retrieval.chat_model import load_chat_model  # noqa: PLC0415
+
                 self._chat_model = load_chat_model(
                     self.settings.llm,
                     timeout_s=self.settings.llm_timeout_s,
@@ -195,7 +198,7 @@ class Assistant:
 
     # -- reporting sources ----------------------------------------------------------------
     def fetch_policy(self) -> FetchPolicy:
-        from corpus.url_fetch import FetchPolicy  # noqa: PLC0415 - loaders import heavy parsers
+        from corpus.fetch_policy import FetchPolicy  # noqa: PLC0415 - loaders import heavy parsers
 
         limits = self.settings.limits
         return FetchPolicy(
@@ -213,8 +216,11 @@ class Assistant:
         *,
         title: str | None = None,
         progress: Progress = no_progress,
+        force: bool = False,
     ) -> IngestReport:
-        """Add files, folders and URLs; each source is all-or-nothing, failures are reported."""
+        """Add files, folders and URLs; each source is all-or-nothing, failures are reported.
+
+        Content this scope already holds is reported as that source, unless `force`."""
         # Loaders pull in HTML/PDF/HTTP libraries: imported here so questions start fast.
         from corpus.reporting import collect_files, load_file  # noqa: PLC0415
         from corpus.url_fetch import fetch_url, is_url  # noqa: PLC0415
@@ -252,15 +258,21 @@ class Assistant:
                     continue
                 pending.append((item, doc))
                 if sum(len(d.text) for _, d in pending) >= STORE_BATCH_CHARS:
-                    self._store(pending, req)
+                    self._store(pending, req, force=force)
                     pending = []
-            self._store(pending, req)
+            self._store(pending, req, force=force)
             progress("ingesting", len(loaders), len(loaders))
             return report
 
-    def _store(self, pending: Sequence[tuple[IngestItem, SourceDocument]], req: Requester) -> None:
+    def _store(
+        self,
+        pending: Sequence[tuple[IngestItem, SourceDocument]],
+        req: Requester,
+        *,
+        force: bool = False,
+    ) -> None:
         results = self.library.add_many(
-            [doc for _, doc in pending], scope=req.scope, added_by=req.user
+            [doc for _, doc in pending], scope=req.scope, added_by=req.user, force=force
         )
         for (item, _), result in zip(pending, results, strict=True):
             if isinstance(result, ChorusError):
@@ -275,6 +287,7 @@ class Assistant:
         *,
         title: str | None = None,
         progress: Progress = no_progress,
+        force: bool = False,
     ) -> IngestItem:
         """One URL from an untrusted front end (Discord): never a path on this machine."""
         from corpus.url_fetch import is_url  # noqa: PLC0415
@@ -282,22 +295,36 @@ class Assistant:
         self._require_moderator(req, "add sources")
         if not is_url(url):
             raise InputError("only web addresses (http:// or https://) can be added from here")
-        return self.ingest([url.strip()], req, title=title, progress=progress).items[0]
+        report = self.ingest([url.strip()], req, title=title, progress=progress, force=force)
+        return report.items[0]
 
     def add_document(
-        self, doc: SourceDocument, req: Requester, *, progress: Progress = no_progress
+        self,
+        doc: SourceDocument,
+        req: Requester,
+        *,
+        progress: Progress = no_progress,
+        force: bool = False,
     ) -> IngestItem:
         self._require_moderator(req, "add sources")
         with self._job(req):
-            result = self.library.add(doc, scope=req.scope, added_by=req.user, progress=progress)
+            result = self.library.add(
+                doc, scope=req.scope, added_by=req.user, progress=progress, force=force
+            )
             return IngestItem(doc.origin, result.source, result.duplicate)
 
     def ingest_text(
-        self, text: str, title: str, req: Requester, *, progress: Progress = no_progress
+        self,
+        text: str,
+        title: str,
+        req: Requester,
+        *,
+        progress: Progress = no_progress,
+        force: bool = False,
     ) -> IngestItem:
         from corpus.reporting import load_text  # noqa: PLC0415
 
-        return self.add_document(load_text(text, title=title), req, progress=progress)
+        return self.add_document(load_text(text, title=title), req, progress=progress, force=force)
 
     def ingest_bytes(
         self,
@@ -307,13 +334,14 @@ class Assistant:
         *,
         title: str | None = None,
         progress: Progress = no_progress,
+        force: bool = False,
     ) -> IngestItem:
         from corpus.reporting import load_bytes  # noqa: PLC0415
 
         doc = load_bytes(
             data, filename=filename, max_bytes=self.settings.limits.max_source_bytes, title=title
         )
-        return self.add_document(doc, req, progress=progress)
+        return self.add_document(doc, req, progress=progress, force=force)
 
     def sources(self, req: Requester) -> list[SourceRecord]:
         return self.library.sources(self.read_scopes(req))
@@ -338,6 +366,8 @@ class Assistant:
     def doctor(self, *, repair: bool = True, progress: Progress = no_progress) -> DoctorReport:
         """Catalog against vector index, then what an earlier version left in the catalog
         (cluster summaries), then each stored analysis' cluster references."""
+        from retrieval.doctor import diagnose  # noqa: PLC0415
+
         report = diagnose(self.library, repair=repair, progress=progress)
         if self._legacy_removed:
             report.repairs.append(
@@ -397,8 +427,8 @@ class Assistant:
     def patterns(self) -> PatternService:
         with self._lock:
             if self._patterns is None:
+                from corpus.fetch_policy import FetchPolicy  # noqa: PLC0415
                 from corpus.image_sources import ImageLimits  # noqa: PLC0415
-                from corpus.url_fetch import FetchPolicy  # noqa: PLC0415
                 from patterns.service import PatternService  # noqa: PLC0415 - DuckDB, igraph
 
                 limits = self.settings.limits
@@ -411,6 +441,7 @@ class Assistant:
                     max_field_chars=limits.max_field_chars,
                     max_columns=limits.max_columns,
                     max_items_per_post=limits.max_items_per_post,
+                    max_unpack_ratio=limits.max_unpack_ratio,
                     memory_limit=limits.analysis_memory,
                     temp_dir=limits.analysis_temp_dir,
                     images=ImageLimits(
@@ -453,10 +484,17 @@ class Assistant:
         return self.patterns.params(**overrides)
 
     def analysis_engine(
-        self, name: str | None = None, *, scheduler: str | None = None, workers: int | None = None
+        self,
+        name: str | None = None,
+        *,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        shared_dir: str | None = None,
     ) -> EngineChoice:
         """Where pairing runs: the settings' choice with per-run overrides."""
-        return self.patterns.engine(name, scheduler=scheduler, workers=workers)
+        return self.patterns.engine(
+            name, scheduler=scheduler, workers=workers, shared_dir=shared_dir
+        )
 
     def analyze(
         self,
@@ -514,6 +552,7 @@ class Assistant:
     ) -> AnalysisResult:
         """A dataset sent as bytes (a Discord attachment): the file name is only a label."""
         from corpus.reporting import safe_filename  # noqa: PLC0415
+        from patterns.store import default_name  # noqa: PLC0415
 
         self._require_moderator(req, "add datasets")
         limit = self.settings.limits.max_dataset_bytes
@@ -543,7 +582,7 @@ class Assistant:
             return self.analyze(
                 str(tmp),
                 req,
-                name=name or Path(label).name.split(".")[0],
+                name=name or default_name(Path(label)),
                 progress=progress,
                 files_beside=False,
             )

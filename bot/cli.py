@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.terminal_text import terminal_safe
 from corpus.errors import ChorusError
+from corpus.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,9 @@ def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
     from bot.progress_bar import TerminalProgress  # noqa: PLC0415
 
     with TerminalProgress() as bar:
-        report = assistant.ingest(args.targets, Requester.local(), title=args.title, progress=bar)
+        report = assistant.ingest(
+            args.targets, Requester.local(), title=args.title, progress=bar, force=args.force
+        )
     out = sys.stderr if args.json else sys.stdout
     for path, why in report.skipped:
         _print(f"skipped {path}: {why}", file=sys.stderr)
@@ -75,12 +78,13 @@ def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
         elif item.duplicate and item.source is not None:
             _print(
                 f"unchanged: {item.target} is already source {item.source.id} "
-                f"({item.source.title})",
+                f"({item.source.title}); --force adds a second copy",
                 file=out,
             )
         elif item.source is not None:
             _print(
-                f"added {item.source.id}  {item.source.title}  ({item.source.chunks} chunks)",
+                f"added {item.source.id}  {item.source.title}  "
+                f"({plural(item.source.chunks, 'chunk')})",
                 file=out,
             )
     if args.json:
@@ -135,7 +139,7 @@ def cmd_sources(assistant: Any, args: argparse.Namespace) -> int:
     else:
         with TerminalProgress() as bar:
             count = assistant.reindex(req, progress=bar)
-        _say(f"re-indexed {count} chunks from the catalog", to_stderr=args.json)
+        _say(f"re-indexed {plural(count, 'chunk')} from the catalog", to_stderr=args.json)
         if args.json:
             _emit_json({"reindexed_chunks": count})
     return 0
@@ -193,7 +197,9 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
         popular_share=args.popular_share,
         image_distance=args.image_distance,
     )
-    engine = assistant.analysis_engine(args.engine, scheduler=args.scheduler, workers=args.workers)
+    engine = assistant.analysis_engine(
+        args.engine, scheduler=args.scheduler, workers=args.workers, shared_dir=args.shared_dir
+    )
     with TerminalProgress() as bar:
         result = assistant.analyze(
             args.dataset,
@@ -295,7 +301,8 @@ def cmd_datasets(assistant: Any, args: argparse.Namespace) -> int:
     elif not infos:
         _say("No datasets yet. Run `chorus analyze FILE`.")
     for d in infos if not args.json else []:
-        _say(f"{d.name}  {d.posts:,} posts, {d.accounts:,} accounts  ({d.layout}; {d.source})")
+        counts = f"{plural(d.posts, 'post')}, {plural(d.accounts, 'account')}"
+        _say(f"{d.name}  {counts}  ({d.layout}; {d.source})")
     return 0
 
 
@@ -367,6 +374,12 @@ def _add_pattern_commands(sub: Any) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", help="--engine dask: a scheduler address")
     p.add_argument(
         "--workers", type=int, help="--engine dask without --scheduler: local workers (default 2)"
+    )
+    p.add_argument(
+        "--shared-dir",
+        metavar="PATH_OR_URL",
+        help="--engine dask: where shards are written for the workers to read, a path or "
+        "fsspec URL (s3://...) every worker can see (default: DATA_DIR/dask-shards)",
     )
     p.add_argument(
         "--map",
@@ -442,6 +455,9 @@ def build_parser(*, for_console: bool = False) -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add reporting sources (files, folders, URLs)")
     p.add_argument("targets", nargs="+", metavar="PATH_OR_URL")
     p.add_argument("--title", help="title for a single file or URL")
+    p.add_argument(
+        "--force", action="store_true", help="add content already stored as another source"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     p = sub.add_parser("sources", help="the source catalog: list | remove ID | reindex")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import shlex
 import sys
 from collections.abc import Callable, Mapping
@@ -12,9 +13,25 @@ from typing import Any, TextIO
 
 from corpus.errors import ChorusError
 
-HELP = """Commands: ask QUESTION | check CLAIM | ingest PATH_OR_URL... [--title T]
-          sources list | sources remove ID | sources reindex | doctor | help | quit
-Add --json to a command for JSON output. Any other line is asked as a question."""
+
+def console_help(parser: argparse.ArgumentParser) -> str:
+    """Every command the console takes, from the parser itself (a hand-kept list fell
+    behind: it lacked analyze, clusters, cluster and account)."""
+    rows = [
+        f"  {choice.dest:<10} {choice.help or ''}"
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for choice in action._choices_actions
+    ]
+    return "\n".join(
+        [
+            "Commands (options as on the command line; COMMAND --help for them):",
+            *rows,
+            "  help       this list",
+            "  quit       leave (also exit, Ctrl-D)",
+            "Add --json to a command for JSON output. Any other line is asked as a question.",
+        ]
+    )
 
 
 def _history(path: Path) -> Callable[[], None]:
@@ -33,6 +50,21 @@ def _history(path: Path) -> Callable[[], None]:
             readline.write_history_file(path)
 
     return save
+
+
+def _command_words(line: str, commands: set[str]) -> list[str]:
+    """The line as a command's words, or as `ask LINE` when it starts with no command."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = line.split()
+    if words and words[0] in commands:
+        return words
+    close = difflib.get_close_matches((words or [""])[0].lower(), sorted(commands), 2, 0.8)
+    if close:  # still asked (it may be a question), but the likely slip is named
+        names = " or ".join(repr(c) for c in close)
+        print(f"(asked as a question; did you mean the command {names}?)", file=sys.stderr)
+    return ["ask", line]
 
 
 def run_console(
@@ -62,19 +94,16 @@ def run_console(
             if line in ("quit", "exit"):
                 break
             if line in ("help", "?"):
-                print(HELP)
+                print(console_help(parser))
                 continue
-            try:
-                words = shlex.split(line)
-            except ValueError:
-                words = line.split()
-            if words[0] not in commands:
-                words = ["ask", line]
+            words = _command_words(line, commands)
             try:
                 args = parser.parse_args(words)
             except (argparse.ArgumentError, SystemExit) as exc:
                 print(
-                    f"chorus: {exc}" if isinstance(exc, argparse.ArgumentError) else HELP,
+                    f"chorus: {exc}"
+                    if isinstance(exc, argparse.ArgumentError)
+                    else console_help(parser),
                     file=sys.stderr,
                 )
                 continue

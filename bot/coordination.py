@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from corpus.errors import NotFoundError
+from corpus.wording import plural
 from patterns import queries as q
 from patterns.questions import Intent, Question, parse
-from patterns.results import SIGNAL_LABELS, ClusterDetail, Example, iso
+from patterns.results import SIGNAL_LABELS, ClusterDetail, Example, image_distance, iso
 from retrieval.citations import Answer, Citation
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def settings_phrase(ref: q.AnalysisRef) -> str:
     auto = " (estimated)" if p.window_s == "auto" else ""
     return (
         f"window {_seconds(ref.window_s)}{auto}, min-shared {p.min_shared:g}, "
-        f"min-accounts {p.min_accounts}"
+        f"min-accounts {p.min_accounts}{image_distance(p)}"
     )
 
 
@@ -353,7 +354,7 @@ class CoordinationAnswerer:
                 m = b.cite_post(ref, example, cid)
                 b.say(f"In cluster {cid}: {_names(members)}", m)
             if len(in_clusters) > SHOWN_CLUSTERS:
-                b.say(f"They are spread over {len(in_clusters)} clusters in all")
+                b.say(f"They are spread over {plural(len(in_clusters), 'cluster')} in all")
             loose = clusters.get(None, [])
             if loose:
                 b.say(f"In no cluster: {_names(loose)}", n)
@@ -399,11 +400,12 @@ class CoordinationAnswerer:
         for name, ref in self._each(b, scope, names):
             n = b.cite(
                 ref,
-                f"Analysis of dataset {name} ({settings_phrase(ref)}): {ref.clusters} clusters "
-                f"among {ref.accounts:,} accounts and {ref.posts:,} posts.",
+                f"Analysis of dataset {name} ({settings_phrase(ref)}): "
+                f"{plural(ref.clusters, 'cluster')} "
+                f"among {plural(ref.accounts, 'account')} and {plural(ref.posts, 'post')}.",
             )
             b.say(
-                f"Dataset {name} has {ref.clusters} coordination clusters at "
+                f"Dataset {name} has {plural(ref.clusters, 'coordination cluster')} at "
                 f"{settings_phrase(ref)}",
                 n,
             )
@@ -474,7 +476,7 @@ def describe_cluster(
         rest = ", ".join(f"{r.cluster_id} ({_measure_phrase(r, sort)})" for r in rows[1:3])
         facts = "; ".join(f"cluster {r.cluster_id}: {_measure_phrase(r, sort)}" for r in rows[1:3])
         m = b.cite(ref, f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): {facts}.")
-        b.say(f"Next come {rest}, of {len(rows)} clusters", m)
+        b.say(f"Next come {rest}, of {plural(len(rows), 'cluster')}", m)
 
 
 def describe_members(b: _Builder, ref: q.AnalysisRef, detail: ClusterDetail) -> None:
@@ -504,7 +506,9 @@ def describe_account(b: _Builder, ref: q.AnalysisRef, view: q.AccountView) -> No
         n = b.cite(
             ref,
             f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): account {a.label} "
-            f"({a.posts} posts) is in none of its {ref.clusters} clusters; {born}.",
+            f"({plural(a.posts, 'post')}) is in none of the dataset's "
+            f"{plural(ref.clusters, 'cluster')}; "
+            f"{born}.",
         )
         b.say(f"{a.label} is in no cluster of dataset {ref.dataset} at {settings_phrase(ref)}", n)
     else:
@@ -512,7 +516,8 @@ def describe_account(b: _Builder, ref: q.AnalysisRef, view: q.AccountView) -> No
         n = b.cite(
             ref,
             f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): account {a.label} "
-            f"({a.posts} posts) is a member of cluster {c.cluster_id} ({c.size} accounts); "
+            f"({plural(a.posts, 'post')}) is a member of cluster {c.cluster_id} "
+            f"({c.size} accounts); "
             f"{born}.",
             cluster_id=c.cluster_id,
         )
@@ -542,7 +547,8 @@ def describe_account(b: _Builder, ref: q.AnalysisRef, view: q.AccountView) -> No
             where = "no cluster"
         fact = (
             f"Analysis of dataset {ref.dataset}: {a.account_id} and {tie.partner.account_id} "
-            f"shared {tie.shared} items within the window (weight {tie.weight:g}), among them "
+            f"shared {plural(tie.shared, 'item')} within the window (weight {tie.weight:g}), "
+            "among them "
             + "; ".join(
                 f"{_item_phrase(i)}: {_post_fact(i.post_a)} and {_post_fact(i.post_b)}"
                 for i in tie.items
@@ -556,7 +562,8 @@ def describe_account(b: _Builder, ref: q.AnalysisRef, view: q.AccountView) -> No
             post_ids=[p.post_id for i in tie.items for p in (i.post_a, i.post_b)],
         )
         marks.append(m)
-        parts.append(f"{tie.partner.label} ({tie.shared} shared items, {where}: {items}) [{m}]")
+        shared = plural(tie.shared, "shared item")
+        parts.append(f"{tie.partner.label} ({shared}, {where}: {items}) [{m}]")
     more = view.total_ties - len(view.ties)
-    tail = f"; and {more} more linked accounts" if more > 0 else ""
+    tail = f"; and {plural(more, 'more linked account')}" if more > 0 else ""
     b.sentences.append(f"{lead}: " + "; ".join(parts) + tail + ".")

@@ -15,6 +15,7 @@ from typing import Any
 
 import discord
 
+from corpus.wording import plural
 from retrieval.catalog import SourceRecord
 from retrieval.citations import MARKER, Answer, Citation
 from retrieval.claim_check import CheckResult
@@ -60,10 +61,6 @@ _BREAKS = (
 
 
 # -- text ---------------------------------------------------------------------------------
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
 def neutralise(text: str) -> str:
     """Untrusted text made inert: no @everyone/@here, user or role mentions, masked links.
 

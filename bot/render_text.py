@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.assistant import DEMO_SCOPE
+from corpus.wording import plural
 from retrieval.catalog import SourceRecord
 from retrieval.citations import Answer, Citation
 from retrieval.claim_check import CheckResult
@@ -78,7 +79,7 @@ def render_account(views: Sequence[AccountView]) -> str:
             f"window {ref.window_s:g} s, min-shared {ref.params.min_shared:g}, "
             f"min-accounts {ref.params.min_accounts}"
         )
-        lines.append(f"{a.label}  ·  dataset {ref.dataset}  ·  {a.posts:,} posts")
+        lines.append(f"{a.label}  ·  dataset {ref.dataset}  ·  {plural(a.posts, 'post')}")
         born = "unknown (not in the dataset)" if a.created_at is None else iso(a.created_at)
         new = " (new account)" if v.is_new else ""
         lines.append(f"  created {born}{new}; first post {iso(a.first_post)}")
@@ -91,12 +92,13 @@ def render_account(views: Sequence[AccountView]) -> str:
         if not v.ties:
             lines.append("  no linked accounts")
         else:
-            lines.append(f"  strongest ties ({len(v.ties)} of {v.total_ties} linked accounts):")
+            lines.append(
+                f"  strongest ties ({len(v.ties)} of {plural(v.total_ties, 'linked account')}):"
+            )
         for t in v.ties:
             where = f"cluster {t.cluster_id}" if t.cluster_id else "not in one cluster"
-            lines.append(
-                f"    {t.partner.label}: {t.shared} shared items, weight {t.weight:g} ({where})"
-            )
+            shared = plural(t.shared, "shared item")
+            lines.append(f"    {t.partner.label}: {shared}, weight {t.weight:g} ({where})")
             for i in t.items:
                 lines.append(
                     f"      [{i.signal}] {_clip(i.label, 70)}: post {i.post_a.post_id} at "
@@ -119,6 +121,7 @@ def render_sources(sources: list[SourceRecord]) -> str:
         built_in = "  [built in: the bundled demo]" if s.scope == DEMO_SCOPE else ""
         lines.append(f"{s.id}  {s.title}{built_in}")
         lines.append(
-            f"            {s.url}  ({s.chunks} chunks; added by {s.added_by}, {s.added_at})"
+            f"            {s.url}  ({plural(s.chunks, 'chunk')}; "
+            f"added by {s.added_by}, {s.added_at})"
         )
     return "\n".join(lines)

@@ -6,6 +6,7 @@ in; nothing below reads the environment itself.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import tempfile
@@ -26,7 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus.errors import ChorusError
-from patterns.config import AnalysisConfig
+from patterns.config import AnalysisConfig, ListSetting
 from retrieval.config import RetrievalConfig
 
 ENV_PREFIX = "CHORUS_"
@@ -45,6 +46,9 @@ class Limits(BaseModel):
     max_columns: int = Field(500, ge=1, description="most columns in a dataset file")
     max_items_per_post: int = Field(
         1_000, ge=1, description="most links, hashtags or image hashes in one post"
+    )
+    max_unpack_ratio: int = Field(
+        100, ge=1, description="a gzipped or zipped dataset may unpack to this many times its size"
     )
     analysis_memory: str = Field(
         "512MB",
@@ -169,7 +173,7 @@ class Settings(BaseSettings):
         description="collection name (several Chorus instances can share one server)",
     )
     allow_private_urls: bool = Field(False, description="let URL ingest reach private addresses")
-    allowed_url_networks: tuple[str, ...] = Field(
+    allowed_url_networks: ListSetting = Field(
         (), description="CIDRs URL ingest may reach even though private (narrower than above)"
     )
     shared_demo: bool = Field(True, description="the bundled demo source is visible everywhere")
@@ -248,19 +252,35 @@ def _unknown_env_names(environ: dict[str, str]) -> list[str]:
     return sorted(unknown)
 
 
+def known_setting_names() -> list[str]:
+    names = ["DISCORD_TOKEN"]
+    for name, field in Settings.model_fields.items():
+        sub = field.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            names += [f"{ENV_PREFIX}{name}{NESTED_DELIMITER}{n}".upper() for n in sub.model_fields]
+        elif name != "discord_token":
+            names.append(f"{ENV_PREFIX}{name}".upper())
+    return names
+
+
+def _unknown_setting(name: str) -> SettingsError:
+    """'unknown setting X', with the closest real names: a typo should point at its fix."""
+    close = difflib.get_close_matches(name.upper(), known_setting_names(), n=2, cutoff=0.75)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    return SettingsError(f"unknown setting {name}{hint} (see .env.example for the list)")
+
+
 def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:
     """Build the settings tree, or raise SettingsError naming the first bad setting."""
     unknown = _unknown_env_names(dict(os.environ))
     if unknown:
-        raise SettingsError(f"unknown setting {unknown[0]} (see .env.example for the list)")
+        raise _unknown_setting(unknown[0])
     try:
         return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
         if err["type"] == "extra_forbidden":  # a name in .env that matches no setting
-            raise SettingsError(
-                f"unknown setting {_env_name(err['loc'])} (see .env.example for the list)"
-            ) from None
+            raise _unknown_setting(_env_name(err["loc"])) from None
         value = err.get("input")
         shown = "" if isinstance(value, dict) else f" (got {value!r})"
         raise SettingsError(f"bad setting {_env_name(err['loc'])}: {err['msg']}{shown}") from None

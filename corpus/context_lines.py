@@ -40,10 +40,16 @@ def is_byline(line: str) -> bool:
     return bool(_BYLINE.match(flat)) and len(_WORDS.findall(flat)) <= 12
 
 
+def plain_text_title(text: str) -> str | None:
+    """A plain-text file's first non-blank line when it reads as a title (and more follows)."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return _squash(lines[0]) if len(lines) > 1 and reads_as_title(lines[0]) else None
+
+
 def plain_text_context(text: str) -> list[str]:
     """A plain-text file's first line when it reads as a title, and byline lines."""
     lines = [line for line in text.split("\n") if line.strip()]
-    found = [lines[0]] if lines and len(lines) > 1 and reads_as_title(lines[0]) else []
+    found = [lines[0]] if plain_text_title(text) else []
     return found + [line for line in lines[:6] if is_byline(line)]
 
 

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from corpus.errors import InputError, LimitError
 from corpus.image_sources import MediaZip, zip_member_safe
+from corpus.unpack import copy_bounded, unpack_limit
 
 DATASET_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
 MAX_MEMBERS = 2_000_000
@@ -39,7 +40,7 @@ def _is_dataset(name: str) -> bool:
 
 @contextlib.contextmanager
 def open_dataset_zip(
-    path: Path, *, shown: str, scratch: Path, max_bytes: int
+    path: Path, *, shown: str, scratch: Path, max_bytes: int, max_ratio: int = 100
 ) -> Iterator[ZippedDataset]:
     """Find the one dataset file in the zip, unpack it under `scratch`, and give its media."""
     try:
@@ -66,25 +67,25 @@ def open_dataset_zip(
                 f"{shown}: the zip holds several dataset files ({names}); put one in it"
             )
         info = found[0]
-        if info.file_size > max_bytes:
+        limit, why = unpack_limit(info.compress_size, max_bytes=max_bytes, max_ratio=max_ratio)
+        if info.file_size > limit:
             raise LimitError(
                 f"{shown}:{info.filename} is {info.file_size:,} bytes unpacked, over the "
-                f"limit of {max_bytes:,} (max_dataset_bytes)"
+                f"limit of {limit:,} ({why})"
             )
         scratch.mkdir(parents=True, exist_ok=True)
         suffix = "".join(PurePosixPath(info.filename).suffixes[-2:]).lower()
         out = scratch / f".unzip-{os.getpid()}-{uuid.uuid4().hex}{suffix}"
         try:
-            written = 0
             with archive.open(info) as src, out.open("wb") as dst:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > max_bytes:  # the declared size may lie
-                        raise LimitError(
-                            f"{shown}:{info.filename} unpacks to more than {max_bytes:,} bytes "
-                            "(max_dataset_bytes)"
-                        )
-                    dst.write(chunk)
+                copy_bounded(  # the declared size may lie
+                    src,
+                    dst,
+                    shown=f"{shown}:{info.filename}",
+                    packed=info.compress_size,
+                    max_bytes=max_bytes,
+                    max_ratio=max_ratio,
+                )
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             out.unlink(missing_ok=True)
             raise InputError(f"{shown}:{info.filename} cannot be unpacked ({exc})") from None

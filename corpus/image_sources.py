@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import sqlite3
 import threading
 import zipfile
@@ -24,14 +25,24 @@ from typing import Any, Literal
 import numpy as np
 
 from corpus.errors import FetchError, LimitError
+from corpus.fetch_policy import FetchPolicy
 from corpus.image_hash import HashedImage, ImageSkipped, hash_image
 from corpus.progress import Progress, no_progress
-from corpus.url_fetch import FetchPolicy, fetch_bytes
+from corpus.wording import plural
 
 logger = logging.getLogger(__name__)
 
 RefKind = Literal["file", "url", "phash"]
 NOT_FETCHED = "URL not fetched (--no-fetch-images)"
+# Skip reasons that may pass on a rerun with nothing changed (a server that was down): a
+# reload tries those images again.
+RETRY_REASONS = (
+    NOT_FETCHED,
+    "connection failed",
+    "fetch timed out",
+    "fetch failed",
+    "the server answered HTTP 5",
+)
 OVER_TOTAL = "over the total image byte cap (images.max_total_bytes)"
 TOO_MANY = "over the image count cap (images.max_images)"
 BATCH = 256  # images hashed per round of worker threads
@@ -64,6 +75,9 @@ class PostImage:
     windows: tuple[int, ...] = ()  # the image's window hashes (see corpus.image_hash)
 
 
+SKIP_EXAMPLES = 5  # images named per skip reason in the notes
+
+
 @dataclass
 class ImageReport:
     """What happened to the images a dataset names: shown to the user, kept with the data."""
@@ -74,11 +88,13 @@ class ImageReport:
     cached: int = 0
     fetched: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
-    examples: dict[str, str] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
 
     def skip(self, reason: str, example: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
-        self.examples.setdefault(reason, example)
+        shown = self.examples.setdefault(reason, [])
+        if len(shown) < SKIP_EXAMPLES and example not in shown:  # one example hid the rest
+            shown.append(example)
 
     def notes(self) -> list[str]:
         if not self.refs:
@@ -90,7 +106,10 @@ class ImageReport:
             parts.append(f"{self.cached:,} from the cache")
         out = ["images: " + ", ".join(parts)]
         for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"{n:,} images skipped: {reason} (e.g. {self.examples[reason]})")
+            shown = self.examples.get(reason, [])
+            more = f" and {n - len(shown):,} more" if n > len(shown) else ""
+            label = "e.g. " if more else ""
+            out.append(f"{plural(n, 'image')} skipped: {reason} ({label}{', '.join(shown)}{more})")
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -101,7 +120,7 @@ class ImageReport:
             "cached": self.cached,
             "fetched": self.fetched,
             "skipped": dict(self.skipped),
-            "examples": dict(self.examples),
+            "examples": {k: list(v) for k, v in self.examples.items()},
         }
 
 
@@ -135,6 +154,14 @@ class MediaFolder:
         if len(data) > max_bytes:
             raise ImageSkipped("over the byte cap per image (images.max_image_bytes)")
         return data
+
+    def stamp(self, rel: str) -> str:
+        """Size and modification time of an image file, to tell a changed one on a rerun."""
+        try:
+            st = (self.base / _safe_relative(rel)).stat()
+        except (OSError, ImageSkipped):
+            return "-"
+        return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 class MediaZip:
@@ -311,6 +338,9 @@ def parse_phash(text: str) -> int | None:
 _FETCH_REASONS = (
     ("unsupported content type", "not an image (the server sent another content type)"),
     ("timed out", "fetch timed out"),
+    # Before "refused": a closed port's "Connection refused" is no refused address.
+    ("could not connect", "connection failed (nothing answered at that address and port)"),
+    ("connection failed", "connection failed"),
     ("HTTP ", "the server answered with an HTTP error"),
     ("not a public", "refused address (private, loopback or reserved)"),
     ("private", "refused address (private, loopback or reserved)"),
@@ -325,7 +355,13 @@ def _fetch_reason(exc: Exception) -> str:
     if isinstance(exc, LimitError):
         return "over the byte cap per image (images.max_image_bytes)"
     text = str(exc)
+    status = _HTTP_STATUS.search(text)
+    if status:  # counted per status: a 404 and a 403 call for different fixes
+        return f"the server answered HTTP {status.group(1)}"
     return next((reason for part, reason in _FETCH_REASONS if part in text), "fetch failed")
+
+
+_HTTP_STATUS = re.compile(r"answered HTTP (\d{3})")
 
 
 @dataclass
@@ -333,6 +369,13 @@ class _Job:
     kind: RefKind
     ref: str
     pids: list[int]
+
+
+def _fetch_body(url: str, policy: FetchPolicy) -> bytes:
+    # Imported here: httpx and the document parsers are needed only to fetch.
+    from corpus.url_fetch import fetch_bytes  # noqa: PLC0415
+
+    return fetch_bytes(url, policy).body
 
 
 def hash_post_images(
@@ -372,7 +415,7 @@ def hash_post_images(
         cache=cache,
         limits=limits,
         policy=policy,
-        fetch=fetcher or (lambda url, pol: fetch_bytes(url, pol).body),
+        fetch=fetcher or _fetch_body,
         budget=_Budget(limits.max_total_bytes),
     )
     todo = list(jobs.values())

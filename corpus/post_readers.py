@@ -33,6 +33,7 @@ from corpus.post_json import (
 from corpus.post_records import PostLimits
 from corpus.post_sql import EPOCH_MACRO, canonical_select, ident, literal
 from corpus.progress import Progress
+from corpus.unpack import copy_bounded
 
 JSON_SAMPLE_RECORDS = 1000
 JSON_BATCH = 20_000
@@ -57,21 +58,20 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def gunzip(path: Path, shown: str, max_bytes: int, scratch: Path) -> Path:
-    """Decompress to a scratch file, refusing more than max_bytes of output (bombs)."""
+def gunzip(path: Path, shown: str, limits: PostLimits, scratch: Path) -> Path:
+    """Decompress to a scratch file, stopping at the unpack bound (corpus/unpack.py)."""
     scratch.mkdir(parents=True, exist_ok=True)
     out = scratch / f".gunzip-{os.getpid()}-{uuid.uuid4().hex}"
-    written = 0
     try:
         with gzip.open(path, "rb") as src, out.open("wb") as dst:
-            while chunk := src.read(1 << 20):
-                written += len(chunk)
-                if written > max_bytes:
-                    raise LimitError(
-                        f"{shown} decompresses to more than {max_bytes:,} bytes, over the "
-                        "limit (max_dataset_bytes)"
-                    )
-                dst.write(chunk)
+            written = copy_bounded(
+                src,  # type: ignore[arg-type]  # GzipFile reads bytes like any IO[bytes]
+                dst,
+                shown=shown,
+                packed=path.stat().st_size,
+                max_bytes=limits.max_bytes,
+                max_ratio=limits.max_unpack_ratio,
+            )
     except (OSError, EOFError, zlib.error) as exc:
         out.unlink(missing_ok=True)
         raise InputError(

@@ -74,7 +74,7 @@ def load_posts(
     try:
         fmt = kind
         if kind == "gzip":
-            temp = gunzip(path, shown, limits.max_bytes, scratch_dir or path.parent)
+            temp = gunzip(path, shown, limits, scratch_dir or path.parent)
             kind = detect_kind(temp, shown).kind
             if kind == "gzip":
                 raise InputError(f"{shown} is gzip inside gzip; decompress it first")

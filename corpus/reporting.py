@@ -20,7 +20,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Final, TypeVar
 
-from corpus.context_lines import markdown_context, pdf_context, plain_text_context
+from corpus.context_lines import (
+    markdown_context,
+    pdf_context,
+    plain_text_context,
+    plain_text_title,
+)
 from corpus.documents import SourceDocument, clean_label, make_document, normalize_text
 from corpus.errors import InputError, LimitError
 from corpus.html_text import decode_html, html_context_lines, html_to_text
@@ -341,7 +346,8 @@ def document_from_bytes(
         )
     elif kind in ("text", "markdown"):
         text = decode_text(data, name=name, charset=charset)
-        found = markdown_title(text) if kind == "markdown" else None
+        # A note's first line that reads as a title names it better than its file name.
+        found = markdown_title(text) if kind == "markdown" else plain_text_title(text)
     else:
         raise ValueError(f"unknown document kind {kind!r}")
     chosen = next((t for t in (title, found, fallback_title) if t and clean_label(t)), name)

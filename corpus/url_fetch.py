@@ -30,7 +30,6 @@ import ipaddress
 import logging
 import re
 import socket
-import ssl
 import threading
 import time
 import zlib
@@ -44,11 +43,11 @@ import httpx
 
 from corpus.documents import SourceDocument, clean_label
 from corpus.errors import FetchError, LimitError
+from corpus.fetch_policy import FetchPolicy
 from corpus.reporting import document_from_bytes, format_bytes, kind_for_name
 
 logger = logging.getLogger(__name__)
 
-Resolver = Callable[[str, int], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 T = TypeVar("T")
 
@@ -103,39 +102,6 @@ _PDF_TYPES: Final = frozenset({"application/pdf", "application/x-pdf"})
 _MARKDOWN_TYPES: Final = frozenset({"text/markdown", "text/x-markdown"})
 _TEXT_TYPES: Final = frozenset({"application/json", "application/xml"})
 _SNIFF_TYPES: Final = frozenset({"", "application/octet-stream", "binary/octet-stream"})
-
-
-@dataclass(frozen=True)
-class FetchPolicy:
-    """What a fetch may reach and how much it may take.
-
-    allow_private:    lift the address check (intranet use); scheme, size and time limits stay
-    timeout_s:        the whole fetch, resolution and slow bodies included
-    max_bytes:        largest body (Content-Length and bytes actually received)
-    max_redirects:    redirects followed; each hop is checked again
-    resolver:         (host, port) -> IP strings; None: socket.getaddrinfo. Tests stub it.
-    allowed_networks: CIDRs exempt from the address check ("10.1.2.0/24" for one intranet
-                      wiki), narrower than allow_private
-    ssl_context:      TLS trust; None: httpx's default (certifi). Tests pass one for a test CA.
-    """
-
-    allow_private: bool = False
-    timeout_s: float = 15.0
-    max_bytes: int = 20_000_000
-    max_redirects: int = 5
-    resolver: Resolver | None = None
-    allowed_networks: tuple[str, ...] = ()
-    ssl_context: ssl.SSLContext | None = None
-
-    def __post_init__(self) -> None:
-        if not self.timeout_s > 0:
-            raise ValueError("FetchPolicy.timeout_s must be positive")
-        if self.max_bytes < 1:
-            raise ValueError("FetchPolicy.max_bytes must be at least 1")
-        if self.max_redirects < 0:
-            raise ValueError("FetchPolicy.max_redirects must not be negative")
-        for network in self.allowed_networks:
-            ipaddress.ip_network(network, strict=False)  # ValueError on a typo, at start-up
 
 
 def is_url(text: str) -> bool:

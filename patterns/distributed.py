@@ -11,6 +11,12 @@ them finds those), so every co-post is found exactly once. The driver merges the
 co-posts per (account pair, item), with the same tie-breaks as the single engine, then
 builds edges and clusters as before.
 
+Shared storage. The driver writes each shard as one Parquet file under a run folder of
+`shared_dir` (a local path, or an fsspec URL such as s3://bucket/prefix when the user has
+installed that filesystem's package, s3fs for S3), and each worker reads only its shard's
+file: the driver never ships rows through the scheduler, and the folder is removed when
+the pairing ends, whatever the outcome.
+
 Dask is an optional extra (`pip install -c constraints.txt -e ".[dask]"`), imported only
 here and only when this engine is chosen.
 """
@@ -19,6 +25,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import resource
+import sys
+import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -26,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from corpus.errors import InputError, LimitError
 from corpus.progress import Progress, no_progress
@@ -43,6 +55,7 @@ from patterns.signals import Occurrences
 
 if TYPE_CHECKING:
     from distributed import Client
+    from fsspec import AbstractFileSystem
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +64,11 @@ INSTALL_HINT = (
     "(scripts/setup.sh installs it)"
 )
 CONNECT_TIMEOUT_S = 5
+SHARED_HINT = "every worker must see it (--shared-dir, CHORUS_ANALYSIS__DASK_SHARED_DIR)"
+
+
+class SharedStorageError(Exception):
+    """A worker could not read its shard from shared storage (raised on the worker)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +171,90 @@ def pair_shard(shard: Shard, window: float) -> CoPosts:
     )
 
 
+SHARD_SCHEMA = pa.schema(
+    [
+        ("piece", pa.int64()),
+        ("item", pa.int64()),  # the piece's item, on each of its rows
+        ("signal", pa.int8()),  # the item's signal, likewise
+        ("row", pa.int64()),
+        ("t", pa.float64()),
+        ("aid", pa.int32()),
+        ("sub", pa.int32()),
+        ("native", pa.bool_()),
+    ]
+)
+
+
+def shard_table(shard: Shard) -> pa.Table:
+    """A shard as one flat table (per-piece values repeated on the piece's rows)."""
+    return pa.table(
+        {
+            "piece": shard.piece,
+            "item": shard.item[shard.piece],
+            "signal": shard.signal[shard.piece],
+            "row": shard.row,
+            "t": shard.t,
+            "aid": shard.aid,
+            "sub": shard.sub,
+            "native": shard.native,
+        },
+        schema=SHARD_SCHEMA,
+    )
+
+
+def table_shard(table: pa.Table, split_near: bool) -> Shard:
+    """shard_table, read back."""
+    col = {name: table.column(name).to_numpy() for name in SHARD_SCHEMA.names}
+    piece = col["piece"].astype(np.int64)
+    head = np.flatnonzero(np.r_[True, piece[1:] != piece[:-1]]) if piece.size else piece
+    return Shard(
+        piece=piece,
+        item=col["item"][head].astype(np.int64),
+        row=col["row"].astype(np.int64),
+        t=col["t"].astype(np.float64),
+        aid=col["aid"].astype(np.int32),
+        sub=col["sub"].astype(np.int32),
+        signal=col["signal"][head].astype(np.int8),
+        native=col["native"].astype(np.bool_),
+        split_near=split_near,
+    )
+
+
+def open_shared(url: str) -> tuple[AbstractFileSystem, str]:
+    """The filesystem and path of a shared-storage location; one line when its fsspec
+    filesystem is unknown or not installed (s3:// needs s3fs)."""
+    import fsspec  # noqa: PLC0415  (comes with dask)
+
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as exc:
+        raise InputError(
+            f"the Dask shared dir {url} cannot be used: {' '.join(str(exc).split())[:200]} "
+            "(install the fsspec filesystem package for it, e.g. s3fs for s3://)"
+        ) from None
+    return fs, str(path)
+
+
+def pair_shard_file(url: str, window: float, split_near: bool) -> CoPosts:
+    """Read one shard's Parquet file from shared storage and pair it (runs on a worker)."""
+    import fsspec  # noqa: PLC0415
+
+    try:
+        with fsspec.open(url, "rb") as f:
+            table = pq.read_table(f)
+    except (OSError, ImportError, ValueError) as exc:
+        raise SharedStorageError(
+            f"a Dask worker cannot read its shard {url} ({type(exc).__name__}): {SHARED_HINT}"
+        ) from None
+    return pair_shard(table_shard(table, split_near), window)
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory (run on each worker after the pairing)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
+
+
 def _empty() -> CoPosts:
     i32 = np.empty(0, dtype=np.int32)
     return CoPosts(
@@ -184,6 +286,11 @@ def dask_client(engine: EngineChoice) -> Iterator[Client]:
     if engine.scheduler:
         try:
             client = Client(engine.scheduler, timeout=CONNECT_TIMEOUT_S)
+        except ValueError as exc:  # no port, an unknown scheme
+            raise InputError(
+                f"the Dask scheduler address {engine.scheduler} is not valid: "
+                f"{' '.join(str(exc).split())[:200]} (expected tcp://HOST:PORT)"
+            ) from None
         except (OSError, TimeoutError) as exc:
             raise InputError(
                 f"no Dask scheduler answers at {engine.scheduler} "
@@ -224,16 +331,54 @@ def dask_co_posts(
     """collect_co_posts, on Dask. `client`: an open distributed.Client to reuse (tests);
     otherwise one is opened (and closed) from `engine`."""
     if client is None:
+        progress("connecting to Dask", 0, 1)  # a local cluster takes seconds to start
         with dask_client(engine) as own:
+            progress("connecting to Dask", 1, 1)
             return dask_co_posts(occ, window, engine, progress=progress, client=own)
-    from distributed import as_completed  # noqa: PLC0415
-
     workers = max(1, len(client.scheduler_info().get("workers", {})) or engine.workers)
     partitions = engine.partitions or 4 * workers
     hot_rows = engine.hot_rows or max(1_000, int(occ.item.shape[0]) // partitions)
     shards = plan_shards(occ, window, partitions, hot_rows)
-    progress("pairing", 0, len(shards))
-    futures = [client.submit(pair_shard, s, window, pure=False) for s in shards]
+    fs, base = open_shared(engine.shared_dir or tempfile.gettempdir())
+    run = f"{base.rstrip('/')}/chorus-{uuid.uuid4().hex}"
+    try:
+        fs.makedirs(run, exist_ok=True)
+        urls = _write_shards(fs, run, shards, progress)
+        return _pair_on_cluster(client, urls, window, occ.split_near, progress)
+    finally:
+        try:
+            fs.rm(run, recursive=True)
+        except (OSError, FileNotFoundError):  # nothing was written, or already gone
+            logger.debug("could not remove %s", run, exc_info=True)
+
+
+def _write_shards(
+    fs: AbstractFileSystem, run: str, shards: list[Shard], progress: Progress
+) -> list[str]:
+    """Each shard as one Parquet file under `run`; the URLs workers read them from."""
+    progress("sharding", 0, len(shards))
+    urls = []
+    for k, shard in enumerate(shards):
+        path = f"{run}/shard-{k:05d}.parquet"
+        try:
+            with fs.open(path, "wb") as f:
+                pq.write_table(shard_table(shard), f)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write Dask shards to {fs.unstrip_protocol(run)}: {exc.strerror or exc}"
+            ) from None
+        urls.append(fs.unstrip_protocol(path))
+        progress("sharding", k + 1, len(shards))
+    return urls
+
+
+def _pair_on_cluster(
+    client: Any, urls: list[str], window: float, split_near: bool, progress: Progress
+) -> list[CoPosts]:
+    from distributed import as_completed  # noqa: PLC0415
+
+    futures = [client.submit(pair_shard_file, u, window, split_near, pure=False) for u in urls]
+    progress("pairing", 0, len(urls))
     parts: list[CoPosts] = []
     total = 0
     try:
@@ -243,9 +388,11 @@ def dask_co_posts(
             if total > 2 * MAX_PAIR_ITEMS:  # before the merge; it only shrinks from here
                 raise _too_many()
             parts.append(part)
-            progress("pairing", k, len(shards))
+            progress("pairing", k, len(urls))
     except LimitError:
         raise
+    except SharedStorageError as exc:
+        raise InputError(str(exc)) from None
     except Exception as exc:  # a worker that died too often, a lost scheduler
         raise InputError(
             f"the Dask cluster failed during pairing ({type(exc).__name__}: "
@@ -254,7 +401,19 @@ def dask_co_posts(
         ) from None
     finally:
         client.cancel(futures)
+    _log_worker_memory(client)
     progress("merging shards", 0, 1)
     merged = merge(parts)
     progress("merging shards", 1, 1)
     return merged
+
+
+def _log_worker_memory(client: Any) -> None:
+    """Each worker's peak memory, at INFO (CHORUS_LOG_LEVEL=INFO shows it)."""
+    try:
+        peaks = client.run(peak_memory_mb)
+    except Exception:  # a worker gone since: the figure is only informative
+        logger.debug("could not read the workers' peak memory", exc_info=True)
+        return
+    for address, mb in sorted(peaks.items()):
+        logger.info("Dask worker %s: peak memory %.0f MB", address, mb)

@@ -361,7 +361,9 @@ def communities(edges: Edges, *, min_size: int, seed: int) -> tuple[I32, list[I3
     m = len(edges)
     graph = igraph.Graph(n=nodes.size, edges=np.stack([inverse[:m], inverse[m:]], axis=1).tolist())
     graph.es["weight"] = edges.weight.tolist()
-    membership = np.asarray(graph.connected_components().membership, dtype=np.int64)
+    # GraphBase's methods return the membership list itself: the VertexClustering that
+    # Graph's wrappers build copies it and scans it again in Python.
+    membership = np.asarray(igraph.GraphBase.connected_components(graph, "strong"), dtype=np.int64)
     sizes = np.bincount(membership)
     big = np.flatnonzero(sizes[membership] >= 2 * min_size)
     if big.size:
@@ -370,12 +372,19 @@ def communities(edges: Edges, *, min_size: int, seed: int) -> tuple[I32, list[I3
             # Seeded for reproducible clusters, not for secrecy.
             igraph.set_random_number_generator(random.Random(seed))  # noqa: S311
             try:
-                parts = sub.community_leiden(
-                    objective_function="modularity", weights="weight", n_iterations=2
+                # What Graph.community_leiden(objective_function="modularity",
+                # weights="weight", n_iterations=2) passes on.
+                parts, _ = igraph.GraphBase.community_leiden(
+                    sub,
+                    edge_weights="weight",
+                    resolution=1.0,
+                    normalize_resolution=True,
+                    beta=0.01,
+                    n_iterations=2,
                 )
             finally:
                 igraph.set_random_number_generator(random)
-        refined = np.asarray(parts.membership, dtype=np.int64)
+        refined = np.asarray(parts, dtype=np.int64)
         membership[big] = sizes.size + refined  # new labels, after every component label
     order = np.argsort(membership, kind="stable")
     sorted_m = membership[order]

@@ -24,8 +24,6 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from corpus.progress import Progress, no_progress
 
@@ -130,6 +128,10 @@ def components(n: int, i: I64, j: I64) -> I64:
     component's first node (so the numbering never depends on the edge order)."""
     if n == 0:
         return np.empty(0, dtype=np.int64)
+    # scipy takes most of a second to import; only near-identical groups need it.
+    from scipy import sparse  # noqa: PLC0415
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+
     graph = sparse.coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(n, n)).tocsr()
     _, label = connected_components(graph, directed=False)
     label = label.astype(np.int64)

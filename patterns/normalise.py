@@ -34,10 +34,20 @@ def _re2_class(ranges: list[tuple[int, int]]) -> str:
     return "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges)
 
 
+def _without_space(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ranges less the plain space (0x20)."""
+    out: list[tuple[int, int]] = []
+    for a, b in ranges:
+        out.extend(r for r in ((a, min(b, 0x1F)), (max(a, 0x21), b)) if r[0] <= r[1])
+    return out
+
+
 _CS_PY = _py_class(_CHORUS_SPACE)
 _TS_PY = _py_class(_PY_SPACE)
 _CS_SQL = _re2_class(_CHORUS_SPACE)
 _TS_SQL = _re2_class(_PY_SPACE)
+_CS_NOT_SPACE_SQL = _re2_class(_without_space(_CHORUS_SPACE))
+_TS_NOT_SPACE_SQL = _re2_class(_without_space(_PY_SPACE))
 
 _URL_OR_MENTION_PY = re.compile(f"(?:https?://|www\\.)[^{_CS_PY}]+|@[a-z0-9_]+")
 _RT_PY = re.compile(f"^[{_CS_PY}]*rt(?:[{_CS_PY}]*:|[{_CS_PY}])")
@@ -67,15 +77,23 @@ def normalise_text(text: str | None, mode: TextMode = "chorus") -> str:
 
 
 def text_sql(column: str, mode: TextMode) -> str:
-    """DuckDB expression equal to normalise_text(column, mode) ('' for no text)."""
+    """DuckDB expression equal to normalise_text(column, mode) ('' for no text).
+
+    Whitespace runs become one space by replacing only the runs that are not one space
+    already (two or more characters, or one that is not 0x20): the same result, without a
+    replacement at every space of every text (that took half the time on a million posts).
+    The column appears once (a "?" parameter binds once).
+    """
     low = f"lower(coalesce({column}, ''))"
     if mode == "toolkit":
         out = f"regexp_replace({low}, '@[^{_TS_SQL}]*', '', 'g')"
-        return f"trim(regexp_replace({out}, '[{_TS_SQL}]+', ' ', 'g'), ' ')"
+        runs = f"[{_TS_SQL}]{{2,}}|[{_TS_NOT_SPACE_SQL}]"
+        return f"trim(regexp_replace({out}, '{runs}', ' ', 'g'), ' ')"
     # URLs and mentions in one pass (each regexp_replace is a pass over every text).
     out = f"regexp_replace({low}, '(?:https?://|www\\.)[^{_CS_SQL}]+|@[a-z0-9_]+', ' ', 'g')"
     out = f"regexp_replace({out}, '^[{_CS_SQL}]*rt(?:[{_CS_SQL}]*:|[{_CS_SQL}])', ' ')"
-    return f"trim(regexp_replace({out}, '[{_CS_SQL}]+', ' ', 'g'), ' ')"
+    runs = f"[{_CS_SQL}]{{2,}}|[{_CS_NOT_SPACE_SQL}]"
+    return f"trim(regexp_replace({out}, '{runs}', ' ', 'g'), ' ')"
 
 
 # Query parameters that only say where a click came from.

@@ -181,6 +181,9 @@ class EngineChoice:
     name: "duckdb" (this process) or "dask" (patterns.distributed).
     scheduler: a Dask scheduler address (tcp://host:8786); empty: a local cluster of
         `workers` worker processes for the length of the analysis.
+    shared_dir: where shards are written for the workers to read (a path or fsspec URL
+        every worker can see); empty: a folder in the system's temporary directory, which
+        only a local cluster sees.
     partitions / hot_rows: shards, and the occurrences past which an item is split by
         time; 0 picks them from the data and the cluster (tests set them).
     """
@@ -188,6 +191,7 @@ class EngineChoice:
     name: Literal["duckdb", "dask"] = "duckdb"
     scheduler: str = ""
     workers: int = 2
+    shared_dir: str = ""
     partitions: int = 0
     hot_rows: int = 0
 

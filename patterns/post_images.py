@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from corpus.fetch_policy import FetchPolicy
 from corpus.image_sources import (
     ImageLimits,
     ImageRef,
@@ -20,7 +21,6 @@ from corpus.image_sources import (
     open_cache,
 )
 from corpus.progress import Progress, no_progress
-from corpus.url_fetch import FetchPolicy
 
 REF_COLUMNS = (("image_files", "file"), ("image_urls", "url"), ("image_phashes", "phash"))
 

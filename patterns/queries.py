@@ -11,6 +11,7 @@ Results are typed; wording is the caller's.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -401,8 +402,12 @@ def item_keys(kind: ItemKind, value: str) -> list[str]:
     if kind == "hashtag":
         tag = raw.lstrip("#").lower()
         return [f"#{tag}"] if tag else []
-    if kind == "image":
-        return [raw.lower()] if raw else []
+    if kind == "image":  # a perceptual hash is stored as 'phash:<16 hex>'; asked either way
+        low = raw.lower()
+        bare = low.removeprefix("phash:")
+        if _PHASH_HEX.fullmatch(bare):
+            return sorted({low, bare, f"phash:{bare}"})
+        return [low] if low else []
     if kind == "text":
         return [normalise_text(raw)] if normalise_text(raw) else []
     return [raw] if raw else []
@@ -432,7 +437,59 @@ def match_items(
         f"AND signal IN (SELECT unnest(?)) AND {where} ORDER BY accounts DESC, item",
         [ref.analysis_id, signals, *args],
     ).fetchall()
+    if not rows and kind == "image":
+        rows = _image_items_of_posts(con, ref, _posts_with_image(con, value))
     return [ItemMatch(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+
+_PHASH_HEX = re.compile(r"[0-9a-f]{16}")
+
+
+def _posts_with_image(con: duckdb.DuckDBPyConnection, value: str) -> list[int]:
+    """Posts whose image is `value`: a file as the dataset names it (or its tail, such as
+    the file name), an image URL, or a perceptual hash of any image of a near-identical
+    group (the group's item is named by its smallest hash only)."""
+    raw = value.strip()
+    if not raw:
+        return []
+    named = "len(list_filter(coalesce({c}, []), lambda f: f = $v OR ends_with(f, '/' || $v))) > 0"
+    cols = [c for c in ("image_files", "image_urls") if _has(con, c)]
+    pids: set[int] = set()
+    if cols:
+        where = " OR ".join(named.format(c=c) for c in cols)
+        rows = con.execute(f"SELECT pid FROM posts WHERE {where}", {"v": raw}).fetchall()
+        pids = {int(r[0]) for r in rows}
+    bare = raw.lower().removeprefix("phash:")
+    if _PHASH_HEX.fullmatch(bare) and _has(con, "phash", table="post_images"):
+        pids |= {
+            int(r[0])
+            for r in con.execute(
+                "SELECT pid FROM post_images WHERE phash = ?", [int(bare, 16)]
+            ).fetchall()
+        }
+    return sorted(pids)
+
+
+def _image_items_of_posts(
+    con: duckdb.DuckDBPyConnection, ref: AnalysisRef, pids: list[int]
+) -> list[tuple[Any, ...]]:
+    if not pids:
+        return []
+    return con.execute(
+        "SELECT item, signal, label, accounts FROM items WHERE analysis_id = ? "
+        "AND signal = 'image' AND item IN (SELECT item FROM evidence WHERE analysis_id = ? "
+        "AND signal = 'image' AND (pid_a IN (SELECT unnest(?)) OR pid_b IN (SELECT unnest(?)))) "
+        "ORDER BY accounts DESC, item",
+        [ref.analysis_id, ref.analysis_id, pids, pids],
+    ).fetchall()
+
+
+def _has(con: duckdb.DuckDBPyConnection, column: str, *, table: str = "posts") -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+        [table, column],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def item_sharers(
@@ -482,7 +539,16 @@ def item_sharers(
                 )
             )
         sharers.sort(key=lambda s: (-len(by_account[s.account.aid]), s.account.account_id))
-    elif kind in _POSTED_SQL:  # not among the linking items: is it in the data at all?
+    elif kind == "image":  # not among the linking items: is it in the data at all?
+        pids = _posts_with_image(con, value)
+        keys = item_keys(kind, value)
+        row = con.execute(
+            f"SELECT count(DISTINCT aid) FROM posts WHERE pid IN (SELECT unnest(?)) "
+            f"OR {_POSTED_SQL['image']}",
+            [pids, keys],
+        ).fetchone()
+        posted_by = int(row[0]) if row else 0
+    elif kind in _POSTED_SQL:
         row = con.execute(
             f"SELECT count(DISTINCT aid) FROM posts WHERE {_POSTED_SQL[kind]}",
             [item_keys(kind, value) + ([value.strip()] if kind == "url" else [])],

@@ -21,6 +21,8 @@ _HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|'([^']{3,})'")
 _HANDLE = re.compile(r"(?<![\w/])@([\w.]+)")
 _HEX = re.compile(r"\b[0-9a-f]{16,64}\b", re.IGNORECASE)
+_PHASH = re.compile(r"\bphash:[0-9a-f]{16}\b", re.IGNORECASE)
+_IMAGE_WORD = re.compile(r"\b(?:image|picture|photo|hash)s?\b")
 _TRAILING = ".,;:!?)]}\"'’”"
 
 # Words that name a signal in a question, and the signal they mean.
@@ -97,6 +99,13 @@ _ACCOUNT_TEMPLATES = [
         r"\b(?:account|user|handle) (?P<x>\S+)",
     )
 ]
+# Words the templates can catch that name no account: "Which account had the most
+# followers?" was answered "there is no account named had" instead of from the reporting.
+_NOT_NAMES = frozenset(
+    "a an the any this that it who whom whose which what had has have having is was were are "
+    "be been being did does do done with of in on at to for from and or by posted shared used "
+    "said says holds held made makes got gets can could would should will may might must".split()
+)
 _DATASET_TAIL = re.compile(
     r"\s+(?:in|from|of|within) (?:the )?(?:dataset |data set )?\S+(?: dataset| data set| data)?"
     r"\s*$",
@@ -166,10 +175,11 @@ def tokens(text: str) -> tuple[str, ...]:
 def _item(text: str) -> tuple[ItemKind, str] | None:
     """The item a question names: a link, a hashtag, a quoted text, an image hash."""
     url = _URL.search(text)
-    if url:
-        return "url", url.group(0).rstrip(_TRAILING)
-    quoted = _QUOTED.search(text)
     lower = text.lower()
+    about_image = bool(_IMAGE_WORD.search(lower))
+    if url:  # "the image https://.../a.jpg" names an image by its URL, not a shared link
+        return ("image" if about_image else "url"), url.group(0).rstrip(_TRAILING)
+    quoted = _QUOTED.search(text)
     if quoted:
         value = next(g for g in quoted.groups() if g)
         kind: ItemKind = "text"
@@ -181,9 +191,10 @@ def _item(text: str) -> tuple[ItemKind, str] | None:
     tag = _HASHTAG.search(text)
     if tag:
         return "hashtag", tag.group(1)
-    hexed = _HEX.search(text)
-    if hexed and re.search(r"\b(?:image|picture|photo|hash)\b", lower):
-        return "image", hexed.group(0)
+    # The key Chorus prints ("phash:...") names an image without other words.
+    image_id = _PHASH.search(text) or (_HEX.search(text) if about_image else None)
+    if image_id:
+        return "image", image_id.group(0)
     for word, k in (("post", "post"), ("tweet", "post")):
         m = re.search(rf"\b(?:the )?{word} (\S+)", text, re.I)
         if m and k == "post" and re.search(r"\b(?:repost|retweet|replied|reply)", lower):
@@ -199,7 +210,7 @@ def _account_subject(text: str) -> str | None:
             x = _DATASET_TAIL.sub("", m.group("x").strip())
             x = re.sub(r"^(?:the )?(?:account|user|handle) ", "", x, flags=re.I)
             x = _clean(x)
-            if x and x.lower() not in {"a", "an", "the", "any", "this", "that", "it", "who"}:
+            if x and x.lower() not in _NOT_NAMES:
                 return x
     return _clean(handle.group(0)) if handle else None
 

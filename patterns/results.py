@@ -368,8 +368,8 @@ class ClusterDetail:
         p = self.params
         auto = "window estimated from the data, " if p.window_s == "auto" else ""
         return (
-            f"{auto}min-shared {p.min_shared:g}, min-accounts {p.min_accounts}, "
-            f"signals {', '.join(p.signals)}"
+            f"{auto}min-shared {p.min_shared:g}, min-accounts {p.min_accounts}"
+            f"{image_distance(p)}, signals {', '.join(p.signals)}"
         )
 
     def summary_text(self) -> str:
@@ -440,9 +440,9 @@ class ClusterDetail:
             else f"  new accounts: {self.new_accounts}/{self.accounts_with_creation_date} "
             f"({share:.0%}) created within {self.params.new_account_days} days of their first post"
         )
-        out.append("Signals:")
+        out.append("Signals (distinct items):")
         for sig, n in sorted(s.signals.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"  {SIGNAL_LABELS.get(sig, sig):<26} {n:>6} items")
+            out.append(f"  {SIGNAL_LABELS.get(sig, sig):<26} {n:>6}")
         for sig, tops in self.top_items.items():
             if not tops:
                 continue
@@ -463,13 +463,26 @@ class ClusterDetail:
             what = _clip(e.text or e.item, 80)
             out.append(f"  {iso(e.time)}  {e.account_id}  post {e.post_id}  [{e.signal}]  {what}")
         if self.image_matches:
-            out.append("Near-identical images (post, its hash; bits apart of 64):")
+            limit = self.params.image_distance
+            out.append(
+                "Near-identical images (post and its whole-picture hash; bits apart of 64 "
+                "between the closest of the two pictures' crop windows, which is why two "
+                f"hashes shown can differ by more; past {limit}: same picture through "
+                "others of its group):"
+            )
             for im in self.image_matches[:10]:
+                via = "" if im.distance <= limit else ", joined through the group"
                 out.append(
                     f"  post {im.post_a} {im.hash_a} ~ post {im.post_b} {im.hash_b}: "
-                    f"{im.distance} bits"
+                    f"{im.distance} bits{via}"
                 )
         return "\n".join(out)
+
+
+def image_distance(p: AnalysisParams) -> str:
+    """', image-distance N' where images were compared: which distance the stored clusters
+    used is otherwise not visible after runs at several."""
+    return f", image-distance {p.image_distance}" if "image" in p.signals else ""
 
 
 @dataclass(frozen=True)
@@ -561,7 +574,8 @@ class AnalysisResult:
         head = (
             f"{self.dataset}: {self.posts:,} posts, {self.accounts:,} accounts; "
             f"window {self.window_label}, min-shared {self.params.min_shared:g}, "
-            f"min-accounts {self.params.min_accounts}; {self.edges:,} linked pairs"
+            f"min-accounts {self.params.min_accounts}{image_distance(self.params)}; "
+            f"{self.edges:,} linked pairs"
         )
         lines = [head]
         lines.extend(f"note: {n}" for n in self.notes)

@@ -22,13 +22,12 @@ import duckdb
 
 from corpus.dataset_zip import is_zip, open_dataset_zip
 from corpus.errors import InputError, LimitError, NotFoundError
+from corpus.fetch_policy import FetchPolicy
 from corpus.image_hash import phash_hex
-from corpus.image_sources import NOT_FETCHED, ImageLimits, MediaFolder, MediaSource, open_cache
+from corpus.image_sources import RETRY_REASONS, ImageLimits, MediaFolder, MediaSource, open_cache
 from corpus.posts import LoadReport, PostLimits, load_posts
 from corpus.progress import Progress, no_progress
-from corpus.url_fetch import FetchPolicy
 from patterns.config import AnalysisConfig
-from patterns.contact_sheet import draw_contact_sheet
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
 from patterns.nearimage import cluster_images, image_matches
@@ -45,6 +44,7 @@ from patterns.store import (
     all_dataset_files,
     check_name,
     connect,
+    default_name,
     ensure_schema,
     read_meta,
     write_meta,
@@ -87,6 +87,7 @@ class PatternService:
         max_field_chars: int,
         max_columns: int,
         max_items_per_post: int = PostLimits.max_items_per_post,
+        max_unpack_ratio: int = PostLimits.max_unpack_ratio,
         memory_limit: str = MEMORY_LIMIT,
         temp_dir: Path | None = None,
         images: ImageLimits | None = None,
@@ -104,6 +105,7 @@ class PatternService:
             max_field_chars=max_field_chars,
             max_columns=max_columns,
             max_items_per_post=max_items_per_post,
+            max_unpack_ratio=max_unpack_ratio,
         )
         self.memory_limit = memory_limit
         self.temp_dir = temp_dir
@@ -115,14 +117,22 @@ class PatternService:
         return AnalysisParams.from_config(self.defaults, **overrides)
 
     def engine(
-        self, name: str | None = None, *, scheduler: str | None = None, workers: int | None = None
+        self,
+        name: str | None = None,
+        *,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        shared_dir: str | None = None,
     ) -> EngineChoice:
-        """Where pairing runs: the settings' choice with the given overrides."""
+        """Where pairing runs: the settings' choice with the given overrides. Dask shards
+        go to `shared_dir`, by default a folder of the data dir."""
         d = self.defaults
         return EngineChoice(
             name=name or d.engine,  # type: ignore[arg-type]  # EngineChoice checks it
             scheduler=d.dask_scheduler if scheduler is None else scheduler,
             workers=d.dask_workers if workers is None else workers,
+            shared_dir=(d.dask_shared_dir if shared_dir is None else shared_dir)
+            or str(self.root / "dask-shards"),
         )
 
     def _store(self, scope: str) -> ScopeStore:
@@ -160,7 +170,7 @@ class PatternService:
         from the file's folder, unless `files_beside` is False (an upload's folder is ours,
         not the user's)."""
         path = Path(path)
-        name = check_name(name or path.stem)
+        name = check_name(name or default_name(path))
         mapping = dict(mapping or {})
         fetch = self.images.fetch if fetch_images is None else fetch_images
         store = self._store(scope)
@@ -169,10 +179,14 @@ class PatternService:
             self._check_size(path)
             sha: str | None = None
             reused = False
+            held: str | None = None  # the file a dataset of this name was loaded from
             if store.current(name) is not None:  # only then is the digest needed up front
+                with self._open(store, name) as con:
+                    held = read_meta(con).get("path")
                 sha = _digest(path)
+                media = MediaFolder(path.parent) if files_beside and not is_zip(path) else None
                 reused = self._reusable(
-                    store, name, sha=sha, mapping=mapping, strict=strict, fetch=fetch
+                    store, name, sha=sha, mapping=mapping, strict=strict, fetch=fetch, media=media
                 )
             if not reused:
                 self._load(
@@ -186,7 +200,12 @@ class PatternService:
                     fetch=fetch,
                     files_beside=files_beside,
                 )
-            return self._analyze(store, name, params, progress, engine)
+            result = self._analyze(store, name, params, progress, engine)
+        here = str(path.resolve())
+        if not reused and files_beside and held and held != here:  # said once, not stored
+            note = f"replaced dataset {name!r}, which held {held} (another name keeps both)"
+            result = replace(result, notes=(note, *result.notes))
+        return result
 
     def analyze_dataset(
         self,
@@ -222,16 +241,24 @@ class PatternService:
         mapping: Mapping[str, str],
         strict: bool,
         fetch: bool,
+        media: MediaFolder | None,
     ) -> bool:
         if store.current(name) is None:
             return False
         with self._open(store, name) as con:
             meta = read_meta(con)
-        if meta.get("sha256") != sha or meta.get("user_mapping") != dict(mapping):
-            return False
+            if meta.get("sha256") != sha or meta.get("user_mapping") != dict(mapping):
+                return False
+            # The images depend on more than the file: the files it names, the fetch
+            # settings. Changed since the load (a fixed setting, a replaced picture): hash
+            # them again rather than reuse what failed.
+            if meta.get("images") and meta.get("image_inputs") != self._image_inputs(
+                con, media, fetch
+            ):
+                return False
         skipped = dict(meta.get("images", {}).get("skipped", {}))
-        if fetch and skipped.get(NOT_FETCHED):  # loaded offline before: fetch them now
-            return False
+        if fetch and any(reason.startswith(RETRY_REASONS) for reason in skipped):
+            return False  # loaded offline, or a server did not answer: try those again
         report = LoadReport.from_json(meta["load"])
         if strict and report.bad_timestamps:
             raise InputError(
@@ -240,6 +267,21 @@ class PatternService:
                 "without --strict to skip them"
             )
         return True
+
+    def _image_inputs(
+        self, con: duckdb.DuckDBPyConnection, media: MediaFolder | None, fetch: bool
+    ) -> str:
+        """A digest of what hashing a dataset's images read besides the dataset file: the
+        fetch settings, and each named image file's size and modification time (a zip's
+        media are in the file's own digest)."""
+        policy = self.fetch_policy
+        parts = [repr((fetch, policy.allow_private, policy.allowed_networks, self.images))]
+        if media is not None:
+            rows = con.execute(
+                "SELECT DISTINCT f FROM (SELECT unnest(image_files) AS f FROM posts) ORDER BY f"
+            ).fetchall()
+            parts += [f"{r[0]}={media.stamp(str(r[0]))}" for r in rows]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def _load(
         self,
@@ -264,7 +306,11 @@ class PatternService:
             if is_zip(path):
                 zipped = stack.enter_context(
                     open_dataset_zip(
-                        path, shown=path.name, scratch=store.dir, max_bytes=self.limits.max_bytes
+                        path,
+                        shown=path.name,
+                        scratch=store.dir,
+                        max_bytes=self.limits.max_bytes,
+                        max_ratio=self.limits.max_unpack_ratio,
                     )
                 )
                 source_path, shown, media = zipped.path, zipped.shown, zipped.media
@@ -317,10 +363,14 @@ class PatternService:
                 {
                     "format_version": FORMAT_VERSION,
                     "name": name,
+                    "path": str(path.resolve()),
                     "sha256": sha if digest is None else digest.result(),
                     "user_mapping": dict(mapping),
                     "load": report.to_json(),
                     "images": images.to_json() if images is not None else {},
+                    "image_inputs": self._image_inputs(
+                        con, media if isinstance(media, MediaFolder) else None, fetch
+                    ),
                     "posts": posts,
                     "accounts": accounts,
                     "loaded_at": time.time(),
@@ -523,6 +573,8 @@ class PatternService:
             for t in tops
             if t.value in shas and shas[t.value] in thumbs
         ]
+        from patterns.contact_sheet import draw_contact_sheet  # noqa: PLC0415  (Pillow: sheets only)
+
         return draw_contact_sheet(tiles, Path(path), title=f"Cluster {cluster_id}: shared images")
 
     def export(

@@ -77,6 +77,16 @@ def name_key(name: str) -> str:
     return "d" + hashlib.sha256(name.encode()).hexdigest()[:24]
 
 
+def default_name(path: Path) -> str:
+    """A dataset's name from its file: the name without its extensions, a compression one
+    included (posts.csv.gz is 'posts', as posts.csv is, not 'posts.csv')."""
+    stem = path.name
+    for suffix in (".gz", ".gzip"):
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)]
+    return Path(stem).stem or path.name
+
+
 def check_name(name: str) -> str:
     """A dataset name: 1-100 printable characters."""
     clean = name.strip()

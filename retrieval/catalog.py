@@ -25,11 +25,11 @@ from retrieval.lexical import STOPWORDS
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: one content may be stored twice in a scope (added with force)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sources (
+# The sources table under a given name (the version 1 -> 2 migration builds it beside the old).
+_SOURCES_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     id        TEXT PRIMARY KEY,
     scope     TEXT NOT NULL,
     title     TEXT NOT NULL,
@@ -37,13 +37,23 @@ CREATE TABLE IF NOT EXISTS sources (
     kind      TEXT NOT NULL,
     added_by  TEXT NOT NULL,
     added_at  TEXT NOT NULL,            -- ISO 8601 UTC
-    sha256    TEXT NOT NULL,            -- of the text: one source per content per scope
+    sha256    TEXT NOT NULL,            -- of the text: one source per content per scope,
+                                        -- unless a copy was added with force
     text      TEXT NOT NULL,            -- the full text every quote is checked against
     status    TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'deleting')),
-    writer    TEXT NOT NULL DEFAULT '', -- host:pid of the process writing a pending source
-    UNIQUE (scope, sha256)
+    writer    TEXT NOT NULL DEFAULT ''  -- host:pid of the process writing a pending source
 );
+"""
+_SOURCES_INDEXES = """
 CREATE INDEX IF NOT EXISTS sources_scope ON sources (scope, status);
+CREATE INDEX IF NOT EXISTS sources_content ON sources (scope, sha256);
+"""
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    + _SOURCES_TABLE.format(name="sources")
+    + _SOURCES_INDEXES
+    + """
 CREATE TABLE IF NOT EXISTS chunks (
     rowid     INTEGER PRIMARY KEY,
     id        TEXT NOT NULL UNIQUE,     -- <source id>:<index>, also the vector id
@@ -72,6 +82,7 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
 END;
 """
+)
 
 
 class CatalogError(ChorusError):
@@ -168,6 +179,35 @@ def fts_query(terms: Sequence[str]) -> str:
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """Drop version 1's UNIQUE (scope, sha256), so a copy added with force can be stored.
+
+    SQLite cannot drop a constraint: the table is rebuilt beside the old one and renamed, as
+    SQLite's documentation prescribes, with foreign keys off so no chunk row is touched."""
+    conn.execute("PRAGMA foreign_keys=OFF")  # has no effect inside a transaction
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is not None and row[0] == "1":  # another process may have done it
+                conn.execute("DROP TABLE IF EXISTS sources_v2")
+                conn.execute(_SOURCES_TABLE.format(name="sources_v2"))
+                conn.execute("INSERT INTO sources_v2 SELECT * FROM sources")
+                conn.execute("DROP TABLE sources")
+                conn.execute("ALTER TABLE sources_v2 RENAME TO sources")
+                for statement in _SOURCES_INDEXES.strip().splitlines():
+                    conn.execute(statement)
+                if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise sqlite3.DatabaseError("a chunk refers to no source after migration")
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.execute("PRAGMA foreign_keys=ON")
+
+
 class Catalog:
     """Thread-safe access to the catalog database (one connection per thread, WAL mode)."""
 
@@ -184,6 +224,8 @@ class Catalog:
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
                     (SCHEMA_VERSION,),
                 )
+                if self.get_meta("schema") == "1":
+                    _migrate_1_to_2(conn)
             except sqlite3.DatabaseError as exc:
                 raise CatalogError(f"cannot open catalog {path}: {exc}") from exc
 
@@ -244,13 +286,19 @@ class Catalog:
         text: str,
         chunks: Sequence[NewChunk],
         context: Sequence[tuple[int, int]] = (),
+        force: bool = False,
     ) -> None:
-        """Insert a source and its chunks as `pending` (invisible to every read)."""
+        """Insert a source and its chunks as `pending` (invisible to every read).
+
+        The same content already stored in `scope` is refused unless `force`; then only a
+        row under this very id stands in the way."""
         with self._tx() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 "SELECT * FROM sources WHERE scope = ? AND sha256 = ?", (scope, sha256)
-            ).fetchone()
-            if row is not None:
+            ).fetchall()
+            for row in rows:
+                if force and row["id"] != source_id:
+                    continue
                 if row["status"] == "ready":
                     raise DuplicateSourceError(_source(row))
                 if writer_alive(row["writer"]) and row["writer"] != writer_tag():
@@ -311,7 +359,28 @@ class Catalog:
             conn.execute("DELETE FROM context_spans WHERE source_id = ?", (source_id,))
             conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
 
+    def content_ids(self, scope: str, sha256: str) -> set[str]:
+        """The ids of every row (in any state) holding this content in `scope`."""
+        rows = self._conn().execute(
+            "SELECT id FROM sources WHERE scope = ? AND sha256 = ?", (scope, sha256)
+        )
+        return {str(r[0]) for r in rows}
+
     # -- reading ----------------------------------------------------------------------
+    def source_with_content(self, scope: str, sha256: str) -> SourceRecord | None:
+        """The first ready source in `scope` with this content (its oldest copy)."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT s.*, (SELECT count(*) FROM chunks c WHERE c.source_id = s.id) AS n "
+                "FROM sources s WHERE s.scope = ? AND s.sha256 = ? AND s.status = 'ready' "
+                "ORDER BY s.added_at, s.id LIMIT 1",
+                (scope, sha256),
+            )
+            .fetchone()
+        )
+        return None if row is None else _source(row)
+
     def get_source(self, source_id: str, scopes: Sequence[str]) -> SourceRecord | None:
         """A ready source visible from `scopes`, else None (absent and foreign look alike)."""
         marks = ",".join("?" * len(scopes))

@@ -137,9 +137,17 @@ class Library:
 
     # -- sources --------------------------------------------------------------------------
     def find(self, sha256: str, scope: str) -> SourceRecord | None:
-        """The ready source in `scope` with this content, if any."""
-        found = self.catalog.get_source(source_id_for(scope, sha256), [scope])
-        return found if found is not None and found.sha256 == sha256 else None
+        """The ready source in `scope` with this content (its oldest copy), if any."""
+        return self.catalog.source_with_content(scope, sha256)
+
+    def _copy_id(self, scope: str, sha256: str, taken: set[str]) -> str:
+        """An id for one more copy of this content: the stable id while it is free, then
+        the first free numbered one (ids of removed copies are reused)."""
+        taken = taken | self.catalog.content_ids(scope, sha256)
+        n = 0
+        while (sid := source_id_for(scope, sha256 if n == 0 else f"{sha256}\0{n}")) in taken:
+            n += 1
+        return sid
 
     def add(
         self,
@@ -148,9 +156,12 @@ class Library:
         scope: str,
         added_by: str,
         progress: Progress = no_progress,
+        force: bool = False,
     ) -> AddResult:
         """Chunk, embed and store one document, all or nothing."""
-        result = self.add_many([doc], scope=scope, added_by=added_by, progress=progress)[0]
+        result = self.add_many(
+            [doc], scope=scope, added_by=added_by, progress=progress, force=force
+        )[0]
         if isinstance(result, ChorusError):
             raise result
         return result
@@ -162,33 +173,43 @@ class Library:
         scope: str,
         added_by: str,
         progress: Progress = no_progress,
+        force: bool = False,
     ) -> list[AddResult | ChorusError]:
         """Several documents, each all or nothing; small ones share their vector writes.
 
+        Content already stored in `scope` (or earlier in `docs`) is not stored again: its
+        result names the source that holds it. With `force` every document is a new source.
         A document whose storing fails gets its error in its place; the others still land.
         An interruption (Ctrl-C) leaves every document not yet committed out entirely.
         """
         results: list[AddResult | ChorusError | None] = [None] * len(docs)
         first_of: dict[str, int] = {}  # sha256 -> index of its first occurrence here
         fresh: list[tuple[int, str, list[NewChunk]]] = []
+        ids: set[str] = set()  # given to forced copies in this call
         for i, doc in enumerate(docs):
-            existing = self.find(doc.sha256, scope)
+            existing = None if force else self.find(doc.sha256, scope)
             if existing is not None:
                 results[i] = AddResult(existing, duplicate=True)
-            elif doc.sha256 not in first_of:
-                first_of[doc.sha256] = i
+            elif force or doc.sha256 not in first_of:
+                first_of.setdefault(doc.sha256, i)
                 try:  # one document that cannot be chunked fails alone
                     chunks = self._chunks(doc)
                 except ChorusError as exc:
                     results[i] = exc
                     continue
-                fresh.append((i, source_id_for(scope, doc.sha256), chunks))
+                sid = (
+                    self._copy_id(scope, doc.sha256, ids)
+                    if force
+                    else source_id_for(scope, doc.sha256)
+                )
+                ids.add(sid)
+                fresh.append((i, sid, chunks))
         total = sum(len(chunks) for _, _, chunks in fresh)
         done = 0
         progress("embedding", 0, total)
         for group in _groups(fresh, ADD_BATCH):
             try:
-                self._store_group(group, docs, scope=scope, added_by=added_by)
+                self._store_group(group, docs, scope=scope, added_by=added_by, force=force)
                 for i, sid, _ in group:
                     record = self.catalog.get_source(sid, [scope])
                     assert record is not None
@@ -234,6 +255,7 @@ class Library:
         *,
         scope: str,
         added_by: str,
+        force: bool = False,
     ) -> None:
         """Pending rows, then the vectors, then ready: no reader ever sees half a source."""
         index = self.index  # open it before anything is written
@@ -253,6 +275,7 @@ class Library:
                     text=doc.text,
                     chunks=chunks,
                     context=doc.context,
+                    force=force,
                 )
                 begun.append(sid)
             rows = [(sid, c) for _, sid, chunks in group for c in chunks]

@@ -44,3 +44,36 @@ def test_a_bare_upload_reads_no_files_beside_it(assistant: Any, tmp_path: Path) 
     result = assistant.analyze_upload(_csv(rows), "posts.csv", ALICE)
     assert not result.clusters
     assert any("no folder to read image files from" in n for n in result.notes)
+
+
+def test_an_image_is_found_however_the_question_names_it(assistant: Any, tmp_path: Path) -> None:
+    # A new user asked by the key Chorus prints (unquoted), by a file path and by the hash of
+    # one member of a near-identical group, and was told no post carries the image.
+    data = tmp_path / "export"
+    data.mkdir()
+    buf = io.StringIO()
+    rows = _campaign(data)
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    (data / "posts.csv").write_text(buf.getvalue())
+    result = assistant.analyze(str(data / "posts.csv"), ALICE)
+    squad = {f"squad{a}" for a in range(4)}
+    (cluster,) = result.clusters
+    detail = assistant.cluster(cluster.id, ALICE)
+    key = next(t.value for t in detail.top_items["image"])  # 'phash:<16 hex>'
+    member_hash = next(m.hash_b for m in detail.image_matches if f"phash:{m.hash_b}" != key)
+    for question in (
+        f"Which accounts shared the image {key}?",
+        f"Which accounts shared {key}?",
+        f"Who shared the image {key.removeprefix('phash:')}?",
+        f"Who shared the image {member_hash}?",
+        'Which accounts shared the image "media/c00.jpg"?',
+        'Which accounts posted the picture "c00.jpg"?',
+    ):
+        answer = assistant.ask(question, ALICE)
+        assert not answer.refused, question
+        named = {a for a in squad if a in answer.answer}
+        assert named == squad, (question, answer.answer)
+    answer = assistant.ask('Which accounts shared the image "media/nothing.jpg"?', ALICE)
+    assert "No post in dataset posts has the image" in answer.answer

@@ -132,7 +132,7 @@ def test_rankings_members_and_counts(analysed: Assistant) -> None:
     shared = analysed.ask(f"What did cluster {cluster} share and when?", ALICE)
     assert "vote.example" in shared.answer and "active from" in shared.answer
     count = analysed.ask("How many clusters are in the campaign dataset?", ALICE)
-    assert "Dataset campaign has 1 coordination clusters" in count.answer
+    assert "Dataset campaign has 1 coordination cluster at" in count.answer
 
 
 def test_another_servers_datasets_do_not_exist(analysed: Assistant) -> None:

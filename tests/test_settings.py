@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, known_setting_names, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,6 +58,10 @@ def test_nested_and_flat_settings_come_from_env_and_dotenv(
     assert "secret" not in repr(settings)
 
 
+_BAD_LIST = "bad setting CHORUS_ALLOWED_URL_NETWORKS: Value error,"
+_BAD_SIGNALS = "bad setting CHORUS_ANALYSIS__SIGNALS: Value error,"
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
@@ -67,6 +71,10 @@ def test_nested_and_flat_settings_come_from_env_and_dotenv(
         ("CHORUS_SHARED_DEMO", "perhaps", "bad setting CHORUS_SHARED_DEMO"),
         ("CHORUS_LMM", "x", "unknown setting CHORUS_LMM"),
         ("CHORUS_RETRIEVAL__TOPK", "3", "unknown setting CHORUS_RETRIEVAL__TOPK"),
+        # List settings: bad JSON, an unknown signal, none at all.
+        ("CHORUS_ALLOWED_URL_NETWORKS", "[]x", f"{_BAD_LIST} not a list"),
+        ("CHORUS_ANALYSIS__SIGNALS", '["imag"]', f"{_BAD_SIGNALS} unknown signal 'imag'"),
+        ("CHORUS_ANALYSIS__SIGNALS", "", f"{_BAD_SIGNALS} no signals"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(
@@ -81,8 +89,35 @@ def test_a_bad_setting_is_one_line_naming_it(
 
 def test_an_unknown_name_in_dotenv_is_named(clean_env: Path) -> None:
     (clean_env / ".env").write_text("CHORUS_RETRIEVAL__TOP_KK=3\n")
-    with pytest.raises(SettingsError, match="TOP_KK"):
+    with pytest.raises(SettingsError, match="TOP_KK; did you mean CHORUS_RETRIEVAL__TOP_K"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("CHORUS_RETRIEVAL__TOPK", "CHORUS_RETRIEVAL__TOP_K"),
+        ("CHORUS_DATADIR", "CHORUS_DATA_DIR"),
+        ("CHORUS_LIMITS__MAX_SOURCE_BYTE", "CHORUS_LIMITS__MAX_SOURCE_BYTES"),
+    ],
+)
+def test_a_mistyped_setting_names_the_real_one(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, typo: str, meant: str
+) -> None:
+    monkeypatch.setenv(typo, "1")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert f"did you mean {meant}" in str(err.value)
+    assert meant in known_setting_names()  # the hint names a setting that exists
+
+
+def test_a_name_like_no_setting_gets_no_guess(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHORUS_ZZZ", "1")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "did you mean" not in str(err.value)
 
 
 def test_moderator_role_takes_ids_only(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,3 +126,42 @@ def test_moderator_role_takes_ids_only(clean_env: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("CHORUS_MODERATOR_ROLE", "Fact Checkers")
     with pytest.raises(SettingsError, match=r"^bad setting CHORUS_MODERATOR_ROLE: "):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "field", "expected"),
+    [
+        ("CHORUS_ALLOWED_URL_NETWORKS", "127.0.0.1/32", "allowed_url_networks", ("127.0.0.1/32",)),
+        (
+            "CHORUS_ALLOWED_URL_NETWORKS",
+            "127.0.0.1/32, 10.0.0.0/8",
+            "allowed_url_networks",
+            ("127.0.0.1/32", "10.0.0.0/8"),
+        ),
+        (
+            "CHORUS_ALLOWED_URL_NETWORKS",
+            '["127.0.0.1/32"]',
+            "allowed_url_networks",
+            ("127.0.0.1/32",),
+        ),
+        ("CHORUS_ANALYSIS__SIGNALS", "text,image", "signals", ("text", "image")),
+    ],
+)
+def test_a_list_setting_is_json_or_comma_separated(
+    clean_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    field: str,
+    expected: tuple[str, ...],
+) -> None:
+    # Written as people write it, a list setting crashed with a pydantic traceback.
+    monkeypatch.setenv(name, value)
+    settings = load_settings()
+    got = settings.analysis.signals if field == "signals" else settings.allowed_url_networks
+    assert got == expected
+
+
+def test_a_list_setting_in_dotenv_may_be_comma_separated(clean_env: Path) -> None:
+    (clean_env / ".env").write_text("CHORUS_ALLOWED_URL_NETWORKS=127.0.0.1/32,::1/128\n")
+    assert load_settings().allowed_url_networks == ("127.0.0.1/32", "::1/128")

@@ -17,7 +17,8 @@ from bot.cogs._support import (
     read_attachment,
     status_progress,
 )
-from bot.discord_render import clusters_embeds, plural
+from bot.discord_render import clusters_embeds
+from corpus.wording import plural
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

@@ -19,9 +19,10 @@ from bot.cogs._support import (
     status_progress,
 )
 from bot.discord_permissions import requester_for_interaction
-from bot.discord_render import neutralise, notice_embed, plural, shorten, sources_embeds
+from bot.discord_render import neutralise, notice_embed, shorten, sources_embeds
 from corpus.errors import ChorusError, InputError
 from corpus.reporting import SUPPORTED_SUFFIXES
+from corpus.wording import plural
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot
@@ -36,7 +37,10 @@ def added_text(item: IngestItem) -> tuple[str, str]:
     s = item.source
     label = f"`{s.id}` **{neutralise(shorten(s.title, 200))}**"
     if item.duplicate:
-        return "Already a source.", f"{label} is already in this server's sources."
+        return (
+            "Already a source.",
+            f"{label} already holds the same text; `/sources add force:True` adds a second copy.",
+        )
     return (
         "Source added.",
         f"{label}: {plural(s.chunks, 'chunk')}, added by {neutralise(s.added_by)}.",
@@ -51,8 +55,9 @@ class PasteModal(discord.ui.Modal, title="Add a source by pasting its text"):
         label="Text", style=discord.TextStyle.paragraph, max_length=PASTE_LIMIT
     )
 
-    def __init__(self, title: str | None = None) -> None:
+    def __init__(self, title: str | None = None, *, force: bool = False) -> None:
         super().__init__()
+        self.force = force
         if title:
             self.source_title.default = title[:200]
 
@@ -70,6 +75,7 @@ class PasteModal(discord.ui.Modal, title="Add a source by pasting its text"):
                 self.source_title.value.strip() or "pasted text",
                 req,
                 progress=progress,
+                force=self.force,
             )
         finally:
             await progress.close()
@@ -102,6 +108,7 @@ class Sources(ChorusCog):
         url="A web page or document address (http/https)",
         file="A text, Markdown, HTML or PDF file",
         title="A title for it (optional)",
+        force="Add it even if the same text is already a source here",
     )
     @guarded(moderate="add sources")
     async def add(
@@ -110,11 +117,12 @@ class Sources(ChorusCog):
         url: str | None = None,
         file: discord.Attachment | None = None,
         title: str | None = None,
+        force: bool = False,
     ) -> None:
         if url and file:
             raise InputError("give a URL or a file, not both")
         if not url and file is None:
-            await interaction.response.send_modal(PasteModal(title))
+            await interaction.response.send_modal(PasteModal(title, force=force))
             return
         req = self.requester(interaction)
         limit = min(
@@ -139,6 +147,7 @@ class Sources(ChorusCog):
                     req,
                     title=title,
                     progress=progress,
+                    force=force,
                 )
             else:
                 item = await self.bot.call_heavy(
@@ -148,6 +157,7 @@ class Sources(ChorusCog):
                     req,
                     title=title,
                     progress=progress,
+                    force=force,
                 )
         finally:
             await progress.close()

@@ -96,6 +96,32 @@ def test_ingest_a_folder_then_list_remove_and_reindex(run_cli: RunCli, tmp_path:
     assert code == 0 and "consistent" in out
 
 
+def test_a_duplicate_ingest_names_its_source_and_force_adds_a_copy(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    article = tmp_path / "article.txt"
+    article.write_text("Forty burner accounts posted the same slogan within a minute.")
+    mirror = tmp_path / "mirror.txt"
+    mirror.write_text(article.read_text())
+    code, out, _ = run_cli("ingest", "--json", str(article))
+    first = json.loads(out)["added"][0]
+    code, out, err = run_cli("ingest", str(mirror))
+    assert code == 0 and not err
+    assert out.strip() == (
+        f"unchanged: {mirror} is already source {first['id']} (article); --force adds a second copy"
+    )
+    code, out, _ = run_cli("ingest", "--json", "--force", "--title", "Mirror", str(mirror))
+    assert code == 0
+    copy = json.loads(out)["added"][0]
+    assert copy["id"] != first["id"] and copy["sha256"] == first["sha256"]
+    assert copy["title"] == "Mirror" and copy["url"] == str(mirror)
+    code, out, _ = run_cli("sources", "list", "--json")
+    listed = [s["id"] for s in json.loads(out)["sources"]]
+    assert first["id"] in listed and copy["id"] in listed
+    code, out, _ = run_cli("ask", "--json", "How many burner accounts posted the slogan?")
+    assert code == 0 and "Forty burner accounts" in json.loads(out)["answer"]
+
+
 def test_console_keeps_going_and_a_bare_line_is_a_question(
     cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -108,3 +134,14 @@ def test_console_keeps_going_and_a_bare_line_is_a_question(
     assert "70 accounts" in out
     assert "no source with id nope" in err  # an error does not end the session
     assert "Bloomberg campaign accounts suspended" in out  # `sources list` ran after it
+    for command in ("analyze", "clusters", "cluster", "account", "datasets", "ingest"):
+        assert f"  {command} " in out  # help lists every command the console takes
+
+
+def test_console_names_the_command_a_slip_was_close_to(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assistant = Assistant(load_settings())
+    assert run_console(assistant, build_parser, HANDLERS, stdin=io.StringIO("clusterz\n")) == 0
+    err = capsys.readouterr().err
+    assert "did you mean the command" in err and "'clusters'" in err

@@ -157,3 +157,33 @@ def test_upload_errors_name_the_upload_not_a_temporary_file(assistant: Any) -> N
     message = str(caught.value)
     assert message.startswith("posts.csv.gz ") and "tmp" not in message, message
     assert not list((assistant.settings.data_dir / "uploads").iterdir())
+
+
+def test_a_gzip_bomb_upload_is_refused_at_the_ratio_bound_naming_the_upload(
+    assistant: Any, tmp_path: Path
+) -> None:
+    """A tiny .csv.gz that would unpack to gigabytes stops at 100x its size, on one line."""
+    import gzip
+    import io
+
+    from bot.assistant import Requester
+    from corpus.errors import LimitError
+
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9, mtime=0) as f:
+        f.write(b"post_id,account_id,created_at,text\n")
+        for _ in range(40):  # 40 MB of rows from about 40 kB
+            f.write(b"p,a,2024-01-01T00:00:00Z,same\n" * 35_000)
+    bomb = buf.getvalue()
+    mod = Requester("guild:1", "mod", can_moderate=True)
+    with pytest.raises(LimitError) as caught:
+        assistant.analyze_upload(bomb, "../x/bomb.csv.gz", mod)
+    message = str(caught.value)
+    assert message == (
+        f"bomb.csv.gz unpacks to more than {100 * len(bomb):,} bytes "
+        f"(100x its {len(bomb):,} compressed bytes, max_unpack_ratio)"
+    )
+    assert "\n" not in message and "tmp" not in message
+    assert not list((assistant.settings.data_dir / "uploads").iterdir())
+    datasets = assistant.settings.data_dir / "datasets"
+    assert not [p for p in datasets.rglob("*") if p.is_file() and ".gunzip-" in p.name]

@@ -71,6 +71,18 @@ def test_text_file(tmp_path: Path) -> None:
     assert Path(doc.origin).is_absolute()
 
 
+def test_text_file_title_line_names_the_source(tmp_path: Path) -> None:
+    # A new user's note was listed as "field-notes" although its first line was its title.
+    body = (
+        "Field notes,  hashtag flood on #RecallMayorLinn (T&S team, 2022-06-03)\n\n"
+        "We suspended 144 accounts on June 2.\n"
+    )
+    doc = load_file(write(tmp_path / "field-notes.txt", body), max_bytes=MB)
+    assert doc.title == "Field notes, hashtag flood on #RecallMayorLinn (T&S team, 2022-06-03)"
+    only_line = load_file(write(tmp_path / "one.txt", "Just a heading\n"), max_bytes=MB)
+    assert only_line.title == "one"  # a lone line is the text, not a title
+
+
 def test_given_title_wins(tmp_path: Path) -> None:
     path = write(tmp_path / "a.md", "# Heading\n\nbody")
     assert load_file(path, max_bytes=MB, title="Chosen").title == "Chosen"

@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus.errors import FetchError, InputError, LimitError
-from corpus.url_fetch import FetchPolicy, _blocked_reason, _ip_literal, fetch_url, is_url
+from corpus.fetch_policy import FetchPolicy
+from corpus.url_fetch import _blocked_reason, _ip_literal, fetch_url, is_url
 from tests.corpus.corpus_support import (
     Handler,
     LocalServer,

@@ -5,6 +5,7 @@ image URLs go through the SSRF-safe fetcher with a cache that a rerun reads."""
 from __future__ import annotations
 
 import io
+import socket
 import struct
 import zipfile
 import zlib
@@ -15,18 +16,19 @@ import imagehash
 import pytest
 from PIL import Image, ImageDraw
 
+from corpus.fetch_policy import FetchPolicy
 from corpus.image_hash import ImageSkipped, hash_image, phashes
 from corpus.image_sources import (
     NOT_FETCHED,
     ImageLimits,
     ImageRef,
+    ImageReport,
     MediaFolder,
     MediaZip,
     hash_post_images,
     open_cache,
     zip_member_safe,
 )
-from corpus.url_fetch import FetchPolicy
 from tests.corpus.corpus_support import LocalServer, serve
 
 MAX_PIXELS = 4_000_000
@@ -193,7 +195,7 @@ def test_urls_are_fetched_once_and_failures_counted(
         "not an image (the server sent another content type)": 1,
         "HTML, not an image": 1,
         "over the byte cap per image (images.max_image_bytes)": 1,
-        "the server answered with an HTTP error": 1,
+        "the server answered HTTP 404": 1,
     }
     seen = len(images_server.requests)
     with open_cache(cache_path) as cache:
@@ -218,6 +220,21 @@ def test_offline_and_private_addresses(tmp_path: Path, images_server: LocalServe
     assert not images_server.requests  # refused before any connection
 
 
+def test_a_closed_port_is_a_failed_connection_not_a_refused_address(tmp_path: Path) -> None:
+    # An allowed loopback URL with nothing listening was counted as "refused address", so
+    # a user thought the allow-list setting was ignored.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free once closed: nothing listens there
+    refs = [ImageRef(1, "url", f"http://127.0.0.1:{port}/x.jpg")]
+    with open_cache(tmp_path / "c.sqlite") as cache:
+        _, report = hash_post_images(
+            refs, media=None, cache=cache, limits=ImageLimits(), policy=LOCAL
+        )
+    (reason,) = report.skipped
+    assert reason.startswith("connection failed"), reason
+
+
 def test_total_byte_cap_and_precomputed_hashes(tmp_path: Path) -> None:
     for k in range(3):
         (tmp_path / f"{k}.jpg").write_bytes(encode(picture(20 + k)))
@@ -236,3 +253,17 @@ def test_total_byte_cap_and_precomputed_hashes(tmp_path: Path) -> None:
     assert report.skipped["not a 16-hex-digit perceptual hash"] == 1
     assert {(r.pid, r.sha is None) for r in rows} == {(0, False), (5, True)}
     assert any("over the total image byte cap" in n for n in report.notes())
+
+
+def test_skip_notes_name_several_images_and_count_the_rest() -> None:
+    # One example per reason hid which other files were missing.
+    report = ImageReport(refs=9, distinct=9)
+    for k in range(7):
+        report.skip("file not found", f"media/{k}.jpg")
+    report.skip("truncated", "media/t.jpg")
+    missing, truncated = report.notes()[1:]
+    assert missing == (
+        "7 images skipped: file not found (e.g. media/0.jpg, media/1.jpg, media/2.jpg, "
+        "media/3.jpg, media/4.jpg and 2 more)"
+    )
+    assert truncated == "1 image skipped: truncated (media/t.jpg)"

@@ -123,6 +123,48 @@ async def test_an_attachment_is_added_under_its_last_name_component_only(
     assert "From evil.txt" in titles
 
 
+async def test_a_duplicate_names_the_source_holding_it_and_force_adds_a_copy(
+    assistant: Assistant, make_harness: Any
+) -> None:
+    h = await make_harness(assistant)
+    body = b"Sixty accounts reposted the same link within ninety seconds."
+    first = await h.slash(
+        "sources add", guild=A, perms=MANAGE, attachments={"file": h.attachment("a.txt", body)}
+    )
+    assert "Source added." in first.final.text()
+    first_id = first.final.text().split("`")[1]
+    again = await h.slash(
+        "sources add", guild=A, perms=MANAGE, attachments={"file": h.attachment("b.txt", body)}
+    )
+    text = again.final.text()
+    assert "Already a source." in text and f"`{first_id}`" in text and "force:True" in text
+    assert [s.id for s in assistant.sources(h_req(A)) if s.scope != "demo"] == [first_id]
+
+    forced = await h.slash(
+        "sources add",
+        guild=A,
+        perms=MANAGE,
+        attachments={"file": h.attachment("b.txt", body)},
+        title="Mirror",
+        force=True,
+    )
+    assert "Source added." in forced.final.text(), forced.final.text()
+    copy_id = forced.final.text().split("`")[1]
+    plain = await h.slash("sources add", guild=A, perms=MANAGE)  # the paste form, then force
+    assert plain.modal is not None
+    again = await h.submit_modal(plain.modal, ["Pasted", body.decode()], guild=A, perms=MANAGE)
+    assert "Already a source." in again.final.text(), again.final.text()
+    shown = await h.slash("sources add", guild=A, perms=MANAGE, force=True)
+    assert shown.modal is not None
+    pasted = await h.submit_modal(shown.modal, ["Pasted", body.decode()], guild=A, perms=MANAGE)
+    assert "Source added." in pasted.final.text(), pasted.final.text()
+    pasted_id = pasted.final.text().split("`")[1]
+    mine = {s.id: s for s in assistant.sources(h_req(A)) if s.scope != "demo"}
+    assert set(mine) == {first_id, copy_id, pasted_id} and len(mine) == 3
+    assert mine[copy_id].title == "Mirror" and mine[copy_id].sha256 == mine[first_id].sha256
+    assert_no_mentions(forced.sent)
+
+
 async def test_attachment_size_and_type_are_refused_before_download(
     make_settings: Any, embeddings: Any, make_harness: Any
 ) -> None:

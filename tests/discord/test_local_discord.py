@@ -350,6 +350,22 @@ def test_sources_by_pasted_text_and_by_attachment_and_privacy(
     assert "400 dormant" in "\n".join(r.text() for r in answer_of(fake, asked_a, "[1]"))
 
 
+def test_a_duplicate_names_its_source_and_force_adds_a_copy(
+    fake: LocalDiscord, bot: BotProcess
+) -> None:
+    body = b"The Harbor City office filed nine identical press releases on one day."
+    first = answer_of(fake, upload(fake, "sources add", "a.txt", body), "Source added.")[-1]
+    first_id = first.text().split("`")[1]
+    again = answer_of(fake, upload(fake, "sources add", "b.txt", body), "Already a source.")
+    assert f"`{first_id}`" in again[-1].text() and "force:True" in again[-1].text()
+    forced = upload(fake, "sources add", "b.txt", body, option("force", True, kind=5))
+    copy_id = answer_of(fake, forced, "Source added.")[-1].text().split("`")[1]
+    assert copy_id != first_id
+    listed = fake.slash("sources list", guild=GUILD_A)
+    text = "\n".join(r.text() for r in answer_of(fake, listed, copy_id))
+    assert first_id in text
+
+
 def test_a_non_moderator_is_refused_privately(fake: LocalDiscord, bot: BotProcess) -> None:
     refused = upload(
         fake, "sources add", "nope.txt", b"should never be read", user_id=MEMBER, perms=0

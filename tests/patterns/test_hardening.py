@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -113,23 +114,70 @@ def test_exports_neutralise_formulas_and_strip_control_characters(
     assert "ab[31m" in graph.vs["account_id"]  # XML cannot hold the escape: dropped
 
 
-def test_a_failed_export_is_one_line_and_leaves_no_temporary_file(
-    svc: PatternService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    result = svc.analyze_file(
+def _tree(root: Path) -> dict[str, bytes]:
+    """Every file under root (hidden ones too), by relative path, with its bytes."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _exported_then_analysed_again(svc: PatternService, tmp_path: Path) -> tuple[Path, Any]:
+    """An export folder holding one analysis' files, and a second analysis to export."""
+    first = svc.analyze_file(
         _csv(tmp_path, GOOD_ROWS), scope="s", params=svc.params(min_accounts=2)
     )
     out = tmp_path / "out"
+    svc.export(first, scope="s", out_dir=out)
+    again = svc.analyze_file(
+        _csv(tmp_path, GOOD_ROWS[:-1]), scope="s", params=svc.params(min_accounts=2)
+    )
+    return out, again
 
-    def broken(*_: object, **__: object) -> None:
-        (out / ".graph.graphml.1.tmp").write_text("half")  # what a crash mid-write leaves
-        raise OSError(28, "disk full")
+
+def test_a_failed_export_is_one_line_and_keeps_the_folder_as_it_was(
+    svc: PatternService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, again = _exported_then_analysed_again(svc, tmp_path)
+    (out / "notes.txt").write_text("the user's own file")
+    before = _tree(out)
+    real = exports._write_graphml
+
+    def broken(con: Any, analysis_id: str, path: Path) -> Path:  # the last file written
+        real(con, analysis_id, path)
+        with path.open("a") as f:
+            f.write("<half")
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(exports, "_write_graphml", broken)
-    monkeypatch.setattr(exports, "_tmp", lambda p: p.with_name(f".{p.name}.1.tmp"))
-    with pytest.raises(InputError, match=r"^cannot write the exports to .*out: disk full$"):
-        svc.export(result, scope="s", out_dir=out)
-    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    with pytest.raises(InputError, match=r"^cannot write the exports to .*out: No space left"):
+        svc.export(again, scope="s", out_dir=out)
+    assert _tree(out) == before  # the earlier export and notes.txt, and nothing else
+    assert not [p for p in tmp_path.iterdir() if ".chorus-export-" in p.name]
+    fresh = tmp_path / "fresh" / "out"
+    with pytest.raises(InputError):
+        svc.export(again, scope="s", out_dir=fresh)
+    assert not fresh.exists() and list(fresh.parent.iterdir()) == []
+
+    monkeypatch.setattr(exports, "_write_graphml", real)
+    files = svc.export(again, scope="s", out_dir=out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(["notes.txt", *(p.name for p in files)])
+    assert (out / "clusters.json").read_bytes() != before["clusters.json"]
+
+
+def test_a_rename_that_fails_midway_puts_the_earlier_files_back(
+    svc: PatternService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, again = _exported_then_analysed_again(svc, tmp_path)
+    before = _tree(out)
+    real = os.replace
+
+    def replace(src: Any, dst: Any) -> None:
+        if Path(dst).name == "graph.graphml" and ".chorus-export-" in str(src):
+            raise OSError(5, "Input/output error")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(InputError, match=r"^cannot write the exports to .*out: Input/output"):
+        svc.export(again, scope="s", out_dir=out)
+    assert _tree(out) == before
 
 
 # --------------------------------------------------------------------------- memory bounds

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from corpus.errors import InputError, LimitError
 from corpus.posts import PostLimits, load_posts
+from corpus.unpack import copy_bounded
 from tests.patterns.conftest import make_service
 
 SMALL = PostLimits(max_rows=1000, max_bytes=2_000_000, max_field_chars=2_000, max_columns=20)
@@ -203,17 +204,70 @@ def test_millions_of_columns(tmp_path: Path) -> None:
         load_posts(keys, duckdb.connect(), limits=SMALL)
 
 
-def test_decompression_bomb(tmp_path: Path) -> None:
-    path = tmp_path / "bomb.csv.gz"
+def _bomb(path: Path, copies: int = 3) -> int:
     with gzip.open(path, "wb", compresslevel=9) as f:
         f.write(b"account_id,created_at,text\n")
         chunk = b"a,2024-01-01,x\n" * 100_000
-        for _ in range(3):  # 4.5 MB of CSV from a few kB
+        for _ in range(copies):  # 1.5 MB of CSV per copy from a few kB
             f.write(chunk)
-    assert path.stat().st_size < 100_000
-    with pytest.raises(LimitError, match="decompresses to more than 2,000,000 bytes"):
+    return path.stat().st_size
+
+
+def test_decompression_bomb_stops_at_its_ratio_bound(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.csv.gz"
+    packed = _bomb(path)
+    assert packed < 20_000  # about 700x: a real export compresses 2-4x
+    bound = 100 * packed
+    with pytest.raises(LimitError) as caught:
         load_posts(path, duckdb.connect(), limits=SMALL, scratch_dir=tmp_path)
+    assert str(caught.value) == (
+        f"bomb.csv.gz unpacks to more than {bound:,} bytes "
+        f"(100x its {packed:,} compressed bytes, max_unpack_ratio)"
+    )
     assert list(tmp_path.glob(".gunzip-*")) == []  # the partial output is gone
+
+
+def test_decompression_bomb_past_the_file_limit_names_that_limit(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.csv.gz"
+    _bomb(path)
+    lax = PostLimits(**{**SMALL.__dict__, "max_unpack_ratio": 10_000})
+    with pytest.raises(LimitError, match=r"^bomb\.csv\.gz unpacks to more than 2,000,000 bytes "):
+        load_posts(path, duckdb.connect(), limits=lax, scratch_dir=tmp_path)
+
+
+def test_unpacking_never_writes_past_the_bound() -> None:
+    def copy(data: bytes, out: io.BytesIO) -> int:
+        return copy_bounded(
+            io.BytesIO(data), out, shown="up.gz", packed=100, max_bytes=10**9, max_ratio=30
+        )
+
+    out = io.BytesIO()
+    with pytest.raises(LimitError, match=r"^up\.gz unpacks to more than 3,000 bytes \(30x its"):
+        copy(b"x" * 10_000_000, out)
+    assert len(out.getvalue()) <= 3_000
+    honest = io.BytesIO()
+    assert copy(b"y" * 3_000, honest) == 3_000
+    assert honest.getvalue() == b"y" * 3_000
+
+
+def test_a_zipped_bomb_stops_at_its_ratio_bound(tmp_path: Path) -> None:
+    import zipfile
+
+    from corpus.dataset_zip import open_dataset_zip
+
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("posts.csv", b"account_id,created_at,text\n" + b"a,2024-01-01,x\n" * 300_000)
+    packed = zipfile.ZipFile(path).getinfo("posts.csv").compress_size
+    with (
+        pytest.raises(
+            LimitError,
+            match=r"^export\.zip:posts\.csv is 4,500,027 bytes unpacked, "
+            rf"over the limit of {100 * packed:,} \(100x its",
+        ),
+        open_dataset_zip(path, shown="export.zip", scratch=tmp_path / "s", max_bytes=10**9),
+    ):
+        pass
 
 
 def test_too_many_rows(tmp_path: Path) -> None:

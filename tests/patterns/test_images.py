@@ -156,8 +156,8 @@ def test_image_only_campaign_from_files_beside_the_dataset(tmp_path: Path) -> No
     cid = _squad_cluster(svc, result.to_json()["clusters"])
     assert len(result.clusters) == 1  # the organic accounts share nothing
     notes = " | ".join(result.notes)
-    assert "images skipped: path outside the dataset folder" in notes
-    assert "images skipped: file not found" in notes
+    assert "1 image skipped: path outside the dataset folder (../outside.jpg)" in notes
+    assert "1 image skipped: file not found (media/missing.jpg)" in notes
     detail = svc.cluster(cid, scope="t")
     assert detail.summary.signals == {"image": 3}
     matches = detail.to_json()["image_matches"]
@@ -295,3 +295,51 @@ def test_a_hashed_picture_is_not_counted_twice_by_its_media_id(tmp_path: Path) -
     _write_csv(tmp_path / "m2.csv", rows)
     found = svc.analyze_file(tmp_path / "m2.csv", scope="t", params=svc.params(signals="image"))
     assert [c.signals for c in found.clusters] == [{"image": 2}]
+
+
+def test_a_rerun_hashes_again_what_changed_and_reuses_what_did_not(tmp_path: Path) -> None:
+    # A new user put a missing picture in place and reran: the stored load, with its
+    # "file not found", was reused without a word.
+    data = tmp_path / "export"
+    data.mkdir()
+    _write_csv(data / "posts.csv", _campaign(data))
+    svc = make_service(tmp_path / "datasets")
+    params = svc.params(signals="image")
+    stages: list[str] = []
+
+    def run() -> list[str]:
+        stages.clear()
+        result = svc.analyze_file(
+            data / "posts.csv", scope="t", params=params, progress=lambda s, *_: stages.append(s)
+        )
+        return list(result.notes)
+
+    assert any("file not found" in n for n in run())
+    assert any("file not found" in n for n in run()) and "storing" not in stages  # reused
+    (data / "media" / "missing.jpg").write_bytes(_variant(_picture(7), 1))
+    notes = run()
+    assert "storing" in stages  # loaded again: a named image file appeared
+    assert not any("file not found" in n for n in notes)
+    run()
+    assert "storing" not in stages
+    (data / "media" / "c00.jpg").write_bytes(_variant(_picture(8), 0))  # a replaced picture
+    run()
+    assert "storing" in stages
+
+
+def test_outputs_say_which_image_distance_the_clusters_used(tmp_path: Path) -> None:
+    data = tmp_path / "export"
+    data.mkdir()
+    _write_csv(data / "posts.csv", _campaign(data))
+    svc = make_service(tmp_path / "datasets")
+    result = svc.analyze_file(
+        data / "posts.csv", scope="t", params=svc.params(signals="image", image_distance=6)
+    )
+    assert "image-distance 6;" in result.render_text()
+    detail = svc.cluster(result.clusters[0].id, scope="t")
+    text = detail.render_text()
+    assert "whole-picture hash" in text and "past 6:" in text
+    for im in detail.image_matches[:10]:  # the shown pairs past the distance: labelled
+        assert (im.distance > 6) == (f"{im.distance} bits, joined through the group" in text)
+    texts = svc.analyze_dataset("posts", scope="t", params=svc.params(signals="text"))
+    assert "image-distance" not in texts.render_text()

@@ -37,6 +37,9 @@ from patterns.questions import parse
         ("What did cluster c7fc4131cdd45 share and when?", "cluster", "c7fc4131cdd45", None),
         ("How many clusters does german have?", "count", None, None),
         ("What did the Twitter spokesman say?", None, None, None),
+        ("Which account had the most followers?", None, None, None),
+        ("How many followers did the most popular Harbor Voices account have?", None, None, None),
+        ("Which user posted first?", None, None, None),
     ],
 )
 def test_parse(question: str, intent: str | None, subject: str | None, extra: str | None) -> None:

@@ -347,3 +347,53 @@ def test_exports_are_safe_for_spreadsheets_and_xml(svc: PatternService, tmp_path
     graph = igraph.Graph.Read_GraphML(str(tmp_path / "out" / "graph.graphml"))
     assert sorted(graph.vs["account_id"]) == ["=cmd|calc", "bob"]  # XML keeps the data
     assert 'Ann <b> & "co"' in graph.vs["label"] and graph.ecount() == 1
+
+
+def test_timeline_signals_at_one_moment_all_show() -> None:
+    # The same text with the same link at one moment drew two markers on one spot: the
+    # identical-text one never showed. Each present signal gets its own lane and shape.
+    from patterns.plots import MARKERS, signal_lanes
+
+    lanes = signal_lanes({"text", "url", "hashtags"})
+    assert set(lanes) == {"text", "url", "hashtags"}
+    offsets = sorted(lanes.values())
+    assert len(set(offsets)) == 3 and offsets[0] < 0 < offsets[-1]
+    assert all(abs(o) < 0.5 for o in offsets)  # still inside the account's row
+    assert signal_lanes({"url"}) == {"url": 0.0}
+    assert len(set(MARKERS.values())) == len(MARKERS)
+
+
+def test_a_dataset_replaced_by_another_file_of_its_name_says_so(
+    svc: PatternService, tiny: Path, tmp_path: Path
+) -> None:
+    # campaignA/posts.csv and campaignB/posts.csv: the second silently replaced the first.
+    first, second = tmp_path / "a" / "tiny.csv", tmp_path / "b" / "tiny.csv"
+    for p in (first, second):
+        p.parent.mkdir()
+    first.write_bytes(tiny.read_bytes())
+    second.write_bytes(tiny.read_bytes() + b"p99,zz,2024-01-01T00:00:00Z,late post,,,,,\r\n")
+    assert not any("replaced" in n for n in svc.analyze_file(first, scope="s").notes)
+    notes = svc.analyze_file(second, scope="s").notes
+    assert (
+        notes[0]
+        == f"replaced dataset 'tiny', which held {first.resolve()} (another name keeps both)"
+    )
+    assert not any("replaced" in n for n in svc.analyze_file(second, scope="s").notes)
+    stored = svc.clusters(scope="s")  # the note is said once, not kept with the analysis
+    assert stored and not any("replaced" in n for a in stored for n in a.notes)
+
+
+def test_a_gzipped_file_is_named_as_the_file_it_holds(
+    svc: PatternService, tiny: Path, tmp_path: Path
+) -> None:
+    # harbor_posts.csv.gz became dataset 'harbor_posts.csv', harbor_posts.csv 'harbor_posts'.
+    import gzip
+
+    from patterns.store import default_name
+
+    packed = tmp_path / "tiny.csv.gz"
+    packed.write_bytes(gzip.compress(tiny.read_bytes()))
+    assert svc.analyze_file(packed, scope="s").dataset == "tiny"
+    assert default_name(Path("a/posts.jsonl.GZ")) == "posts"
+    assert default_name(Path("export.zip")) == "export"
+    assert default_name(Path("posts.2024.csv")) == "posts.2024"

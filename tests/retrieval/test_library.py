@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from corpus.errors import LimitError, NotFoundError
 from prompts.phrases import REFUSAL
+from retrieval.catalog import _SOURCES_TABLE, Catalog
 from retrieval.library import Library
 from tests.retrieval.conftest import CAMPAIGN, GARDEN, NDA, doc
 
@@ -24,6 +27,64 @@ def test_add_indexes_both_stores_and_the_same_content_twice_is_one_source(librar
     assert len(library.sources(["g1"])) == 1
     chunk_ids = {c.id for c in library.catalog.chunks_of(first.source.id)}
     assert chunk_ids == library.index.ids()
+
+
+def test_force_adds_a_second_copy_and_removing_one_keeps_the_other(library: Library) -> None:
+    first = library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="alice").source
+    again = library.add(doc(CAMPAIGN, "Mirror"), scope="g1", added_by="bob", force=True)
+    assert not again.duplicate and again.source.id != first.id
+    assert again.source.title == "Mirror" and again.source.sha256 == first.sha256
+    third = library.add_many(
+        [doc(CAMPAIGN, "Third"), doc(CAMPAIGN, "Fourth")], scope="g1", added_by="c", force=True
+    )
+    ids = {first.id, again.source.id} | {r.source.id for r in third}  # type: ignore[union-attr]
+    assert len(ids) == 4 and {s.id for s in library.sources(["g1"])} == ids
+    assert {c.id for s in ids for c in library.catalog.chunks_of(s)} == library.index.ids()
+    # Without force the oldest copy is named; with the original gone, another copy is.
+    assert library.add(doc(CAMPAIGN, "x"), scope="g1", added_by="d").source.id == first.id
+    library.remove(first.id, scope="g1")
+    left = library.add(doc(CAMPAIGN, "x"), scope="g1", added_by="d")
+    assert left.duplicate and left.source.id == again.source.id
+    # A removed copy's id is free again, and taken ids are never reused while held.
+    readded = library.add(doc(CAMPAIGN, "Back"), scope="g1", added_by="e", force=True).source
+    assert readded.id == first.id and len(library.sources(["g1"])) == 4
+
+
+def test_a_version_1_catalog_is_migrated_and_keeps_its_sources(
+    library: Library, tmp_path: Path
+) -> None:
+    """Version 1 held one copy per content (UNIQUE): opening it drops that, keeping rows."""
+    src = library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="alice").source
+    path = library.catalog.path
+    library.catalog.close()
+    old = Catalog(path)  # rebuild the v1 table as it was, with the same rows in it
+    conn = old._conn()
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.executescript(
+        _SOURCES_TABLE.format(name="v1").replace(
+            "writer    TEXT NOT NULL DEFAULT ''",
+            "writer    TEXT NOT NULL DEFAULT '', UNIQUE (scope, sha256)",
+        )
+        + "INSERT INTO v1 SELECT * FROM sources; DROP TABLE sources;"
+        + "ALTER TABLE v1 RENAME TO sources; UPDATE meta SET value = '1' WHERE key = 'schema';"
+    )
+    old.close()
+    raw = sqlite3.connect(path, isolation_level=None)
+    with pytest.raises(sqlite3.IntegrityError):  # the old constraint really is there
+        raw.execute(
+            "INSERT INTO sources SELECT 'other', scope, title, url, kind, added_by, added_at, "
+            "sha256, text, status, writer FROM sources"
+        )
+    raw.close()
+    migrated = Catalog(path)
+    assert migrated.get_meta("schema") == "2"
+    assert migrated.get_source(src.id, ["g1"]) == src
+    assert [c.id for c in migrated.chunks_of(src.id)] == [
+        c.id for c in library.catalog.chunks_of(src.id)
+    ]
+    library.catalog = migrated
+    copy = library.add(doc(CAMPAIGN, "Copy"), scope="g1", added_by="bob", force=True).source
+    assert {s.id for s in library.sources(["g1"])} == {src.id, copy.id}
 
 
 def test_same_content_in_another_scope_is_a_separate_source(library: Library) -> None:
