@@ -18,6 +18,7 @@ import trafilatura
 from trafilatura.settings import use_config
 from trafilatura.utils import load_html
 
+from corpus.byte_order import bom_codec
 from corpus.errors import InputError, LimitError
 
 logger = logging.getLogger(__name__)
@@ -48,13 +49,6 @@ _META_CHARSET: Final = re.compile(
 _LATIN1_LABELS: Final = frozenset(
     {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii"}
 )
-_BOMS: Final = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 @cache
@@ -84,14 +78,14 @@ def _text_codec(label: str) -> str | None:
 def decode_html(data: bytes, *, name: str, charset: str | None = None) -> str:
     """Decode HTML bytes: BOM, else the declared charset (HTTP header, then <meta>), else
     UTF-8; InputError when none of them fits."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                raise InputError(
-                    f"{name}: broken {codec} text (invalid bytes after the byte-order mark)"
-                ) from None
+    codec = bom_codec(data)
+    if codec is not None:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{name}: broken {codec} text (invalid bytes after the byte-order mark)"
+            ) from None
     if b"\x00" in data:
         raise InputError(f"{name}: binary data, not HTML (it contains NUL bytes)")
     declared = charset

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Final, TypeVar
 
+from corpus.byte_order import bom_codec
 from corpus.context_lines import (
     markdown_context,
     pdf_context,
@@ -52,13 +53,6 @@ _SUPPORTED_LIST: Final = ", ".join(sorted(SUPPORTED_SUFFIXES))
 
 # Above this share of control characters, valid UTF-8 is still binary data, not text.
 _MAX_CONTROL_SHARE: Final = 0.10
-_TEXT_BOMS: Final = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its BOM starts with the same bytes
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 _MAGIC: Final = (
     (b"%PDF-", "a PDF"),
     (b"PK\x03\x04", "a ZIP archive or Office document"),
@@ -421,16 +415,16 @@ def decode_text(data: bytes, *, name: str, charset: str | None = None) -> str:
     Refuses (InputError) rather than guess: NUL bytes or mostly control characters mean a
     binary file, and bytes that are not valid in the encoding would become mojibake.
     """
-    for bom, codec in _TEXT_BOMS:
-        if data.startswith(bom):
-            try:
-                text = data.decode(codec)
-            except UnicodeDecodeError:
-                raise InputError(
-                    f"{name}: broken {codec.removesuffix('-sig')} text "
-                    "(invalid bytes after its byte-order mark)"
-                ) from None
-            break
+    marked = bom_codec(data)
+    if marked is not None:
+        codec = marked
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{name}: broken {codec.removesuffix('-sig')} text "
+                "(invalid bytes after its byte-order mark)"
+            ) from None
     else:
         codec = _declared_codec(charset) or "utf-8"
         # NUL bytes mean binary, unless the sender declared a UTF-16/32 body (no BOM needed).

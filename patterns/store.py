@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 
 from corpus.errors import ChorusError, InputError, NotFoundError
+from corpus.processes import process_alive
 
 logger = logging.getLogger(__name__)
 
@@ -200,9 +201,9 @@ class ScopeStore:
                 path.unlink(missing_ok=True)
             else:
                 m = _TMP.match(entry.name)
-                if m and not _alive(int(m.group(1))):
+                if m and not process_alive(int(m.group(1))):
                     _unlink_db(path)
-                elif entry.name.startswith(".gunzip-") and not _alive(_pid_of(entry.name)):
+                elif entry.name.startswith(".gunzip-") and not process_alive(_pid_of(entry.name)):
                     path.unlink(missing_ok=True)
 
     # --- building and installing --------------------------------------------------------
@@ -296,17 +297,3 @@ def _fsync_dir(path: Path) -> None:
 def _pid_of(name: str) -> int:
     parts = name.split("-")
     return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else -1
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from corpus.errors import ChorusError
+from corpus.processes import process_alive
 from retrieval.lexical import STOPWORDS
 
 logger = logging.getLogger(__name__)
@@ -141,15 +142,7 @@ def writer_alive(tag: str) -> bool:
     host, _, pid = tag.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
-    if int(pid) == os.getpid():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_alive(int(pid))
 
 
 _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
