@@ -181,13 +181,20 @@ class PatternService:
             reused = False
             held: str | None = None  # the file a dataset of this name was loaded from
             if store.current(name) is not None:  # only then is the digest needed up front
-                with self._open(store, name) as con:
-                    held = read_meta(con).get("path")
                 sha = _digest(path)
                 media = MediaFolder(path.parent) if files_beside and not is_zip(path) else None
-                reused = self._reusable(
-                    store, name, sha=sha, mapping=mapping, strict=strict, fetch=fetch, media=media
-                )
+                with self._open(store, name) as con:
+                    meta = read_meta(con)
+                    held = meta.get("path")
+                    reused = self._reusable(
+                        con,
+                        meta,
+                        sha=sha,
+                        mapping=mapping,
+                        strict=strict,
+                        fetch=fetch,
+                        media=media,
+                    )
             if not reused:
                 self._load(
                     store,
@@ -234,8 +241,8 @@ class PatternService:
 
     def _reusable(
         self,
-        store: ScopeStore,
-        name: str,
+        con: duckdb.DuckDBPyConnection,
+        meta: Mapping[str, Any],
         *,
         sha: str,
         mapping: Mapping[str, str],
@@ -243,19 +250,14 @@ class PatternService:
         fetch: bool,
         media: MediaFolder | None,
     ) -> bool:
-        if store.current(name) is None:
+        """Whether the stored dataset (`con`, its `meta`) is this file's load as it stands."""
+        if meta.get("sha256") != sha or meta.get("user_mapping") != dict(mapping):
             return False
-        with self._open(store, name) as con:
-            meta = read_meta(con)
-            if meta.get("sha256") != sha or meta.get("user_mapping") != dict(mapping):
-                return False
-            # The images depend on more than the file: the files it names, the fetch
-            # settings. Changed since the load (a fixed setting, a replaced picture): hash
-            # them again rather than reuse what failed.
-            if meta.get("images") and meta.get("image_inputs") != self._image_inputs(
-                con, media, fetch
-            ):
-                return False
+        # The images depend on more than the file: the files it names, the fetch settings.
+        # Changed since the load (a fixed setting, a replaced picture): hash them again
+        # rather than reuse what failed.
+        if meta.get("images") and meta.get("image_inputs") != self._image_inputs(con, media, fetch):
+            return False
         skipped = dict(meta.get("images", {}).get("skipped", {}))
         if fetch and any(reason.startswith(RETRY_REASONS) for reason in skipped):
             return False  # loaded offline, or a server did not answer: try those again
