@@ -2,13 +2,13 @@
 
 A refactor must leave the JSON contracts byte-for-byte the same. This runs the real
 command (the console script beside this interpreter) on the bundled demo source, a small
-note, and the real datasets in ../shared/data/real when they are there, in a fresh data
-dir, and writes one file per command. Values that differ between any two runs (the work
-folder's path, clock times of ingest, elapsed seconds) are replaced by placeholders first;
-everything else is kept exactly as printed.
+note, and the real datasets in --real DIR (default ../shared/data/real) when they are
+there, in a fresh data dir, and writes one file per command. Values that differ between any
+two runs (the work folder's path, clock times of ingest, elapsed seconds) are replaced by
+placeholders first; everything else is kept exactly as printed.
 
-    python scripts/json_contracts.py record OUT_DIR
-    python scripts/json_contracts.py diff BEFORE_DIR AFTER_DIR
+    python -m benchmarks.json_contracts record OUT_DIR [--real DIR]
+    python -m benchmarks.json_contracts diff BEFORE_DIR AFTER_DIR
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-REAL = REPO.parent / "shared" / "data" / "real"
-DATASETS = {
-    "german": REAL / "coortweet_examples" / "german_elections.csv",
-    "russian": REAL / "coortweet_examples" / "russian_coord_tweets.csv",
-    "ira": REAL / "ira_troll_tweets_2016oct" / "tweets.csv",
+DEFAULT_REAL = REPO.parent / "shared" / "data" / "real"
+DATASETS = {  # relative to --real
+    "german": Path("coortweet_examples/german_elections.csv"),
+    "russian": Path("coortweet_examples/russian_coord_tweets.csv"),
+    "ira": Path("ira_troll_tweets_2016oct/tweets.csv"),
 }
 NOTE = (
     "Field notes, hashtag flood on #RecallMayorLinn (compiled by T&S team, 2022-06-03)\n\n"
@@ -65,13 +65,13 @@ def _scrub(value: object, work: str, keep_times: bool) -> object:
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
-    proc = subprocess.run(  # noqa: S603 (our own console script, fixed arguments)
+    proc = subprocess.run(
         [_chorus(), *args], env=env, cwd=cwd, capture_output=True, text=True, check=False
     )
     return proc.returncode, proc.stdout
 
 
-def record(out: Path) -> int:
+def record(out: Path, real: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -84,7 +84,8 @@ def record(out: Path) -> int:
         ]
         steps += [(f"ask-{i}", ["ask", q, "--json"], True) for i, q in enumerate(QUESTIONS)]
         steps += [(f"check-{i}", ["check", c, "--json"], True) for i, c in enumerate(CLAIMS)]
-        for name, path in DATASETS.items():
+        for name, rel in DATASETS.items():
+            path = real / rel
             if path.exists():  # post times are data, kept; clock times of the run are not
                 steps.append((f"analyze-{name}", ["analyze", str(path), "--json"], True))
         steps += [
@@ -139,12 +140,14 @@ def diff(before: Path, after: Path) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("record").add_argument("out", type=Path)
+    r = sub.add_parser("record")
+    r.add_argument("out", type=Path)
+    r.add_argument("--real", type=Path, default=DEFAULT_REAL, help="the real datasets' folder")
     d = sub.add_parser("diff")
     d.add_argument("before", type=Path)
     d.add_argument("after", type=Path)
     args = ap.parse_args()
-    return record(args.out) if args.cmd == "record" else diff(args.before, args.after)
+    return record(args.out, args.real) if args.cmd == "record" else diff(args.before, args.after)
 
 
 if __name__ == "__main__":
