@@ -160,10 +160,12 @@ def build_occurrences(
     union = " UNION ALL ".join(parts)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _occ AS {union}")
     # Items posted at least twice; distinct accounts are counted below, in numpy (a
-    # DISTINCT aggregate costs DuckDB six times a plain count here).
+    # DISTINCT aggregate costs DuckDB six times a plain count here). Numbered in a total
+    # order: one post holds several links or hashtag sets, and with the first post alone
+    # their ids (and every listing by id) came out in either order from run to run.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _items AS SELECT "
-        "CAST(row_number() OVER (ORDER BY sig, first_pid) - 1 AS INTEGER) AS item, "
+        "CAST(row_number() OVER (ORDER BY sig, first_pid, key) - 1 AS INTEGER) AS item, "
         "sig, key, first_pid FROM ("
         "SELECT sig, key, min(pid) AS first_pid FROM _occ GROUP BY sig, key HAVING count(*) >= 2)"
     )

@@ -397,3 +397,22 @@ def test_a_gzipped_file_is_named_as_the_file_it_holds(
     assert default_name(Path("a/posts.jsonl.GZ")) == "posts"
     assert default_name(Path("export.zip")) == "export"
     assert default_name(Path("posts.2024.csv")) == "posts.2024"
+
+
+def test_items_of_one_post_are_numbered_by_their_content(
+    svc: PatternService, tmp_path: Path
+) -> None:
+    # Items were numbered by (signal, first post) alone: the links of one post came out in
+    # either order from run to run, and so did every listing by item (account ties).
+    path = tmp_path / "links.csv"
+    links = " ".join(f"https://{c}.example/x" for c in "zqamd")
+    path.write_text(
+        "post_id,account_id,created_at,text,urls\n"
+        f"p1,u1,2024-01-01T00:00:00Z,one,{links}\n"
+        f"p2,u2,2024-01-01T00:00:05Z,two,{links}\n"
+    )
+    svc.analyze_file(path, scope="s", params=svc.params(min_shared=1, min_accounts=2))
+    with svc._open(svc._store("s"), "links") as con:
+        rows = con.execute("SELECT label FROM items WHERE signal = 'url' ORDER BY item")
+        labels = [r[0] for r in rows.fetchall()]
+    assert labels == sorted(labels) and len(labels) == 5
