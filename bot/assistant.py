@@ -632,7 +632,7 @@ class Assistant:
         self, req: Requester, dataset: str | None = None, *, sort: str = "score"
     ) -> list[AnalysisResult]:
         """The latest analysis of each dataset, its clusters ordered by `sort`."""
-        from patterns.config import ALL_SIGNALS  # noqa: PLC0415
+        from patterns.params import ALL_SIGNALS  # noqa: PLC0415
         from patterns.queries import SORTS  # noqa: PLC0415
 
         if sort not in SORTS and sort not in ALL_SIGNALS:

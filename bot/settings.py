@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus.errors import ChorusError
-from patterns.config import AnalysisConfig, ListSetting
+from patterns.params import AnalysisConfig, ListSetting
 from retrieval.config import RetrievalConfig
 
 ENV_PREFIX = "CHORUS_"
@@ -282,7 +282,8 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
         if err["type"] == "extra_forbidden":  # a name in .env that matches no setting
             raise _unknown_setting(_env_name(err["loc"])) from None
         value = err.get("input")
-        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        said = isinstance(value, dict) or "(got " in err["msg"]  # the check shows the value
+        shown = "" if said else f" (got {value!r})"
         raise SettingsError(f"bad setting {_env_name(err['loc'])}: {err['msg']}{shown}") from None
 
 

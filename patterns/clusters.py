@@ -19,9 +19,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from patterns.arrays import distinct
-from patterns.config import ALL_SIGNALS
 from patterns.graph import Edges, Evidence
-from patterns.params import AnalysisParams
+from patterns.params import ALL_SIGNALS, AnalysisParams
 from patterns.results import ClusterDetail, ClusterSummary, Example, TopItem, distinct_posts
 from patterns.signals import Occurrences, item_labels
 

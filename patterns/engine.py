@@ -20,9 +20,8 @@ from corpus.posts import LoadReport
 from corpus.progress import Progress, no_progress
 from patterns.arrays import distinct
 from patterns.clusters import ClusterRecord, DescribeInput, describe
-from patterns.config import ALL_SIGNALS
 from patterns.graph import Edges, Evidence, build_edges, collect_co_posts, communities, item_weights
-from patterns.params import AnalysisParams, EngineChoice
+from patterns.params import ALL_SIGNALS, AnalysisParams, EngineChoice
 from patterns.results import AnalysisResult
 from patterns.signals import SIGNAL_CODE, build_occurrences
 from patterns.store import KEEP_ANALYSES, TABLES

@@ -1,26 +1,110 @@
-"""The parameters of one analysis: settings defaults plus per-run overrides, validated once."""
+"""The parameters of an analysis, in one model: their defaults, their checks, their JSON.
+
+`AnalysisParams` is everything that decides an analysis' output. The settings group
+`analysis` (`AnalysisConfig`) is the same model plus where pairing runs, so a default or a
+check is written once, here, whether it comes from the environment or from a flag.
+`EngineChoice` is where pairing runs for one run; it never changes the output.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_settings import NoDecode
 
 from corpus.errors import InputError
-from patterns.config import ALL_SIGNALS, AnalysisConfig
 
+ALL_SIGNALS = (
+    "text",  # identical text after normalisation
+    "near_text",  # near-identical text (MinHash-LSH)
+    "url",  # same normalised URL
+    "domain",  # same domain (off by default)
+    "hashtags",  # same hashtag set
+    "image",  # same image hash
+    "repost",  # same repost target
+    "reply",  # same reply target
+)
+DEFAULT_SIGNALS = tuple(s for s in ALL_SIGNALS if s != "domain")
 TextMode = Literal["chorus", "toolkit"]
 TEXT_MODES: tuple[str, ...] = ("chorus", "toolkit")
 Weighting = Literal["discounted", "count"]
 WEIGHTINGS: tuple[str, ...] = ("discounted", "count")
 MAX_IMAGE_DISTANCE = 12  # of 64 bits; past it unrelated pictures match, and search slows
+ENGINES: tuple[str, ...] = ("duckdb", "dask")
 
 
-@dataclass(frozen=True)
-class AnalysisParams:
+def _list_setting(value: object) -> object:
+    """A list written as JSON (["a", "b"]) or, as people write it, a,b."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError('not a list: write a,b or ["a", "b"]') from None
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+# NoDecode: the settings source hands the raw string over instead of failing on non-JSON.
+ListSetting = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_list_setting)]
+
+
+def _window(value: object) -> object:
+    """Seconds (a number, or a number written as text) or "auto"."""
+    if value == "auto":
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"window must be seconds or 'auto' (got {value!r})") from None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"window must be a number of seconds >= 0 or 'auto' (got {value!r})")
+    return float(value)
+
+
+def _image_distance(value: object) -> object:
+    if isinstance(value, str) and value.strip().isdigit():  # a setting's text
+        value = int(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 <= value <= MAX_IMAGE_DISTANCE
+    ):
+        raise ValueError(f"image-distance must be 0 to {MAX_IMAGE_DISTANCE} bits (got {value!r})")
+    return value
+
+
+def _one_of(name: str, choices: tuple[str, ...]) -> BeforeValidator:
+    def check(value: object) -> object:
+        if value not in choices:
+            raise ValueError(f"{name} must be one of {', '.join(choices)}")
+        return value
+
+    return BeforeValidator(check)
+
+
+class AnalysisParams(BaseModel):
     """Everything that decides an analysis' output. Two runs with equal params on equal data
     give equal clusters with equal ids.
 
@@ -37,98 +121,135 @@ class AnalysisParams:
     auto_p / auto_q: the --window auto estimate (CooRnet's p and q).
     image_distance: two perceptual image hashes at most this many bits apart (of 64) are
         the same image item (docs/coordination.md, "Near-identical images").
+
+    Checks raise ValueError inside the model (a setting names itself around it); `build`
+    and `with_overrides` turn them into InputError for a run's own parameters.
     """
 
-    window_s: float | Literal["auto"] = 60.0
-    min_shared: float = 2.0
-    min_accounts: int = 3
-    signals: tuple[str, ...] = tuple(s for s in ALL_SIGNALS if s != "domain")
-    new_account_days: int = 60
-    near_text_threshold: float = 0.8
-    image_distance: int = 4
-    seed: int = 42
-    normalisation: TextMode = "chorus"
-    popular_share: float = 0.01
-    popular_min_accounts: int = 10
-    auto_p: float = 0.5
-    auto_q: float = 0.1
-    weighting: Weighting = "discounted"
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def __post_init__(self) -> None:
-        w = self.window_s
-        if w != "auto" and (
-            isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0
-        ):
-            raise InputError(f"window must be a number of seconds >= 0 or 'auto' (got {w!r})")
-        if not math.isfinite(self.min_shared) or self.min_shared <= 0:
-            raise InputError(f"min-shared must be above 0 (got {self.min_shared!r})")
-        if self.min_accounts < 2:
-            raise InputError(f"min-accounts must be at least 2 (got {self.min_accounts!r})")
-        if not self.signals:
-            raise InputError(f"choose at least one signal from {', '.join(ALL_SIGNALS)}")
-        unknown = [s for s in self.signals if s not in ALL_SIGNALS]
+    window_s: Annotated[float | Literal["auto"], BeforeValidator(_window)] = Field(
+        60.0, description="co-occurrence window, seconds (|dt| <= window), or auto"
+    )
+    min_shared: float = Field(2.0, description="(down-weighted) shared items for an edge")
+    min_accounts: int = Field(3, description="smallest cluster reported")
+    signals: ListSetting = Field(DEFAULT_SIGNALS, description="signals used when none given")
+    new_account_days: int = Field(60, description="'new account' age at first post, days")
+    near_text_threshold: float = Field(0.8, description="MinHash Jaccard threshold")
+    image_distance: Annotated[int, BeforeValidator(_image_distance)] = Field(
+        4, description="perceptual image hashes this many bits apart still match"
+    )
+    seed: int = Field(42, description="Leiden seed, for stable clusters")
+    normalisation: Annotated[TextMode, _one_of("normalisation", TEXT_MODES)] = Field(
+        "chorus", description="text normalisation for identical text"
+    )
+    popular_share: float = Field(
+        0.01, description="share of all accounts past which an item is discounted"
+    )
+    popular_min_accounts: int = Field(
+        10, description="accounts past which an item is discounted, at the least"
+    )
+    auto_p: float = Field(0.5, description="--window auto: CooRnet's p")
+    auto_q: float = Field(0.1, description="--window auto: CooRnet's q")
+    weighting: Annotated[Weighting, _one_of("weighting", WEIGHTINGS)] = Field(
+        "discounted",
+        description="edge weight: 'discounted' (popular items weigh less) or 'count' (every "
+        "distinct shared item counts 1, as coordination-network-toolkit does)",
+    )
+
+    @field_validator("signals")
+    @classmethod
+    def _known_signals(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError(f"no signals given: choose at least one of {', '.join(ALL_SIGNALS)}")
+        unknown = [s for s in value if s not in ALL_SIGNALS]
         if unknown:
-            raise InputError(f"unknown signal {unknown[0]!r}; signals are {', '.join(ALL_SIGNALS)}")
-        if self.new_account_days < 0:
-            raise InputError("new-account-days must be 0 or more")
-        if not 0 < self.near_text_threshold <= 1:
-            raise InputError("near-text threshold must be in (0, 1]")
-        d = self.image_distance
-        if isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= MAX_IMAGE_DISTANCE:
-            raise InputError(f"image-distance must be 0 to {MAX_IMAGE_DISTANCE} bits (got {d!r})")
-        if self.normalisation not in TEXT_MODES:
-            raise InputError(f"normalisation must be one of {', '.join(TEXT_MODES)}")
-        self._check_weighting()
-        if not 0 < self.auto_p < 1 or not 0 < self.auto_q <= 1:
-            raise InputError("auto window p must be in (0, 1) and q in (0, 1]")
+            raise ValueError(f"unknown signal {unknown[0]!r}; signals are {', '.join(ALL_SIGNALS)}")
         # A canonical order, so signal order never changes a fingerprint or an id.
-        ordered = tuple(s for s in ALL_SIGNALS if s in set(self.signals))
-        object.__setattr__(self, "signals", ordered)
-        if w != "auto":
-            object.__setattr__(self, "window_s", float(w))
-        object.__setattr__(self, "min_shared", float(self.min_shared))
+        return tuple(s for s in ALL_SIGNALS if s in set(value))
 
-    def _check_weighting(self) -> None:
-        if self.weighting not in WEIGHTINGS:
-            raise InputError(f"weighting must be one of {', '.join(WEIGHTINGS)}")
-        if not 0 < self.popular_share <= 1 or self.popular_min_accounts < 1:
-            raise InputError("popular-share must be in (0, 1] and popular-min-accounts >= 1")
+    @field_validator("min_shared")
+    @classmethod
+    def _min_shared(cls, value: float) -> float:
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"min-shared must be above 0 (got {value!r})")
+        return value
+
+    @field_validator("min_accounts")
+    @classmethod
+    def _min_accounts(cls, value: int) -> int:
+        if value < 2:
+            raise ValueError(f"min-accounts must be at least 2 (got {value!r})")
+        return value
+
+    @field_validator("new_account_days")
+    @classmethod
+    def _new_account_days(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("new-account-days must be 0 or more")
+        return value
+
+    @field_validator("near_text_threshold")
+    @classmethod
+    def _near_text_threshold(cls, value: float) -> float:
+        if not 0 < value <= 1:
+            raise ValueError("near-text threshold must be in (0, 1]")
+        return value
+
+    @field_validator("popular_share", "popular_min_accounts")
+    @classmethod
+    def _popular(cls, value: float, info: ValidationInfo) -> float:
+        low = value < 1 if info.field_name == "popular_min_accounts" else not 0 < value <= 1
+        if low:
+            raise ValueError("popular-share must be in (0, 1] and popular-min-accounts >= 1")
+        return value
+
+    @field_validator("auto_p", "auto_q")
+    @classmethod
+    def _auto(cls, value: float, info: ValidationInfo) -> float:
+        if not (0 < value < 1 if info.field_name == "auto_p" else 0 < value <= 1):
+            raise ValueError("auto window p must be in (0, 1) and q in (0, 1]")
+        return value
 
     @classmethod
-    def from_config(cls, config: AnalysisConfig, **overrides: Any) -> AnalysisParams:
-        """Settings defaults, then any override that is not None. Signals may be given as a
-        comma-separated string ("text,url")."""
-        base = cls(
-            window_s=config.window_s,
-            min_shared=float(config.min_shared),
-            min_accounts=config.min_accounts,
-            signals=tuple(config.signals),
-            new_account_days=config.new_account_days,
-            near_text_threshold=config.near_text_threshold,
-            image_distance=config.image_distance,
-            seed=config.seed,
-            weighting=config.weighting,
-            popular_share=config.popular_share,
+    def build(cls, **values: Any) -> AnalysisParams:
+        """These parameters (the defaults for any not given), or InputError naming the
+        first bad one as its check words it."""
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise _input_error(exc) from None
+
+    @classmethod
+    def from_config(cls, config: AnalysisParams, **overrides: Any) -> AnalysisParams:
+        """Settings defaults (an AnalysisConfig), then any override that is not None.
+        Signals may be given as a comma-separated string ("text,url")."""
+        return cls.build(**config.model_dump(include=set(cls.model_fields))).with_overrides(
+            **overrides
         )
-        return base.with_overrides(**overrides)
 
     def with_overrides(self, **overrides: Any) -> AnalysisParams:
-        known = {f.name for f in fields(self)}
-        clean: dict[str, Any] = {}
-        for key, given in overrides.items():
-            if key not in known:
-                raise InputError(f"unknown analysis parameter {key!r}")
-            if given is not None:
-                clean[key] = _coerce(key, given)
-        return replace(self, **clean)
+        unknown = [key for key in overrides if key not in type(self).model_fields]
+        if unknown:
+            raise InputError(f"unknown analysis parameter {unknown[0]!r}")
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if not given:
+            return self
+        return self.build(**(self.to_json() | given))
 
     def resolved(self, window: float) -> AnalysisParams:
         """These parameters with the window that was used: the same effective window gives
         the same fingerprint (and cluster ids), whether given or estimated (`auto`)."""
         if self.window_s != "auto":
             return self
-        return replace(
-            self, window_s=float(window), auto_p=type(self).auto_p, auto_q=type(self).auto_q
+        fields = type(self).model_fields
+        return self.build(
+            **self.to_json()
+            | {
+                "window_s": float(window),
+                "auto_p": fields["auto_p"].default,
+                "auto_q": fields["auto_q"].default,
+            }
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -136,16 +257,11 @@ class AnalysisParams:
 
     @cached_property
     def _json(self) -> dict[str, Any]:
-        return {
-            f.name: getattr(self, f.name) if f.name != "signals" else list(self.signals)
-            for f in fields(self)
-        }
+        return self.model_dump(mode="json", include=set(AnalysisParams.model_fields))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnalysisParams:
-        data = dict(data)
-        data["signals"] = tuple(data["signals"])
-        return cls(**data)
+        return cls.build(**data)
 
     def fingerprint(self) -> str:
         """A short stable digest of everything that changes the output."""
@@ -160,18 +276,35 @@ class AnalysisParams:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _coerce(key: str, value: Any) -> Any:
-    """Command-line shapes: "text,url" for signals, "60" or "auto" for the window."""
-    if key == "signals":
-        if isinstance(value, str):
-            return tuple(s.strip() for s in value.split(",") if s.strip())
-        return tuple(value)
-    if key == "window_s" and isinstance(value, str) and value != "auto":
-        try:
-            return float(value)
-        except ValueError:
-            raise InputError(f"window must be seconds or 'auto' (got {value!r})") from None
-    return value
+def _input_error(exc: ValidationError) -> InputError:
+    """A check's own sentence ("min-accounts must be at least 2 (got 1)"), or pydantic's
+    with the parameter named."""
+    first = exc.errors(include_url=False)[0]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, ValueError):
+        return InputError(str(cause))
+    where = ".".join(str(part) for part in first["loc"]) or "analysis parameters"
+    if first["type"] == "extra_forbidden":
+        return InputError(f"unknown analysis parameter {where!r}")
+    return InputError(f"{where}: {first['msg']}")
+
+
+class AnalysisConfig(AnalysisParams):
+    """The settings group `analysis`: the defaults of `chorus analyze` (each parameter
+    above, with its check), and where pairing runs."""
+
+    engine: Literal["duckdb", "dask"] = Field(
+        "duckdb", description="where pairing runs: this process, or a Dask cluster"
+    )
+    dask_scheduler: str = Field(
+        "", description="Dask scheduler address; empty: a local cluster of dask_workers"
+    )
+    dask_workers: int = Field(2, ge=1, description="worker processes of a local Dask cluster")
+    dask_shared_dir: str = Field(
+        "",
+        description="where the Dask engine writes shards for its workers to read: a path or "
+        "fsspec URL (s3://...) every worker can see; empty: <data dir>/dask-shards",
+    )
 
 
 @dataclass(frozen=True)
@@ -200,6 +333,3 @@ class EngineChoice:
             raise InputError(f"engine must be one of {', '.join(ENGINES)} (got {self.name!r})")
         if self.workers < 1 or self.partitions < 0 or self.hot_rows < 0:
             raise InputError("workers must be at least 1")
-
-
-ENGINES: tuple[str, ...] = ("duckdb", "dask")

@@ -17,7 +17,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from corpus.errors import InputError
-from patterns.config import ALL_SIGNALS
+from patterns.params import ALL_SIGNALS
 from patterns.results import SIGNAL_LABELS, ClusterDetail
 
 COLOURS = dict(

@@ -18,9 +18,8 @@ from typing import Any, Literal
 
 import duckdb
 
-from patterns.config import ALL_SIGNALS
 from patterns.normalise import normalise_text, normalise_url
-from patterns.params import AnalysisParams
+from patterns.params import ALL_SIGNALS, AnalysisParams
 from patterns.results import Example, iso
 
 DAY = 86_400.0

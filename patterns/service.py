@@ -27,11 +27,10 @@ from corpus.image_hash import phash_hex
 from corpus.image_sources import RETRY_REASONS, ImageLimits, MediaFolder, MediaSource, open_cache
 from corpus.posts import LoadReport, PostLimits, load_posts
 from corpus.progress import Progress, no_progress
-from patterns.config import AnalysisConfig
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
 from patterns.nearimage import cluster_images, image_matches
-from patterns.params import AnalysisParams, EngineChoice
+from patterns.params import AnalysisConfig, AnalysisParams, EngineChoice
 from patterns.post_images import store_post_images
 from patterns.queries import cluster_rows, latest_ref, ranked
 from patterns.reader import members as cluster_members

@@ -23,7 +23,6 @@ import pyarrow as pa
 
 from corpus.progress import Progress, no_progress
 from patterns.arrays import distinct
-from patterns.config import ALL_SIGNALS
 from patterns.nearimage import (
     build_image_groups,
     has_post_images,
@@ -31,7 +30,7 @@ from patterns.nearimage import (
 )
 from patterns.neartext import build_groups
 from patterns.normalise import hashtag_set_sql, normalise_url, text_sql, url_domain
-from patterns.params import AnalysisParams
+from patterns.params import ALL_SIGNALS, AnalysisParams
 
 logger = logging.getLogger(__name__)
 

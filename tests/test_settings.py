@@ -75,6 +75,14 @@ _BAD_SIGNALS = "bad setting CHORUS_ANALYSIS__SIGNALS: Value error,"
         ("CHORUS_ALLOWED_URL_NETWORKS", "[]x", f"{_BAD_LIST} not a list"),
         ("CHORUS_ANALYSIS__SIGNALS", '["imag"]', f"{_BAD_SIGNALS} unknown signal 'imag'"),
         ("CHORUS_ANALYSIS__SIGNALS", "", f"{_BAD_SIGNALS} no signals"),
+        # The analysis settings are checked by the analysis' own model, as its flags are.
+        (
+            "CHORUS_ANALYSIS__MIN_ACCOUNTS",
+            "1",
+            "bad setting CHORUS_ANALYSIS__MIN_ACCOUNTS: Value error, min-accounts must be "
+            "at least 2 (got 1)",
+        ),
+        ("CHORUS_ANALYSIS__WEIGHTING", "most", "bad setting CHORUS_ANALYSIS__WEIGHTING: Value"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(
@@ -165,3 +173,20 @@ def test_a_list_setting_is_json_or_comma_separated(
 def test_a_list_setting_in_dotenv_may_be_comma_separated(clean_env: Path) -> None:
     (clean_env / ".env").write_text("CHORUS_ALLOWED_URL_NETWORKS=127.0.0.1/32,::1/128\n")
     assert load_settings().allowed_url_networks == ("127.0.0.1/32", "::1/128")
+
+
+def test_analysis_settings_and_flags_are_one_model(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every analysis parameter has its default and its check once: a setting gives the
+    default a run starts from, and a run's parameters are exactly that model's fields."""
+    from patterns.params import AnalysisParams  # noqa: PLC0415
+
+    assert AnalysisParams.from_config(load_settings().analysis) == AnalysisParams()
+    monkeypatch.setenv("CHORUS_ANALYSIS__WINDOW_S", "auto")
+    monkeypatch.setenv("CHORUS_ANALYSIS__POPULAR_MIN_ACCOUNTS", "25")
+    config = load_settings().analysis
+    params = AnalysisParams.from_config(config)
+    assert (params.window_s, params.popular_min_accounts) == ("auto", 25)
+    assert set(params.to_json()) == set(AnalysisParams.model_fields)
+    assert set(AnalysisParams.model_fields) < set(type(config).model_fields)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.coordination.agreement import REPO, analyze_cli, edges_csv_pairs
-from patterns.config import ALL_SIGNALS, AnalysisConfig
+from patterns.params import ALL_SIGNALS, AnalysisConfig
 from patterns.service import PatternService
 from patterns.synthetic import Scenario, generate, score_accounts, write_csv
 

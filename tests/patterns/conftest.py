@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from corpus.posts import PostLimits
-from patterns.config import AnalysisConfig
+from patterns.params import AnalysisConfig
 from patterns.service import PatternService
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "posts"

@@ -18,7 +18,7 @@ import pytest
 import patterns.service as service_module
 from corpus.errors import InputError, LimitError
 from patterns import exports, graph
-from patterns.config import AnalysisConfig
+from patterns.params import AnalysisConfig
 from patterns.service import PatternService
 from patterns.windows import co_post_bound
 
