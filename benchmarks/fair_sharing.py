@@ -39,7 +39,7 @@ from benchmarks.load import QUESTIONS, _pct
 from bot.assistant import Assistant, Requester
 from bot.discord_app import create_bot
 from bot.settings import load_settings
-from patterns.synthetic import Scenario, generate, write_csv
+from tests.support.synthetic import Scenario, generate, write_csv
 
 PAGE_LINES = 40
 

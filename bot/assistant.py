@@ -29,7 +29,13 @@ if TYPE_CHECKING:  # retrieval is imported where it is used: `chorus analyze` ne
     from patterns.params import AnalysisParams, EngineChoice
     from patterns.queries import AccountView
     from patterns.reader import AnalysisReader
-    from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
+    from patterns.results import (
+        AnalysisResult,
+        ClusterDetail,
+        ClusterListing,
+        ClusterSummary,
+        DatasetInfo,
+    )
     from patterns.service import PatternService
     from retrieval.catalog import SourceRecord
     from retrieval.citations import Answer
@@ -604,29 +610,30 @@ class Assistant:
         *,
         sort: str = "score",
         limit: int | None = None,
-    ) -> dict[str, Any]:
-        """Clusters found so far, ordered by `sort` (size, score, new, or a signal): the
-        DESIGN.md `clusters` JSON shape, at most `limit` clusters.
+    ) -> ClusterListing:
+        """Clusters found so far, ordered by `sort` (size, score, new, or a signal), at most
+        `limit` of them (its to_json() is the DESIGN.md `clusters` shape).
 
-        With several datasets, "dataset" is null, posts and accounts are totals, and each
-        cluster says which dataset it belongs to.
+        With several datasets, the listing's dataset is None, posts and accounts are
+        totals, and each cluster says which dataset it belongs to.
         """
+        from patterns.results import ClusterListing, DatasetCluster  # noqa: PLC0415
+
         results = self.ranked_clusters(req, dataset, sort=sort)
         if len(results) == 1:
-            data = results[0].to_json()
-            data["clusters"] = data["clusters"][:limit]
-            return data
-        merged = []
-        for result in results:
-            for rank, cluster in enumerate(result.to_json()["clusters"]):
-                merged.append(({**cluster, "dataset": result.dataset}, rank))
-        merged.sort(key=lambda cr: (*_merge_key(cr[0], cr[1], sort), str(cr[0]["id"])))
-        return {
-            "dataset": None,
-            "posts": sum(r.posts for r in results),
-            "accounts": sum(r.accounts for r in results),
-            "clusters": [c for c, _ in merged][:limit],
-        }
+            return ClusterListing.of(results[0], limit)
+        merged = [
+            (DatasetCluster(**vars(cluster), dataset=result.dataset), rank)
+            for result in results
+            for rank, cluster in enumerate(result.clusters)
+        ]
+        merged.sort(key=lambda cr: (*_merge_key(cr[0], cr[1], sort), cr[0].id))
+        return ClusterListing(
+            dataset=None,
+            posts=sum(r.posts for r in results),
+            accounts=sum(r.accounts for r in results),
+            clusters=tuple(c for c, _ in merged)[:limit],
+        )
 
     def ranked_clusters(
         self, req: Requester, dataset: str | None = None, *, sort: str = "score"
@@ -639,7 +646,7 @@ class Assistant:
             raise InputError(
                 f"unknown sort {sort!r}; choose one of {', '.join((*SORTS, *ALL_SIGNALS))}"
             )
-        return self.patterns.clusters(req.scope, dataset, sort=sort)
+        return self.patterns.latest_analyses(req.scope, dataset, sort=sort)
 
     def account(self, name: str, req: Requester, dataset: str | None = None) -> list[AccountView]:
         """An account's clusters, strongest ties (with the items and times) and account
@@ -672,16 +679,16 @@ class Assistant:
         return self.patterns.export(result, scope=req.scope, out_dir=out_dir, progress=progress)
 
 
-def _merge_key(cluster: dict[str, Any], rank: int, sort: str) -> tuple[float, int]:
-    """Several datasets' clusters in one list: by the measure where the JSON carries it,
+def _merge_key(cluster: ClusterSummary, rank: int, sort: str) -> tuple[float, int]:
+    """Several datasets' clusters in one list: by the measure where the listing carries it,
     else (the new-account share) by rank within each dataset."""
     if sort == "size":
-        return (-float(cluster["size"]), rank)
+        return (-float(cluster.size), rank)
     if sort == "score":
-        return (-float(cluster["score"]), rank)
+        return (-float(cluster.score), rank)
     if sort == "new":
         return (float(rank), 0)
-    return (-float(cluster["signals"].get(sort, 0)), rank)
+    return (-float(cluster.signals.get(sort, 0)), rank)
 
 
 # Text per batch of documents stored together (about 64 chunks of the default size).

@@ -230,7 +230,9 @@ def cmd_clusters(assistant: Any, args: argparse.Namespace) -> int:
 
     req = Requester.local()
     if args.json:
-        _emit_json(assistant.clusters(req, args.dataset, sort=args.sort, limit=args.limit))
+        _emit_json(
+            assistant.clusters(req, args.dataset, sort=args.sort, limit=args.limit).to_json()
+        )
         return 0
     results = assistant.ranked_clusters(req, args.dataset, sort=args.sort)
     if not results:

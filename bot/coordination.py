@@ -17,7 +17,9 @@ from corpus.errors import NotFoundError
 from corpus.wording import plural
 from patterns import queries as q
 from patterns.questions import Intent, Question, parse
-from patterns.results import SIGNAL_LABELS, ClusterDetail, Example, image_distance, iso
+from patterns.result_text import SIGNAL_LABELS, image_distance
+from patterns.results import ClusterDetail, Example
+from patterns.serialise import iso
 from retrieval.citations import Answer, Citation
 
 if TYPE_CHECKING:
@@ -430,7 +432,7 @@ def describe_cluster(
     sort: str = "score",
     rows: Sequence[q.ClusterRow] = (),
 ) -> None:
-    s = detail.summary
+    s = detail
     share = detail.new_account_share
     new = (
         "account creation dates are not in the dataset"
@@ -444,7 +446,7 @@ def describe_cluster(
         f"{s.size} accounts; it shared {_signals(s.signals)}; active from "
         f"{iso(s.first_seen)} to {iso(s.last_seen)}; score {s.score:g}; {new}."
     )
-    examples = list(detail.examples)
+    examples = list(detail.evidence_examples)
     n = b.cite(ref, fact, cluster_id=s.id, post_ids=[e.post_id for e in examples])
     head = intro + f" is {s.id}" if intro else f"Cluster {s.id} of dataset {ref.dataset}"
     b.say(
@@ -480,14 +482,14 @@ def describe_cluster(
 
 
 def describe_members(b: _Builder, ref: q.AnalysisRef, detail: ClusterDetail) -> None:
-    s = detail.summary
+    s = detail
     ids = [m.account_id for m in detail.members]
     n = b.cite(
         ref,
         f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): cluster {s.id} "
         f"has {s.size} members: {', '.join(ids)}.",
         cluster_id=s.id,
-        post_ids=[e.post_id for e in detail.examples],
+        post_ids=[e.post_id for e in detail.evidence_examples],
     )
     b.say(f"Cluster {s.id} of dataset {ref.dataset} has {s.size} members: {_names(ids, 40)}", n)
 

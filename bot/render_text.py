@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def iso(t: float | None) -> str:
-    from patterns.results import iso as _iso  # noqa: PLC0415 - patterns loads only here
+    from patterns.serialise import iso as _iso  # noqa: PLC0415 - patterns loads only here
 
     return _iso(t) or "?"
 

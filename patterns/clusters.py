@@ -21,21 +21,14 @@ import pyarrow as pa
 from patterns.arrays import distinct
 from patterns.graph import Edges, Evidence
 from patterns.params import ALL_SIGNALS, AnalysisParams
-from patterns.results import ClusterDetail, ClusterSummary, Example, TopItem, distinct_posts
+from patterns.result_text import distinct_posts
+from patterns.results import ClusterDetail, EvidencePost, Example, TopItem
 from patterns.signals import Occurrences, item_labels
 
 TOP_ITEMS = 5
 SUMMARY_EXAMPLES = 3
 DETAIL_EXAMPLES = 10
 DAY = 86_400.0
-
-
-@dataclass(frozen=True)
-class AccountInfo:
-    account_id: str
-    name: str | None
-    created: float | None
-    first_t: float
 
 
 def cluster_id(dataset: str, data_sha: str, params: AnalysisParams, members: Sequence[str]) -> str:
@@ -300,11 +293,11 @@ def describe(
         known = ~np.isnan(created)
         new = known & (accounts.first_t[at] - np.where(known, created, 0.0) <= horizon)
         examples = [
-            Example(post[0], post[1], post[2], post[3], ALL_SIGNALS[sg], labels.get(item, ""))
+            EvidencePost(post[0], post[1], post[2], post[3], ALL_SIGNALS[sg], labels.get(item, ""))
             for pid, item, sg in plan.examples
             if (post := posts.get(pid)) is not None
         ]
-        summary = ClusterSummary(
+        detail = ClusterDetail(
             id=cluster_id(d.dataset, d.data_sha, d.params, member_ids),
             size=size,
             accounts=tuple(member_ids),
@@ -312,10 +305,10 @@ def describe(
             first_seen=float(min(d.evidence.t_a[sl].min(), d.evidence.t_b[sl].min())),
             last_seen=float(max(d.evidence.t_a[sl].max(), d.evidence.t_b[sl].max())),
             score=score(total_w),
-            examples=tuple(distinct_posts(examples)[:SUMMARY_EXAMPLES]),
-        )
-        detail = ClusterDetail(
-            summary=summary,
+            examples=tuple(
+                Example(e.post_id, e.account_id, e.time, e.text)
+                for e in distinct_posts(examples)[:SUMMARY_EXAMPLES]
+            ),
             dataset=d.dataset,
             analysis_id=d.analysis_id,
             params=d.params,
@@ -334,15 +327,15 @@ def describe(
                 )
                 for sg, lst in sorted(plan.top.items())
             },
-            examples=tuple(examples),
+            evidence_examples=tuple(examples),
             analysed_at=d.created_at,
         )
         records.append(ClusterRecord(detail, group, member_posts[group], inside.degree[group]))
     ranking = sorted(
         range(k),
         key=lambda c: (
-            -records[c].detail.summary.score,
-            -records[c].detail.summary.size,
+            -records[c].detail.score,
+            -records[c].detail.size,
             records[c].id,
         ),
     )

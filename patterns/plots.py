@@ -18,7 +18,8 @@ from matplotlib.figure import Figure
 
 from corpus.errors import InputError
 from patterns.params import ALL_SIGNALS
-from patterns.results import SIGNAL_LABELS, ClusterDetail
+from patterns.result_text import SIGNAL_LABELS
+from patterns.results import ClusterDetail
 
 COLOURS = dict(
     zip(
@@ -130,7 +131,7 @@ def _draw_network(ax: Axes, rows: list[Any], members: list[str], detail: Cluster
     if len(members) <= 30:
         for m, (x, y) in zip(members, coords, strict=True):
             ax.annotate(_short(m), (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    ax.set_title(f"{detail.summary.size} accounts, {detail.edges} links")
+    ax.set_title(f"{detail.size} accounts, {detail.edges} links")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.autoscale()

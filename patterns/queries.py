@@ -20,7 +20,8 @@ import duckdb
 
 from patterns.normalise import normalise_text, normalise_url
 from patterns.params import ALL_SIGNALS, AnalysisParams
-from patterns.results import Example, iso
+from patterns.results import Example
+from patterns.serialise import iso, to_json
 
 DAY = 86_400.0
 ItemKind = Literal["url", "hashtag", "text", "image", "post"]
@@ -151,7 +152,7 @@ class AccountView:
                             "signal": i.signal,
                             "item": i.label,
                             "co_posts": i.co_posts,
-                            "posts": [i.post_a.to_json(), i.post_b.to_json()],
+                            "posts": [to_json(i.post_a), to_json(i.post_b)],
                         }
                         for i in t.items
                     ],
@@ -312,11 +313,9 @@ def _example(
     posts: dict[int, tuple[str, int, float, str | None]],
     accounts: dict[int, Account],
     pid: int,
-    signal: str,
-    label: str,
 ) -> Example:
     post_id, aid, t, text = posts[pid]
-    return Example(post_id, accounts[aid].account_id, t, text, signal, label)
+    return Example(post_id, accounts[aid].account_id, t, text)
 
 
 def account_view(
@@ -368,8 +367,8 @@ def account_view(
             SharedItem(
                 signal,
                 label,
-                _example(posts, accounts, mine, signal, label),
-                _example(posts, accounts, theirs, signal, label),
+                _example(posts, accounts, mine),
+                _example(posts, accounts, theirs),
                 n,
             )
             for signal, label, mine, theirs, n in per.get(int(other), [])
@@ -525,16 +524,12 @@ def item_sharers(
         )
         shown = [p for ps in by_account.values() for p in ps[:posts_per_account]]
         posts = _posts(con, shown)
-        label = matches[0].label
         for a, ps in by_account.items():
             sharers.append(
                 Sharer(
                     accounts[a],
                     clusters.get(a),
-                    tuple(
-                        _example(posts, accounts, p, matches[0].signal, label)
-                        for p in ps[:posts_per_account]
-                    ),
+                    tuple(_example(posts, accounts, p) for p in ps[:posts_per_account]),
                 )
             )
         sharers.sort(key=lambda s: (-len(by_account[s.account.aid]), s.account.account_id))

@@ -461,7 +461,7 @@ class PatternService:
             return None
         return AnalysisResult.from_parts(json.loads(row[0]), json.loads(row[1]))
 
-    def clusters(
+    def latest_analyses(
         self, scope: str, dataset: str | None = None, sort: str = "score"
     ) -> list[AnalysisResult]:
         """The latest analysis of each dataset (or of `dataset`), in name order, its
@@ -635,18 +635,3 @@ class PatternService:
             finally:
                 con.close()
         return problems
-
-    def edge_list(self, name: str, *, scope: str) -> list[tuple[str, str, float]]:
-        """(account, account, weight) for every edge of the latest analysis of `name`."""
-        store = self._store(scope)
-        with self._open(store, name) as con:
-            latest = self._latest(con)
-            if latest is None:
-                return []
-            rows = con.execute(
-                "SELECT x.account_id, y.account_id, e.weight FROM edges e "
-                "JOIN accounts x ON x.aid = e.a JOIN accounts y ON y.aid = e.b "
-                "WHERE e.analysis_id = ?",
-                [latest.analysis_id],
-            ).fetchall()
-        return [(str(a), str(b), float(w)) for a, b, w in rows]

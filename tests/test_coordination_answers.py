@@ -86,7 +86,7 @@ def test_who_is_an_account_coordinating_with(analysed: Assistant) -> None:
     assert "Vote for change" in " ".join(c.quote for c in answer.citations) or any(
         c.post_ids for c in answer.citations
     )
-    cluster = analysed.clusters(ALICE)["clusters"][0]["id"]
+    cluster = analysed.clusters(ALICE).clusters[0].id
     assert cluster in answer.answer
     assert any(c.cluster_id == cluster and c.post_ids for c in answer.citations)
 
@@ -117,7 +117,7 @@ def test_which_accounts_shared_a_link_in_its_normalised_form_too(analysed: Assis
 
 
 def test_rankings_members_and_counts(analysed: Assistant) -> None:
-    cluster = analysed.clusters(ALICE)["clusters"][0]["id"]
+    cluster = analysed.clusters(ALICE).clusters[0].id
     for question in (
         "What is the biggest cluster?",
         "Which cluster has the newest accounts?",
@@ -136,7 +136,7 @@ def test_rankings_members_and_counts(analysed: Assistant) -> None:
 
 
 def test_another_servers_datasets_do_not_exist(analysed: Assistant) -> None:
-    cluster = analysed.clusters(ALICE)["clusters"][0]["id"]
+    cluster = analysed.clusters(ALICE).clusters[0].id
     for question in ("Who is camp_1 coordinating with?", f"Members of cluster {cluster}"):
         answer = analysed.ask(question, BOB)
         assert not _accounts_named(answer.answer)
@@ -175,7 +175,7 @@ def test_the_account_view(analysed: Assistant) -> None:
 
 def test_sorting_clusters(analysed: Assistant) -> None:
     for sort in ("size", "score", "new", "image", "url"):
-        assert len(analysed.clusters(ALICE, sort=sort)["clusters"]) == 1
+        assert len(analysed.clusters(ALICE, sort=sort).clusters) == 1
     with pytest.raises(Exception, match="unknown sort"):
         analysed.clusters(ALICE, sort="colour")
 

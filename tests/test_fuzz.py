@@ -152,7 +152,7 @@ def test_datasets_with_any_text_and_timestamps_analyse_and_export(
         _one_line(exc)
     else:
         assert result.posts >= 6
-        svc.clusters("s")  # what was stored reads back
+        svc.latest_analyses("s")  # what was stored reads back
         for c in result.clusters:
             svc.cluster(c.id, scope="s").summary_text()
         out = root / "out"

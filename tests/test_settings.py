@@ -180,7 +180,7 @@ def test_analysis_settings_and_flags_are_one_model(
 ) -> None:
     """Every analysis parameter has its default and its check once: a setting gives the
     default a run starts from, and a run's parameters are exactly that model's fields."""
-    from patterns.params import AnalysisParams  # noqa: PLC0415
+    from patterns.params import AnalysisParams
 
     assert AnalysisParams.from_config(load_settings().analysis) == AnalysisParams()
     monkeypatch.setenv("CHORUS_ANALYSIS__WINDOW_S", "auto")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.coordination.agreement import REPO
 from benchmarks.coordination.synthetic import MILLION
-from patterns.synthetic import generate, write_csv
+from tests.support.synthetic import generate, write_csv
 
 QUESTIONS = (
     "Who is camp0_003 coordinating with?",
@@ -73,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
 
     assistant = Assistant(load_settings())
     req = Requester.local()
-    top = assistant.clusters(req, limit=1)["clusters"][0]
+    top = assistant.clusters(req, limit=1).clusters[0]
     questions = [
-        q.format(cluster=top["id"], tag=_campaign_tag(assistant, top["id"], req)) for q in QUESTIONS
+        q.format(cluster=top.id, tag=_campaign_tag(assistant, top.id, req)) for q in QUESTIONS
     ]
     assistant.ask(questions[0], req)  # warm: files opened once, code loaded
     print(f"load during: {os.getloadavg()}")

@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 
 from benchmarks.coordination.agreement import REPO, chorus_command, chorus_env, run_measured
 from benchmarks.coordination.synthetic import MILLION
-from patterns.synthetic import generate
+from tests.support.synthetic import generate
 
 RESULTS = REPO / "benchmarks" / "results"
 # Without hashtags: the scenario's dozen trending hashtags put 3M posts past the pair limit.

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.coordination.agreement import REPO
-from patterns.synthetic import generate, write_csv
+from tests.support.synthetic import generate, write_csv
 
 REAL = REPO.parent / "shared" / "data" / "real"
 WINDOW = 60.0
@@ -232,7 +232,7 @@ def _both(make: Callable[[dict[str, str]], list[Case]]) -> list[Case]:
 
 
 def _stored_facts(assistant: Any, req: Any, dataset: str) -> tuple[list[dict[str, Any]], set[str]]:
-    clusters = assistant.clusters(req, dataset)["clusters"]
+    clusters = assistant.clusters(req, dataset).to_json()["clusters"]
     members = {a for c in clusters for a in c["accounts"]}
     return clusters, members
 

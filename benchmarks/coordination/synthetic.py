@@ -23,7 +23,7 @@ from typing import Any
 from benchmarks.coordination.agreement import REPO, analyze_cli, edges_csv_pairs
 from patterns.params import ALL_SIGNALS, AnalysisConfig
 from patterns.service import PatternService
-from patterns.synthetic import Scenario, generate, score_accounts, write_csv
+from tests.support.synthetic import Scenario, generate, score_accounts, write_csv
 
 RESULTS = REPO / "benchmarks" / "results"
 MILLION = Scenario(

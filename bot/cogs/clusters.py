@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 
 from bot.cogs._support import ChorusCog, guarded, send_pages
-from bot.discord_render import account_embeds, cluster_detail_embeds, clusters_embeds
+from bot.discord_clusters import account_embeds, cluster_detail_embeds, clusters_embeds
 from corpus.errors import ChorusError
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class Clusters(ChorusCog):
         views = await self.bot.call(
             self.assistant.account, name.strip(), req, dataset.strip() if dataset else None
         )
-        await send_pages(interaction, account_embeds([v.to_json() for v in views]))
+        await send_pages(interaction, account_embeds(views))
 
     @app_commands.command(name="cluster", description="One cluster in full, with example posts")
     @app_commands.rename(cluster_id="id")
@@ -83,7 +83,7 @@ class Clusters(ChorusCog):
         cluster_id = cluster_id.strip()
         await interaction.response.defer(thinking=True)
         detail = await self.bot.call(self.assistant.cluster, cluster_id, req)
-        embeds = cluster_detail_embeds(cluster_id, detail.summary_text(), detail.to_json())
+        embeds = cluster_detail_embeds(detail)
         # The PNGs live in a temporary folder named by us, never by the user's input.
         with tempfile.TemporaryDirectory(prefix="chorus-plot-") as tmp:
             try:

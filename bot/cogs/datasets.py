@@ -17,7 +17,7 @@ from bot.cogs._support import (
     read_attachment,
     status_progress,
 )
-from bot.discord_render import clusters_embeds
+from bot.discord_clusters import clusters_embeds
 from corpus.wording import plural
 
 if TYPE_CHECKING:
@@ -68,14 +68,14 @@ class Datasets(ChorusCog):
             )
         finally:
             await progress.close()
-        summary = result.to_json()
-        clusters = summary.get("clusters", [])
+        from patterns.results import ClusterListing  # noqa: PLC0415 - patterns loads on use
+
         status = (
-            f"Analysed {summary.get('dataset', filename)}: {summary.get('posts', '?')} posts, "
-            f"{summary.get('accounts', '?')} accounts, {plural(len(clusters), 'cluster')}."
+            f"Analysed {result.dataset}: {result.posts} posts, {result.accounts} accounts, "
+            f"{plural(len(result.clusters), 'cluster')}."
         )
         # The analysis says best why nothing was found (window, thresholds).
-        embeds = clusters_embeds(summary, empty=result.empty_message())
+        embeds = clusters_embeds(ClusterListing.of(result), empty=result.empty_message())
         await finish(interaction, status, embeds)
 
 

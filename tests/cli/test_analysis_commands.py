@@ -128,7 +128,7 @@ def test_uploads_are_scoped_and_their_names_never_become_paths(
     with pytest.raises(NotFoundError) as missing:
         assistant.cluster("c000000000000", bob)
     assert str(foreign.value).replace(cid, "X") == str(missing.value).replace("c000000000000", "X")
-    assert assistant.clusters(bob)["clusters"] == []
+    assert assistant.clusters(bob).clusters == ()
     assert not list((assistant.settings.data_dir / "uploads").iterdir())  # cleaned up
     with pytest.raises(InputError, match="not a dataset file"):
         assistant.analyze_upload(b"MZ\x90\x00", "payload.exe", alice)

@@ -3,43 +3,84 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.assistant import Assistant, Requester
 from corpus.errors import InputError, NotFoundError
 from corpus.progress import Progress, no_progress
+from patterns.params import AnalysisParams
+from patterns.results import (
+    AnalysisResult,
+    ClusterDetail,
+    ClusterListing,
+    ClusterSummary,
+    EvidencePost,
+    Example,
+    Member,
+    TopItem,
+)
 
 # A PNG header is all a Discord upload needs to be a PNG to the tests.
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-class FakeAnalysis:
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
-
-    def empty_message(self) -> str:
-        return "No group of 3 or more accounts shared anything within 60 s."
+T0 = datetime(2020, 2, 21, 18, 2, tzinfo=UTC).timestamp()
 
 
-class FakeDetail:
-    def __init__(self, cluster: dict[str, Any]) -> None:
-        self.cluster = cluster
+def fake_analysis(dataset: str, scope: str) -> AnalysisResult:
+    """An analysis of the product's own type, with shapes chosen to exercise rendering at
+    Discord's limits (a 70-account cluster, mentions in a post), which a tiny real dataset
+    cannot; "quiet" finds nothing."""
+    digest = hashlib.sha256(f"{scope}/{dataset}".encode()).hexdigest()
+    cluster = ClusterSummary(
+        id=f"c{digest[:7]}",
+        size=70,
+        accounts=tuple(f"acct{i}" for i in range(3)),
+        signals={"text": 12, "url": 3},
+        first_seen=T0,
+        last_seen=T0 + 450,
+        score=0.93,
+        examples=(Example("p1", "acct0", T0, "Mike will get it done. @everyone <@&123> vote!"),),
+    )
+    return AnalysisResult(
+        dataset=dataset,
+        posts=140,
+        accounts=75,
+        clusters=() if dataset == "quiet" else (cluster,),
+        analysis_id=digest[:16],
+        params=AnalysisParams(),
+        window_s=60.0,
+        created_at=T0 + 3600,
+        edges=0,
+        linked_accounts=0,
+    )
 
-    def to_json(self) -> dict[str, Any]:
-        return self.cluster
 
-    def render_text(self) -> str:
-        return f"Cluster {self.cluster['id']}: {self.cluster['size']} accounts"
-
-    def summary_text(self) -> str:
-        return (
-            f"{self.cluster['size']} accounts posted the same text within minutes "
-            f"({', '.join(self.cluster['signals'])})."
-        )
+def fake_detail(result: AnalysisResult, cluster: ClusterSummary) -> ClusterDetail:
+    members = tuple(Member(a, None, None, T0, 2, 2, None) for a in cluster.accounts)
+    evidence = tuple(
+        EvidencePost(**vars(e), signal="text", item=e.text or "") for e in cluster.examples
+    )
+    return ClusterDetail(
+        **vars(cluster),
+        dataset=result.dataset,
+        analysis_id=result.analysis_id,
+        params=result.params,
+        window_s=result.window_s,
+        members=members,
+        edges=3,
+        density=1.0,
+        total_weight=0.93,
+        co_posts=12,
+        median_lag_s=40.0,
+        new_accounts=0,
+        accounts_with_creation_date=0,
+        top_items={"text": (TopItem("text", "Mike will get it done.", 70, 120),)},
+        evidence_examples=evidence,
+        analysed_at=result.created_at,
+    )
 
 
 class PatternsAssistant(Assistant):
@@ -48,12 +89,11 @@ class PatternsAssistant(Assistant):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.stored: dict[str, dict[str, dict[str, Any]]] = {}
+        self.stored: dict[str, dict[str, AnalysisResult]] = {}
         self.uploads: list[tuple[bytes, str, Requester, str | None]] = []
 
-    # Duck-typed results (the cogs use to_json, empty_message, summary_text): shapes chosen
-    # to exercise rendering at Discord's limits, which a tiny real dataset cannot.
-    def analyze_upload(  # type: ignore[override]
+    # Results of the product's types (fake_analysis), stored per scope and name.
+    def analyze_upload(
         self,
         data: bytes,
         filename: str,
@@ -61,7 +101,7 @@ class PatternsAssistant(Assistant):
         *,
         name: str | None = None,
         progress: Progress = no_progress,
-    ) -> FakeAnalysis:
+    ) -> AnalysisResult:
         self._require_moderator(req, "add datasets")
         if not data.startswith(b"post_id"):
             raise InputError(f"{filename}: line 1: no post_id column")
@@ -69,28 +109,9 @@ class PatternsAssistant(Assistant):
         for done in range(5):
             progress("analysing", done, 4)
         dataset = name or Path(filename).stem
-        digest = hashlib.sha256(f"{req.scope}/{dataset}".encode()).hexdigest()
-        cluster = {
-            "id": f"c{digest[:7]}",
-            "size": 70,
-            "accounts": [f"acct{i}" for i in range(3)],
-            "signals": {"text": 12, "url": 3},
-            "first_seen": "2020-02-21T18:02:00+00:00",
-            "last_seen": "2020-02-21T18:09:30+00:00",
-            "score": 0.93,
-            "examples": [
-                {
-                    "post_id": "p1",
-                    "account_id": "acct0",
-                    "time": "2020-02-21T18:02:00+00:00",
-                    "text": "Mike will get it done. @everyone <@&123> vote!",
-                }
-            ],
-        }
-        clusters = [] if dataset == "quiet" else [cluster]
-        result = {"dataset": dataset, "posts": 140, "accounts": 75, "clusters": clusters}
+        result = fake_analysis(dataset, req.scope)
         self.stored.setdefault(req.scope, {})[dataset] = result
-        return FakeAnalysis(result)
+        return result
 
     def clusters(
         self,
@@ -99,23 +120,23 @@ class PatternsAssistant(Assistant):
         *,
         sort: str = "score",
         limit: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> ClusterListing:
         mine = self.stored.get(req.scope, {})
         if dataset is not None and dataset not in mine:
             raise NotFoundError(f"no dataset named {dataset}")
         chosen = [mine[dataset]] if dataset is not None else list(mine.values())
-        return {
-            "dataset": dataset,
-            "posts": sum(d["posts"] for d in chosen),
-            "accounts": sum(d["accounts"] for d in chosen),
-            "clusters": [c for d in chosen for c in d["clusters"]],
-        }
+        return ClusterListing(
+            dataset=dataset,
+            posts=sum(d.posts for d in chosen),
+            accounts=sum(d.accounts for d in chosen),
+            clusters=tuple(c for d in chosen for c in d.clusters),
+        )
 
-    def cluster(self, cluster_id: str, req: Requester) -> FakeDetail:  # type: ignore[override]
+    def cluster(self, cluster_id: str, req: Requester) -> ClusterDetail:
         for d in self.stored.get(req.scope, {}).values():
-            for c in d["clusters"]:
-                if c["id"] == cluster_id:
-                    return FakeDetail(c)
+            for c in d.clusters:
+                if c.id == cluster_id:
+                    return fake_detail(d, c)
         raise NotFoundError(f"no cluster with id {cluster_id}")
 
     def plot_cluster(self, cluster_id: str, req: Requester, path: Path) -> list[Path]:

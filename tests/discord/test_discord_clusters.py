@@ -42,7 +42,7 @@ async def test_a_dataset_is_analysed_on_arrival_with_throttled_progress(
     assert edits[0].text() == "Analysing posts.csv: analysing 0/4 (0%)"
     final = edits[-1]
     assert final.body["content"] == "Analysed campaign: 140 posts, 75 accounts, 1 cluster."
-    cluster_id = patterns_assistant.stored[f"guild:{A}"]["campaign"]["clusters"][0]["id"]
+    cluster_id = patterns_assistant.stored[f"guild:{A}"]["campaign"].clusters[0].id
     assert f"`{cluster_id}` \u00b7 70 accounts \u00b7 text (12), url (3)" in final.text()
     assert "18:09 (7 min) \u00b7 score 0.93" in final.text()
     ((data, filename, req, name),) = patterns_assistant.uploads
@@ -57,7 +57,7 @@ async def test_a_dataset_without_clusters_says_why(
     h = await make_harness(patterns_assistant)
     run = await add_dataset(h, A, name="quiet")
     assert "0 clusters" in run.final.text()
-    assert "No group of 3 or more accounts shared anything within 60 s." in run.final.text()
+    assert "no clusters at window 60 s, min-shared 2; try a larger window" in run.final.text()
     assert "/dataset add" not in run.final.text()  # not "add a dataset": one was just added
 
 
@@ -102,7 +102,7 @@ async def test_clusters_and_one_cluster_with_its_plots(
 ) -> None:
     h = await make_harness(patterns_assistant)
     await add_dataset(h, A)
-    cluster_id = patterns_assistant.stored[f"guild:{A}"]["campaign"]["clusters"][0]["id"]
+    cluster_id = patterns_assistant.stored[f"guild:{A}"]["campaign"].clusters[0].id
 
     listing = await h.slash("clusters", guild=A)
     assert (
@@ -117,7 +117,7 @@ async def test_clusters_and_one_cluster_with_its_plots(
     assert final.files == ["timeline.png", "network.png"]
     embed = final.body["embeds"][0]
     assert embed["title"] == f"Cluster {cluster_id}"
-    assert "70 accounts posted the same text" in embed["description"]
+    assert "70 accounts posted the same content within 60 s" in embed["description"]
     post = embed["fields"][0]
     assert post["name"].startswith("acct0")
     assert "Mike will get it done." in post["value"]
@@ -130,7 +130,7 @@ async def test_servers_cannot_see_each_others_datasets_or_clusters(
 ) -> None:
     h = await make_harness(patterns_assistant)
     await add_dataset(h, A)
-    a_cluster = patterns_assistant.stored[f"guild:{A}"]["campaign"]["clusters"][0]["id"]
+    a_cluster = patterns_assistant.stored[f"guild:{A}"]["campaign"].clusters[0].id
 
     listing = await h.slash("clusters", guild=B)
     assert (
@@ -169,11 +169,11 @@ async def test_the_real_assistant_end_to_end(
         attachments={"file": h.attachment("campaign.csv", posts.read_bytes())},
     )
     assert "Analysed campaign: 12 posts, 6 accounts, 1 cluster." in run.final.text()
-    [cluster] = assistant.clusters(assistant_req(A))["clusters"]
+    [cluster] = assistant.clusters(assistant_req(A)).clusters
     listing = await h.slash("clusters", guild=A)
-    assert f"`{cluster['id']}`" in listing.final.text()
+    assert f"`{cluster.id}`" in listing.final.text()
 
-    detail = await h.slash("cluster", guild=A, id=cluster["id"])
+    detail = await h.slash("cluster", guild=A, id=cluster.id)
     assert detail.final.files == ["cluster.png"]
     assert "camp1" in detail.final.text()
 
@@ -181,13 +181,13 @@ async def test_the_real_assistant_end_to_end(
     asked = await h.slash("ask", guild=A, question="Who is camp1 coordinating with?")
     text = asked.final.text()
     assert all(f"camp{k}" in text for k in (2, 3, 4)) and "org1" not in text
-    assert cluster["id"] in text and "dataset campaign" in text
+    assert cluster.id in text and "dataset campaign" in text
     account = await h.slash("account", guild=A, name="camp2")
-    assert cluster["id"] in account.final.text() and "camp1" in account.final.text()
+    assert cluster.id in account.final.text() and "camp1" in account.final.text()
     alone = await h.slash("account", guild=A, name="org1")
     assert "In no cluster of dataset campaign at window 60 s" in alone.final.text()
     by_size = await h.slash("clusters", guild=A, sort="size")
-    assert f"`{cluster['id']}`" in by_size.final.text() and "by size" in by_size.final.text()
+    assert f"`{cluster.id}`" in by_size.final.text() and "by size" in by_size.final.text()
     elsewhere = await h.slash("account", guild=B, name="camp2")
     assert "no account named 'camp2'" in elsewhere.final.text()
     assert (
@@ -197,9 +197,9 @@ async def test_the_real_assistant_end_to_end(
         ).final.text()
     )
 
-    foreign = await h.slash("cluster", guild=B, id=cluster["id"])
+    foreign = await h.slash("cluster", guild=B, id=cluster.id)
     missing = await h.slash("cluster", guild=B, id="c000000000000")
-    assert foreign.final.text().replace(cluster["id"], "ID") == missing.final.text().replace(
+    assert foreign.final.text().replace(cluster.id, "ID") == missing.final.text().replace(
         "c000000000000", "ID"
     )
     assert_no_mentions(h.recorder.sent)

@@ -20,15 +20,12 @@ from bot.discord_render import (
     TITLE_LIMIT,
     answer_embeds,
     check_embeds,
-    cluster_detail_embeds,
-    clusters_embeds,
     group_embeds,
     neutralise,
     plain_message,
     shorten,
     sources_embeds,
     split_text,
-    time_span,
 )
 from retrieval.catalog import SourceRecord
 from retrieval.citations import MARKER, Answer, Citation
@@ -241,53 +238,6 @@ def test_sources_list_says_who_added_what() -> None:
     assert_embed_limits(embeds)
     first = embeds[0].description or ""
     assert "`abc123`" in first and "discord:5 (alice)" in first and "2024-01-02" in first
-
-
-def test_clusters_render_in_the_order_given_with_span() -> None:
-    """The Assistant sorts (by score, size, ...); the embed keeps its order."""
-    clusters = [
-        {
-            "id": f"c{i}",
-            "size": i + 3,
-            "signals": ["text"],
-            "score": i / 100,
-            "first_seen": "2020-02-21T18:02:00Z",
-            "last_seen": "2020-02-21T18:09:00Z",
-        }
-        for i in reversed(range(40))
-    ]
-    embeds = clusters_embeds(
-        {"dataset": "d", "posts": 9, "accounts": 8, "clusters": clusters}, top=15
-    )
-    text = embeds[0].description or ""
-    assert text.index("`c39`") < text.index("`c38`")
-    assert "`c10`" not in text  # only the top 15
-    assert "7 min" in text and "Showing 15 of 40" in (embeds[-1].footer.text or "")
-    assert "No coordination clusters" in (clusters_embeds({"clusters": []})[0].description or "")
-
-
-def test_signals_show_their_counts_strongest_first() -> None:
-    line = clusters_embeds(
-        {"clusters": [{"id": "c1", "size": 3, "score": 1, "signals": {"url": 2, "text": 9}}]}
-    )[0].description
-    assert "text (9), url (2)" in (line or "")
-    listed = clusters_embeds({"clusters": [{"id": "c1", "signals": ["image"]}]})[0].description
-    assert "image" in (listed or "")
-
-
-def test_cluster_detail_cuts_example_posts_to_fields() -> None:
-    data = {"examples": [{"account_id": "a", "time": "t", "text": "p" * 5000}] * 8}
-    embeds = cluster_detail_embeds("c1", "summary " * 1000, data)
-    assert_embed_limits(embeds)
-    assert sum(len(e.fields) for e in embeds) == 5
-    no_text = cluster_detail_embeds("c1", "s", {"examples": [{"account_id": "a", "text": None}]})
-    assert no_text[0].fields[0].value == "(no text)"
-
-
-def test_time_span() -> None:
-    assert time_span("2020-02-21T18:02:00Z", "2020-02-21T18:02:40Z").endswith("(40 s)")
-    assert "days" in time_span("2020-02-01T00:00:00Z", "2020-02-21T00:00:00Z")
-    assert time_span("?", None) == "? \u2192 None"
 
 
 def test_plain_message_fits_and_defuses() -> None:

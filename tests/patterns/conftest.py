@@ -35,3 +35,19 @@ def svc(tmp_path: Path) -> PatternService:
 @pytest.fixture
 def tiny() -> Path:
     return FIXTURES / "tiny.csv"
+
+
+def edge_list(svc: PatternService, name: str, *, scope: str) -> list[tuple[str, str, float]]:
+    """(account, account, weight) for every edge of the latest analysis of `name`."""
+    store = svc._store(scope)
+    con = store.connect(store.require(name).path)
+    try:
+        rows = con.execute(
+            "SELECT x.account_id, y.account_id, e.weight FROM edges e "
+            "JOIN accounts x ON x.aid = e.a JOIN accounts y ON y.aid = e.b "
+            "WHERE e.analysis_id = (SELECT analysis_id FROM analyses "
+            "ORDER BY created_at DESC LIMIT 1)"
+        ).fetchall()
+    finally:
+        con.close()
+    return [(str(a), str(b), float(w)) for a, b, w in rows]

@@ -16,7 +16,7 @@ from benchmarks.coordination.agreement import (
     toolkit_pairs,
     write_toolkit_csv,
 )
-from patterns.synthetic import Scenario, generate
+from tests.support.synthetic import Scenario, generate
 
 
 @pytest.mark.slow

@@ -58,7 +58,7 @@ def stored(tmp_path: Path) -> tuple[PatternService, Path, dict[str, object]]:
 def assert_intact(root: Path, before: dict[str, object]) -> PatternService:
     svc = make_service(root)  # a fresh process' view: nothing cached
     assert [d.name for d in svc.datasets("s")] == ["base"]
-    (latest,) = svc.clusters("s", "base")
+    (latest,) = svc.latest_analyses("s", "base")
     assert latest.to_json() == before and latest.params.window_s == 60
     cid = latest.clusters[0].id
     assert svc.cluster(cid, scope="s").id == cid
@@ -73,7 +73,7 @@ def test_killed_analysis_leaves_previous_results(
     svc = assert_intact(root, before)
     # The data is usable: the same analysis now runs to the end.
     redo = svc.analyze_dataset("base", scope="s", params=svc.params(window_s=100))
-    assert len(redo.clusters) == 2 and svc.clusters("s", "base")[0].params.window_s == 100
+    assert len(redo.clusters) == 2 and svc.latest_analyses("s", "base")[0].params.window_s == 100
 
 
 @pytest.mark.slow

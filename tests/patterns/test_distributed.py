@@ -259,7 +259,7 @@ def test_a_killed_worker_fails_the_analysis_and_keeps_the_previous_one(
         with pytest.raises(InputError, match=r"Dask cluster failed during pairing \(KilledWorker"):
             svc.analyze_dataset("tiny", scope="s", params=params, engine=engine)
     # Nothing was saved: the latest analysis is still the first one.
-    (latest,) = svc.clusters("s", "tiny")
+    (latest,) = svc.latest_analyses("s", "tiny")
     assert latest.analysis_id == before.analysis_id and latest.to_json() == before.to_json()
     assert list(Path(engine.shared_dir).iterdir()) == []  # no shards left behind
 

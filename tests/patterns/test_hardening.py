@@ -59,7 +59,7 @@ def test_timestamps_at_the_edges_of_time_never_break_the_analysis(
     ]
     result = svc.analyze_file(_csv(tmp_path, rows), scope="s", params=svc.params(min_accounts=2))
     assert result.clusters
-    listed = svc.clusters("s")  # reads back what was stored: /clusters must keep working
+    listed = svc.latest_analyses("s")  # reads back what was stored: /clusters must keep working
     assert listed and listed[0].clusters[0].id == result.clusters[0].id
     detail = svc.cluster(result.clusters[0].id, scope="s")
     assert detail.summary_text()

@@ -296,7 +296,7 @@ def test_failed_loads_store_nothing_and_keep_what_was_there(tmp_path: Path) -> N
             with pytest.raises(InputError):
                 svc.analyze_file(path, scope="s", name=name)
     assert [d.name for d in svc.datasets("s")] == ["keep"]
-    after = svc.clusters("s", "keep")[0]
+    after = svc.latest_analyses("s", "keep")[0]
     assert after.to_json() == before.to_json()
     leftovers = [
         p.name for p in (tmp_path / "d").rglob("*") if p.is_file() and not p.name.startswith("d")

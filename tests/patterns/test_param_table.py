@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from patterns.service import PatternService
-from tests.patterns.conftest import FIXTURES, make_service
+from tests.patterns.conftest import FIXTURES, edge_list, make_service
 
 A = frozenset({"a1", "a2", "a3"})
 D = frozenset({"d1", "d2", "d3"})
@@ -53,7 +53,7 @@ def test_parameter_table(
 def test_no_edge_from_reposts_empty_links_or_self(loaded: PatternService) -> None:
     params = loaded.params(window_s=3600, min_shared=1, min_accounts=2)
     loaded.analyze_dataset("tiny", scope="t", params=params)
-    pairs = {frozenset((a, b)) for a, b, _ in loaded.edge_list("tiny", scope="t")}
+    pairs = {frozenset((a, b)) for a, b, _ in edge_list(loaded, "tiny", scope="t")}
     accounts = {x for p in pairs for x in p}
     assert "x1" not in accounts  # its repost carried the campaign text
     assert frozenset({"e1", "e2"}) not in pairs  # no URL on either post
@@ -63,7 +63,7 @@ def test_no_edge_from_reposts_empty_links_or_self(loaded: PatternService) -> Non
 def test_edge_weight_counts_distinct_items(loaded: PatternService) -> None:
     params = loaded.params(window_s=40, min_shared=1, min_accounts=2)
     loaded.analyze_dataset("tiny", scope="t", params=params)
-    weights = {frozenset((a, b)): w for a, b, w in loaded.edge_list("tiny", scope="t")}
+    weights = {frozenset((a, b)): w for a, b, w in edge_list(loaded, "tiny", scope="t")}
     # a1 posted the text twice near a2's copy: still one item; plus the link: 2.
     assert weights[frozenset({"a1", "a2"})] == 2
     assert weights[frozenset({"a1", "a3"})] == 1  # link lag 50 s, text lag 15 s: text only
@@ -82,7 +82,7 @@ def test_cluster_detail_evidence(loaded: PatternService) -> None:
     assert detail.median_lag_s == 17.5  # closest co-posts: text 5, 10, 15; link 30, 20, 50
     assert detail.edges == 3 and detail.density == 1.0
     assert detail.summary.score == 6.0  # W: three pairs, each sharing two items
-    assert {e.post_id for e in detail.examples} >= {"p01", "p03", "p04"}
+    assert {e.post_id for e in detail.evidence_examples} >= {"p01", "p03", "p04"}
 
 
 def test_leiden_splits_two_groups_joined_by_one_edge(tmp_path: Path) -> None:

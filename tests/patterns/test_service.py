@@ -13,7 +13,7 @@ import igraph
 import pytest
 
 from corpus.errors import InputError, NotFoundError
-from patterns.results import nothing_found_message
+from patterns.result_text import nothing_found_message
 from patterns.service import PatternService
 from tests.patterns.conftest import make_service
 
@@ -91,7 +91,7 @@ def test_scopes_are_sealed(svc: PatternService, tiny: Path) -> None:
     result = svc.analyze_file(tiny, scope="guild-1", name="mine")
     cid = result.clusters[0].id
     assert svc.datasets("guild-2") == []
-    assert svc.clusters("guild-2") == []
+    assert svc.latest_analyses("guild-2") == []
 
     # A foreign id or name fails with the very words a missing one gets.
     missing = make_service(svc.root.parent / "empty")
@@ -101,7 +101,10 @@ def test_scopes_are_sealed(svc: PatternService, tiny: Path) -> None:
             lambda: svc.remove_dataset("mine", scope="guild-2"),
             lambda: missing.remove_dataset("mine", scope="guild-1"),
         ),
-        (lambda: svc.clusters("guild-2", "mine"), lambda: missing.clusters("guild-1", "mine")),
+        (
+            lambda: svc.latest_analyses("guild-2", "mine"),
+            lambda: missing.latest_analyses("guild-1", "mine"),
+        ),
     ):
         with pytest.raises(NotFoundError) as foreign:
             call()
@@ -110,7 +113,7 @@ def test_scopes_are_sealed(svc: PatternService, tiny: Path) -> None:
         assert str(foreign.value) == str(absent.value)
     for attempt in (
         lambda: svc.analyze_dataset("mine", scope="guild-2"),
-        lambda: svc.clusters("guild-2", "mine"),
+        lambda: svc.latest_analyses("guild-2", "mine"),
         lambda: svc.export("mine", scope="guild-2", out_dir=Path("unused")),
         lambda: svc.plot_cluster(cid, scope="guild-2", path=Path("unused.png")),
     ):
@@ -126,10 +129,10 @@ def test_clusters_lists_latest_analysis_per_dataset(svc: PatternService, tiny: P
     svc.analyze_file(tiny, scope="s", name="b")
     svc.analyze_file(tiny, scope="s", name="a", params=svc.params(window_s=100))
     svc.analyze_dataset("b", scope="s", params=svc.params(window_s=10, min_shared=1))
-    listed = svc.clusters("s")
+    listed = svc.latest_analyses("s")
     assert [r.dataset for r in listed] == ["a", "b"]
     assert listed[1].params.window_s == 10 and len(listed[1].clusters) == 2
-    assert svc.clusters("s", "a")[0].to_json() == listed[0].to_json()
+    assert svc.latest_analyses("s", "a")[0].to_json() == listed[0].to_json()
 
 
 def test_detail_text_and_json(svc: PatternService, tiny: Path) -> None:
@@ -379,7 +382,7 @@ def test_a_dataset_replaced_by_another_file_of_its_name_says_so(
         == f"replaced dataset 'tiny', which held {first.resolve()} (another name keeps both)"
     )
     assert not any("replaced" in n for n in svc.analyze_file(second, scope="s").notes)
-    stored = svc.clusters(scope="s")  # the note is said once, not kept with the analysis
+    stored = svc.latest_analyses(scope="s")  # the note is said once, not kept with the analysis
     assert stored and not any("replaced" in n for a in stored for n in a.notes)
 
 

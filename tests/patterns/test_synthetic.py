@@ -11,7 +11,7 @@ import pytest
 
 from patterns.graph import item_weights
 from patterns.service import PatternService
-from patterns.synthetic import Scenario, generate, score_accounts, write_csv
+from tests.support.synthetic import Scenario, generate, score_accounts, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def planted_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[PatternServic
 
 def test_planted_campaigns_are_found(planted_run: tuple[PatternService, dict[str, int]]) -> None:
     svc, truth = planted_run
-    result = svc.clusters("s", "synthetic")[0]
+    result = svc.latest_analyses("s", "synthetic")[0]
     flagged = [a for c in result.clusters for a in c.accounts]
     scores = score_accounts(flagged, truth)
     assert scores.recall == 1.0 and scores.precision >= 0.9, scores.line()

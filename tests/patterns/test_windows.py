@@ -65,17 +65,17 @@ def test_results_do_not_depend_on_chunking(monkeypatch: pytest.MonkeyPatch, tmp_
     """Evidence is walked and reduced in chunks of items; tiny chunks and compactions
     must give the very same edges, weights and clusters."""
     from patterns import graph
-    from patterns.synthetic import Scenario, generate, write_csv
-    from tests.patterns.conftest import make_service
+    from tests.patterns.conftest import edge_list, make_service
+    from tests.support.synthetic import Scenario, generate, write_csv
 
     planted = generate(Scenario(organic_accounts=200, organic_posts=2000, viral_items=6))
     path = write_csv(planted, tmp_path / "s.csv")
     svc = make_service(tmp_path / "d")
     params = svc.params(min_shared=1, popular_share=1.0)
     first = svc.analyze_file(path, scope="s", params=params)
-    edges = sorted(svc.edge_list("s", scope="s"))
+    edges = sorted(edge_list(svc, "s", scope="s"))
     monkeypatch.setattr(graph, "CHUNK_ROWS", 50)
     monkeypatch.setattr(graph, "COMPACT_ROWS", 30)
     again = svc.analyze_dataset("s", scope="s", params=params)
-    assert sorted(svc.edge_list("s", scope="s")) == edges and len(edges) > 100
+    assert sorted(edge_list(svc, "s", scope="s")) == edges and len(edges) > 100
     assert again.to_json() == first.to_json()

@@ -1,0 +1,236 @@
+"""An analysis in words: the terminal table of clusters, one cluster's terminal view, its
+citable summary (the document answers quote), and the nothing-found sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from patterns.params import AnalysisParams
+from patterns.serialise import iso
+
+if TYPE_CHECKING:
+    from patterns.results import AnalysisResult, ClusterDetail, Example
+
+E = TypeVar("E", bound="Example")
+
+SIGNAL_LABELS: dict[str, str] = {
+    "text": "identical text",
+    "near_text": "near-identical text",
+    "url": "same link",
+    "domain": "same link domain",
+    "hashtags": "same hashtag set",
+    "image": "same image",
+    "repost": "reposted the same post",
+    "reply": "replied to the same post",
+}
+
+
+def distinct_posts(examples: Sequence[E]) -> list[E]:
+    """One example per post: a post that carried several shared items is shown once."""
+    seen: set[str] = set()
+    out = []
+    for e in examples:
+        if e.post_id not in seen:
+            seen.add(e.post_id)
+            out.append(e)
+    return out
+
+
+def short_time(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def seconds(x: float) -> str:
+    if x < 120:
+        return f"{x:.0f} s" if x >= 10 or x.is_integer() else f"{x:.1f} s"
+    if x < 7200:
+        return f"{x / 60:.1f} min"
+    return f"{x / 3600:.1f} h"
+
+
+def clip(text: str | None, width: int) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def image_distance(p: AnalysisParams) -> str:
+    """', image-distance N' where images were compared: which distance the stored clusters
+    used is otherwise not visible after runs at several."""
+    return f", image-distance {p.image_distance}" if "image" in p.signals else ""
+
+
+def window_label(window_s: float, params: AnalysisParams) -> str:
+    auto = " (auto)" if params.window_s == "auto" else ""
+    return f"{seconds(window_s)}{auto}"
+
+
+def _names(detail: ClusterDetail, limit: int) -> str:
+    shown = [
+        m.account_id if not m.name or m.name == m.account_id else f"{m.name} ({m.account_id})"
+        for m in detail.members[:limit]
+    ]
+    more = len(detail.members) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _signal_phrase(detail: ClusterDetail) -> str:
+    parts = [
+        f"{SIGNAL_LABELS.get(s, s)} ({n} distinct item{'s' if n != 1 else ''})"
+        for s, n in sorted(detail.signals.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return "; ".join(parts) if parts else "none"
+
+
+def _settings(p: AnalysisParams) -> str:
+    auto = "window estimated from the data, " if p.window_s == "auto" else ""
+    return (
+        f"{auto}min-shared {p.min_shared:g}, min-accounts {p.min_accounts}"
+        f"{image_distance(p)}, signals {', '.join(p.signals)}"
+    )
+
+
+_TOP_LINES = (
+    ("Most shared texts", ("text", "near_text")),
+    ("Most shared links", ("url",)),
+    ("Most shared link domains", ("domain",)),
+    ("Most shared hashtag sets", ("hashtags",)),
+    ("Most shared images", ("image",)),
+    ("Most reposted posts", ("repost",)),
+    ("Most replied-to posts", ("reply",)),
+)
+
+
+def cluster_summary(d: ClusterDetail) -> str:
+    """A self-contained, citable description of the cluster, in plain sentences."""
+    lines = [
+        f'Coordination cluster {d.id} in dataset "{d.dataset}": {d.size} accounts '
+        f"posted the same content within {seconds(d.window_s)} of each other "
+        f"({_settings(d.params)}).",
+        f"Signals shared inside the cluster: {_signal_phrase(d)}.",
+    ]
+    for label, sigs in _TOP_LINES:
+        top = d.top(*sigs)[:3]
+        if top:
+            items = "; ".join(
+                f'"{clip(t.value, 160)}" ({t.accounts} of {d.size} accounts, {t.posts} posts)'
+                for t in top
+            )
+            lines.append(f"{label}: {items}.")
+    lines.append(
+        f"Active from {short_time(d.first_seen)} to {short_time(d.last_seen)}; "
+        f"{d.co_posts} co-posts, median lag between co-posts {seconds(d.median_lag_s)}; "
+        f"{d.edges} account pairs linked (density {d.density:.2f})."
+    )
+    share = d.new_account_share
+    if share is None:
+        lines.append("Account creation dates are not in the dataset.")
+    else:
+        lines.append(
+            f"{d.new_accounts} of {d.accounts_with_creation_date} accounts with a known "
+            f"creation date ({share:.0%}) were created within {d.params.new_account_days} "
+            "days of their first post in the dataset."
+        )
+    lines.append(f"Cluster score {d.score:g} (ranks clusters; see docs/coordination.md).")
+    lines.append(f"Member accounts: {_names(d, 25)}.")
+    if d.evidence_examples:
+        ex = "; ".join(
+            f"post {e.post_id} by {e.account_id} at {iso(e.time)}"
+            + (f': "{clip(e.text, 140)}"' if e.text else "")
+            for e in distinct_posts(d.evidence_examples)[:5]
+        )
+        lines.append(f"Example posts: {ex}.")
+    return "\n".join(lines)
+
+
+def cluster_view(d: ClusterDetail) -> str:
+    """The terminal view of `chorus cluster ID`."""
+    out = [
+        f"Cluster {d.id}  ·  dataset {d.dataset}  ·  {d.size} accounts  ·  score {d.score:g}",
+        f"  window {seconds(d.window_s)}; {_settings(d.params)}",
+        f"  active {short_time(d.first_seen)} → {short_time(d.last_seen)}",
+        f"  {d.co_posts} co-posts, median lag {seconds(d.median_lag_s)}, "
+        f"{d.edges} linked pairs, density {d.density:.2f}",
+    ]
+    share = d.new_account_share
+    out.append(
+        "  new accounts: unknown (no creation dates)"
+        if share is None
+        else f"  new accounts: {d.new_accounts}/{d.accounts_with_creation_date} "
+        f"({share:.0%}) created within {d.params.new_account_days} days of their first post"
+    )
+    out.append("Signals (distinct items):")
+    for sig, n in sorted(d.signals.items(), key=lambda kv: (-kv[1], kv[0])):
+        out.append(f"  {SIGNAL_LABELS.get(sig, sig):<26} {n:>6}")
+    for sig, tops in d.top_items.items():
+        if not tops:
+            continue
+        out.append(f"Top {SIGNAL_LABELS.get(sig, sig)}:")
+        for t in tops[:5]:
+            out.append(f"  {t.accounts:>4} accounts {t.posts:>5} posts  {clip(t.value, 90)}")
+    out.append("Members:")
+    for m in d.members[:40]:
+        new = "" if m.new is None else (" new" if m.new else "")
+        name = f" ({m.name})" if m.name and m.name != m.account_id else ""
+        out.append(
+            f"  {m.account_id}{name}: {m.posts_in_cluster} posts, {m.partners} partners{new}"
+        )
+    if len(d.members) > 40:
+        out.append(f"  … and {len(d.members) - 40} more")
+    out.append("Evidence (examples):")
+    for e in d.evidence_examples[:10]:
+        what = clip(e.text or e.item, 80)
+        out.append(f"  {iso(e.time)}  {e.account_id}  post {e.post_id}  [{e.signal}]  {what}")
+    if d.image_matches:
+        limit = d.params.image_distance
+        out.append(
+            "Near-identical images (post and its whole-picture hash; bits apart of 64 "
+            "between the closest of the two pictures' crop windows, which is why two "
+            f"hashes shown can differ by more; past {limit}: same picture through "
+            "others of its group):"
+        )
+        for im in d.image_matches[:10]:
+            via = "" if im.distance <= limit else ", joined through the group"
+            out.append(
+                f"  post {im.post_a} {im.hash_a} ~ post {im.post_b} {im.hash_b}: "
+                f"{im.distance} bits{via}"
+            )
+    return "\n".join(out)
+
+
+def cluster_table(result: AnalysisResult, *, limit: int = 20, sort: str = "score") -> str:
+    """A ranked table for the terminal (clusters in the order given, `sort` named)."""
+    p = result.params
+    head = (
+        f"{result.dataset}: {result.posts:,} posts, {result.accounts:,} accounts; "
+        f"window {result.window_label}, min-shared {p.min_shared:g}, "
+        f"min-accounts {p.min_accounts}{image_distance(p)}; "
+        f"{result.edges:,} linked pairs"
+    )
+    lines = [head]
+    lines.extend(f"note: {n}" for n in result.notes)
+    if not result.clusters:
+        lines.append(result.empty_message())
+        return "\n".join(lines)
+    lines.append(f"{'cluster':<14}{'size':>6}{'score':>10}  {'first seen':<21}signals")
+    for c in result.clusters[:limit]:
+        sig = ", ".join(f"{k} {v}" for k, v in sorted(c.signals.items(), key=lambda kv: -kv[1]))
+        lines.append(
+            f"{c.id:<14}{c.size:>6}{c.score:>10g}  {short_time(c.first_seen)[:19]:<21}{sig}"
+        )
+    if len(result.clusters) > limit:
+        lines.append(
+            f"… and {len(result.clusters) - limit} more clusters (by {sort}; --limit N shows more)"
+        )
+    return "\n".join(lines)
+
+
+def nothing_found_message(result: AnalysisResult) -> str:
+    """ "no clusters at window 60 s, min-shared 2; try a larger window"."""
+    p = result.params
+    window = window_label(result.window_s, p)
+    hint = "try a larger window"
+    if result.edges and result.linked_accounts < p.min_accounts:
+        hint = f"try --min-accounts {max(2, result.linked_accounts)} or a larger window"
+    return f"no clusters at window {window}, min-shared {p.min_shared:g}; {hint}"
