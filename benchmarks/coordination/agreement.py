@@ -32,7 +32,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from corpus.post_formats import TOOLKIT_COLUMNS
+from corpus.posts.formats import TOOLKIT_COLUMNS
 from patterns.normalise import normalise_text
 from patterns.results import AnalysisResult
 

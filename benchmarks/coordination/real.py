@@ -30,7 +30,7 @@ from benchmarks.coordination.agreement import (
     read_pairs,
     run_toolkit,
 )
-from corpus.post_formats import TOOLKIT_COLUMNS
+from corpus.posts.formats import TOOLKIT_COLUMNS
 from patterns.normalise import normalise_text
 from patterns.results import AnalysisResult
 

@@ -182,7 +182,7 @@ def distractor_documents(tweet_docs: int = 40, tweets_per_doc: int = 25) -> list
     documents of IRA tweets (2016 US politics: the same vocabulary as the demo: Twitter,
     accounts, campaign), drawn with a fixed seed.
     """
-    from corpus.documents import make_document
+    from corpus.reporting.documents import make_document
 
     cf = load_climate_fever()
     docs = [
@@ -227,7 +227,7 @@ def build_demo_library(
     documents (scope "local"), read together as a CLI question reads them."""
     from tqdm import tqdm
 
-    from corpus.demo import demo_document
+    from corpus.reporting.demo import demo_document
     from retrieval.library import Library
 
     started = time.perf_counter()
@@ -262,7 +262,7 @@ def write_chunks_directly(
     """
     from tqdm import tqdm
 
-    from corpus.documents import make_document, normalize_text
+    from corpus.reporting.documents import make_document, normalize_text
     from retrieval.catalog import NewChunk
     from retrieval.library import source_id_for
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.documents import SourceDocument, clean_label, make_document, normalize_text
-from corpus.errors import InputError, LimitError
-from corpus.reporting import load_text
+from common.errors import InputError, LimitError
+from corpus.reporting.documents import SourceDocument, clean_label, make_document, normalize_text
+from corpus.reporting.load import load_text
 
 FAST = settings(
     max_examples=300,
@@ -134,7 +134,7 @@ def test_load_text_empty_and_over_limit() -> None:
 
 
 def test_bidi_overrides_never_reach_stored_text_or_quotes() -> None:
-    from corpus.documents import make_document
+    from corpus.reporting.documents import make_document
 
     doc = make_document(
         "Open the file invoice\u202egpj.exe today. "

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from corpus.documents import SourceDocument, normalize_text
-from corpus.errors import InputError, LimitError
-from corpus.html_text import FULL_EXTRACTION_MAX_TAGS
-from corpus.reporting import load_bytes, load_file
+from common.errors import InputError, LimitError
+from corpus.reporting.documents import SourceDocument, normalize_text
+from corpus.reporting.html_text import FULL_EXTRACTION_MAX_TAGS
+from corpus.reporting.load import load_bytes, load_file
 from tests.corpus.corpus_support import encrypt_pdf, make_pdf
 
 MB = 1_000_000

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from corpus.context_lines import line_spans, markdown_context, plain_text_context
-from corpus.errors import InputError
+from common.errors import InputError
+from corpus.reporting.context_lines import line_spans, markdown_context, plain_text_context
 
 KINDS: Final = frozenset({"text", "markdown", "html", "pdf", "url"})
 MAX_TITLE_CHARS: Final = 300
@@ -51,7 +51,7 @@ class SourceDocument:
     kind:   "text" | "markdown" | "html" | "pdf" | "url"
     sha256: hex sha256 of `text` encoded as UTF-8 (identity for de-duplication)
     context: spans of `text` that are titles, headings, bylines or captions: context for the
-            text under them, never quoted as an answer on their own (corpus/context_lines.py)
+            text under them, never quoted as an answer on their own (reporting/context_lines.py)
     """
 
     text: str

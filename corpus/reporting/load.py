@@ -20,17 +20,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Final, TypeVar
 
-from corpus.byte_order import bom_codec
-from corpus.context_lines import (
+from common.errors import InputError, LimitError
+from corpus.reporting.byte_order import bom_codec
+from corpus.reporting.context_lines import (
     markdown_context,
     pdf_context,
     plain_text_context,
     plain_text_title,
 )
-from corpus.documents import SourceDocument, clean_label, make_document, normalize_text
-from corpus.errors import InputError, LimitError
-from corpus.html_text import decode_html, html_context_lines, html_to_text
-from corpus.pdf_text import pdf_to_text
+from corpus.reporting.documents import SourceDocument, clean_label, make_document, normalize_text
+from corpus.reporting.html_text import decode_html, html_context_lines, html_to_text
+from corpus.reporting.pdf_text import pdf_to_text
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
