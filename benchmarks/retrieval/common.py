@@ -262,7 +262,7 @@ def write_chunks_directly(
     """
     from tqdm import tqdm
 
-    from corpus.reporting.documents import make_document, normalize_text
+    from corpus.reporting.documents import clean_document_text, make_document
     from retrieval.catalog import NewChunk
     from retrieval.library import source_id_for
 
@@ -270,7 +270,7 @@ def write_chunks_directly(
     source_ids: list[str] = []
     chunk_ids: list[list[str]] = []
     for title, raw_items in documents:
-        items = [normalize_text(i) for i in raw_items]
+        items = [clean_document_text(i) for i in raw_items]
         if not all(items):
             raise ValueError(f"{title}: an item is empty after normalisation")
         doc = make_document("\n".join(items), title=title, origin=f"bench:{title}", kind="text")

@@ -1,7 +1,7 @@
 """The one record every reporting loader returns, and the text normalisation behind it.
 
 Citations are character offsets into `SourceDocument.text`, so the normalisation here is the
-contract: whatever a loader extracts passes through `normalize_text` exactly once, and the
+contract: whatever a loader extracts passes through `clean_document_text` exactly once, and the
 result never changes afterwards (the function is idempotent, which the tests check).
 """
 
@@ -45,7 +45,7 @@ _BIDI: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066
 class SourceDocument:
     """A reporting document ready to chunk and cite.
 
-    text:   extracted text that citations index into (normalised, see `normalize_text`); never empty
+    text:   extracted text that citations index into (see `clean_document_text`); never empty
     title:  given title, else <title>/first heading/PDF metadata/file stem
     origin: absolute file path, the final URL after redirects, or "pasted:<name>"
     kind:   "text" | "markdown" | "html" | "pdf" | "url"
@@ -71,7 +71,7 @@ class SourceDocument:
             )
 
 
-def normalize_text(text: str) -> str:
+def clean_document_text(text: str) -> str:
     """Line breaks to "\\n", control and bidi-override characters (but \\t, \\n) removed,
     trailing whitespace trimmed on every line, leading blank lines dropped, blank-line runs
     collapsed to one."""
@@ -116,7 +116,7 @@ def make_document(
     finds them from the text itself for plain text (a title line) and Markdown (headings).
     """
     shown = clean_label(name or origin)
-    body = normalize_text(text)
+    body = clean_document_text(text)
     if not body:
         raise InputError(f"{shown}: no text in it (empty or only whitespace)")
     if context_lines is None:
