@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.discord_render import COLOUR_INFO, FIELD_NAME_LIMIT, _pack, neutralise, shorten
-from corpus.wording import plural
+from common.wording import plural
 
 if TYPE_CHECKING:
     from patterns.queries import AccountView

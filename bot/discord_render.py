@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import discord
 
-from corpus.wording import plural
+from common.wording import plural
 from retrieval.catalog import SourceRecord
 from retrieval.citations import MARKER, Answer, Citation
 from retrieval.claim_check import CheckResult

@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from corpus.posts import LoadReport
-from corpus.progress import Progress, no_progress
+from common.progress import Progress, no_progress
+from corpus.posts.load import LoadReport
 from patterns.arrays import distinct
 from patterns.clusters import ClusterRecord, DescribeInput, describe
 from patterns.graph import Edges, Evidence, build_edges, collect_co_posts, communities, item_weights

@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import NoDecode
 
-from corpus.errors import InputError
+from common.errors import InputError
 
 ALL_SIGNALS = (
     "text",  # identical text after normalisation

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from corpus.errors import InputError
+from common.errors import InputError
 from patterns.params import ALL_SIGNALS
 from patterns.result_text import SIGNAL_LABELS
 from patterns.results import ClusterDetail

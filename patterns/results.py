@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator
 
-from corpus.posts import LoadReport
+from corpus.posts.load import LoadReport
 from patterns import result_text
 from patterns.params import AnalysisParams
 from patterns.serialise import (

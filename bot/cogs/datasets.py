@@ -18,7 +18,7 @@ from bot.cogs._support import (
     status_progress,
 )
 from bot.discord_clusters import clusters_embeds
-from corpus.wording import plural
+from common.wording import plural
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

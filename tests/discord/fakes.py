@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.assistant import Assistant, Requester
-from corpus.errors import InputError, NotFoundError
-from corpus.progress import Progress, no_progress
+from common.errors import InputError, NotFoundError
+from common.progress import Progress, no_progress
 from patterns.params import AnalysisParams
 from patterns.results import (
     AnalysisResult,
