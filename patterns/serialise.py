@@ -33,11 +33,14 @@ def iso(t: float | None) -> str | None:
     return stamp.isoformat().replace("+00:00", "Z")
 
 
+def seconds_of(stamp: str) -> float:
+    """An ISO 8601 time ("...Z" or with an offset), as iso() writes it, in epoch seconds."""
+    return datetime.fromisoformat(stamp).timestamp()
+
+
 def epoch(value: object) -> object:
-    """An ISO 8601 time ("...Z" or with an offset) as epoch seconds; other values as given."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).timestamp()
-    return value
+    """A time read from JSON: ISO 8601 text in epoch seconds; other values as given."""
+    return seconds_of(value) if isinstance(value, str) else value
 
 
 def _zero_if_missing(value: object) -> object:

@@ -51,3 +51,22 @@ def test_product_code_never_reads_the_shared_folder() -> None:
         if "../shared" in f.read_text() or "/work/shared" in f.read_text()
     ]
     assert offenders == []
+
+
+def test_product_code_never_imports_test_support() -> None:
+    """Test support (tests/support: the synthetic generator, fakes) is not installed with
+    the product (pyproject packages only the layers), so no layer may import it."""
+    offenders = []
+    for layer in LAYERS:
+        for f in (ROOT / layer).rglob("*.py"):
+            for node in ast.walk(ast.parse(f.read_text(), filename=str(f))):
+                module = (
+                    node.module
+                    if isinstance(node, ast.ImportFrom)
+                    else node.names[0].name
+                    if isinstance(node, ast.Import)
+                    else None
+                )
+                if module and module.split(".")[0] in {"tests", "benchmarks"}:
+                    offenders.append(str(f.relative_to(ROOT)))
+    assert offenders == []
