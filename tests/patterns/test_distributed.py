@@ -107,7 +107,7 @@ def test_same_edges_and_evidence_as_the_single_engine(
 
 
 def test_hot_items_are_split_and_no_pair_across_a_bucket_edge_is_lost() -> None:
-    from patterns.distributed import pair_shard, plan_shards
+    from patterns.shards import pair_shard, plan_shards
 
     # One item, posts every 50 s by alternating accounts: with 3 rows a bucket the item is
     # cut into buckets, and pairs 50 s apart straddle every bucket edge.
@@ -123,7 +123,7 @@ def test_hot_items_are_split_and_no_pair_across_a_bucket_edge_is_lost() -> None:
 
 
 def test_a_shard_reads_back_from_parquet_as_written() -> None:
-    from patterns.distributed import plan_shards, shard_table, table_shard
+    from patterns.shards import plan_shards, shard_table, table_shard
 
     rows = [(k % 3, 50.0 * k, k % 4, k % 2) for k in range(30)]
     for shard in plan_shards(occurrences(rows, near=True), WINDOW, partitions=2, hot_rows=3):
