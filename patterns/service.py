@@ -7,76 +7,49 @@ A name or cluster id from another scope fails exactly like a missing one.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
-import re
-import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from common.errors import InputError, LimitError, NotFoundError
+from common.errors import LimitError, NotFoundError
 from common.progress import Progress, no_progress
-from corpus.posts.dataset_zip import is_zip, open_dataset_zip
-from corpus.posts.image_hash import phash_hex
+from corpus.posts.dataset_zip import is_zip
 from corpus.posts.image_sources import (
-    RETRY_REASONS,
     ImageLimits,
     MediaFolder,
-    MediaSource,
     open_cache,
 )
-from corpus.posts.load import LoadReport, PostLimits, load_posts
+from corpus.posts.load import LoadReport, PostLimits
 from corpus.web.policy import FetchPolicy
+from patterns.dataset_loading import DatasetLoader, digest
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis
-from patterns.nearimage import cluster_images, image_matches
+from patterns.nearimage import cluster_images
 from patterns.params import AnalysisConfig, AnalysisParams, EngineChoice
-from patterns.post_images import store_post_images
 from patterns.queries import cluster_rows, latest_ref, ranked
-from patterns.reader import members as cluster_members
-from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo, ImageMatch
+from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
 from patterns.store import (
-    FORMAT_VERSION,
     MEMORY_LIMIT,
-    BusyError,
     ScopeStore,
-    all_dataset_files,
     check_name,
-    connect,
     default_name,
     ensure_schema,
     read_meta,
-    write_meta,
+)
+from patterns.stored_analyses import (
+    cluster_details,
+    find_cluster,
+    latest_analysis,
+    reference_problems,
 )
 
 logger = logging.getLogger(__name__)
 
-CLUSTER_ID = re.compile(r"^c[0-9a-f]{12}$")
 DAY = 86_400.0
-# DuckDB's dict_fsst string compression halves the benchmark dataset's file (98 -> 37 MB
-# for 1M posts of hashed ids) but doubles the time to store it (1.3 -> 2.6 s): loads skip it.
-SLOW_COMPRESSION = "dict_fsst"
-
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(8 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _image_matches(con: duckdb.DuckDBPyConnection, detail: ClusterDetail) -> tuple[ImageMatch, ...]:
-    return tuple(
-        ImageMatch(a, b, phash_hex(ha), phash_hex(hb), dist)
-        for a, b, ha, hb, dist in image_matches(con, detail.analysis_id, detail.id)
-    )
 
 
 class PatternService:
@@ -114,6 +87,7 @@ class PatternService:
         )
         self.memory_limit = memory_limit
         self.temp_dir = temp_dir
+        self.loader = DatasetLoader(self.limits, self.images, self.image_cache, self.fetch_policy)
 
     # --- parameters ---------------------------------------------------------------------
 
@@ -181,17 +155,17 @@ class PatternService:
         store = self._store(scope)
         with store.lock(name):
             store.collect_garbage()
-            self._check_size(path)
+            self.loader.check_size(path)
             sha: str | None = None
             reused = False
             held: str | None = None  # the file a dataset of this name was loaded from
             if store.current(name) is not None:  # only then is the digest needed up front
-                sha = _digest(path)
+                sha = digest(path)
                 media = MediaFolder(path.parent) if files_beside and not is_zip(path) else None
                 with self._open(store, name) as con:
                     meta = read_meta(con)
                     held = meta.get("path")
-                    reused = self._reusable(
+                    reused = self.loader.reusable(
                         con,
                         meta,
                         sha=sha,
@@ -201,7 +175,7 @@ class PatternService:
                         media=media,
                     )
             if not reused:
-                self._load(
+                self.loader.load(
                     store,
                     name=name,
                     path=path,
@@ -232,164 +206,6 @@ class PatternService:
         store = self._store(scope)
         with store.lock(name):
             return self._analyze(store, name, params, progress, engine)
-
-    def _check_size(self, path: Path) -> None:
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise InputError(f"cannot read {path.name}: {exc.strerror or exc}") from None
-        if size > self.limits.max_bytes:
-            raise LimitError(
-                f"{path.name} is {size:,} bytes, over the limit of {self.limits.max_bytes:,} "
-                "(max_dataset_bytes)"
-            )
-
-    def _reusable(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        meta: Mapping[str, Any],
-        *,
-        sha: str,
-        mapping: Mapping[str, str],
-        strict: bool,
-        fetch: bool,
-        media: MediaFolder | None,
-    ) -> bool:
-        """Whether the stored dataset (`con`, its `meta`) is this file's load as it stands."""
-        if meta.get("sha256") != sha or meta.get("user_mapping") != dict(mapping):
-            return False
-        # The images depend on more than the file: the files it names, the fetch settings.
-        # Changed since the load (a fixed setting, a replaced picture): hash them again
-        # rather than reuse what failed.
-        if meta.get("images") and meta.get("image_inputs") != self._image_inputs(con, media, fetch):
-            return False
-        skipped = dict(meta.get("images", {}).get("skipped", {}))
-        if fetch and any(reason.startswith(RETRY_REASONS) for reason in skipped):
-            return False  # loaded offline, or a server did not answer: try those again
-        report = LoadReport.from_json(meta["load"])
-        if strict and report.bad_timestamps:
-            raise InputError(
-                f"{report.source}: {report.bad_timestamps:,} rows have timestamps that cannot "
-                f"be read ({'; '.join(report.bad_timestamp_examples)}); fix them, or run "
-                "without --strict to skip them"
-            )
-        return True
-
-    def _image_inputs(
-        self, con: duckdb.DuckDBPyConnection, media: MediaFolder | None, fetch: bool
-    ) -> str:
-        """A digest of what hashing a dataset's images read besides the dataset file: the
-        fetch settings, and each named image file's size and modification time (a zip's
-        media are in the file's own digest)."""
-        policy = self.fetch_policy
-        parts = [repr((fetch, policy.allow_private, policy.allowed_networks, self.images))]
-        if media is not None:
-            rows = con.execute(
-                "SELECT DISTINCT f FROM (SELECT unnest(image_files) AS f FROM posts) ORDER BY f"
-            ).fetchall()
-            parts += [f"{r[0]}={media.stamp(str(r[0]))}" for r in rows]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-    def _load(
-        self,
-        store: ScopeStore,
-        *,
-        name: str,
-        path: Path,
-        sha: str | None,
-        mapping: Mapping[str, str],
-        strict: bool,
-        progress: Progress,
-        fetch: bool,
-        files_beside: bool,
-    ) -> None:
-        # A new name: hash the file while DuckDB reads it (hashlib and DuckDB both release
-        # the GIL), rather than before.
-        with contextlib.ExitStack() as stack:
-            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-            digest = pool.submit(_digest, path) if sha is None else None
-            source_path, shown = path, path.name
-            media: MediaSource | None = MediaFolder(path.parent) if files_beside else None
-            if is_zip(path):
-                zipped = stack.enter_context(
-                    open_dataset_zip(
-                        path,
-                        shown=path.name,
-                        scratch=store.dir,
-                        max_bytes=self.limits.max_bytes,
-                        max_ratio=self.limits.max_unpack_ratio,
-                    )
-                )
-                source_path, shown, media = zipped.path, zipped.shown, zipped.media
-            tmp, con = stack.enter_context(store.building())
-            report = load_posts(
-                source_path,
-                con,
-                limits=self.limits,
-                mapping=mapping,
-                strict=strict,
-                progress=progress,
-                shown=shown,
-                scratch_dir=store.dir,
-            )
-            progress("storing", 0, 3)
-            source = "clean_posts"
-            con.execute(f"SET disabled_compression_methods = '{SLOW_COMPRESSION}'")
-            con.execute(
-                "CREATE TABLE accounts AS SELECT "
-                "CAST(row_number() OVER (ORDER BY first_row) - 1 AS INTEGER) AS aid, "
-                "account_id, name, created, first_t, posts FROM ("
-                "SELECT account_id, max(account_name) AS name, min(account_created_at) AS created, "
-                "min(t) AS first_t, count(*) AS posts, min(row) AS first_row "
-                f"FROM {source} GROUP BY account_id)"
-            )
-            progress("storing", 1, 3)
-            con.execute(
-                "CREATE TABLE posts AS SELECT CAST(c.row AS INTEGER) AS pid, c.post_id, a.aid, "
-                "c.t, c.text, c.urls, c.hashtags, c.image_hashes, c.domains, c.repost_of, "
-                "c.reply_to, c.platform, c.image_files, c.image_urls, c.image_phashes "
-                f"FROM {source} c JOIN accounts a USING (account_id)"
-            )
-            progress("storing", 2, 3)
-            images = store_post_images(
-                con,
-                media=media,
-                cache_path=self.image_cache,
-                limits=replace(self.images, fetch=fetch),
-                policy=self.fetch_policy,
-                progress=progress,
-            )
-            if images is not None:
-                report = replace(report, image_notes=tuple(images.notes()))
-            got = con.execute(
-                "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM accounts)"
-            ).fetchone()
-            posts, accounts = (int(got[0]), int(got[1])) if got else (0, 0)
-            write_meta(
-                con,
-                {
-                    "format_version": FORMAT_VERSION,
-                    "name": name,
-                    "path": str(path.resolve()),
-                    "sha256": sha if digest is None else digest.result(),
-                    "user_mapping": dict(mapping),
-                    "load": report.to_json(),
-                    "images": images.to_json() if images is not None else {},
-                    "image_inputs": self._image_inputs(
-                        con, media if isinstance(media, MediaFolder) else None, fetch
-                    ),
-                    "posts": posts,
-                    "accounts": accounts,
-                    "loaded_at": time.time(),
-                },
-            )
-            con.execute("RESET disabled_compression_methods")
-            for temp in ("_src", "_stage", "_dups", "_merged"):
-                con.execute(f"DROP TABLE IF EXISTS {temp}")
-            con.execute("CHECKPOINT")
-            progress("storing", 3, 3)
-            stack.pop_all().close()  # the dataset file is complete and closed: install it
-        store.install(name, tmp)
 
     def _analyze(
         self,
@@ -459,14 +275,6 @@ class PatternService:
         with store.lock(name):
             store.remove(name)
 
-    def _latest(self, con: duckdb.DuckDBPyConnection) -> AnalysisResult | None:
-        row = con.execute(
-            "SELECT body, meta FROM analyses ORDER BY created_at DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            return None
-        return AnalysisResult.from_parts(json.loads(row[0]), json.loads(row[1]))
-
     def latest_analyses(
         self, scope: str, dataset: str | None = None, sort: str = "score"
     ) -> list[AnalysisResult]:
@@ -479,7 +287,7 @@ class PatternService:
         out = []
         for name in names:
             with self._open(store, name) as con:
-                latest = self._latest(con)
+                latest = latest_analysis(con)
                 ref = latest_ref(con) if latest is not None and sort != "score" else None
                 order = (
                     [r.cluster_id for r in ranked(cluster_rows(con, ref), sort)]
@@ -501,63 +309,18 @@ class PatternService:
         pass over one file: what the summary documents are built from)."""
         store = self._store(scope)
         with self._open(store, name) as con:
-            latest = self._latest(con)
-            if latest is None:
-                return []
-            rows = con.execute(
-                "SELECT cluster_id, detail FROM clusters WHERE analysis_id = ? ORDER BY rank "
-                + ("" if limit is None else f"LIMIT {int(limit)}"),
-                [latest.analysis_id],
-            ).fetchall()
-            out = []
-            for cid, blob in rows:
-                members = cluster_members(con, latest.analysis_id, str(cid), latest.params)
-                out.append(
-                    ClusterDetail.from_stored(
-                        json.loads(blob), params=latest.params, members=members
-                    )
-                )
-        return out
-
-    def _find_cluster(self, cluster_id: str, scope: str) -> tuple[str, ClusterDetail]:
-        missing = NotFoundError(f"no cluster {cluster_id!r}")
-        if not isinstance(cluster_id, str) or not CLUSTER_ID.match(cluster_id):
-            raise missing
-        store = self._store(scope)
-        best: tuple[float, str, ClusterDetail] | None = None
-        for found in store.all_current():
-            con = store.connect(found.path)
-            try:
-                row = con.execute(
-                    "SELECT c.detail, a.created_at, a.analysis_id, a.meta FROM clusters c "
-                    "JOIN analyses a ON a.analysis_id = c.analysis_id WHERE c.cluster_id = ? "
-                    "ORDER BY a.created_at DESC LIMIT 1",
-                    [cluster_id],
-                ).fetchone()
-                if row is not None and (best is None or float(row[1]) > best[0]):
-                    params = AnalysisParams.from_json(json.loads(row[3])["params"])
-                    members = cluster_members(con, str(row[2]), cluster_id, params)
-                    detail = ClusterDetail.from_stored(
-                        json.loads(row[0]), params=params, members=members
-                    )
-                    detail = replace(detail, image_matches=_image_matches(con, detail))
-                    best = (float(row[1]), str(read_meta(con)["name"]), detail)
-            finally:
-                con.close()
-        if best is None:
-            raise missing
-        return best[1], best[2]
+            return cluster_details(con, limit)
 
     def cluster(self, cluster_id: str, *, scope: str) -> ClusterDetail:
         """One cluster in full. NotFoundError when absent or in another scope (same text)."""
-        return self._find_cluster(cluster_id, scope)[1]
+        return find_cluster(self._store(scope), cluster_id)[1]
 
     def plot_cluster(self, cluster_id: str, *, scope: str, path: Path) -> Path:
         """A PNG: the cluster's posts on a timeline by account, and its network."""
         # matplotlib takes a while to import; only plots need it.
         from patterns.plots import plot_cluster  # noqa: PLC0415
 
-        name, detail = self._find_cluster(cluster_id, scope)
+        name, detail = find_cluster(self._store(scope), cluster_id)
         store = self._store(scope)
         with self._open(store, name) as con:
             return plot_cluster(con, detail, Path(path))
@@ -565,7 +328,7 @@ class PatternService:
     def contact_sheet(self, cluster_id: str, *, scope: str, path: Path) -> Path | None:
         """A PNG of the cluster's most shared images (thumbnails), where they are at hand:
         None when the cluster shares no image Chorus hashed itself."""
-        name, detail = self._find_cluster(cluster_id, scope)
+        name, detail = find_cluster(self._store(scope), cluster_id)
         tops = detail.top_items.get("image", ())
         store = self._store(scope)
         with self._open(store, name) as con:
@@ -601,7 +364,7 @@ class PatternService:
             name, analysis_id = result_or_name, None
         with self._open(store, name) as con:
             if analysis_id is None:
-                latest = self._latest(con)
+                latest = latest_analysis(con)
                 if latest is None:
                     raise NotFoundError(f"dataset {name!r} has not been analysed yet")
                 analysis_id = latest.analysis_id
@@ -612,32 +375,4 @@ class PatternService:
         scope): each cluster listed has its stored row and exactly its size in members, and
         every member is an account of the dataset. Answers cite (dataset, analysis, cluster)
         through these rows."""
-        problems: list[str] = []
-        for path in all_dataset_files(self.root):
-            try:
-                con = connect(path, memory_limit=self.memory_limit)
-            except BusyError:
-                continue  # in use by a running analysis: checked next time
-            try:
-                latest = self._latest(con)
-                if latest is None:
-                    continue
-                name = str(read_meta(con).get("name", path.name))
-                got = dict(
-                    con.execute(
-                        "SELECT c.cluster_id, (SELECT count(*) FROM cluster_members m "
-                        "JOIN accounts a ON a.aid = m.aid WHERE m.analysis_id = c.analysis_id "
-                        "AND m.cluster_id = c.cluster_id) FROM clusters c WHERE c.analysis_id = ?",
-                        [latest.analysis_id],
-                    ).fetchall()
-                )
-                bad = [c.id for c in latest.clusters if got.get(c.id) != c.size]
-                if bad or len(got) != len(latest.clusters):
-                    problems.append(
-                        f"dataset {name!r}: {len(bad)} of {len(latest.clusters)} clusters of its "
-                        "latest analysis lack their stored members (run `chorus analyze "
-                        f"{name}` again)"
-                    )
-            finally:
-                con.close()
-        return problems
+        return reference_problems(self.root, self.memory_limit)
