@@ -171,7 +171,7 @@ def save_analysis(
             "cluster": np.arange(len(analysis.details), dtype=np.int64),
             "cluster_id": pa.array([d.id for d in analysis.details], pa.string()),
             "detail": pa.array(
-                # pydantic writes JSON text itself: faster than dicts through orjson.
+                # pydantic writes the JSON text itself, with no dicts in between.
                 [d.detail.stored_text() for d in analysis.details],
                 pa.string(),
             ),
