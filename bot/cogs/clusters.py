@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 
 from bot.cogs._support import ChorusCog, guarded, send_pages
-from bot.discord_clusters import account_embeds, cluster_detail_embeds, clusters_embeds
+from bot.discord_render import account_embeds, cluster_detail_embeds, clusters_embeds
 from common.errors import ChorusError
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from bot.cogs._support import (
     read_attachment,
     status_progress,
 )
-from bot.discord_clusters import clusters_embeds
+from bot.discord_render import clusters_embeds
 from common.wording import plural
 
 if TYPE_CHECKING:
