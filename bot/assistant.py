@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # retrieval is imported where it is used: `chorus analyze` ne
         AnalysisResult,
         ClusterDetail,
         ClusterListing,
-        ClusterSummary,
         DatasetInfo,
     )
     from patterns.service import PatternService
@@ -617,23 +616,10 @@ class Assistant:
         With several datasets, the listing's dataset is None, posts and accounts are
         totals, and each cluster says which dataset it belongs to.
         """
-        from patterns.results import ClusterListing, DatasetCluster  # noqa: PLC0415
+        from patterns.results import ClusterListing  # noqa: PLC0415
 
         results = self.ranked_clusters(req, dataset, sort=sort)
-        if len(results) == 1:
-            return ClusterListing.of(results[0], limit)
-        merged = [
-            (DatasetCluster(**vars(cluster), dataset=result.dataset), rank)
-            for result in results
-            for rank, cluster in enumerate(result.clusters)
-        ]
-        merged.sort(key=lambda cr: (*_merge_key(cr[0], cr[1], sort), cr[0].id))
-        return ClusterListing(
-            dataset=None,
-            posts=sum(r.posts for r in results),
-            accounts=sum(r.accounts for r in results),
-            clusters=tuple(c for c, _ in merged)[:limit],
-        )
+        return ClusterListing.of_analyses(results, sort=sort, limit=limit)
 
     def ranked_clusters(
         self, req: Requester, dataset: str | None = None, *, sort: str = "score"
@@ -677,18 +663,6 @@ class Assistant:
         progress: Progress = no_progress,
     ) -> list[Path]:
         return self.patterns.export(result, scope=req.scope, out_dir=out_dir, progress=progress)
-
-
-def _merge_key(cluster: ClusterSummary, rank: int, sort: str) -> tuple[float, int]:
-    """Several datasets' clusters in one list: by the measure where the listing carries it,
-    else (the new-account share) by rank within each dataset."""
-    if sort == "size":
-        return (-float(cluster.size), rank)
-    if sort == "score":
-        return (-float(cluster.score), rank)
-    if sort == "new":
-        return (float(rank), 0)
-    return (-float(cluster.signals.get(sort, 0)), rank)
 
 
 # Text per batch of documents stored together (about 64 chunks of the default size).

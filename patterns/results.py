@@ -10,7 +10,7 @@ summary row with everything else known about it. The JSON is written and read in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
@@ -260,6 +260,39 @@ class ClusterListing:
             posts=result.posts,
             accounts=result.accounts,
             clusters=result.clusters[:limit],
+        )
+
+    @classmethod
+    def of_analyses(
+        cls, results: Sequence[AnalysisResult], *, sort: str, limit: int | None = None
+    ) -> ClusterListing:
+        """The clusters of one analysis, or of several (each its clusters already ordered
+        by `sort`) in one list, at most `limit`. Several datasets' clusters go by the
+        measure where a summary carries it, else (the new-account share) by rank within
+        each dataset; each names its dataset, and posts and accounts are totals."""
+        if len(results) == 1:
+            return cls.of(results[0], limit)
+
+        def key(entry: tuple[DatasetCluster, int]) -> tuple[float, int, str]:
+            c, rank = entry
+            if sort == "size":
+                return (-float(c.size), rank, c.id)
+            if sort == "score":
+                return (-float(c.score), rank, c.id)
+            if sort == "new":
+                return (float(rank), 0, c.id)
+            return (-float(c.signals.get(sort, 0)), rank, c.id)
+
+        listed = [
+            (DatasetCluster(**vars(c), dataset=r.dataset), rank)
+            for r in results
+            for rank, c in enumerate(r.clusters)
+        ]
+        return cls(
+            dataset=None,
+            posts=sum(r.posts for r in results),
+            accounts=sum(r.accounts for r in results),
+            clusters=tuple(c for c, _ in sorted(listed, key=key))[:limit],
         )
 
     def to_json(self) -> dict[str, Any]:
