@@ -388,12 +388,6 @@ class Catalog:
         )
         return None if row is None else _source(row)
 
-    def source_text(self, source_id: str) -> str:
-        row = self._conn().execute("SELECT text FROM sources WHERE id = ?", (source_id,)).fetchone()
-        if row is None:
-            raise CatalogError(f"source {source_id} has no text in the catalog")
-        return str(row[0])
-
     def writer_of(self, source_id: str) -> str:
         row = (
             self._conn().execute("SELECT writer FROM sources WHERE id = ?", (source_id,)).fetchone()
@@ -453,18 +447,6 @@ class Catalog:
             .fetchall()
         )
         return [_source(r) for r in rows]
-
-    def chunks_of(self, source_id: str) -> list[ChunkRecord]:
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT c.*, s.title, s.url, s.scope FROM chunks c JOIN sources s "
-                "ON s.id = c.source_id WHERE c.source_id = ? ORDER BY c.idx",
-                (source_id,),
-            )
-            .fetchall()
-        )
-        return [_chunk(r) for r in rows]
 
     def get_chunks(self, chunk_ids: Sequence[str], scopes: Sequence[str]) -> dict[str, ChunkRecord]:
         """Ready chunks by id, restricted to `scopes`; unknown ids are simply absent.

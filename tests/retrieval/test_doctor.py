@@ -5,6 +5,7 @@ import socket
 from retrieval.catalog import NewChunk
 from retrieval.doctor import diagnose
 from retrieval.library import Library, source_id_for
+from tests.retrieval.catalog_support import chunks_of
 from tests.retrieval.conftest import CAMPAIGN, GARDEN, NDA, doc
 
 DEAD_WRITER = f"{socket.gethostname()}:4194303"  # above the default pid_max: never alive
@@ -64,7 +65,7 @@ def test_doctor_repairs_vector_drift_and_half_removed_sources(library: Library) 
 
     report = diagnose(library, repair=True)
     assert len(report.repairs) == 3
-    assert library.index.ids() == {c.id for c in library.catalog.chunks_of(keep.id)}
+    assert library.index.ids() == {c.id for c in chunks_of(library.catalog, keep.id)}
     assert [s.id for s in library.catalog.all_sources()] == [keep.id]
     assert diagnose(library, repair=False).consistent
 

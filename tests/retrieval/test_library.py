@@ -10,6 +10,7 @@ from common.errors import LimitError, NotFoundError
 from prompts.phrases import REFUSAL
 from retrieval.catalog import _SOURCES_TABLE, Catalog
 from retrieval.library import Library
+from tests.retrieval.catalog_support import chunks_of, source_text
 from tests.retrieval.conftest import CAMPAIGN, GARDEN, NDA, doc
 
 
@@ -25,7 +26,7 @@ def test_add_indexes_both_stores_and_the_same_content_twice_is_one_source(librar
     again = library.add(doc(CAMPAIGN, "Campaign (copy)"), scope="g1", added_by="bob")
     assert again.duplicate and again.source.id == first.source.id
     assert len(library.sources(["g1"])) == 1
-    chunk_ids = {c.id for c in library.catalog.chunks_of(first.source.id)}
+    chunk_ids = {c.id for c in chunks_of(library.catalog, first.source.id)}
     assert chunk_ids == library.index.ids()
 
 
@@ -39,7 +40,7 @@ def test_force_adds_a_second_copy_and_removing_one_keeps_the_other(library: Libr
     )
     ids = {first.id, again.source.id} | {r.source.id for r in third}  # type: ignore[union-attr]
     assert len(ids) == 4 and {s.id for s in library.sources(["g1"])} == ids
-    assert {c.id for s in ids for c in library.catalog.chunks_of(s)} == library.index.ids()
+    assert {c.id for s in ids for c in chunks_of(library.catalog, s)} == library.index.ids()
     # Without force the oldest copy is named; with the original gone, another copy is.
     assert library.add(doc(CAMPAIGN, "x"), scope="g1", added_by="d").source.id == first.id
     library.remove(first.id, scope="g1")
@@ -79,8 +80,8 @@ def test_a_version_1_catalog_is_migrated_and_keeps_its_sources(
     migrated = Catalog(path)
     assert migrated.get_meta("schema") == "2"
     assert migrated.get_source(src.id, ["g1"]) == src
-    assert [c.id for c in migrated.chunks_of(src.id)] == [
-        c.id for c in library.catalog.chunks_of(src.id)
+    assert [c.id for c in chunks_of(migrated, src.id)] == [
+        c.id for c in chunks_of(library.catalog, src.id)
     ]
     library.catalog = migrated
     copy = library.add(doc(CAMPAIGN, "Copy"), scope="g1", added_by="bob", force=True).source
@@ -153,7 +154,7 @@ def test_hybrid_search_finds_by_meaning_and_by_keyword_within_scope(library: Lib
     kw, _ = library.retrieve("nondisclosure", ["g1", "g2"], mode="keyword")
     assert [h.chunk.title for h in kw] == ["NDA"]
     for h in hits:
-        text = library.catalog.source_text(h.chunk.source_id)
+        text = source_text(library.catalog, h.chunk.source_id)
         assert text[h.chunk.start : h.chunk.end] == h.chunk.text
 
 
@@ -165,7 +166,7 @@ def test_extractive_answer_quotes_verbatim_and_cites(library: Library) -> None:
     assert "70 accounts" in answer.answer
     for c in answer.citations:
         assert f"{c.quote} [{c.n}]" in answer.answer
-        text = library.catalog.source_text(c.source_id)
+        text = source_text(library.catalog, c.source_id)
         assert text[c.start : c.end] == c.quote
     assert all(c.title == "Campaign" for c in answer.citations)
 
@@ -213,7 +214,7 @@ def test_add_many_shares_writes_and_keeps_each_source_atomic(
     # Whatever failed left nothing; whatever succeeded is complete in both stores.
     stored = {s.title for s in library.sources(["g1"])}
     assert stored == {"NDA"} | {r.source.title for r in ok}
-    chunks = {c.id for s in library.sources(["g1"]) for c in library.catalog.chunks_of(s.id)}
+    chunks = {c.id for s in library.sources(["g1"]) for c in chunks_of(library.catalog, s.id)}
     assert chunks == library.index.ids()
     assert max(calls) > 1  # several documents' chunks went in one write
 
