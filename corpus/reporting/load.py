@@ -7,19 +7,16 @@ problem in one line; nothing else escapes, whatever the bytes (see tests/corpus)
 from __future__ import annotations
 
 import codecs
-import contextvars
-import ctypes
 import logging
 import os
 import re
 import stat
-import threading
-import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Final, TypeVar
+from typing import Final
 
+from common.deadline import run_with_deadline
 from common.errors import InputError, LimitError
 from corpus.reporting.byte_order import bom_codec
 from corpus.reporting.context_lines import (
@@ -38,7 +35,6 @@ from corpus.reporting.html_text import decode_html, html_context_lines, html_to_
 from corpus.reporting.pdf_text import pdf_to_text
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # Past this, HTML or PDF extraction is abandoned: pypdf's repair of a damaged cross-reference
 # table rescans the whole file for every object (minutes for a few MB), and no size limit
@@ -330,18 +326,20 @@ def document_from_bytes(
     context: list[str] | None = None  # None: make_document finds them (text, Markdown)
     overtime = f"{name}: extracting the text took over {time_limit_s:g} s; refused"
     if kind == "pdf":
-        text, found = run_with_time_limit(
+        text, found = run_with_deadline(
             lambda: pdf_to_text(data, name=name, max_text_bytes=max_bytes),
             limit_s=time_limit_s,
             on_timeout=lambda: LimitError(overtime),
+            name="chorus-extract",
         )
         context = pdf_context(clean_document_text(text), found)
     elif kind == "html":
         html = decode_html(data, name=name, charset=charset)
-        text, found, context = run_with_time_limit(
+        text, found, context = run_with_deadline(
             lambda: (*html_to_text(html, name=name), html_context_lines(html)),
             limit_s=time_limit_s,
             on_timeout=lambda: LimitError(overtime),
+            name="chorus-extract",
         )
     elif kind in ("text", "markdown"):
         text = decode_text(data, name=name, charset=charset)
@@ -363,55 +361,6 @@ def document_from_bytes(
 def _found_context(text: str, kind: str) -> list[str]:
     body = clean_document_text(text)
     return markdown_context(body) if kind == "markdown" else plain_text_context(body)
-
-
-class _Overtime(BaseException):
-    """Raised asynchronously inside an extraction thread that ran out of time."""
-
-
-def run_with_time_limit(
-    work: Callable[[], T], *, limit_s: float, on_timeout: Callable[[], Exception]
-) -> T:
-    """Run `work` in a thread; past `limit_s`, stop it and raise `on_timeout()`.
-
-    pypdf and trafilatura are mostly Python, so an exception set asynchronously in the thread
-    (PyThreadState_SetAsyncExc) stops them at the next bytecode; a long single C call (one
-    regex scan, one lxml parse) delays that by its own length only. The caller gets its
-    answer at `limit_s` either way. The context is copied so pypdf's configuration holds.
-    """
-    values: list[T] = []
-    errors: list[BaseException] = []
-    done = threading.Event()
-    context = contextvars.copy_context()
-
-    def run() -> None:
-        try:
-            try:
-                values.append(context.run(work))
-            except _Overtime:
-                pass
-            except BaseException as exc:  # handed to the caller below
-                errors.append(exc)
-        except _Overtime:  # a repeat that arrived while the first one was being handled
-            pass
-        finally:
-            done.set()
-
-    thread = threading.Thread(target=run, name="chorus-extract", daemon=True)
-    thread.start()
-    if not done.wait(limit_s):
-        # Raised again until the thread ends: an exception that arrives while the thread runs
-        # a weakref or GC callback is reported as unraisable and dropped, and the work goes on.
-        deadline = time.monotonic() + 2.0  # let it unwind; the answer does not wait longer
-        while thread.ident is not None and not done.is_set() and time.monotonic() < deadline:
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(thread.ident), ctypes.py_object(_Overtime)
-            )
-            done.wait(0.05)
-        raise on_timeout()
-    if errors:
-        raise errors[0]
-    return values[0]
 
 
 def decode_text(data: bytes, *, name: str, charset: str | None = None) -> str:

@@ -36,11 +36,12 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Final, TypeVar
+from typing import Final
 from urllib.parse import unquote
 
 import httpx
 
+from common.deadline import run_with_deadline
 from common.errors import FetchError, LimitError
 from corpus.reporting.documents import SourceDocument, clean_label
 from corpus.reporting.load import document_from_bytes, format_bytes, kind_for_name
@@ -49,7 +50,6 @@ from corpus.web.policy import FetchPolicy
 logger = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-T = TypeVar("T")
 
 MAX_URL_CHARS: Final = 4096
 USER_AGENT: Final = "Chorus/0.1 (reporting fetcher)"
@@ -130,11 +130,12 @@ def fetch_url(url: str, policy: FetchPolicy, *, title: str | None = None) -> Sou
     shown = _shown(url)
     start = _parse(url.strip(), shown=shown, via=None)
     cancel = threading.Event()
-    fetched = _run_with_deadline(
+    fetched = run_with_deadline(
         lambda: _fetch(start, policy, deadline, cancel, shown),
-        deadline=deadline,
-        cancel=cancel,
+        limit_s=deadline - time.monotonic(),
         on_timeout=lambda: FetchError(f"{shown}: timed out after {policy.timeout_s:g} s"),
+        cancel=cancel,
+        name="chorus-fetch",
     )
     return document_from_bytes(
         fetched.body,
@@ -324,35 +325,6 @@ def _vet(target: _Target, policy: FetchPolicy, shown: str, via: str | None) -> l
 
 
 # --------------------------------------------------------------------------- fetching
-
-
-def _run_with_deadline(
-    work: Callable[[], T],
-    *,
-    deadline: float,
-    cancel: threading.Event,
-    on_timeout: Callable[[], Exception],
-) -> T:
-    """Run `work` in a daemon thread; give up at `deadline` whatever it is blocked on."""
-    values: list[T] = []
-    errors: list[BaseException] = []
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            values.append(work())
-        except BaseException as exc:  # handed to the caller's thread below
-            errors.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="chorus-fetch", daemon=True).start()
-    if not done.wait(max(0.0, deadline - time.monotonic())):
-        cancel.set()  # the worker stops at its next check; its sockets time out by then
-        raise on_timeout()
-    if errors:
-        raise errors[0]
-    return values[0]
 
 
 def _fetch(
@@ -587,11 +559,12 @@ def fetch_bytes(url: str, policy: FetchPolicy) -> FetchedImage:
     shown = _shown(url)
     start = _parse(url.strip(), shown=shown, via=None)
     cancel = threading.Event()
-    fetched = _run_with_deadline(
+    fetched = run_with_deadline(
         lambda: _fetch(start, policy, deadline, cancel, shown, kinds=_IMAGE_KINDS),
-        deadline=deadline,
-        cancel=cancel,
+        limit_s=deadline - time.monotonic(),
         on_timeout=lambda: FetchError(f"{shown}: timed out after {policy.timeout_s:g} s"),
+        cancel=cancel,
+        name="chorus-fetch",
     )
     return FetchedImage(body=fetched.body, url=fetched.url)
 
