@@ -18,6 +18,7 @@ from typing import Final
 
 from common.deadline import run_with_deadline
 from common.errors import InputError, LimitError
+from common.wording import format_bytes
 from corpus.reporting.byte_order import bom_codec
 from corpus.reporting.context_lines import (
     markdown_context,
@@ -69,14 +70,6 @@ _FRONT_MATTER: Final = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\
 _FRONT_TITLE: Final = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.M)
 # Control characters other than tab, line feed, carriage return and form feed.
 _CONTROL_CHARS: Final = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-
-
-def format_bytes(size: int) -> str:
-    """Sizes in messages: decimal units, as people read them in file managers."""
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} bytes"
 
 
 def kind_for_name(name: str) -> str | None:
