@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from common.errors import InputError, LimitError
-from corpus.posts.image_sources import MediaZip, zip_member_safe
+from corpus.posts.media import MediaZip, zip_member_safe
 from corpus.posts.unpack import copy_bounded, unpack_limit
 
 DATASET_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
