@@ -256,3 +256,30 @@ def test_a_source_over_the_chunk_limit_fails_alone_naming_the_setting(
     assert "MAX_CHUNKS_PER_SOURCE" in str(results[1]) and "long" in str(results[1])
     assert "\n" not in str(results[1])
     assert sorted(s.title for s in small.sources(["s"])) == ["c", "n"]
+
+
+def test_vectors_carry_no_second_copy_of_the_text_and_older_copies_still_read(
+    library: Library,
+) -> None:
+    added = library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="alice").source
+    collection = library.index._collection("g1", create=False)
+    assert collection is not None
+    got = collection.get(include=["documents", "metadatas"])
+    assert got["ids"] and all(d is None for d in (got["documents"] or [None]))
+    assert {m["source_id"] for m in got["metadatas"]} == {added.id}
+    # A store written before kept each chunk's text as Chroma's document: it reads the same.
+    chunks = chunks_of(library.catalog, added.id)
+    ids = [c.id for c in chunks]
+    vectors = library.index.vectors(ids, "g1")
+    before = library.index.search(vectors[ids[0]], 5, ["g1"])
+    collection.upsert(
+        ids=ids,
+        embeddings=[vectors[i] for i in ids],
+        metadatas=[dict(m) for m in collection.get(ids=ids, include=["metadatas"])["metadatas"]],
+        documents=[c.text for c in chunks],
+    )
+    after = library.index.search(vectors[ids[0]], 5, ["g1"])
+    assert [i for i, _ in after] == [i for i, _ in before] and before[0][0] == ids[0]
+    assert [s for _, s in after] == pytest.approx([s for _, s in before], abs=1e-5)
+    hits, _ = library.retrieve(" ".join(CAMPAIGN.split()[:12]), ["g1"], mode="dense")
+    assert hits and {h.chunk.source_id for h in hits} == {added.id}
