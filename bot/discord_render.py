@@ -16,7 +16,7 @@ from typing import Any
 import discord
 
 from common.wording import plural
-from retrieval.catalog import SourceRecord
+from retrieval.catalog_records import SourceRecord
 from retrieval.citations import MARKER, Answer, Citation
 from retrieval.claim_check import CheckResult
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.assistant import DEMO_SCOPE
 from common.wording import plural
-from retrieval.catalog import SourceRecord
+from retrieval.catalog_records import SourceRecord
 from retrieval.citations import Answer, Citation
 from retrieval.claim_check import CheckResult
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from common.processes import writer_alive
 from common.progress import Progress, no_progress
-from retrieval.catalog import writer_alive
 from retrieval.library import ADD_BATCH, Library
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,8 @@ import numpy as np
 from common.errors import ChorusError, LimitError, NotFoundError
 from common.progress import Progress, no_progress
 from corpus.reporting.documents import SourceDocument
-from retrieval.catalog import Catalog, ChunkRecord, NewChunk, SourceRecord
+from retrieval.catalog import Catalog
+from retrieval.catalog_records import ChunkRecord, NewChunk, SourceRecord
 from retrieval.citations import Answer
 from retrieval.claim_check import CheckResult, check_claim
 from retrieval.config import RetrievalConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.render_text import render_sources
 from common.wording import plural
-from retrieval.catalog import SourceRecord
+from retrieval.catalog_records import SourceRecord
 
 
 def test_plural_picks_the_form_by_count() -> None:

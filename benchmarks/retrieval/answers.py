@@ -77,7 +77,7 @@ class Bm25Sentences:
             )
 
     def top(self, question: str) -> tuple[str, float]:
-        from retrieval.catalog import fts_query, fts_terms
+        from retrieval.keyword_query import fts_query, fts_terms
 
         terms = fts_terms(question)
         if not terms:

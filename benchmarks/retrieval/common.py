@@ -263,7 +263,7 @@ def write_chunks_directly(
     from tqdm import tqdm
 
     from corpus.reporting.documents import clean_document_text, make_document
-    from retrieval.catalog import NewChunk
+    from retrieval.catalog_records import NewChunk
     from retrieval.library import source_id_for
 
     pending: list[tuple[str, str, dict[str, str | int]]] = []

@@ -30,7 +30,7 @@ from bot.discord_render import (
     split_text,
     time_span,
 )
-from retrieval.catalog import SourceRecord
+from retrieval.catalog_records import SourceRecord
 from retrieval.citations import MARKER, Answer, Citation
 from retrieval.claim_check import CheckResult
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
-from retrieval.catalog import Catalog, CatalogError, ChunkRecord, _chunk
+from retrieval.catalog import Catalog
+from retrieval.catalog_records import CatalogError, ChunkRecord, chunk_from_row
 
 
 def _read(catalog: Catalog) -> sqlite3.Connection:
@@ -35,4 +36,4 @@ def chunks_of(catalog: Catalog, source_id: str) -> list[ChunkRecord]:
             "ON s.id = c.source_id WHERE c.source_id = ? ORDER BY c.idx",
             (source_id,),
         ).fetchall()
-    return [_chunk(r) for r in rows]
+    return [chunk_from_row(r) for r in rows]

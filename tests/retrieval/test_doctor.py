@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import socket
 
-from retrieval.catalog import NewChunk
+from retrieval.catalog_records import NewChunk
 from retrieval.doctor import diagnose
 from retrieval.library import Library, source_id_for
 from tests.retrieval.catalog_support import chunks_of
@@ -72,7 +72,7 @@ def test_doctor_repairs_vector_drift_and_half_removed_sources(library: Library) 
 
 def test_a_source_being_written_by_a_live_process_is_left_alone(library: Library) -> None:
     sid = _half_added(library)
-    from retrieval.catalog import writer_tag
+    from common.processes import writer_tag
 
     library.catalog._conn().execute(
         "UPDATE sources SET writer = ? WHERE id = ?", (writer_tag(), sid)

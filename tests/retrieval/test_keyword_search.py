@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.catalog import KEYWORD_POOL, Catalog, NewChunk, fts_query, fts_terms
+from retrieval.catalog import Catalog
+from retrieval.catalog_records import NewChunk
+from retrieval.keyword_query import KEYWORD_POOL, fts_query, fts_terms
 
 
 def add(catalog: Catalog, source_id: str, scope: str, texts: list[str]) -> None:

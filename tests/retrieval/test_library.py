@@ -8,7 +8,8 @@ import pytest
 
 from common.errors import LimitError, NotFoundError
 from prompts.phrases import REFUSAL
-from retrieval.catalog import _SOURCES_TABLE, Catalog
+from retrieval.catalog import Catalog
+from retrieval.catalog_schema import SOURCES_TABLE
 from retrieval.library import Library
 from tests.retrieval.catalog_support import chunks_of, source_text
 from tests.retrieval.conftest import CAMPAIGN, GARDEN, NDA, doc
@@ -62,7 +63,7 @@ def test_a_version_1_catalog_is_migrated_and_keeps_its_sources(
     conn = old._conn()
     conn.execute("PRAGMA foreign_keys=OFF")
     conn.executescript(
-        _SOURCES_TABLE.format(name="v1").replace(
+        SOURCES_TABLE.format(name="v1").replace(
             "writer    TEXT NOT NULL DEFAULT ''",
             "writer    TEXT NOT NULL DEFAULT '', UNIQUE (scope, sha256)",
         )
