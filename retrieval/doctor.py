@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from common.processes import writer_alive
 from common.progress import Progress, no_progress
-from retrieval.library import ADD_BATCH, Library
+from retrieval.library import Library
+from retrieval.source_store import ADD_BATCH
 
 logger = logging.getLogger(__name__)
 

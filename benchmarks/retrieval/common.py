@@ -264,7 +264,7 @@ def write_chunks_directly(
 
     from corpus.reporting.documents import clean_document_text, make_document
     from retrieval.catalog_records import NewChunk
-    from retrieval.library import source_id_for
+    from retrieval.source_store import source_id_for
 
     pending: list[tuple[str, str, dict[str, str | int]]] = []
     source_ids: list[str] = []

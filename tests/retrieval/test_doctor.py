@@ -4,7 +4,8 @@ import socket
 
 from retrieval.catalog_records import NewChunk
 from retrieval.doctor import diagnose
-from retrieval.library import Library, source_id_for
+from retrieval.library import Library
+from retrieval.source_store import source_id_for
 from tests.retrieval.catalog_support import chunks_of
 from tests.retrieval.conftest import CAMPAIGN, GARDEN, NDA, doc
 

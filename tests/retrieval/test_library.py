@@ -191,7 +191,7 @@ def test_reindex_rebuilds_the_vector_index_from_the_catalog(library: Library) ->
 def test_add_many_shares_writes_and_keeps_each_source_atomic(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from retrieval import library as library_module
+    from retrieval import source_store as library_module
     from retrieval.vector_store import VectorStoreError
 
     library.add(doc(NDA, "NDA"), scope="g1", added_by="a")
