@@ -705,5 +705,5 @@ def legacy_cluster_sources(sources: Sequence[SourceRecord]) -> list[SourceRecord
     return [
         s
         for s in sources
-        if s.url.startswith(LEGACY_CLUSTER_ORIGIN) and s.title.startswith(LEGACY_CLUSTER_TITLE)
+        if s.origin.startswith(LEGACY_CLUSTER_ORIGIN) and s.title.startswith(LEGACY_CLUSTER_TITLE)
     ]

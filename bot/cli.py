@@ -110,7 +110,7 @@ def _source_json(s: Any) -> dict[str, Any]:
     return {
         "id": s.id,
         "title": s.title,
-        "url": s.url,
+        "url": s.origin,
         "kind": s.kind,
         "added_by": s.added_by,
         "added_at": s.added_at,

@@ -242,7 +242,9 @@ def sources_embeds(sources: Sequence[SourceRecord], *, shared_scope: str) -> lis
         )
     blocks = []
     for s in sources:
-        origin = s.url if s.url.startswith(("http://", "https://")) else s.url.split("/")[-1]
+        origin = (
+            s.origin if s.origin.startswith(("http://", "https://")) else s.origin.split("/")[-1]
+        )
         who = "bundled demo, shared with every server" if s.scope == shared_scope else s.added_by
         blocks.append(
             f"`{s.id}` **{neutralise(shorten(s.title, 200))}**\n"

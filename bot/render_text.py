@@ -121,7 +121,7 @@ def render_sources(sources: list[SourceRecord]) -> str:
         built_in = "  [built in: the bundled demo]" if s.scope == DEMO_SCOPE else ""
         lines.append(f"{s.id}  {s.title}{built_in}")
         lines.append(
-            f"            {s.url}  ({plural(s.chunks, 'chunk')}; "
+            f"            {s.origin}  ({plural(s.chunks, 'chunk')}; "
             f"added by {s.added_by}, {s.added_at})"
         )
     return "\n".join(lines)

@@ -25,7 +25,7 @@ class SourceRecord:
     id: str
     scope: str
     title: str
-    url: str
+    origin: str  # a URL, a file path, "pasted:<name>" or "attachment:<name>" (column url)
     kind: str
     added_by: str
     added_at: str
@@ -43,7 +43,7 @@ class ChunkRecord:
     end: int
     text: str
     title: str
-    url: str
+    origin: str  # its source's
     scope: str
 
 
@@ -61,7 +61,7 @@ def source_from_row(row: sqlite3.Row) -> SourceRecord:
         id=row["id"],
         scope=row["scope"],
         title=row["title"],
-        url=row["url"],
+        origin=row["url"],
         kind=row["kind"],
         added_by=row["added_by"],
         added_at=row["added_at"],
@@ -80,6 +80,6 @@ def chunk_from_row(row: sqlite3.Row) -> ChunkRecord:
         end=row["end_"],
         text=row["text"],
         title=row["title"],
-        url=row["url"],
+        origin=row["url"],
         scope=row["scope"],
     )

@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS {name} (
     id        TEXT PRIMARY KEY,
     scope     TEXT NOT NULL,
     title     TEXT NOT NULL,
-    url       TEXT NOT NULL,            -- URL, file path or pasted:<name>
+    url       TEXT NOT NULL,            -- the origin: URL, file path or pasted:<name>
     kind      TEXT NOT NULL,
     added_by  TEXT NOT NULL,
     added_at  TEXT NOT NULL,            -- ISO 8601 UTC

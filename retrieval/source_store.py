@@ -183,7 +183,7 @@ class SourceStore:
                     source_id=sid,
                     scope=scope,
                     title=doc.title,
-                    url=doc.origin,
+                    origin=doc.origin,
                     kind=doc.kind,
                     added_by=added_by,
                     sha256=doc.sha256,

@@ -19,7 +19,7 @@ def _source(chunks: int) -> SourceRecord:
         id="s1",
         scope="g",
         title="Note",
-        url="note.txt",
+        origin="note.txt",
         kind="text",
         added_by="me",
         added_at="2026-12-02",

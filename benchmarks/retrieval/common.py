@@ -285,7 +285,7 @@ def write_chunks_directly(
             source_id=sid,
             scope=scope,
             title=title,
-            url=doc.origin,
+            origin=doc.origin,
             kind=doc.kind,
             added_by="benchmark",
             sha256=doc.sha256,

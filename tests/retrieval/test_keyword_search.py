@@ -20,7 +20,7 @@ def add(catalog: Catalog, source_id: str, scope: str, texts: list[str]) -> None:
         source_id=source_id,
         scope=scope,
         title=source_id,
-        url=f"pasted:{source_id}",
+        origin=f"pasted:{source_id}",
         kind="text",
         added_by="test",
         sha256=source_id,
