@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from corpus.dataset_zip import is_zip, open_dataset_zip
-from corpus.errors import InputError, LimitError, NotFoundError
+from corpus.errors import Hint, InputError, LimitError, NotFoundError
 from corpus.fetch_policy import FetchPolicy
 from corpus.image_hash import phash_hex
 from corpus.image_sources import RETRY_REASONS, ImageLimits, MediaFolder, MediaSource, open_cache
@@ -266,7 +266,9 @@ class PatternService:
             raise InputError(
                 f"{report.source}: {report.bad_timestamps:,} rows have timestamps that cannot "
                 f"be read ({'; '.join(report.bad_timestamp_examples)}); fix them, or run "
-                "without --strict to skip them"
+                "without ",
+                Hint.option("strict"),
+                " to skip them",
             )
         return True
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from corpus.documents import SourceDocument
-from corpus.errors import ChorusError, LimitError, NotFoundError
+from corpus.errors import ChorusError, Hint, LimitError, NotFoundError
 from corpus.progress import Progress, no_progress
 from retrieval.catalog import Catalog, ChunkRecord, NewChunk, SourceRecord
 from retrieval.citations import Answer
@@ -101,8 +101,8 @@ class Library:
             self.catalog.set_meta("embedding_model", MODEL_ID)
         elif recorded != MODEL_ID:
             raise ChorusError(
-                f"the index was built with {recorded}, this version uses {MODEL_ID}: "
-                "run `chorus sources reindex`"
+                f"the index was built with {recorded}, this version uses {MODEL_ID}: run ",
+                Hint.command("sources reindex"),
             )
 
     # -- components, made on first use (importing Chroma costs about a second) ----------
