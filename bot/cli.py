@@ -8,26 +8,30 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.cli_datasets import cmd_account, cmd_analyze, cmd_cluster, cmd_clusters, cmd_datasets
+from bot.cli_output import error_text
 from bot.cli_parser import build_parser
 from bot.cli_reporting import cmd_ask, cmd_check, cmd_doctor, cmd_ingest, cmd_sources
 from bot.terminal_text import terminal_safe
 from corpus.errors import ChorusError
 
+if TYPE_CHECKING:
+    from bot.assistant import Assistant
+
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Any, argparse.Namespace], int]
+Handler = Callable[["Assistant", argparse.Namespace], int]
 
 
-def cmd_console(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_console(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.console import run_console  # noqa: PLC0415
 
     return run_console(assistant, build_parser, HANDLERS)
 
 
-def cmd_bot(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_bot(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.discord_app import run_bot  # noqa: PLC0415
 
     return run_bot(assistant)
@@ -63,7 +67,7 @@ def _prepare_data_dir(path: Path) -> None:
         print(f"chorus: keeping data in {path} (set CHORUS_DATA_DIR to change it)", file=sys.stderr)
 
 
-def run(args: argparse.Namespace, assistant: Any) -> int:
+def run(args: argparse.Namespace, assistant: Assistant) -> int:
     return HANDLERS[args.command](assistant, args)
 
 
@@ -97,7 +101,7 @@ def _main(argv: Sequence[str] | None) -> int:
         finally:
             assistant.close()
     except ChorusError as exc:
-        print(f"chorus: {terminal_safe(str(exc))}", file=sys.stderr)
+        print(f"chorus: {terminal_safe(error_text(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("chorus: interrupted; nothing half-written was kept", file=sys.stderr)
