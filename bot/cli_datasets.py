@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.cli_output import emit_json, print_line, say
 from bot.cli_parser import DEFAULT_CLUSTER_LIMIT
 from corpus.wording import plural
+
+if TYPE_CHECKING:
+    from bot.assistant import Assistant
 
 
 def _mapping(pairs: Sequence[str]) -> dict[str, str]:
@@ -24,7 +27,7 @@ def _mapping(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_analyze(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
     from bot.progress_bar import TerminalProgress  # noqa: PLC0415
 
@@ -68,7 +71,7 @@ def cmd_analyze(assistant: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_clusters(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_clusters(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
 
     req = Requester.local()
@@ -88,7 +91,7 @@ def cmd_clusters(assistant: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_account(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_account(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
     from bot.render_text import render_account  # noqa: PLC0415
 
@@ -100,7 +103,7 @@ def cmd_account(assistant: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_cluster(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_cluster(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
 
     req = Requester.local()
@@ -115,7 +118,7 @@ def cmd_cluster(assistant: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_datasets(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_datasets(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
 
     req = Requester.local()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.cli_output import emit_json, print_line, say
+from bot.cli_output import emit_json, error_text, print_line, say
 from corpus.wording import plural
 
+if TYPE_CHECKING:
+    from bot.assistant import Assistant
+    from retrieval.catalog import SourceRecord
 
-def cmd_ask(assistant: Any, args: argparse.Namespace) -> int:
+
+def cmd_ask(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
     from bot.render_text import render_answer  # noqa: PLC0415
 
@@ -22,7 +26,7 @@ def cmd_ask(assistant: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_check(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
     from bot.render_text import render_check  # noqa: PLC0415
 
@@ -34,7 +38,7 @@ def cmd_check(assistant: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_ingest(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
     from bot.progress_bar import TerminalProgress  # noqa: PLC0415
 
@@ -46,8 +50,8 @@ def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
     for path, why in report.skipped:
         print_line(f"skipped {path}: {why}", file=sys.stderr)
     for item in report.items:
-        if item.error:
-            print_line(f"chorus: {item.error}", file=sys.stderr)
+        if item.error is not None:
+            print_line(f"chorus: {error_text(item.error)}", file=sys.stderr)
         elif item.duplicate and item.source is not None:
             print_line(
                 f"unchanged: {item.target} is already source {item.source.id} "
@@ -69,7 +73,11 @@ def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
                 "unchanged": [
                     _source_json(i.source) for i in report.items if i.source and i.duplicate
                 ],
-                "failed": [{"target": i.target, "error": i.error} for i in report.failed],
+                "failed": [
+                    {"target": i.target, "error": error_text(i.error)}
+                    for i in report.failed
+                    if i.error is not None
+                ],
                 "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
             }
         )
@@ -79,7 +87,7 @@ def cmd_ingest(assistant: Any, args: argparse.Namespace) -> int:
     return 2 if report.failed else 0
 
 
-def _source_json(s: Any) -> dict[str, Any]:
+def _source_json(s: SourceRecord) -> dict[str, Any]:
     return {
         "id": s.id,
         "title": s.title,
@@ -92,10 +100,10 @@ def _source_json(s: Any) -> dict[str, Any]:
     }
 
 
-def cmd_sources(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_sources(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
     from bot.progress_bar import TerminalProgress  # noqa: PLC0415
-    from bot.render_text import render_sources  # noqa: PLC0415
+    from bot.render_text import render_source_list  # noqa: PLC0415
 
     req = Requester.local()
     if args.action == "list":
@@ -103,7 +111,7 @@ def cmd_sources(assistant: Any, args: argparse.Namespace) -> int:
         if args.json:
             emit_json({"sources": [_source_json(s) for s in sources]})
         else:
-            say(render_sources(sources))
+            say(render_source_list(sources))
     elif args.action == "remove":
         removed = assistant.remove_source(args.id, req)
         say(f"removed {removed.id}  {removed.title}", to_stderr=args.json)
@@ -118,7 +126,7 @@ def cmd_sources(assistant: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_doctor(assistant: Any, args: argparse.Namespace) -> int:
+def cmd_doctor(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.progress_bar import TerminalProgress  # noqa: PLC0415
 
     with TerminalProgress() as bar:
