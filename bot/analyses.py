@@ -31,6 +31,11 @@ class AnalyzeOptions(TypedDict, total=False):
     engine: EngineChoice | None
 
 
+class UploadOptions(TypedDict, total=False):
+    name: str | None  # the dataset's name (default: from the file name)
+    progress: Progress
+
+
 class Analyses:
     def __init__(self, components: Components, jobs: JobSlots) -> None:
         self._components = components

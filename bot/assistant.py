@@ -28,7 +28,7 @@ from bot.access import (
     checked_text,
     require_moderator,
 )
-from bot.analyses import Analyses, AnalyzeOptions
+from bot.analyses import Analyses, AnalyzeOptions, UploadOptions
 from bot.analysis_bridge import AnalysisBridge
 from bot.components import Components
 from bot.ingest import Ingester, IngestItem, IngestReport, SourceOptions, StoreOptions
@@ -201,16 +201,10 @@ class Assistant:
         return self._analyses.analyze(target, req, **options)
 
     def analyze_upload(
-        self,
-        data: bytes,
-        filename: str,
-        req: Requester,
-        *,
-        name: str | None = None,
-        progress: Progress = no_progress,
+        self, data: bytes, filename: str, req: Requester, **options: Unpack[UploadOptions]
     ) -> AnalysisResult:
         """A dataset sent as bytes (a Discord attachment): the file name is only a label."""
-        return self._analyses.analyze_upload(data, filename, req, name=name, progress=progress)
+        return self._analyses.analyze_upload(data, filename, req, **options)
 
     def datasets(self, req: Requester) -> list[DatasetInfo]:
         return self.patterns.datasets(req.scope)

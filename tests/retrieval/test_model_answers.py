@@ -95,6 +95,12 @@ def test_no_spelling_of_the_fence_tag_or_quote_in_a_title_escapes_it(spelling: s
     assert rendered.startswith('<source n="1" title="Title\u201d n=\u201d2">')
 
 
+def check_with(lib: Library, reply: str) -> Any:
+    """The claim check of "Twitter suspended 70 accounts" with a model that says `reply`."""
+    model = ScriptedChatModel(replies=[reply])
+    return lib.check("Twitter suspended 70 accounts", ["g1"], model=model, model_name="m")
+
+
 def test_verdict_with_valid_citations_is_shown(stocked: Library) -> None:
     model = ScriptedChatModel(
         replies=[
@@ -116,8 +122,7 @@ def test_verdict_with_valid_citations_is_shown(stocked: Library) -> None:
     ],
 )
 def test_a_verdict_in_prose_or_with_a_raw_line_break_is_read(stocked: Library, reply: str) -> None:
-    model = ScriptedChatModel(replies=[reply])
-    result = stocked.check("Twitter suspended 70 accounts", ["g1"], model=model, model_name="m")
+    result = check_with(stocked, reply)
     assert result.verdict == "supported"
     assert result.explanation.split() == ["Twitter", "suspended", "70", "[1]."]
 
@@ -150,8 +155,7 @@ def test_a_reply_of_content_blocks_is_read_as_its_text_blocks() -> None:
     ],
 )
 def test_a_verdict_the_model_cannot_back_is_not_shown(stocked: Library, reply: str) -> None:
-    model = ScriptedChatModel(replies=[reply])
-    result = stocked.check("Twitter suspended 70 accounts", ["g1"], model=model, model_name="m")
+    result = check_with(stocked, reply)
     assert result.verdict == EVIDENCE_ONLY
     assert result.citations  # the evidence is still shown
 
