@@ -4,7 +4,7 @@ slot each), and list clusters across a scope's datasets."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from bot.access import Requester, require_moderator
 from bot.uploads import held_upload, upload_label
@@ -42,18 +42,7 @@ class Analyses:
         self._jobs = jobs
 
     def analyze(
-        self,
-        target: str,
-        req: Requester,
-        *,
-        name: str | None = None,
-        mapping: dict[str, str] | None = None,
-        params: AnalysisParams | None = None,
-        strict: bool = False,
-        progress: Progress = no_progress,
-        fetch_images: bool | None = None,
-        files_beside: bool = True,
-        engine: EngineChoice | None = None,
+        self, target: str, req: Requester, **options: Unpack[AnalyzeOptions]
     ) -> AnalysisResult:
         """Analyse a dataset file (loaded once, reused while unchanged) or a stored dataset.
         A zip holding a dataset file and its media is read as that file. `engine`: where
@@ -63,29 +52,23 @@ class Analyses:
             patterns = self._components.patterns
             path = Path(target)
             if path.is_file():
-                return patterns.analyze_file(
-                    path,
-                    scope=req.scope,
-                    name=name,
-                    mapping=mapping,
-                    params=params,
-                    strict=strict,
-                    progress=progress,
-                    fetch_images=fetch_images,
-                    files_beside=files_beside,
-                    engine=engine,
-                )
+                return patterns.analyze_file(path, scope=req.scope, **options)
             if path.exists():
                 raise InputError(f"{target} is not a file (give a CSV, JSON Lines or Parquet file)")
-            if mapping:
+            if options.get("mapping"):
                 raise InputError(
                     f"no file {target}; ", Hint.option("map"), " applies when a file is loaded"
                 )
-            if _looks_like_a_file(target) and not self.has_dataset(name or target, req):
+            name = options.get("name") or target
+            if _looks_like_a_file(target) and not self.has_dataset(name, req):
                 raise InputError(f"{target}: no such file (and no stored dataset by that name)")
             # a stored dataset, analysed again with other parameters
             return patterns.analyze_dataset(
-                name or target, scope=req.scope, params=params, progress=progress, engine=engine
+                name,
+                scope=req.scope,
+                params=options.get("params"),
+                progress=options.get("progress", no_progress),
+                engine=options.get("engine"),
             )
 
     def analyze_upload(
