@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from corpus.errors import ChorusError, Hint, InputError, LimitError
+from common.errors import ChorusError, Hint, InputError, LimitError
 
 if TYPE_CHECKING:
     from bot.components import Components
@@ -75,7 +75,7 @@ class Scopes:
         with self._demo_lock:  # concurrent first questions must not add it twice
             if self._demo_checked:
                 return
-            from corpus.demo import demo_document  # noqa: PLC0415
+            from corpus.reporting.demo import demo_document  # noqa: PLC0415
 
             library = self._components.library
             doc = demo_document()

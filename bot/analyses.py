@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from bot.access import Requester, require_moderator
 from bot.uploads import held_upload, upload_label
-from corpus.errors import Hint, InputError
-from corpus.progress import Progress, no_progress
+from common.errors import Hint, InputError
+from common.progress import Progress, no_progress
 
 if TYPE_CHECKING:
     from bot.components import Components

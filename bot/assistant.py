@@ -33,7 +33,7 @@ from bot.analysis_bridge import AnalysisBridge
 from bot.components import Components
 from bot.ingest import Ingester, IngestItem, IngestReport, SourceOptions, StoreOptions
 from bot.jobs import JobSlots
-from corpus.progress import Progress, no_progress
+from common.progress import Progress, no_progress
 
 if TYPE_CHECKING:  # retrieval is imported where it is used: `chorus analyze` never needs it
     from langchain_core.language_models.chat_models import BaseChatModel

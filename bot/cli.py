@@ -15,7 +15,7 @@ from bot.cli_output import error_text
 from bot.cli_parser import build_parser
 from bot.cli_reporting import cmd_ask, cmd_check, cmd_doctor, cmd_ingest, cmd_sources
 from bot.terminal_text import terminal_safe
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 
 if TYPE_CHECKING:
     from bot.assistant import Assistant

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 from bot.cli_output import emit_json, print_line, say
 from bot.cli_parser import DEFAULT_CLUSTER_LIMIT
-from corpus.wording import plural
+from common.wording import plural
 
 if TYPE_CHECKING:
     from bot.assistant import Assistant
 
 
 def _mapping(pairs: Sequence[str]) -> dict[str, str]:
-    from corpus.errors import InputError  # noqa: PLC0415
+    from common.errors import InputError  # noqa: PLC0415
 
     out = {}
     for pair in pairs:

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from bot.terminal_text import terminal_safe
-from corpus.errors import ChorusError, Hint
+from common.errors import ChorusError, Hint
 
 
 def emit_json(data: dict[str, Any]) -> None:

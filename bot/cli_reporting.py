@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from bot.cli_output import emit_json, error_text, print_line, say
-from corpus.wording import plural
+from common.wording import plural
 
 if TYPE_CHECKING:
     from bot.assistant import Assistant

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from bot.settings import Settings
-    from corpus.fetch_policy import FetchPolicy
+    from corpus.web.policy import FetchPolicy
     from patterns.reader import AnalysisReader
     from patterns.service import PatternService
     from retrieval.embeddings import MiniLMEmbeddings
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def fetch_policy(settings: Settings, *, timeout_s: float, max_bytes: int) -> FetchPolicy:
     """What URL fetches may reach and how much they may read (sources and images differ
     only in time and size)."""
-    from corpus.fetch_policy import FetchPolicy  # noqa: PLC0415 - loaders import heavy parsers
+    from corpus.web.policy import FetchPolicy  # noqa: PLC0415 - loaders import heavy parsers
 
     return FetchPolicy(
         allow_private=settings.allow_private_urls,
@@ -98,7 +98,7 @@ class Components:
     def patterns(self) -> PatternService:
         with self._lock:
             if self._patterns is None:
-                from corpus.image_sources import ImageLimits  # noqa: PLC0415
+                from corpus.posts.image_sources import ImageLimits  # noqa: PLC0415
                 from patterns.service import PatternService  # noqa: PLC0415 - DuckDB, igraph
 
                 limits = self.settings.limits

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.cli_output import error_text
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 
 
 def console_help(parser: argparse.ArgumentParser) -> str:

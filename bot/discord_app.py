@@ -30,7 +30,7 @@ from bot.discord_errors import DiscordWording, describe_error, slash_options
 from bot.discord_text import NO_MENTIONS, plain_message
 from bot.rate_limits import Clock, RequestLimiter
 from bot.work_pools import WorkPools
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 
 if TYPE_CHECKING:
     from bot.assistant import Assistant

@@ -19,7 +19,7 @@ from bot.discord_text import (
     nonblank_pieces,
     shorten,
 )
-from corpus.wording import plural
+from common.wording import plural
 from retrieval.catalog import SourceRecord
 from retrieval.citations import Answer, Citation
 from retrieval.claim_check import CheckResult

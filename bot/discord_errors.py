@@ -11,7 +11,7 @@ from typing import Any
 from discord import app_commands
 
 from bot.discord_permissions import moderator_rule
-from corpus.errors import ChorusError, Hint
+from common.errors import ChorusError, Hint
 
 UNEXPECTED = (
     "Something went wrong on Chorus's side (error id `{error_id}`). It has been logged; "

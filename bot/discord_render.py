@@ -11,7 +11,7 @@ import discord
 
 from bot.discord_embeds import COLOUR_INFO, pack_embeds
 from bot.discord_text import FIELD_NAME_LIMIT, neutralise, shorten
-from corpus.wording import plural
+from common.wording import plural
 
 
 def _when(value: Any) -> datetime | None:

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from bot.access import Requester, require_moderator
-from corpus.errors import ChorusError, Hint, InputError
-from corpus.progress import Progress, no_progress
+from common.errors import ChorusError, Hint, InputError
+from common.progress import Progress, no_progress
 
 if TYPE_CHECKING:
     from bot.components import Components
     from bot.jobs import JobSlots
-    from corpus.documents import SourceDocument
+    from corpus.reporting.documents import SourceDocument
     from retrieval.catalog import SourceRecord
 
 # Text per batch of documents stored together (about 64 chunks of the default size).
@@ -73,8 +73,8 @@ class Ingester:
 
         Content this scope already holds is reported as that source, unless `force`."""
         # Loaders pull in HTML/PDF/HTTP libraries: imported here so questions start fast.
-        from corpus.reporting import collect_files, load_file  # noqa: PLC0415
-        from corpus.url_fetch import fetch_url, is_url  # noqa: PLC0415
+        from corpus.reporting.load import collect_files, load_file  # noqa: PLC0415
+        from corpus.web.fetch import fetch_url, is_url  # noqa: PLC0415
 
         require_moderator(req, "add sources")
         limits = self._components.settings.limits
@@ -143,7 +143,7 @@ class Ingester:
         force: bool = False,
     ) -> IngestItem:
         """One URL from an untrusted front end (Discord): never a path on this machine."""
-        from corpus.url_fetch import is_url  # noqa: PLC0415
+        from corpus.web.fetch import is_url  # noqa: PLC0415
 
         require_moderator(req, "add sources")
         if not is_url(url):
@@ -175,7 +175,7 @@ class Ingester:
         progress: Progress = no_progress,
         force: bool = False,
     ) -> IngestItem:
-        from corpus.reporting import load_text  # noqa: PLC0415
+        from corpus.reporting.load import load_text  # noqa: PLC0415
 
         return self.add_document(load_text(text, title=title), req, progress=progress, force=force)
 
@@ -189,7 +189,7 @@ class Ingester:
         progress: Progress = no_progress,
         force: bool = False,
     ) -> IngestItem:
-        from corpus.reporting import load_bytes  # noqa: PLC0415
+        from corpus.reporting.load import load_bytes  # noqa: PLC0415
 
         max_bytes = self._components.settings.limits.max_source_bytes
         doc = load_bytes(data, filename=filename, max_bytes=max_bytes, title=title)

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from corpus.errors import LimitError
+from common.errors import LimitError
 
 
 class JobSlots:

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from corpus.errors import InputError, LimitError
+from common.errors import InputError, LimitError
 
 DATASET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet"})
 
 
 def upload_label(filename: str, size: int, limit: int) -> str:
     """The upload's cleaned name, or a refusal: too big, or not a dataset file."""
-    from corpus.reporting import safe_filename  # noqa: PLC0415
+    from corpus.reporting.load import safe_filename  # noqa: PLC0415
 
     label = safe_filename(filename)
     if size > limit:

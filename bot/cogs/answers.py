@@ -10,7 +10,7 @@ from discord import app_commands
 from bot.access import checked_text
 from bot.cogs._support import ChorusCog, guarded, send_pages
 from bot.discord_embeds import answer_embeds, check_embeds
-from corpus.errors import InputError
+from common.errors import InputError
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

@@ -18,7 +18,7 @@ from bot.cogs._support import (
 )
 from bot.discord_render import clusters_embeds
 from bot.uploads import DATASET_SUFFIXES
-from corpus.wording import plural
+from common.wording import plural
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

@@ -21,9 +21,9 @@ from bot.cogs._support import (
 from bot.discord_embeds import notice_embed, sources_embeds
 from bot.discord_permissions import requester_for_interaction
 from bot.discord_text import neutralise, shorten
-from corpus.errors import ChorusError, InputError
-from corpus.reporting import SUPPORTED_SUFFIXES
-from corpus.wording import plural
+from common.errors import ChorusError, InputError
+from common.wording import plural
+from corpus.reporting.load import SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

@@ -15,7 +15,7 @@ from bot.cli import HANDLERS
 from bot.cli_parser import build_parser
 from bot.console import run_console
 from bot.settings import load_settings
-from corpus.demo import demo_document
+from corpus.reporting.demo import demo_document
 from tests.cli.conftest import RunCli
 
 ASK_KEYS = {"question", "answer", "mode", "refused", "citations"}

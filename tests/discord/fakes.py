@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.access import require_moderator
 from bot.assistant import Assistant, Requester
-from corpus.errors import InputError, NotFoundError
-from corpus.progress import Progress, no_progress
+from common.errors import InputError, NotFoundError
+from common.progress import Progress, no_progress
 
 # A PNG header is all a Discord upload needs to be a PNG to the tests.
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

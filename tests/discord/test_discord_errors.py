@@ -8,7 +8,7 @@ from typing import Any
 from bot.assistant import Assistant
 from bot.cli_output import error_text
 from bot.discord_errors import DiscordWording, describe_error
-from corpus.errors import ChorusError, Hint, InputError
+from common.errors import ChorusError, Hint, InputError
 from tests.discord.discord_harness import MANAGE, assert_no_mentions
 
 GUILD = 401

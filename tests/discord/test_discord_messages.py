@@ -15,7 +15,7 @@ from discord.ext.test import backend, factories
 from bot.assistant import Assistant, Requester
 from bot.cogs.conversation import EMPTY_QUESTION, UNREADABLE_REPLY
 from bot.discord_app import AnswerMemory, create_bot
-from corpus.errors import ChorusError, Hint
+from common.errors import ChorusError, Hint
 from tests.conftest import ScriptedChatModel
 from tests.discord.discord_harness import INJECTION, SOCK_QUESTION, spy
 

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.cli_output import error_text
-from corpus.errors import Hint, InputError
+from common.errors import Hint, InputError
 from patterns.graph import NEAR, build_edges, collect_co_posts, item_weights
 from patterns.params import EngineChoice
 from patterns.service import PatternService
