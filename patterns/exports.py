@@ -22,9 +22,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from corpus.errors import InputError, NotFoundError
-from corpus.posts import literal as sql_literal
-from corpus.progress import Progress, no_progress
+from common.errors import InputError, NotFoundError
+from common.progress import Progress, no_progress
+from corpus.posts.load import literal as sql_literal
 from patterns.arrays import distinct
 
 EVIDENCE_LABEL_CHARS = 200

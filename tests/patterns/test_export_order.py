@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.posts import literal
+from corpus.posts.load import literal
 from patterns import exports
 from patterns.exports import EVIDENCE_LABEL_CHARS, ISO_SQL, _data, _xml_sql, cell_sql
 from patterns.service import PatternService
