@@ -185,3 +185,25 @@ def test_the_library_refuses_to_answer_with_a_damaged_scorer(
     )
     with pytest.raises(ScorerFileError, match="rebuild it"):
         lib.ask("How many accounts?", ["s"])
+
+
+def test_a_long_heading_is_never_quoted_with_the_paragraph_under_it(library: Library) -> None:
+    from corpus.reporting import document_from_bytes
+
+    html = (
+        "<html><head><title>Survey</title></head><body><article>"
+        "<h1>Fake rider reviews flooded the transit authority's survey</h1>"
+        "<p>The regional transit authority's online survey about the new bus routes received "
+        "31,000 responses in its first week. An analysis found that most of them were not "
+        "written by riders.</p><p>About 18,500 of the responses came from just 40 IP "
+        "addresses, many of them within the same hour.</p></article></body></html>"
+    ).encode()
+    doc = document_from_bytes(
+        html, kind="html", name="page.html", origin="test:page", max_bytes=10**6
+    )
+    library.add(doc, scope="s", added_by="t")
+    library.config = LOW
+    answer = library.ask("How many responses did the bus survey get in its first week?", ["s"])
+    assert not answer.refused
+    assert any("31,000 responses" in c.quote for c in answer.citations)
+    assert all("Fake rider reviews" not in c.quote for c in answer.citations)
