@@ -207,3 +207,24 @@ def test_a_long_heading_is_never_quoted_with_the_paragraph_under_it(library: Lib
     assert not answer.refused
     assert any("31,000 responses" in c.quote for c in answer.citations)
     assert all("Fake rider reviews" not in c.quote for c in answer.citations)
+
+
+def test_a_pdf_subtitle_and_a_run_in_label_are_never_quoted(library: Library) -> None:
+    from corpus.context_lines import pdf_context
+
+    text = (
+        "Coordinated Behaviour Report\n"
+        "Quarterly findings on coordinated accounts and their removal, January to March 2026\n"
+        "Summary. We removed 1,420 accounts for coordinated inauthentic behaviour. The\n"
+        "remaining 450 accounts received warning labels."
+    )
+    doc = make_document(
+        text, title="report", origin="test:pdf", kind="pdf", context_lines=pdf_context(text, None)
+    )
+    library.add(doc, scope="s", added_by="t")
+    library.config = LOW
+    answer = library.ask("How many coordinated accounts were removed?", ["s"])
+    assert not answer.refused
+    assert answer.citations[0].quote.startswith("We removed 1,420 accounts")
+    assert all("January to March" not in c.quote for c in answer.citations)
+    assert all(c.quote != "Summary." for c in answer.citations)
