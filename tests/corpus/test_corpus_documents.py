@@ -157,9 +157,10 @@ def test_bidi_overrides_never_reach_stored_text_or_quotes() -> None:
             "Coordinated Behaviour Report\n"
             "Quarterly findings on platform manipulation, January to March 2026\n"
             "Summary. The network posted 4,000 times.",
-            ["Coordinated Behaviour Report", (
-                "Quarterly findings on platform manipulation, January to March 2026"
-            )],
+            [
+                "Coordinated Behaviour Report",
+                ("Quarterly findings on platform manipulation, January to March 2026"),
+            ],
         ),
         (  # the body's first line wraps mid-sentence: not a subtitle
             "Coordinated Behaviour Report\n"

@@ -191,13 +191,13 @@ def test_a_long_heading_is_never_quoted_with_the_paragraph_under_it(library: Lib
     from corpus.reporting import document_from_bytes
 
     html = (
-        "<html><head><title>Survey</title></head><body><article>"
-        "<h1>Fake rider reviews flooded the transit authority's survey</h1>"
-        "<p>The regional transit authority's online survey about the new bus routes received "
-        "31,000 responses in its first week. An analysis found that most of them were not "
-        "written by riders.</p><p>About 18,500 of the responses came from just 40 IP "
-        "addresses, many of them within the same hour.</p></article></body></html>"
-    ).encode()
+        b"<html><head><title>Survey</title></head><body><article>"
+        b"<h1>Fake rider reviews flooded the transit authority's survey</h1>"
+        b"<p>The regional transit authority's online survey about the new bus routes received "
+        b"31,000 responses in its first week. An analysis found that most of them were not "
+        b"written by riders.</p><p>About 18,500 of the responses came from just 40 IP "
+        b"addresses, many of them within the same hour.</p></article></body></html>"
+    )
     doc = document_from_bytes(
         html, kind="html", name="page.html", origin="test:page", max_bytes=10**6
     )
