@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from corpus.demo import demo_document
-from corpus.documents import SourceDocument
-from corpus.errors import ChorusError, InputError, LimitError
-from corpus.progress import Progress, no_progress
+from common.errors import ChorusError, InputError, LimitError
+from common.progress import Progress, no_progress
+from corpus.reporting.demo import demo_document
+from corpus.reporting.documents import SourceDocument
 
 if TYPE_CHECKING:  # retrieval is imported where it is used: `chorus analyze` never needs it
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from bot.settings import Settings
-    from corpus.fetch_policy import FetchPolicy
+    from corpus.web.policy import FetchPolicy
     from patterns.params import AnalysisParams, EngineChoice
     from patterns.queries import AccountView
     from patterns.reader import AnalysisReader
@@ -198,7 +198,7 @@ class Assistant:
 
     # -- reporting sources ----------------------------------------------------------------
     def fetch_policy(self) -> FetchPolicy:
-        from corpus.fetch_policy import FetchPolicy  # noqa: PLC0415 - loaders import heavy parsers
+        from corpus.web.policy import FetchPolicy  # noqa: PLC0415 - loaders import heavy parsers
 
         limits = self.settings.limits
         return FetchPolicy(
@@ -222,8 +222,8 @@ class Assistant:
 
         Content this scope already holds is reported as that source, unless `force`."""
         # Loaders pull in HTML/PDF/HTTP libraries: imported here so questions start fast.
-        from corpus.reporting import collect_files, load_file  # noqa: PLC0415
-        from corpus.url_fetch import fetch_url, is_url  # noqa: PLC0415
+        from corpus.reporting.load import collect_files, load_file  # noqa: PLC0415
+        from corpus.web.fetch import fetch_url, is_url  # noqa: PLC0415
 
         self._require_moderator(req, "add sources")
         with self._job(req):
@@ -290,7 +290,7 @@ class Assistant:
         force: bool = False,
     ) -> IngestItem:
         """One URL from an untrusted front end (Discord): never a path on this machine."""
-        from corpus.url_fetch import is_url  # noqa: PLC0415
+        from corpus.web.fetch import is_url  # noqa: PLC0415
 
         self._require_moderator(req, "add sources")
         if not is_url(url):
@@ -322,7 +322,7 @@ class Assistant:
         progress: Progress = no_progress,
         force: bool = False,
     ) -> IngestItem:
-        from corpus.reporting import load_text  # noqa: PLC0415
+        from corpus.reporting.load import load_text  # noqa: PLC0415
 
         return self.add_document(load_text(text, title=title), req, progress=progress, force=force)
 
@@ -336,7 +336,7 @@ class Assistant:
         progress: Progress = no_progress,
         force: bool = False,
     ) -> IngestItem:
-        from corpus.reporting import load_bytes  # noqa: PLC0415
+        from corpus.reporting.load import load_bytes  # noqa: PLC0415
 
         doc = load_bytes(
             data, filename=filename, max_bytes=self.settings.limits.max_source_bytes, title=title
@@ -427,8 +427,8 @@ class Assistant:
     def patterns(self) -> PatternService:
         with self._lock:
             if self._patterns is None:
-                from corpus.fetch_policy import FetchPolicy  # noqa: PLC0415
-                from corpus.image_sources import ImageLimits  # noqa: PLC0415
+                from corpus.posts.image_sources import ImageLimits  # noqa: PLC0415
+                from corpus.web.policy import FetchPolicy  # noqa: PLC0415
                 from patterns.service import PatternService  # noqa: PLC0415 - DuckDB, igraph
 
                 limits = self.settings.limits
@@ -551,7 +551,7 @@ class Assistant:
         progress: Progress = no_progress,
     ) -> AnalysisResult:
         """A dataset sent as bytes (a Discord attachment): the file name is only a label."""
-        from corpus.reporting import safe_filename  # noqa: PLC0415
+        from corpus.reporting.load import safe_filename  # noqa: PLC0415
         from patterns.store import default_name  # noqa: PLC0415
 
         self._require_moderator(req, "add datasets")

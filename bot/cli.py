@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.terminal_text import terminal_safe
-from corpus.errors import ChorusError
-from corpus.wording import plural
+from common.errors import ChorusError
+from common.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def cmd_doctor(assistant: Any, args: argparse.Namespace) -> int:
 
 
 def _mapping(pairs: Sequence[str]) -> dict[str, str]:
-    from corpus.errors import InputError  # noqa: PLC0415
+    from common.errors import InputError  # noqa: PLC0415
 
     out = {}
     for pair in pairs:

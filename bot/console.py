@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 
 
 def console_help(parser: argparse.ArgumentParser) -> str:

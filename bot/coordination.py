@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from corpus.errors import NotFoundError
-from corpus.wording import plural
+from common.errors import NotFoundError
+from common.wording import plural
 from patterns import queries as q
 from patterns.questions import Intent, Question, parse
 from patterns.results import SIGNAL_LABELS, ClusterDetail, Example, image_distance, iso

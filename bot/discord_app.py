@@ -29,7 +29,7 @@ from discord.gateway import DiscordWebSocket
 from bot.discord_render import NO_MENTIONS, plain_message
 from bot.rate_limits import Clock, RequestLimiter
 from bot.work_pools import WorkPools
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 
 if TYPE_CHECKING:
     from bot.assistant import Assistant

@@ -15,7 +15,7 @@ from typing import Any
 
 import discord
 
-from corpus.wording import plural
+from common.wording import plural
 from retrieval.catalog import SourceRecord
 from retrieval.citations import MARKER, Answer, Citation
 from retrieval.claim_check import CheckResult

@@ -8,7 +8,7 @@ from typing import Any
 
 
 class TerminalProgress:
-    """A `corpus.progress.Progress` that draws one tqdm bar per stage."""
+    """A `common.progress.Progress` that draws one tqdm bar per stage."""
 
     def __init__(self, enabled: bool | None = None) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled

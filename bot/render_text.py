@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.assistant import DEMO_SCOPE
-from corpus.wording import plural
+from common.wording import plural
 from retrieval.catalog import SourceRecord
 from retrieval.citations import Answer, Citation
 from retrieval.claim_check import CheckResult

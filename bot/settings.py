@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 from patterns.config import AnalysisConfig, ListSetting
 from retrieval.config import RetrievalConfig
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from corpus.errors import LimitError
+from common.errors import LimitError
 
 logger = logging.getLogger(__name__)
 

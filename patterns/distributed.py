@@ -39,8 +39,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.errors import InputError, LimitError
-from corpus.progress import Progress, no_progress
+from common.errors import InputError, LimitError
+from common.progress import Progress, no_progress
 from patterns.graph import (
     MAX_PAIR_ITEMS,
     CoPosts,

@@ -16,8 +16,8 @@ import numpy.typing as npt
 import orjson
 import pyarrow as pa
 
-from corpus.posts import LoadReport
-from corpus.progress import Progress, no_progress
+from common.progress import Progress, no_progress
+from corpus.posts.load import LoadReport
 from patterns.arrays import distinct
 from patterns.clusters import ClusterRecord, DescribeInput, describe
 from patterns.config import ALL_SIGNALS

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from corpus.errors import InputError, NotFoundError
-from corpus.posts import literal as sql_literal
-from corpus.progress import Progress, no_progress
+from common.errors import InputError, NotFoundError
+from common.progress import Progress, no_progress
+from corpus.posts.load import literal as sql_literal
 
 EVIDENCE_LABEL_CHARS = 200
 ISO_SQL = "'%Y-%m-%dT%H:%M:%SZ'"

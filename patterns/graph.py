@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from corpus.errors import LimitError
-from corpus.progress import Progress, no_progress
+from common.errors import LimitError
+from common.progress import Progress, no_progress
 from patterns.arrays import distinct
 from patterns.igraph_lite import igraph
 from patterns.signals import SIGNAL_CODE, Occurrences

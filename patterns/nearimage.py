@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from corpus.progress import Progress, no_progress
+from common.progress import Progress, no_progress
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from corpus.progress import Progress, no_progress
+from common.progress import Progress, no_progress
 from patterns.arrays import distinct
 from patterns.igraph_lite import igraph
 

@@ -56,7 +56,7 @@ _TK_MENTION_PY = re.compile(f"@[^{_TS_PY}]*")
 _TK_SPACES_PY = re.compile(f"[{_TS_PY}]+")
 
 
-def normalise_text(text: str | None, mode: TextMode = "chorus") -> str:
+def text_match_key(text: str | None, mode: TextMode = "chorus") -> str:
     """The text that identical-text matching compares; "" means "no text to compare".
 
     chorus: lowercase; URLs (http://, https://, www.) and @mentions removed (one
@@ -77,7 +77,7 @@ def normalise_text(text: str | None, mode: TextMode = "chorus") -> str:
 
 
 def text_sql(column: str, mode: TextMode) -> str:
-    """DuckDB expression equal to normalise_text(column, mode) ('' for no text).
+    """DuckDB expression equal to text_match_key(column, mode) ('' for no text).
 
     Whitespace runs become one space by replacing only the runs that are not one space
     already (two or more characters, or one that is not 0x20): the same result, without a

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from typing import Any, Literal
 
-from corpus.errors import InputError
+from common.errors import InputError
 from patterns.config import ALL_SIGNALS, AnalysisConfig
 
 TextMode = Literal["chorus", "toolkit"]

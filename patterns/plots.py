@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from corpus.errors import InputError
+from common.errors import InputError
 from patterns.config import ALL_SIGNALS
 from patterns.results import SIGNAL_LABELS, ClusterDetail
 

@@ -1,5 +1,5 @@
 """The load step for images: read the image references of stored posts (image_files,
-image_urls, image_phashes), hash them (corpus.image_sources), and store table
+image_urls, image_phashes), hash them (corpus.posts.image_sources), and store table
 post_images(pid, phash, sha) in the dataset file, beside the posts."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from corpus.fetch_policy import FetchPolicy
-from corpus.image_sources import (
+from common.progress import Progress, no_progress
+from corpus.posts.image_sources import (
     ImageLimits,
     ImageRef,
     ImageReport,
@@ -20,7 +20,7 @@ from corpus.image_sources import (
     hash_post_images,
     open_cache,
 )
-from corpus.progress import Progress, no_progress
+from corpus.web.policy import FetchPolicy
 
 REF_COLUMNS = (("image_files", "file"), ("image_urls", "url"), ("image_phashes", "phash"))
 

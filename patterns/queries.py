@@ -19,7 +19,7 @@ from typing import Any, Literal
 import duckdb
 
 from patterns.config import ALL_SIGNALS
-from patterns.normalise import normalise_text, normalise_url
+from patterns.normalise import normalise_url, text_match_key
 from patterns.params import AnalysisParams
 from patterns.results import Example, iso
 
@@ -409,7 +409,7 @@ def item_keys(kind: ItemKind, value: str) -> list[str]:
             return sorted({low, bare, f"phash:{bare}"})
         return [low] if low else []
     if kind == "text":
-        return [normalise_text(raw)] if normalise_text(raw) else []
+        return [text_match_key(raw)] if text_match_key(raw) else []
     return [raw] if raw else []
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from corpus.errors import NotFoundError
+from common.errors import NotFoundError
 from patterns.params import AnalysisParams
 from patterns.queries import AccountView, AnalysisRef, account_view, find_accounts, latest_ref
 from patterns.results import ClusterDetail, Member

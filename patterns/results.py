@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from corpus.posts import LoadReport
+from corpus.posts.load import LoadReport
 from patterns.params import AnalysisParams
 
 SIGNAL_LABELS: dict[str, str] = {

@@ -20,13 +20,19 @@ from typing import Any
 
 import duckdb
 
-from corpus.dataset_zip import is_zip, open_dataset_zip
-from corpus.errors import InputError, LimitError, NotFoundError
-from corpus.fetch_policy import FetchPolicy
-from corpus.image_hash import phash_hex
-from corpus.image_sources import RETRY_REASONS, ImageLimits, MediaFolder, MediaSource, open_cache
-from corpus.posts import LoadReport, PostLimits, load_posts
-from corpus.progress import Progress, no_progress
+from common.errors import InputError, LimitError, NotFoundError
+from common.progress import Progress, no_progress
+from corpus.posts.dataset_zip import is_zip, open_dataset_zip
+from corpus.posts.image_hash import phash_hex
+from corpus.posts.image_sources import (
+    RETRY_REASONS,
+    ImageLimits,
+    MediaFolder,
+    MediaSource,
+    open_cache,
+)
+from corpus.posts.load import LoadReport, PostLimits, load_posts
+from corpus.web.policy import FetchPolicy
 from patterns.config import AnalysisConfig
 from patterns.engine import run_analysis, save_analysis
 from patterns.exports import export_analysis

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from corpus.progress import Progress, no_progress
+from common.progress import Progress, no_progress
 from patterns.arrays import distinct
 from patterns.config import ALL_SIGNALS
 from patterns.nearimage import (

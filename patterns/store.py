@@ -29,8 +29,8 @@ from typing import Any
 
 import duckdb
 
-from corpus.errors import ChorusError, InputError, NotFoundError
-from corpus.processes import process_alive
+from common.errors import ChorusError, InputError, NotFoundError
+from common.processes import process_alive
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from corpus.post_formats import CANONICAL_FIELDS
+from corpus.posts.formats import CANONICAL_FIELDS
 
 T0 = datetime(2020, 2, 1, tzinfo=UTC).timestamp()
 DAY = 86_400.0

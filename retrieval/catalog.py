@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from corpus.errors import ChorusError
-from corpus.processes import process_alive
+from common.errors import ChorusError
+from common.processes import process_alive
 from retrieval.lexical import STOPWORDS
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     text      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks (source_id, idx);
--- Titles, headings and bylines of a source (corpus/context_lines.py): never quoted alone.
+-- Titles, headings and bylines of a source (corpus/reporting/context_lines.py): never quoted alone.
 CREATE TABLE IF NOT EXISTS context_spans (
     source_id TEXT NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
     start     INTEGER NOT NULL,

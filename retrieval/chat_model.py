@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from corpus.errors import InputError
+from common.errors import InputError
 from retrieval.tokens import get_encoding
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]

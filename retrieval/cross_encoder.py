@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 from retrieval.embeddings import TOKENIZER_DIR
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from corpus.progress import Progress, no_progress
+from common.progress import Progress, no_progress
 from retrieval.catalog import writer_alive
 from retrieval.library import ADD_BATCH, Library
 

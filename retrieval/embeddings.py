@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from corpus.context_lines import inside
+from corpus.reporting.context_lines import inside
 from prompts.phrases import REFUSAL
 from retrieval.answer_features import QuestionInfo, Unit, feature_rows, question_info
 from retrieval.catalog import Catalog

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from corpus.documents import SourceDocument
-from corpus.errors import ChorusError, LimitError, NotFoundError
-from corpus.progress import Progress, no_progress
+from common.errors import ChorusError, LimitError, NotFoundError
+from common.progress import Progress, no_progress
+from corpus.reporting.documents import SourceDocument
 from retrieval.catalog import Catalog, ChunkRecord, NewChunk, SourceRecord
 from retrieval.citations import Answer
 from retrieval.claim_check import CheckResult, check_claim

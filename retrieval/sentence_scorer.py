@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 from retrieval.answer_features import FEATURES, joint_rows
 
 SCORER_FILE: Final = Path(__file__).parent / "model_files" / "sentence_scorer" / "scorer.json"

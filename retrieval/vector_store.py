@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 
 if TYPE_CHECKING:
     from retrieval.embeddings import MiniLMEmbeddings

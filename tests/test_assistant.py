@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.assistant import Assistant, PermissionDenied, Requester
-from corpus.errors import LimitError, NotFoundError
+from common.errors import LimitError, NotFoundError
 
 ALICE = Requester(scope="guild:1", user="discord:10 (alice)", can_moderate=True)
 BOB = Requester(scope="guild:2", user="discord:20 (bob)", can_moderate=True)
@@ -107,7 +107,7 @@ def test_cluster_summaries_left_by_an_earlier_version_are_removed(
     """Earlier versions indexed cluster summaries as sources (origin chorus:dataset/...);
     the first Assistant on such a data dir removes them, doctor says so, and a user's own
     source that merely looks alike (same origin, other title) stays."""
-    from corpus.documents import make_document
+    from corpus.reporting.documents import make_document
     from retrieval.library import Library
 
     settings = make_settings(shared_demo=False)

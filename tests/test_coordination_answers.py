@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.assistant import Assistant, Requester
-from corpus.errors import NotFoundError
+from common.errors import NotFoundError
 
 ALICE = Requester(scope="guild:1", user="alice", can_moderate=True)
 BOB = Requester(scope="guild:2", user="bob", can_moderate=True)

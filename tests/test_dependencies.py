@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("prompts", "corpus", "retrieval", "patterns", "bot")
+LAYERS = ("common", "prompts", "corpus", "retrieval", "patterns", "bot")
 
 
 def norm(name: str) -> str:

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.errors import ChorusError
-from corpus.reporting import load_bytes, load_text
+from common.errors import ChorusError
+from corpus.reporting.load import load_bytes, load_text
 from patterns.exports import cell_sql
 from patterns.service import PatternService
 from retrieval.chunking import split_text

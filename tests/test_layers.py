@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = {"prompts", "corpus", "retrieval", "patterns", "bot"}
+LAYERS = {"common", "prompts", "corpus", "retrieval", "patterns", "bot"}
 ALLOWED = {
-    "prompts": set(),
-    "corpus": set(),
-    "retrieval": {"corpus", "prompts"},
-    "patterns": {"corpus"},
-    "bot": {"prompts", "corpus", "retrieval", "patterns"},
+    "common": set(),  # the shared leaf: errors, progress, wording, process checks
+    "prompts": {"common"},
+    "corpus": {"common"},
+    "retrieval": {"common", "corpus", "prompts"},
+    "patterns": {"common", "corpus"},
+    "bot": {"common", "prompts", "corpus", "retrieval", "patterns"},
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.render_text import render_sources
-from corpus.wording import plural
+from common.wording import plural
 from retrieval.catalog import SourceRecord
 
 

@@ -32,8 +32,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from corpus.post_formats import TOOLKIT_COLUMNS
-from patterns.normalise import normalise_text
+from corpus.posts.formats import TOOLKIT_COLUMNS
+from patterns.normalise import text_match_key
 from patterns.results import AnalysisResult
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def write_toolkit_csv(table: pa.Table, path: Path) -> Path:
         for i in range(table.num_rows):
             text = cols["text"][i] or ""
             repost = cols["repost_of"][i] or ""
-            if not repost and not normalise_text(text, "toolkit"):
+            if not repost and not text_match_key(text, "toolkit"):
                 continue  # see the module docstring: the toolkit pairs empty texts
             t = datetime.fromisoformat(
                 str(cols["created_at"][i]).replace("Z", "+00:00")

@@ -30,8 +30,8 @@ from benchmarks.coordination.agreement import (
     read_pairs,
     run_toolkit,
 )
-from corpus.post_formats import TOOLKIT_COLUMNS
-from patterns.normalise import normalise_text
+from corpus.posts.formats import TOOLKIT_COLUMNS
+from patterns.normalise import text_match_key
 from patterns.results import AnalysisResult
 
 RESULTS = REPO / "benchmarks" / "results"
@@ -152,7 +152,7 @@ def ira_toolkit_csv(shared: Path, out: Path) -> tuple[Path, int]:
         w = csv.writer(g)
         w.writerow(TOOLKIT_COLUMNS)
         for r in csv.DictReader(f):
-            if not normalise_text(r["content"], "toolkit"):
+            if not text_match_key(r["content"], "toolkit"):
                 dropped += 1
                 continue
             w.writerow(

@@ -29,7 +29,7 @@ from benchmarks.coordination.agreement import (
     read_pairs,
     run_toolkit,
 )
-from corpus.post_formats import TOOLKIT_COLUMNS
+from corpus.posts.formats import TOOLKIT_COLUMNS
 
 RESULTS = REPO / "benchmarks" / "results"
 SHIFT_S = 400 * 86_400

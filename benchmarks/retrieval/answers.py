@@ -62,7 +62,7 @@ class Bm25Sentences:
     """Every sentence of a library's sources in an FTS5 table; the top one by BM25."""
 
     def __init__(self, library: Any, scopes: tuple[str, ...]) -> None:
-        from corpus.context_lines import inside
+        from corpus.reporting.context_lines import inside
         from retrieval.sentences import split_sentences
 
         self.db = sqlite3.connect(":memory:")
@@ -264,8 +264,8 @@ class _Lib:
 
 
 def own_library(data_dir: Path, config: Any) -> _Lib:
-    from corpus.demo import demo_document
-    from corpus.reporting import load_file
+    from corpus.reporting.demo import demo_document
+    from corpus.reporting.load import load_file
     from retrieval.library import Library
 
     library = Library(data_dir, config)

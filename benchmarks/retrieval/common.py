@@ -182,7 +182,7 @@ def distractor_documents(tweet_docs: int = 40, tweets_per_doc: int = 25) -> list
     documents of IRA tweets (2016 US politics: the same vocabulary as the demo: Twitter,
     accounts, campaign), drawn with a fixed seed.
     """
-    from corpus.documents import make_document
+    from corpus.reporting.documents import make_document
 
     cf = load_climate_fever()
     docs = [
@@ -227,7 +227,7 @@ def build_demo_library(
     documents (scope "local"), read together as a CLI question reads them."""
     from tqdm import tqdm
 
-    from corpus.demo import demo_document
+    from corpus.reporting.demo import demo_document
     from retrieval.library import Library
 
     started = time.perf_counter()
@@ -262,7 +262,7 @@ def write_chunks_directly(
     """
     from tqdm import tqdm
 
-    from corpus.documents import make_document, normalize_text
+    from corpus.reporting.documents import clean_document_text, make_document
     from retrieval.catalog import NewChunk
     from retrieval.library import source_id_for
 
@@ -270,7 +270,7 @@ def write_chunks_directly(
     source_ids: list[str] = []
     chunk_ids: list[list[str]] = []
     for title, raw_items in documents:
-        items = [normalize_text(i) for i in raw_items]
+        items = [clean_document_text(i) for i in raw_items]
         if not all(items):
             raise ValueError(f"{title}: an item is empty after normalisation")
         doc = make_document("\n".join(items), title=title, origin=f"bench:{title}", kind="text")

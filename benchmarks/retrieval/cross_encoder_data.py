@@ -81,7 +81,7 @@ def squad_pairs(titles: Sequence[str], max_negatives: int) -> list[Pair]:
 
 def calibration_pairs(max_negatives: int) -> list[Pair]:
     """Pairs of the calibration questions over the bundled demo source's sentences."""
-    from corpus.demo import demo_document
+    from corpus.reporting.demo import demo_document
 
     text = demo_document().text
     units = [u for para in text.split("\n\n") for u in quotes(" ".join(para.split()))]

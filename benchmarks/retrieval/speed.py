@@ -111,7 +111,7 @@ def part_ingest(articles: int | None) -> dict[str, Any]:
 
     import retrieval.chunking as chunking_module
     from bot.assistant import STORE_BATCH_CHARS
-    from corpus.documents import make_document
+    from corpus.reporting.documents import make_document
     from retrieval.chunking import split_text
     from retrieval.config import RetrievalConfig
     from retrieval.embeddings import MiniLMEmbeddings

@@ -86,7 +86,7 @@ def questions(articles: Sequence[Article]) -> Iterator[SquadQuestion]:
 
 def squad_library(split: str, articles: Sequence[Article], config: Any) -> Any:
     """A library holding `articles` (one source each, scope local), cached between runs."""
-    from corpus.documents import make_document
+    from corpus.reporting.documents import make_document
     from retrieval.library import Library
 
     def build(data_dir: Path) -> dict[str, Any]:

@@ -23,8 +23,8 @@ from bot.discord_permissions import (
 )
 from bot.discord_render import NO_MENTIONS, group_embeds, plain_message
 from bot.rate_limits import cooldown_message
-from corpus.errors import InputError, LimitError
-from corpus.reporting import safe_filename
+from common.errors import InputError, LimitError
+from corpus.reporting.load import safe_filename
 
 if TYPE_CHECKING:
     from bot.assistant import Assistant, Requester

@@ -9,7 +9,7 @@ from discord import app_commands
 
 from bot.cogs._support import ChorusCog, check_length, guarded, send_pages
 from bot.discord_render import answer_embeds, check_embeds
-from corpus.errors import InputError
+from common.errors import InputError
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

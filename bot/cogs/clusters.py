@@ -14,7 +14,7 @@ from discord import app_commands
 
 from bot.cogs._support import ChorusCog, guarded, send_pages
 from bot.discord_render import account_embeds, cluster_detail_embeds, clusters_embeds
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

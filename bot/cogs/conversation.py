@@ -19,7 +19,7 @@ from bot.cogs._support import ChorusCog, check_length
 from bot.discord_permissions import requester_for_message
 from bot.discord_render import NO_MENTIONS, answer_embeds, group_embeds, plain_message
 from bot.rate_limits import cooldown_message
-from corpus.errors import ChorusError
+from common.errors import ChorusError
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

@@ -18,7 +18,7 @@ from bot.cogs._support import (
     status_progress,
 )
 from bot.discord_render import clusters_embeds
-from corpus.wording import plural
+from common.wording import plural
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

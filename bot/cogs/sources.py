@@ -20,9 +20,9 @@ from bot.cogs._support import (
 )
 from bot.discord_permissions import requester_for_interaction
 from bot.discord_render import neutralise, notice_embed, shorten, sources_embeds
-from corpus.errors import ChorusError, InputError
-from corpus.reporting import SUPPORTED_SUFFIXES
-from corpus.wording import plural
+from common.errors import ChorusError, InputError
+from common.wording import plural
+from corpus.reporting.load import SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.assistant import Assistant, Requester
-from corpus.errors import InputError, NotFoundError
+from common.errors import InputError, NotFoundError
 from tests.cli.conftest import RunCli
 
 CLUSTER_KEYS = {"id", "size", "accounts", "signals", "first_seen", "last_seen", "score", "examples"}

@@ -14,7 +14,7 @@ from bot.assistant import Assistant
 from bot.cli import HANDLERS, build_parser
 from bot.console import run_console
 from bot.settings import load_settings
-from corpus.demo import demo_document
+from corpus.reporting.demo import demo_document
 from tests.cli.conftest import RunCli
 
 ASK_KEYS = {"question", "answer", "mode", "refused", "citations"}

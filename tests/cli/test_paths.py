@@ -148,7 +148,7 @@ def test_upload_errors_name_the_upload_not_a_temporary_file(assistant: Any) -> N
     import gzip
 
     from bot.assistant import Requester
-    from corpus.errors import ChorusError
+    from common.errors import ChorusError
 
     mod = Requester("guild:1", "mod", can_moderate=True)
     broken = gzip.compress(b"post_id,account_id,created_at\n" * 50)[:-12]  # truncated
@@ -167,7 +167,7 @@ def test_a_gzip_bomb_upload_is_refused_at_the_ratio_bound_naming_the_upload(
     import io
 
     from bot.assistant import Requester
-    from corpus.errors import LimitError
+    from common.errors import LimitError
 
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9, mtime=0) as f:

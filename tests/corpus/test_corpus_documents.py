@@ -9,9 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.documents import SourceDocument, clean_label, make_document, normalize_text
-from corpus.errors import InputError, LimitError
-from corpus.reporting import load_text
+from common.errors import InputError, LimitError
+from corpus.reporting.documents import (
+    SourceDocument,
+    clean_document_text,
+    clean_label,
+    make_document,
+)
+from corpus.reporting.load import load_text
 
 FAST = settings(
     max_examples=300,
@@ -37,15 +42,15 @@ FAST = settings(
         ("lone \ud800 surrogate", "lone  surrogate"),  # cannot be UTF-8: dropped
     ],
 )
-def test_normalize_text_rules(raw: str, expected: str) -> None:
-    assert normalize_text(raw) == expected
+def test_clean_document_text_rules(raw: str, expected: str) -> None:
+    assert clean_document_text(raw) == expected
 
 
 @FAST
 @given(st.text(alphabet=st.characters(codec=None), max_size=300))
-def test_normalize_text_invariants(raw: str) -> None:
-    text = normalize_text(raw)
-    assert normalize_text(text) == text  # idempotent: stored text never shifts again
+def test_clean_document_text_invariants(raw: str) -> None:
+    text = clean_document_text(raw)
+    assert clean_document_text(text) == text  # idempotent: stored text never shifts again
     if text:  # one notion of "line" for every consumer
         assert text.splitlines() == text.split("\n")
     for char in text:
@@ -58,13 +63,13 @@ def test_normalize_text_invariants(raw: str) -> None:
 
 @FAST
 @given(st.lists(st.text(alphabet="abc xyz.,'", min_size=1, max_size=20), min_size=1, max_size=8))
-def test_normalize_text_keeps_ordinary_text_verbatim(lines: list[str]) -> None:
+def test_clean_document_text_keeps_ordinary_text_verbatim(lines: list[str]) -> None:
     # Text with nothing to clean must come back unchanged, or quotes would not match it.
     clean = [line.strip() for line in lines if line.strip()]
     if not clean:
         return
     raw = "\n".join(clean)
-    assert normalize_text(raw) == raw
+    assert clean_document_text(raw) == raw
 
 
 def test_make_document_hashes_the_normalised_text() -> None:
@@ -134,7 +139,7 @@ def test_load_text_empty_and_over_limit() -> None:
 
 
 def test_bidi_overrides_never_reach_stored_text_or_quotes() -> None:
-    from corpus.documents import make_document
+    from corpus.reporting.documents import make_document
 
     doc = make_document(
         "Open the file invoice\u202egpj.exe today. "

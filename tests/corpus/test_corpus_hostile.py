@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from corpus.documents import SourceDocument, normalize_text
-from corpus.errors import InputError, LimitError
-from corpus.html_text import FULL_EXTRACTION_MAX_TAGS
-from corpus.reporting import load_bytes, load_file
+from common.errors import InputError, LimitError
+from corpus.reporting.documents import SourceDocument, clean_document_text
+from corpus.reporting.html_text import FULL_EXTRACTION_MAX_TAGS
+from corpus.reporting.load import load_bytes, load_file
 from tests.corpus.corpus_support import encrypt_pdf, make_pdf
 
 MB = 1_000_000
@@ -45,7 +45,7 @@ def outcome(load: Callable[[], SourceDocument]) -> SourceDocument | None:
         assert "\n" not in message and "\r" not in message
         return None
     assert doc.text, "a document is never empty"
-    assert normalize_text(doc.text) == doc.text
+    assert clean_document_text(doc.text) == doc.text
     assert doc.sha256 == hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
     assert doc.title.strip() and "\n" not in doc.title
     return doc
@@ -89,7 +89,7 @@ LEGACY_CODECS = ["latin-1", "cp1252", "utf-16-le", "utf-16-be", "shift_jis", "ko
 @HOSTILE
 @given(text=PRINTABLE, codec=st.sampled_from(UNICODE_CODECS + LEGACY_CODECS))
 def test_wrong_encodings_never_become_mojibake(text: str, codec: str) -> None:
-    assume(normalize_text(text) and not text.startswith("\ufeff"))
+    assume(clean_document_text(text) and not text.startswith("\ufeff"))
     try:
         data = text.encode(codec)
     except UnicodeEncodeError:
@@ -99,11 +99,11 @@ def test_wrong_encodings_never_become_mojibake(text: str, codec: str) -> None:
     if codec in UNICODE_CODECS:
         # Self-describing encodings always load, exactly.
         assert doc is not None
-        assert doc.text == normalize_text(text)
+        assert doc.text == clean_document_text(text)
     elif doc is not None:
         # Anything else loads only when the very bytes are valid UTF-8 (pure ASCII, say),
         # and then as exactly that UTF-8: no guessing, so never mojibake.
-        assert doc.text == normalize_text(data.decode("utf-8"))
+        assert doc.text == clean_document_text(data.decode("utf-8"))
     else:
         try:
             decoded = data.decode("utf-8")

@@ -12,9 +12,8 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from corpus.errors import InputError, LimitError
-from corpus.pdf_text import NO_TEXT_HINT, pdf_to_text
-from corpus.reporting import (
+from common.errors import InputError, LimitError
+from corpus.reporting.load import (
     SUPPORTED_SUFFIXES,
     collect_files,
     load_bytes,
@@ -22,6 +21,7 @@ from corpus.reporting import (
     markdown_title,
     safe_filename,
 )
+from corpus.reporting.pdf_text import NO_TEXT_HINT, pdf_to_text
 from tests.corpus.corpus_support import encrypt_pdf, make_pdf
 
 MB = 1_000_000
@@ -288,7 +288,7 @@ def test_html_extraction_is_time_limited_too(monkeypatch: pytest.MonkeyPatch) ->
         while True:  # a pathological parser path, in Python
             pass
 
-    monkeypatch.setattr("corpus.reporting.html_to_text", forever)
+    monkeypatch.setattr("corpus.reporting.load.html_to_text", forever)
     with pytest.raises(LimitError, match=r"^spin\.html: extracting the text took over 0\.3 s"):
         load_bytes(b"<p>x</p>", filename="spin.html", max_bytes=MB, time_limit_s=0.3)
     assert not _extraction_threads_alive(within_s=3)

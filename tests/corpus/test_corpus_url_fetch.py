@@ -20,9 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.errors import FetchError, InputError, LimitError
-from corpus.fetch_policy import FetchPolicy
-from corpus.url_fetch import _blocked_reason, _ip_literal, fetch_url, is_url
+from common.errors import FetchError, InputError, LimitError
+from corpus.web.fetch import _blocked_reason, _ip_literal, fetch_url, is_url
+from corpus.web.policy import FetchPolicy
 from tests.corpus.corpus_support import (
     Handler,
     LocalServer,

@@ -16,9 +16,8 @@ import imagehash
 import pytest
 from PIL import Image, ImageDraw
 
-from corpus.fetch_policy import FetchPolicy
-from corpus.image_hash import ImageSkipped, hash_image, phashes
-from corpus.image_sources import (
+from corpus.posts.image_hash import ImageSkipped, hash_image, phashes
+from corpus.posts.image_sources import (
     NOT_FETCHED,
     ImageLimits,
     ImageRef,
@@ -29,6 +28,7 @@ from corpus.image_sources import (
     open_cache,
     zip_member_safe,
 )
+from corpus.web.policy import FetchPolicy
 from tests.corpus.corpus_support import LocalServer, serve
 
 MAX_PIXELS = 4_000_000

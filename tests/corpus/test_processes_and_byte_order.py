@@ -6,8 +6,8 @@ import codecs
 import subprocess
 import sys
 
-from corpus.byte_order import bom_codec
-from corpus.processes import process_alive
+from common.processes import process_alive
+from corpus.reporting.byte_order import bom_codec
 
 
 def test_a_finished_process_is_not_alive_and_this_one_is() -> None:

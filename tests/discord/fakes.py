@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.assistant import Assistant, Requester
-from corpus.errors import InputError, NotFoundError
-from corpus.progress import Progress, no_progress
+from common.errors import InputError, NotFoundError
+from common.progress import Progress, no_progress
 
 # A PNG header is all a Discord upload needs to be a PNG to the tests.
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -13,7 +13,7 @@ import pytest
 from bot.discord_app import ChorusBot, RequestTimedOut
 from bot.settings import Limits, Settings
 from bot.work_pools import WorkPools
-from corpus.errors import LimitError
+from common.errors import LimitError
 
 
 def _blocker(release: threading.Event, started: list[str], name: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from corpus.posts import PostLimits
+from corpus.posts.load import PostLimits
 from patterns.config import AnalysisConfig
 from patterns.service import PatternService
 

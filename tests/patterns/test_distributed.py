@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.errors import InputError
+from common.errors import InputError
 from patterns.graph import NEAR, build_edges, collect_co_posts, item_weights
 from patterns.params import EngineChoice
 from patterns.service import PatternService

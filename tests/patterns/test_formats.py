@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.errors import InputError
-from corpus.posts import Post, read_posts
+from common.errors import InputError
+from corpus.posts.load import Post, read_posts
 from tests.patterns.conftest import LIMITS
 
 CANON = (

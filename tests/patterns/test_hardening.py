@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import patterns.service as service_module
-from corpus.errors import InputError, LimitError
+from common.errors import InputError, LimitError
 from patterns import exports, graph
 from patterns.config import AnalysisConfig
 from patterns.service import PatternService

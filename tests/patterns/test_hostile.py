@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.errors import InputError, LimitError
-from corpus.posts import PostLimits, load_posts
-from corpus.unpack import copy_bounded
+from common.errors import InputError, LimitError
+from corpus.posts.load import PostLimits, load_posts
+from corpus.posts.unpack import copy_bounded
 from tests.patterns.conftest import make_service
 
 SMALL = PostLimits(max_rows=1000, max_bytes=2_000_000, max_field_chars=2_000, max_columns=20)
@@ -253,7 +253,7 @@ def test_unpacking_never_writes_past_the_bound() -> None:
 def test_a_zipped_bomb_stops_at_its_ratio_bound(tmp_path: Path) -> None:
     import zipfile
 
-    from corpus.dataset_zip import open_dataset_zip
+    from corpus.posts.dataset_zip import open_dataset_zip
 
     path = tmp_path / "export.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:

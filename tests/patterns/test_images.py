@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from corpus.posts import read_posts
+from corpus.posts.load import read_posts
 from patterns.nearimage import group_images, near_pairs, plan
 from patterns.service import PatternService
 from tests.patterns.conftest import LIMITS, T0, make_service

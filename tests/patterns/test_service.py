@@ -12,7 +12,7 @@ from pathlib import Path
 import igraph
 import pytest
 
-from corpus.errors import InputError, NotFoundError
+from common.errors import InputError, NotFoundError
 from patterns.results import nothing_found_message
 from patterns.service import PatternService
 from tests.patterns.conftest import make_service

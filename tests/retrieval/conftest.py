@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from corpus.documents import SourceDocument, make_document
+from corpus.reporting.documents import SourceDocument, make_document
 from retrieval.config import RetrievalConfig
 from retrieval.library import Library
 

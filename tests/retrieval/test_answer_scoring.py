@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.context_lines import markdown_context, plain_text_context
-from corpus.documents import make_document
+from corpus.reporting.context_lines import markdown_context, plain_text_context
+from corpus.reporting.documents import make_document
 from retrieval.config import RetrievalConfig
 from retrieval.library import Library
 from retrieval.quantities import mismatches, quantities

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from corpus.errors import LimitError, NotFoundError
+from common.errors import LimitError, NotFoundError
 from prompts.phrases import REFUSAL
 from retrieval.catalog import _SOURCES_TABLE, Catalog
 from retrieval.library import Library

@@ -24,11 +24,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from corpus.errors import FetchError, LimitError
-from corpus.fetch_policy import FetchPolicy
-from corpus.image_hash import HashedImage, ImageSkipped, hash_image
-from corpus.progress import Progress, no_progress
-from corpus.wording import plural
+from common.errors import FetchError, LimitError
+from common.progress import Progress, no_progress
+from common.wording import plural
+from corpus.posts.image_hash import HashedImage, ImageSkipped, hash_image
+from corpus.web.policy import FetchPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class PostImage:
     pid: int
     phash: int
     sha: str | None  # content digest (None for a hash the data carried)
-    windows: tuple[int, ...] = ()  # the image's window hashes (see corpus.image_hash)
+    windows: tuple[int, ...] = ()  # the image's window hashes (see corpus.posts.image_hash)
 
 
 SKIP_EXAMPLES = 5  # images named per skip reason in the notes
@@ -373,7 +373,7 @@ class _Job:
 
 def _fetch_body(url: str, policy: FetchPolicy) -> bytes:
     # Imported here: httpx and the document parsers are needed only to fetch.
-    from corpus.url_fetch import fetch_bytes  # noqa: PLC0415
+    from corpus.web.fetch import fetch_bytes  # noqa: PLC0415
 
     return fetch_bytes(url, policy).body
 

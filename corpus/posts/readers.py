@@ -18,9 +18,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.errors import InputError, LimitError
-from corpus.post_formats import ALL_FIELDS, LIST_FIELDS, ColumnMapping, resolve_mapping, sniff_csv
-from corpus.post_json import (
+from common.errors import InputError, LimitError
+from common.progress import Progress
+from corpus.posts.formats import ALL_FIELDS, LIST_FIELDS, ColumnMapping, resolve_mapping, sniff_csv
+from corpus.posts.json_records import (
     is_twitter_v1_tweet,
     is_twitter_v2_page,
     is_twitter_v2_tweet,
@@ -30,10 +31,9 @@ from corpus.post_json import (
     twitter_v1_record,
     twitter_v2_records,
 )
-from corpus.post_records import PostLimits
-from corpus.post_sql import EPOCH_MACRO, canonical_select, ident, literal
-from corpus.progress import Progress
-from corpus.unpack import copy_bounded
+from corpus.posts.records import PostLimits
+from corpus.posts.sql import EPOCH_MACRO, canonical_select, ident, literal
+from corpus.posts.unpack import copy_bounded
 
 JSON_SAMPLE_RECORDS = 1000
 JSON_BATCH = 20_000
@@ -59,7 +59,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def gunzip(path: Path, shown: str, limits: PostLimits, scratch: Path) -> Path:
-    """Decompress to a scratch file, stopping at the unpack bound (corpus/unpack.py)."""
+    """Decompress to a scratch file, stopping at the unpack bound (corpus/posts/unpack.py)."""
     scratch.mkdir(parents=True, exist_ok=True)
     out = scratch / f".gunzip-{os.getpid()}-{uuid.uuid4().hex}"
     try:

@@ -1,7 +1,7 @@
 """The one record every reporting loader returns, and the text normalisation behind it.
 
 Citations are character offsets into `SourceDocument.text`, so the normalisation here is the
-contract: whatever a loader extracts passes through `normalize_text` exactly once, and the
+contract: whatever a loader extracts passes through `clean_document_text` exactly once, and the
 result never changes afterwards (the function is idempotent, which the tests check).
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from corpus.context_lines import line_spans, markdown_context, plain_text_context
-from corpus.errors import InputError
+from common.errors import InputError
+from corpus.reporting.context_lines import line_spans, markdown_context, plain_text_context
 
 KINDS: Final = frozenset({"text", "markdown", "html", "pdf", "url"})
 MAX_TITLE_CHARS: Final = 300
@@ -45,13 +45,13 @@ _BIDI: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066
 class SourceDocument:
     """A reporting document ready to chunk and cite.
 
-    text:   extracted text that citations index into (normalised, see `normalize_text`); never empty
+    text:   extracted text that citations index into (see `clean_document_text`); never empty
     title:  given title, else <title>/first heading/PDF metadata/file stem
     origin: absolute file path, the final URL after redirects, or "pasted:<name>"
     kind:   "text" | "markdown" | "html" | "pdf" | "url"
     sha256: hex sha256 of `text` encoded as UTF-8 (identity for de-duplication)
     context: spans of `text` that are titles, headings, bylines or captions: context for the
-            text under them, never quoted as an answer on their own (corpus/context_lines.py)
+            text under them, never quoted as an answer on their own (reporting/context_lines.py)
     """
 
     text: str
@@ -71,7 +71,7 @@ class SourceDocument:
             )
 
 
-def normalize_text(text: str) -> str:
+def clean_document_text(text: str) -> str:
     """Line breaks to "\\n", control and bidi-override characters (but \\t, \\n) removed,
     trailing whitespace trimmed on every line, leading blank lines dropped, blank-line runs
     collapsed to one."""
@@ -116,7 +116,7 @@ def make_document(
     finds them from the text itself for plain text (a title line) and Markdown (headings).
     """
     shown = clean_label(name or origin)
-    body = normalize_text(text)
+    body = clean_document_text(text)
     if not body:
         raise InputError(f"{shown}: no text in it (empty or only whitespace)")
     if context_lines is None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import duckdb
 
-from corpus.errors import InputError, LimitError
-from corpus.post_formats import ALL_FIELDS, LIST_FIELDS, TIME_FIELDS, ColumnMapping
-from corpus.post_records import LoadReport, PostLimits
+from common.errors import InputError, LimitError
+from corpus.posts.formats import ALL_FIELDS, LIST_FIELDS, TIME_FIELDS, ColumnMapping
+from corpus.posts.records import LoadReport, PostLimits
 
 BAD_EXAMPLES = 3
 

@@ -40,7 +40,7 @@ class PostLimits:
     # Links, hashtags or image hashes in one post: every one becomes an occurrence to pair,
     # so a post with 10,000 hashtags is refused when read, not when memory runs out.
     max_items_per_post: int = 1_000
-    # A compressed file may unpack to at most this many times its size (corpus/unpack.py).
+    # A compressed file may unpack to at most this many times its size (corpus/posts/unpack.py).
     max_unpack_ratio: int = 100
 
     @property

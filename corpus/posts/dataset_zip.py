@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from corpus.errors import InputError, LimitError
-from corpus.image_sources import MediaZip, zip_member_safe
-from corpus.unpack import copy_bounded, unpack_limit
+from common.errors import InputError, LimitError
+from corpus.posts.image_sources import MediaZip, zip_member_safe
+from corpus.posts.unpack import copy_bounded, unpack_limit
 
 DATASET_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
 MAX_MEMBERS = 2_000_000

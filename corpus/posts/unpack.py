@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from corpus.errors import LimitError
+from common.errors import LimitError
 
 CHUNK = 1 << 20
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.errors import InputError, LimitError
+from common.errors import InputError, LimitError
 
 # The canonical record (DESIGN.md), plus `domains`: explicit link domains, which some
 # exports (CooRTweet's german_elections) carry instead of, or besides, the URL itself.

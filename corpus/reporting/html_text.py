@@ -18,8 +18,8 @@ import trafilatura
 from trafilatura.settings import use_config
 from trafilatura.utils import load_html
 
-from corpus.byte_order import bom_codec
-from corpus.errors import InputError, LimitError
+from common.errors import InputError, LimitError
+from corpus.reporting.byte_order import bom_codec
 
 logger = logging.getLogger(__name__)
 

@@ -20,17 +20,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Final, TypeVar
 
-from corpus.byte_order import bom_codec
-from corpus.context_lines import (
+from common.errors import InputError, LimitError
+from corpus.reporting.byte_order import bom_codec
+from corpus.reporting.context_lines import (
     markdown_context,
     pdf_context,
     plain_text_context,
     plain_text_title,
 )
-from corpus.documents import SourceDocument, clean_label, make_document, normalize_text
-from corpus.errors import InputError, LimitError
-from corpus.html_text import decode_html, html_context_lines, html_to_text
-from corpus.pdf_text import pdf_to_text
+from corpus.reporting.documents import (
+    SourceDocument,
+    clean_document_text,
+    clean_label,
+    make_document,
+)
+from corpus.reporting.html_text import decode_html, html_context_lines, html_to_text
+from corpus.reporting.pdf_text import pdf_to_text
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -330,7 +335,7 @@ def document_from_bytes(
             limit_s=time_limit_s,
             on_timeout=lambda: LimitError(overtime),
         )
-        context = pdf_context(normalize_text(text), found)
+        context = pdf_context(clean_document_text(text), found)
     elif kind == "html":
         html = decode_html(data, name=name, charset=charset)
         text, found, context = run_with_time_limit(
@@ -356,7 +361,7 @@ def document_from_bytes(
 
 
 def _found_context(text: str, kind: str) -> list[str]:
-    body = normalize_text(text)
+    body = clean_document_text(text)
     return markdown_context(body) if kind == "markdown" else plain_text_context(body)
 
 

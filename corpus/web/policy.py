@@ -1,6 +1,6 @@
 """What a fetch may reach and how much it may take, apart from the fetcher itself: settings
 and the image loader build a policy without importing httpx and the document parsers
-(corpus.url_fetch), which `chorus analyze` never needs for a dataset without image URLs."""
+(corpus.web.fetch), which `chorus analyze` never needs for a dataset without image URLs."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Which lines of a document are context (titles, headings, bylines, captions), not answers.
 
-Loaders name these lines; `corpus.documents.make_document` turns them into character spans
+Loaders name these lines; `corpus.reporting.documents.make_document` turns them into character spans
 of the normalised text. Answers never quote a context line on its own: a title repeats the
 words of a question without answering it. (Navigation and footers are already dropped from
 HTML by the extractor, see html_text.py.)

@@ -15,7 +15,7 @@ from typing import Any, Final
 import pypdf
 from pypdf.errors import DependencyError, LimitReachedError
 
-from corpus.errors import InputError, LimitError
+from common.errors import InputError, LimitError
 
 logger = logging.getLogger(__name__)
 

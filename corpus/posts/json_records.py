@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import InputError, LimitError
+from common.errors import InputError, LimitError
 
 # Twitter's snowflake ids carry the post time (ms since the Twitter epoch) in the top bits.
 TWITTER_EPOCH_MS = 1288834974657

@@ -41,10 +41,10 @@ from urllib.parse import unquote
 
 import httpx
 
-from corpus.documents import SourceDocument, clean_label
-from corpus.errors import FetchError, LimitError
-from corpus.fetch_policy import FetchPolicy
-from corpus.reporting import document_from_bytes, format_bytes, kind_for_name
+from common.errors import FetchError, LimitError
+from corpus.reporting.documents import SourceDocument, clean_label
+from corpus.reporting.load import document_from_bytes, format_bytes, kind_for_name
+from corpus.web.policy import FetchPolicy
 
 logger = logging.getLogger(__name__)
 

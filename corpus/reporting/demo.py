@@ -1,10 +1,10 @@
-"""The bundled demo source (see corpus/demo/ATTRIBUTION.md)."""
+"""The bundled demo source (see corpus/reporting/demo/ATTRIBUTION.md)."""
 
 from __future__ import annotations
 
 from importlib import resources
 
-from corpus.documents import SourceDocument, make_document
+from corpus.reporting.documents import SourceDocument, make_document
 
 DEMO_FILE = "bloomberg_campaign_accounts.txt"
 DEMO_TITLE = (
@@ -15,5 +15,7 @@ DEMO_ORIGIN = "chorus:demo/" + DEMO_FILE
 
 
 def demo_document() -> SourceDocument:
-    text = resources.files("corpus").joinpath("demo", DEMO_FILE).read_text(encoding="utf-8")
+    text = (
+        resources.files("corpus.reporting").joinpath("demo", DEMO_FILE).read_text(encoding="utf-8")
+    )
     return make_document(text, title=DEMO_TITLE, origin=DEMO_ORIGIN, kind="text")

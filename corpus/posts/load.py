@@ -16,12 +16,12 @@ from pathlib import Path
 
 import duckdb
 
-from corpus.errors import InputError, LimitError
-from corpus.post_formats import CANONICAL_FIELDS, detect_kind
-from corpus.post_readers import gunzip, prepare, read_csv, read_json, read_parquet
-from corpus.post_records import LoadReport, Post, PostLimits
-from corpus.post_sql import explain_duckdb, finish, ident, literal
-from corpus.progress import Progress, no_progress
+from common.errors import InputError, LimitError
+from common.progress import Progress, no_progress
+from corpus.posts.formats import CANONICAL_FIELDS, detect_kind
+from corpus.posts.readers import gunzip, prepare, read_csv, read_json, read_parquet
+from corpus.posts.records import LoadReport, Post, PostLimits
+from corpus.posts.sql import explain_duckdb, finish, ident, literal
 
 __all__ = [
     "CANONICAL_FIELDS",

@@ -1,0 +1,2 @@
+"""Fetching URLs safely (the fetch policy, SSRF checks, bounded and decoded reads) for
+reporting documents and post images."""
