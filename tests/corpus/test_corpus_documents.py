@@ -182,6 +182,6 @@ def test_bidi_overrides_never_reach_stored_text_or_quotes() -> None:
     ],
 )
 def test_a_pdf_subtitle_under_its_title_is_context(text: str, context: list[str]) -> None:
-    from corpus.context_lines import pdf_context
+    from corpus.reporting.context_lines import pdf_context
 
     assert pdf_context(text, None) == context

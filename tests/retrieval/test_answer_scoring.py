@@ -188,7 +188,7 @@ def test_the_library_refuses_to_answer_with_a_damaged_scorer(
 
 
 def test_a_long_heading_is_never_quoted_with_the_paragraph_under_it(library: Library) -> None:
-    from corpus.reporting import document_from_bytes
+    from corpus.reporting.load import document_from_bytes
 
     html = (
         b"<html><head><title>Survey</title></head><body><article>"
@@ -210,7 +210,7 @@ def test_a_long_heading_is_never_quoted_with_the_paragraph_under_it(library: Lib
 
 
 def test_a_pdf_subtitle_and_a_run_in_label_are_never_quoted(library: Library) -> None:
-    from corpus.context_lines import pdf_context
+    from corpus.reporting.context_lines import pdf_context
 
     text = (
         "Coordinated Behaviour Report\n"
