@@ -117,6 +117,16 @@ def collected(retrain: bool) -> tuple[list[Any], list[Any]]:
         saved = pickle.loads(cache.read_bytes())
         if saved[0] == key:
             return saved[1], saved[2]
+    # fit_scorer collects the same validation sample and calibration questions: reuse them.
+    shared = RESULTS / "cache" / "fit_collected.pkl"
+    if shared.is_file() and not retrain:
+        import __main__
+        from benchmarks.retrieval.fit_scorer import Collected
+
+        __main__.Collected = Collected  # pickled by fit_scorer run as __main__
+        fs_key, (_train, val, calib) = pickle.loads(shared.read_bytes())
+        if fs_key[:2] == key[:2] and fs_key[3] == len(val_qs):
+            return val, calib
     val_lib = squad_library("validation", split["validation"], config)
     val = collect(val_lib, (LOCAL_SCOPE,), val_qs, "validation questions")
     with tempfile.TemporaryDirectory() as tmp:
