@@ -15,11 +15,12 @@ from typing import Any
 
 import duckdb
 
-from common.errors import InputError, LimitError
+from common.errors import Hint, InputError, LimitError
 from common.progress import Progress
 from corpus.posts.dataset_zip import is_zip, open_dataset_zip
-from corpus.posts.image_sources import RETRY_REASONS, ImageLimits, MediaFolder, MediaSource
+from corpus.posts.image_sources import RETRY_REASONS, ImageLimits
 from corpus.posts.load import LoadReport, PostLimits, load_posts
+from corpus.posts.media import MediaFolder, MediaSource
 from corpus.web.policy import FetchPolicy
 from patterns.post_images import store_post_images
 from patterns.store import FORMAT_VERSION, ScopeStore, write_meta
@@ -91,7 +92,9 @@ class DatasetLoader:
             raise InputError(
                 f"{report.source}: {report.bad_timestamps:,} rows have timestamps that cannot "
                 f"be read ({'; '.join(report.bad_timestamp_examples)}); fix them, or run "
-                "without --strict to skip them"
+                "without ",
+                Hint.option("strict"),
+                " to skip them",
             )
         return True
 

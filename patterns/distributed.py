@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
-from common.errors import InputError, LimitError
+from common.errors import Hint, InputError, LimitError
 from common.progress import Progress, no_progress
 from patterns.graph import (
     MAX_PAIR_ITEMS,
@@ -37,6 +37,7 @@ from patterns.graph import (
 )
 from patterns.params import EngineChoice
 from patterns.shards import (
+    SHARED_HINT,
     Shard,
     SharedStorageError,
     merge,
@@ -54,8 +55,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INSTALL_HINT = (
-    "--engine dask needs Dask: pip install -c constraints.txt -e '.[dask]' "
-    "(scripts/setup.sh installs it)"
+    Hint.option("engine", "dask"),
+    " needs Dask: pip install -c constraints.txt -e '.[dask]' (scripts/setup.sh installs it)",
 )
 CONNECT_TIMEOUT_S = 5
 
@@ -73,7 +74,7 @@ def dask_client(engine: EngineChoice) -> Iterator[Client]:
     try:
         from distributed import Client  # noqa: PLC0415
     except ImportError:
-        raise InputError(INSTALL_HINT) from None
+        raise InputError(*INSTALL_HINT) from None
     # Dask logs every connection and worker start at INFO; the progress bar says enough.
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if engine.scheduler:
@@ -185,7 +186,7 @@ def _pair_on_cluster(
     except LimitError:
         raise
     except SharedStorageError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(str(exc), *SHARED_HINT) from None
     except Exception as exc:  # a worker that died too often, a lost scheduler
         raise InputError(
             f"the Dask cluster failed during pairing ({type(exc).__name__}: "

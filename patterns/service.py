@@ -18,12 +18,10 @@ import duckdb
 from common.errors import LimitError, NotFoundError
 from common.progress import Progress, no_progress
 from corpus.posts.dataset_zip import is_zip
-from corpus.posts.image_sources import (
-    ImageLimits,
-    MediaFolder,
-    open_cache,
-)
+from corpus.posts.image_cache import open_cache
+from corpus.posts.image_sources import ImageLimits
 from corpus.posts.load import LoadReport, PostLimits
+from corpus.posts.media import MediaFolder
 from corpus.web.policy import FetchPolicy
 from patterns.dataset_loading import DatasetLoader, digest
 from patterns.engine import run_analysis, save_analysis

@@ -26,7 +26,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common.errors import InputError
+from common.errors import Hint, InputError
 from patterns.graph import (
     MAX_PAIR_ITEMS,
     CoPosts,
@@ -41,7 +41,13 @@ from patterns.signals import Occurrences
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
-SHARED_HINT = "every worker must see it (--shared-dir, CHORUS_ANALYSIS__DASK_SHARED_DIR)"
+SHARED_HINT = (
+    "every worker must see it (",
+    Hint.option("shared_dir"),
+    ", ",
+    Hint.setting("CHORUS_ANALYSIS__DASK_SHARED_DIR"),
+    ")",
+)
 
 
 class SharedStorageError(Exception):
@@ -221,7 +227,7 @@ def pair_shard_file(url: str, window: float, split_near: bool) -> CoPosts:
             table = pq.read_table(f)
     except (OSError, ImportError, ValueError) as exc:
         raise SharedStorageError(
-            f"a Dask worker cannot read its shard {url} ({type(exc).__name__}): {SHARED_HINT}"
+            f"a Dask worker cannot read its shard {url} ({type(exc).__name__}): "
         ) from None
     return pair_shard(table_shard(table, split_near), window)
 
