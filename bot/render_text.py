@@ -113,7 +113,7 @@ def _clip(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def render_sources(sources: list[SourceRecord]) -> str:
+def render_source_list(sources: list[SourceRecord]) -> str:
     if not sources:
         return "No sources yet. Add some with `chorus ingest PATH_OR_URL`."
     lines = []

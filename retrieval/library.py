@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from common.errors import ChorusError, NotFoundError
+from common.errors import ChorusError, Hint, NotFoundError
 from common.progress import Progress, no_progress
 from corpus.reporting.documents import SourceDocument
 from retrieval.catalog import Catalog
@@ -69,8 +69,8 @@ class Library:
             self.catalog.set_meta("embedding_model", MODEL_ID)
         elif recorded != MODEL_ID:
             raise ChorusError(
-                f"the index was built with {recorded}, this version uses {MODEL_ID}: "
-                "run `chorus sources reindex`"
+                f"the index was built with {recorded}, this version uses {MODEL_ID}: run ",
+                Hint.command("sources reindex"),
             )
 
     # -- components, made on first use (importing Chroma costs about a second) ----------

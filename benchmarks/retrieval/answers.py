@@ -73,7 +73,11 @@ class Bm25Sentences:
             context = library.catalog.context_spans(source.id)
             self.db.executemany(
                 "INSERT INTO s (text) VALUES (?)",
-                [(x.text,) for x in split_sentences(text) if not inside(context, x.start, x.end)],
+                [
+                    (x.text,)
+                    for x in split_sentences(text, breaks=context)
+                    if not inside(context, x.start, x.end)
+                ],
             )
 
     def top(self, question: str) -> tuple[str, float]:

@@ -110,7 +110,7 @@ def part_ingest(articles: int | None) -> dict[str, Any]:
     from tqdm import tqdm
 
     import retrieval.chunking as chunking_module
-    from bot.assistant import STORE_BATCH_CHARS
+    from bot.ingest import STORE_BATCH_CHARS
     from corpus.reporting.documents import make_document
     from retrieval.chunking import split_text
     from retrieval.config import RetrievalConfig

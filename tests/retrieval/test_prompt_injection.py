@@ -103,6 +103,11 @@ def test_planted_instructions_and_bare_links_are_never_the_cited_answer(
         ("The report at https://x.example/r says 70 accounts were suspended.", True),
         ("Twitter suspended 70 accounts that posted identical messages.", True),
         ("Organizers were told to follow the campaign's rules on posting.", True),
+        ("Summary.", False),  # a run-in label opening a paragraph states nothing
+        ("Key findings:", False),
+        ("Main Results.", False),
+        ("It works.", True),
+        ("They left.", True),
     ],
 )
 def test_quotable(sentence: str, ok: bool) -> None:
