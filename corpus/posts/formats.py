@@ -15,46 +15,44 @@ from pathlib import Path
 
 from common.errors import Hint, InputError, LimitError
 
-# The canonical record (DESIGN.md), plus `domains`: explicit link domains, which some
-# exports (CooRTweet's german_elections) carry instead of, or besides, the URL itself.
-CANONICAL_FIELDS: tuple[str, ...] = (
-    "post_id",
-    "account_id",
-    "created_at",
-    "text",
-    "urls",
-    "hashtags",
-    "image_hashes",
-    "repost_of",
-    "reply_to",
-    "account_created_at",
-    "account_name",
-    "platform",
+# Every field a post can carry, once: (name, shape, role). The shape says how it is read (a
+# time, a list of strings, else one string); the role whether it is part of the canonical
+# record (DESIGN.md), which is also the column list of generated datasets, and whether posts
+# can be compared by it. Besides the canonical record: `domains`, explicit link domains,
+# which some exports (CooRTweet's german_elections) carry instead of, or besides, the URL;
+# `image_files` (paths relative to the dataset file) and `image_urls`, whose images Chorus
+# hashes; `image_phashes`, 64-bit perceptual hashes the data already carries (16 hex digits),
+# matched like the ones Chorus computes.
+_CANONICAL, _EXTRA, _SIGNAL = "canonical", "extra", "signal"
+POST_FIELDS: tuple[tuple[str, str, frozenset[str]], ...] = tuple(
+    (name, shape, frozenset(roles.split()))
+    for name, shape, roles in (
+        ("post_id", "one", _CANONICAL),
+        ("account_id", "one", _CANONICAL),
+        ("created_at", "time", _CANONICAL),
+        ("text", "one", f"{_CANONICAL} {_SIGNAL}"),
+        ("urls", "list", f"{_CANONICAL} {_SIGNAL}"),
+        ("hashtags", "list", f"{_CANONICAL} {_SIGNAL}"),
+        ("image_hashes", "list", f"{_CANONICAL} {_SIGNAL}"),
+        ("repost_of", "one", f"{_CANONICAL} {_SIGNAL}"),
+        ("reply_to", "one", f"{_CANONICAL} {_SIGNAL}"),
+        ("account_created_at", "time", _CANONICAL),
+        ("account_name", "one", _CANONICAL),
+        ("platform", "one", _CANONICAL),
+        ("domains", "list", f"{_EXTRA} {_SIGNAL}"),
+        ("image_files", "list", f"{_EXTRA} {_SIGNAL}"),
+        ("image_urls", "list", f"{_EXTRA} {_SIGNAL}"),
+        ("image_phashes", "list", f"{_EXTRA} {_SIGNAL}"),
+    )
 )
-# Columns read besides the canonical record: `image_files` (paths relative to the dataset
-# file) and `image_urls`, whose images Chorus hashes; `image_phashes`, 64-bit perceptual
-# hashes the data already carries (16 hex digits), matched like the ones Chorus computes.
-# (Not in CANONICAL_FIELDS, which is also the column list of generated datasets.)
-EXTRA_FIELDS: tuple[str, ...] = ("domains", "image_files", "image_urls", "image_phashes")
+CANONICAL_FIELDS: tuple[str, ...] = tuple(n for n, _, r in POST_FIELDS if _CANONICAL in r)
+EXTRA_FIELDS: tuple[str, ...] = tuple(n for n, _, r in POST_FIELDS if _EXTRA in r)
 ALL_FIELDS: tuple[str, ...] = CANONICAL_FIELDS + EXTRA_FIELDS
-LIST_FIELDS: frozenset[str] = frozenset(
-    {"urls", "hashtags", "image_hashes", "domains", "image_files", "image_urls", "image_phashes"}
-)
-TIME_FIELDS: frozenset[str] = frozenset({"created_at", "account_created_at"})
+LIST_FIELDS: frozenset[str] = frozenset(n for n, shape, _ in POST_FIELDS if shape == "list")
+TIME_FIELDS: frozenset[str] = frozenset(n for n, shape, _ in POST_FIELDS if shape == "time")
 REQUIRED_FIELDS: tuple[str, ...] = ("account_id", "created_at")
 # At least one of these must be present, or there is nothing to compare posts by.
-SIGNAL_FIELDS: tuple[str, ...] = (
-    "text",
-    "urls",
-    "hashtags",
-    "image_hashes",
-    "repost_of",
-    "reply_to",
-    "domains",
-    "image_files",
-    "image_urls",
-    "image_phashes",
-)
+SIGNAL_FIELDS: tuple[str, ...] = tuple(n for n, _, r in POST_FIELDS if _SIGNAL in r)
 
 # Known column names, most specific first. A column feeds one field only; fields are
 # resolved in ALL_FIELDS order, so `author_id` becomes the account and `author` its name.

@@ -40,7 +40,7 @@ from common.errors import FetchError
 from corpus.reporting.documents import SourceDocument
 from corpus.reporting.load import document_from_bytes, kind_for_name
 from corpus.web.addresses import is_url, parse_url, shown_url, system_resolver
-from corpus.web.http import Kinds, fetch_hops
+from corpus.web.http import Fetched, Kinds, fetch_hops
 from corpus.web.policy import FetchPolicy
 
 __all__ = ["FetchedImage", "fetch_bytes", "fetch_url", "is_url", "system_resolver"]
@@ -59,17 +59,8 @@ def fetch_url(url: str, policy: FetchPolicy, *, title: str | None = None) -> Sou
     bodies over `policy.max_bytes`; InputError when the content has no usable text. The
     document's origin is the final URL after redirects; its kind is "url".
     """
-    deadline = time.monotonic() + policy.timeout_s
     shown = shown_url(url)
-    start = parse_url(url.strip(), shown=shown, via=None)
-    cancel = threading.Event()
-    fetched = run_with_deadline(
-        lambda: fetch_hops(start, policy, deadline, cancel, shown, kinds=_DOCUMENT_KINDS),
-        limit_s=deadline - time.monotonic(),
-        on_timeout=lambda: FetchError(f"{shown}: timed out after {policy.timeout_s:g} s"),
-        cancel=cancel,
-        name="chorus-fetch",
-    )
+    fetched = _fetch(url, shown, policy, _DOCUMENT_KINDS)
     return document_from_bytes(
         fetched.body,
         kind=fetched.kind or _sniff(fetched.body, fetched.path),
@@ -87,18 +78,22 @@ def fetch_bytes(url: str, policy: FetchPolicy) -> FetchedImage:
     """Fetch an image URL's bytes under `policy` (same address, redirect, size and time
     checks as `fetch_url`). A response that is not image/* (or an untyped body) is refused
     before its body is read: FetchError; over `policy.max_bytes`: LimitError."""
+    fetched = _fetch(url, shown_url(url), policy, _IMAGE_KINDS)
+    return FetchedImage(body=fetched.body, url=fetched.url)
+
+
+def _fetch(url: str, shown: str, policy: FetchPolicy, kinds: Kinds) -> Fetched:
+    """Every hop of one fetch in a worker thread, answered by `policy.timeout_s`."""
     deadline = time.monotonic() + policy.timeout_s
-    shown = shown_url(url)
     start = parse_url(url.strip(), shown=shown, via=None)
     cancel = threading.Event()
-    fetched = run_with_deadline(
-        lambda: fetch_hops(start, policy, deadline, cancel, shown, kinds=_IMAGE_KINDS),
+    return run_with_deadline(
+        lambda: fetch_hops(start, policy, deadline, cancel, shown, kinds=kinds),
         limit_s=deadline - time.monotonic(),
         on_timeout=lambda: FetchError(f"{shown}: timed out after {policy.timeout_s:g} s"),
         cancel=cancel,
         name="chorus-fetch",
     )
-    return FetchedImage(body=fetched.body, url=fetched.url)
 
 
 @dataclass(frozen=True)
