@@ -12,7 +12,7 @@ from bot.access import Requester
 
 if TYPE_CHECKING:
     from bot.components import Components
-    from retrieval.catalog import SourceRecord
+    from retrieval.catalog_records import SourceRecord
     from retrieval.citations import Answer
     from retrieval.doctor import DoctorReport
     from retrieval.library import Library
@@ -30,7 +30,7 @@ def legacy_cluster_sources(sources: Sequence[SourceRecord]) -> list[SourceRecord
     return [
         s
         for s in sources
-        if s.url.startswith(LEGACY_CLUSTER_ORIGIN) and s.title.startswith(LEGACY_CLUSTER_TITLE)
+        if s.origin.startswith(LEGACY_CLUSTER_ORIGIN) and s.title.startswith(LEGACY_CLUSTER_TITLE)
     ]
 
 

@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # retrieval is imported where it is used: `chorus analyze` ne
     from patterns.reader import AnalysisReader
     from patterns.results import AnalysisResult, ClusterDetail, DatasetInfo
     from patterns.service import PatternService
-    from retrieval.catalog import SourceRecord
+    from retrieval.catalog_records import SourceRecord
     from retrieval.citations import Answer
     from retrieval.claim_check import CheckResult
     from retrieval.doctor import DoctorReport

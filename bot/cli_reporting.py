@@ -11,7 +11,7 @@ from common.wording import plural
 
 if TYPE_CHECKING:
     from bot.assistant import Assistant
-    from retrieval.catalog import SourceRecord
+    from retrieval.catalog_records import SourceRecord
 
 
 def cmd_ask(assistant: Assistant, args: argparse.Namespace) -> int:
@@ -91,7 +91,7 @@ def _source_json(s: SourceRecord) -> dict[str, Any]:
     return {
         "id": s.id,
         "title": s.title,
-        "url": s.url,
+        "url": s.origin,
         "kind": s.kind,
         "added_by": s.added_by,
         "added_at": s.added_at,

@@ -20,7 +20,7 @@ from bot.discord_text import (
     shorten,
 )
 from common.wording import plural
-from retrieval.catalog import SourceRecord
+from retrieval.catalog_records import SourceRecord
 from retrieval.citations import Answer, Citation
 from retrieval.claim_check import CheckResult
 
@@ -155,7 +155,9 @@ def sources_embeds(sources: Sequence[SourceRecord], *, shared_scope: str) -> lis
         )
     blocks = []
     for s in sources:
-        origin = s.url if s.url.startswith(("http://", "https://")) else s.url.split("/")[-1]
+        origin = (
+            s.origin if s.origin.startswith(("http://", "https://")) else s.origin.split("/")[-1]
+        )
         who = "bundled demo, shared with every server" if s.scope == shared_scope else s.added_by
         blocks.append(
             f"`{s.id}` **{neutralise(shorten(s.title, 200))}**\n"

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from bot.components import Components
     from bot.jobs import JobSlots
     from corpus.reporting.documents import SourceDocument
-    from retrieval.catalog import SourceRecord
+    from retrieval.catalog_records import SourceRecord
 
 # Text per batch of documents stored together (about 64 chunks of the default size).
 STORE_BATCH_CHARS = 48_000

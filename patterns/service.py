@@ -23,15 +23,11 @@ import duckdb
 from common.errors import Hint, InputError, LimitError, NotFoundError
 from common.progress import Progress, no_progress
 from corpus.posts.dataset_zip import is_zip, open_dataset_zip
+from corpus.posts.image_cache import open_cache
 from corpus.posts.image_hash import phash_hex
-from corpus.posts.image_sources import (
-    RETRY_REASONS,
-    ImageLimits,
-    MediaFolder,
-    MediaSource,
-    open_cache,
-)
+from corpus.posts.image_sources import RETRY_REASONS, ImageLimits
 from corpus.posts.load import LoadReport, PostLimits, load_posts
+from corpus.posts.media import MediaFolder, MediaSource
 from corpus.web.policy import FetchPolicy
 from patterns.config import AnalysisConfig
 from patterns.engine import run_analysis, save_analysis

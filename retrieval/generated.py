@@ -34,7 +34,7 @@ def build_passages(
             n=n,
             source_id=h.chunk.source_id,
             title=h.chunk.title,
-            url=h.chunk.url,
+            url=h.chunk.origin,
             text=h.chunk.text,
             start=h.chunk.start,
             score=similarities.get(h.chunk.id, 0.0),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.render_text import render_source_list
 from common.wording import plural
-from retrieval.catalog import SourceRecord
+from retrieval.catalog_records import SourceRecord
 
 
 def test_plural_picks_the_form_by_count() -> None:
@@ -19,7 +19,7 @@ def _source(chunks: int) -> SourceRecord:
         id="s1",
         scope="g",
         title="Note",
-        url="note.txt",
+        origin="note.txt",
         kind="text",
         added_by="me",
         added_at="2026-12-02",

@@ -115,7 +115,8 @@ def part_ingest(articles: int | None) -> dict[str, Any]:
     from retrieval.chunking import split_text
     from retrieval.config import RetrievalConfig
     from retrieval.embeddings import MiniLMEmbeddings
-    from retrieval.library import ADD_BATCH, Library
+    from retrieval.library import Library
+    from retrieval.source_store import ADD_BATCH
     from retrieval.tokens import install_offline_encodings
 
     cf = load_climate_fever()

@@ -25,7 +25,7 @@ from bot.discord_text import (
     plain_message,
     shorten,
 )
-from retrieval.catalog import SourceRecord
+from retrieval.catalog_records import SourceRecord
 from retrieval.citations import MARKER, Answer, Citation
 from retrieval.claim_check import CheckResult
 

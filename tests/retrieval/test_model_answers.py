@@ -14,6 +14,7 @@ from retrieval.generated import budget_sources, prompt_sources
 from retrieval.library import Library
 from retrieval.tokens import count_tokens
 from tests.conftest import ScriptedChatModel
+from tests.retrieval.catalog_support import source_text
 from tests.retrieval.conftest import CAMPAIGN, GARDEN, NDA, doc
 
 
@@ -36,7 +37,7 @@ def test_good_citations_are_kept_renumbered_and_quoted_verbatim(stocked: Library
     assert answer.answer == "Twitter suspended 70 accounts [1]. It called this spam [1]."
     assert [c.n for c in answer.citations] == [1]
     c = answer.citations[0]
-    assert stocked.catalog.source_text(c.source_id)[c.start : c.end] == c.quote
+    assert source_text(stocked.catalog, c.source_id)[c.start : c.end] == c.quote
     assert "70 accounts" in c.quote
     # The prompt fenced every source and told the model the refusal phrase.
     system, user = model.prompts[0]
