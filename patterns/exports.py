@@ -22,7 +22,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from common.errors import InputError, NotFoundError
+from common.errors import Hint, InputError, NotFoundError
 from common.progress import Progress, no_progress
 from corpus.posts.load import literal as sql_literal
 from patterns.arrays import distinct
@@ -149,7 +149,9 @@ def _make_folder(out_dir: Path) -> None:
     """Check out_dir can be made (or is a folder) and make its parents; not out_dir itself,
     which appears with the files in it."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir} is a file; give --out a folder (new or existing)")
+        raise InputError(
+            f"{out_dir} is a file; give ", Hint.option("out"), " a folder (new or existing)"
+        )
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -60,13 +60,16 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # e.g. "dropped 1 uncited sentence"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "question": self.question,
             "answer": self.answer,
             "mode": self.mode,
             "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
         }
+        if self.notes:  # a refusal's closest passage, dropped sentences: as the text shows
+            data["notes"] = list(self.notes)
+        return data
 
 
 @dataclass(frozen=True)

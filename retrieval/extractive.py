@@ -91,7 +91,7 @@ def _units(hits: Sequence[Hit], catalog: Catalog) -> dict[tuple[str, int, int], 
         window = catalog.source_span(sid, lo, hi)
         hi = lo + len(window)
         at_end = hi >= catalog.source_length(sid)
-        sentences = split_sentences(window, offset=lo)
+        sentences = split_sentences(window, offset=lo, breaks=context)
         for n, s in enumerate(sentences):
             if s.end <= chunk.start or s.start >= chunk.end:
                 continue  # outside this chunk
@@ -167,7 +167,7 @@ def prepare(
             Candidate(
                 source_id=key[0],
                 title=r.hit.chunk.title,
-                url=r.hit.chunk.url,
+                url=r.hit.chunk.origin,
                 text=r.text,
                 start=r.start,
                 end=r.end,

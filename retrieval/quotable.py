@@ -6,6 +6,7 @@ URL with a word or two around it says nothing checkable, yet would be shown as t
 and a sentence that is little but an instruction aimed at the reader or at a model
 ("ignore previous instructions", "reply with ..."), which is data planted in a source, not
 a fact about the world. An instruction wrapped around a fact is still quoted, as data.
+A run-in label ("Summary.", "Key findings:") says nothing either.
 """
 
 from __future__ import annotations
@@ -28,10 +29,25 @@ _INSTRUCTION: Final = re.compile(
     r"|\bnew\s+instructions?\b",
     re.IGNORECASE | re.DOTALL,
 )
+# "Summary." / "Key findings:" / "Main Results." opening a paragraph: a label, not a
+# statement (one word, or up to three ending with a colon or all capitalised; "It works."
+# is a sentence).
+_LABEL_WORDS: Final = re.compile(r"^([^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*){0,2})\s*([.:])$")
+
+
+def _is_label(sentence: str) -> bool:
+    m = _LABEL_WORDS.match(sentence.strip())
+    if m is None:
+        return False
+    words = m.group(1).split()
+    return len(words) == 1 or m.group(2) == ":" or all(w[0].isupper() for w in words)
 
 
 def quotable(sentence: str) -> bool:
-    """False for a bare link and for a sentence that is little but an instruction."""
+    """False for a bare link, a run-in label and a sentence that is little but an
+    instruction."""
+    if _is_label(sentence):
+        return False
     if _INSTRUCTION.search(sentence):
         rest = _WORD.findall(_LINK.sub(" ", _INSTRUCTION.sub(" ", sentence)))
         if len(rest) < MIN_WORDS_BESIDE_AN_INSTRUCTION or _LINK.search(sentence):

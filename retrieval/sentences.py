@@ -9,6 +9,7 @@ tests/retrieval/test_sentences.py holds the table of cases it must get right.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Words that end with a full stop without ending a sentence.
@@ -47,8 +48,28 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return _LIST_MARKER.search(text, max(0, dot - 8), dot + 1) is not None
 
 
-def split_sentences(text: str, offset: int = 0, min_chars: int = 2) -> list[Sentence]:
-    """Sentences of `text`; offsets are shifted by `offset` (the text's place in its source)."""
+def split_sentences(
+    text: str,
+    offset: int = 0,
+    min_chars: int = 2,
+    breaks: Sequence[tuple[int, int]] = (),
+) -> list[Sentence]:
+    """Sentences of `text`; offsets are shifted by `offset` (the text's place in its source).
+
+    `breaks` are spans of the source (same offsets) that no sentence crosses: a document's
+    context lines (a title or heading without a full stop would otherwise run on into the
+    sentence under it when its line is long enough to read as wrapped prose).
+    """
+    cuts = sorted({b - offset for span in breaks for b in span if 0 < b - offset < len(text)})
+    if not cuts:
+        return _split(text, offset, min_chars)
+    out: list[Sentence] = []
+    for lo, hi in zip([0, *cuts], [*cuts, len(text)], strict=True):
+        out += _split(text[lo:hi], offset + lo, min_chars)
+    return out
+
+
+def _split(text: str, offset: int, min_chars: int) -> list[Sentence]:
     spans: list[Sentence] = []
     start = 0
     for match in _BOUNDARY.finditer(text):

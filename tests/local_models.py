@@ -18,10 +18,10 @@ from typing import Any
 
 from aiohttp import web
 
+from retrieval.sentences import split_sentences
 from tests.local_server import ServerThread, json_response
 
 _SOURCE = re.compile(r'<source n="(\d+)"[^>]*>\n(.*?)\n</source>', re.DOTALL)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass
@@ -57,7 +57,8 @@ class ModelCall:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    """The sources' sentences as the product splits them (one splitter: issue 14)."""
+    return [s.text for s in split_sentences(text)]
 
 
 def cite_sources(call: ModelCall, *, max_chars: int = 0) -> str:

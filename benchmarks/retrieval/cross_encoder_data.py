@@ -7,6 +7,9 @@ is a positive; the paragraph's other sentences, and every sentence for an unansw
 question (written to look answerable from that paragraph), are negatives. The project's
 calibration questions add the demo source's sentences the same way (a fact string marks the
 positives). Sentences that are titles or headings never reach the scorer, so none are here.
+
+Negatives beyond `max_negatives` are dropped hardest-last: the ones that share the most
+content stems with the question are kept (those are the ones a shallow signal confuses).
 """
 
 from __future__ import annotations
@@ -41,6 +44,15 @@ def quotes(paragraph: str) -> list[str]:
     return out
 
 
+def hardest_first(question: str, negatives: Sequence[str]) -> list[str]:
+    """The negatives, those sharing the most content stems with the question first (stable:
+    ties keep their seeded order)."""
+    from retrieval.lexical import content_stems
+
+    wanted = set(content_stems(question))
+    return sorted(negatives, key=lambda u: -len(wanted & set(content_stems(u))))
+
+
 def squad_pairs(titles: Sequence[str], max_negatives: int) -> list[Pair]:
     """Pairs of the SQuAD articles named; at most `max_negatives` sampled per question."""
     data = json.loads(shared_file(SQUAD).read_text(encoding="utf-8"))
@@ -61,6 +73,7 @@ def squad_pairs(titles: Sequence[str], max_negatives: int) -> list[Pair]:
                 neg = [u for u, lab in zip(units, labels, strict=True) if not lab]
                 rng.shuffle(neg)
                 question = q["question"].strip()
+                neg = hardest_first(question, neg)
                 out += [Pair(question, u, 1.0, q["id"]) for u in pos]
                 out += [Pair(question, u, 0.0, q["id"]) for u in neg[:max_negatives]]
     return out
@@ -79,6 +92,7 @@ def calibration_pairs(max_negatives: int) -> list[Pair]:
         pos = [u for u, lab in zip(units, labels, strict=True) if lab]
         neg = [u for u, lab in zip(units, labels, strict=True) if not lab]
         rng.shuffle(neg)
+        neg = hardest_first(q.question, neg)
         out += [Pair(q.question, u, 1.0, f"calib-{n}") for u in pos]
         out += [Pair(q.question, u, 0.0, f"calib-{n}") for u in neg[:max_negatives]]
     return out

@@ -28,29 +28,37 @@ from benchmarks.retrieval.common import RESULTS, SEED, load_line
 
 COMMAND = "python -m benchmarks.retrieval.fit_cross_encoder"
 MAX_TOKENS = 128
-MAX_NEGATIVES = 2  # sampled negatives per question (the 2 shared cores bound the pairs)
-EPOCHS = 1.0
+MAX_NEGATIVES = 2  # negatives per question, the hardest (most shared stems) first
+EPOCHS = 1.0  # 326 steps: the budget of the earlier fit, on 2 cores shared by 5 sessions
 THREADS = 2
 CACHE = RESULTS / "cache" / "cross_encoder"
 POOLS = (8, 16)  # candidates (best by pre-score) the cross-encoder reads, compared
 VALIDATION_QUESTIONS = 400  # fit_scorer's sample: the two scorers are judged on the same
 
 
-def train_stage(retrain: bool, threads: int) -> tuple[Path, dict[str, Any]]:
+def train_stage(
+    retrain: bool,
+    threads: int,
+    epochs: float = EPOCHS,
+    max_negatives: int = MAX_NEGATIVES,
+    frozen_layers: int | None = None,
+) -> tuple[Path, dict[str, Any]]:
     """The fine-tuned checkpoint (cached under a key of its data and settings)."""
     from benchmarks.retrieval.cross_encoder_data import training_pairs
     from benchmarks.retrieval.cross_encoder_fit import BATCH, FROZEN_LAYERS, HEAD_LR, LR, train
 
-    pairs = training_pairs(MAX_NEGATIVES)
+    frozen = FROZEN_LAYERS if frozen_layers is None else frozen_layers
+    pairs = training_pairs(max_negatives)
     settings = {
         "max_tokens": MAX_TOKENS,
-        "max_negatives": MAX_NEGATIVES,
-        "epochs": EPOCHS,
+        "max_negatives": max_negatives,
+        "epochs": epochs,
         "batch": BATCH,
         "lr": LR,
         "head_lr": HEAD_LR,
-        "frozen_layers": FROZEN_LAYERS,
+        "frozen_layers": frozen,
         "seed": SEED,
+        "negatives": "hardest first",
     }
     digest = hashlib.sha256(
         json.dumps([settings, [(p.question, p.text, p.label) for p in pairs]]).encode()
@@ -70,11 +78,12 @@ def train_stage(retrain: bool, threads: int) -> tuple[Path, dict[str, Any]]:
     info: dict[str, Any] = dict(
         train(
             pairs,
-            epochs=EPOCHS,
+            epochs=epochs,
             max_tokens=MAX_TOKENS,
             seed=SEED,
             threads=threads,
             checkpoint=partial,
+            frozen_layers=frozen,
         )
     )
     info.update(settings)
@@ -108,6 +117,16 @@ def collected(retrain: bool) -> tuple[list[Any], list[Any]]:
         saved = pickle.loads(cache.read_bytes())
         if saved[0] == key:
             return saved[1], saved[2]
+    # fit_scorer collects the same validation sample and calibration questions: reuse them.
+    shared = RESULTS / "cache" / "fit_collected.pkl"
+    if shared.is_file() and not retrain:
+        import __main__
+        from benchmarks.retrieval.fit_scorer import Collected
+
+        __main__.Collected = Collected  # pickled by fit_scorer run as __main__
+        fs_key, (_train, val, calib) = pickle.loads(shared.read_bytes())
+        if fs_key[:2] == key[:2] and fs_key[3] == len(val_qs):
+            return val, calib
     val_lib = squad_library("validation", split["validation"], config)
     val = collect(val_lib, (LOCAL_SCOPE,), val_qs, "validation questions")
     with tempfile.TemporaryDirectory() as tmp:
@@ -209,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retrain", action="store_true", help="ignore a cached checkpoint")
     parser.add_argument("--train-only", action="store_true", help="stop after training")
     parser.add_argument("--threads", type=int, default=THREADS, help="torch threads")
+    parser.add_argument("--epochs", type=float, default=EPOCHS, help="passes over the pairs")
+    parser.add_argument(
+        "--negatives", type=int, default=MAX_NEGATIVES, help="negatives per question"
+    )
+    parser.add_argument("--frozen-layers", type=int, default=None, help="lowest layers kept")
     parser.add_argument("--collect-only", action="store_true", help="only the candidates")
     parser.add_argument("--dry-run", action="store_true", help="judge, write nothing shipped")
     args = parser.parse_args(argv)
@@ -217,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         val, calib = collected(args.retrain)
         print(f"{len(val)} validation, {len(calib)} calibration questions", file=sys.stderr)
         return 0
-    checkpoint, info = train_stage(args.retrain, args.threads)
+    checkpoint, info = train_stage(
+        args.retrain, args.threads, args.epochs, args.negatives, args.frozen_layers
+    )
     print(f"checkpoint {checkpoint}: {info}", file=sys.stderr)
     if args.train_only:
         return 0

@@ -78,8 +78,36 @@ def markdown_context(text: str) -> list[str]:
     return found
 
 
+# A subtitle or dateline under a PDF's title: a line of the header block in title case, or
+# one that ends with a year or date ("Quarterly report, January to March 2026"). A wrapped
+# line of prose ends mid-sentence ("... were created in") and is neither.
+MAX_HEADER_LINES: Final = 3
+_ENDS_WITH_DATE: Final = re.compile(r"(?:\b(?:1[5-9]|20)\d\d|\b\d{1,2}|\d{4}-\d\d-\d\d)\)?$")
+_SMALL_WORDS: Final = frozenset("a an and as at by for from in of on or the to vs with".split())
+
+
+def _title_cased(line: str) -> bool:
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", line) if w.lower() not in _SMALL_WORDS]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
+def _subtitle(line: str, following: str) -> bool:
+    """A header line under the title: reads as a title, is followed by a line that starts a
+    new sentence, and is title-cased or ends with a date."""
+    flat = _squash(line)
+    nxt = following.lstrip()[:1]
+    return (
+        reads_as_title(flat)
+        and ". " not in flat
+        and bool(nxt)
+        and (nxt.isupper() or nxt.isdigit())
+        and (_title_cased(flat) or _ENDS_WITH_DATE.search(flat) is not None)
+    )
+
+
 def pdf_context(text: str, title: str | None) -> list[str]:
-    """A PDF's title line: its first line when it is the metadata title or reads as one."""
+    """A PDF's title line (its first line when it is the metadata title or reads as one), the
+    subtitle or dateline lines right under it, and byline lines."""
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines:
         return []
@@ -87,7 +115,11 @@ def pdf_context(text: str, title: str | None) -> list[str]:
     found = []
     if (title and _squash(first) == _squash(title)) or reads_as_title(first):
         found.append(first)
-    return found + [line for line in lines[:6] if is_byline(line)]
+        for n in range(1, min(MAX_HEADER_LINES + 1, len(lines) - 1)):
+            if not _subtitle(lines[n], lines[n + 1]):
+                break
+            found.append(lines[n])
+    return found + [line for line in lines[:6] if is_byline(line) and line not in found]
 
 
 def line_spans(text: str, lines: Iterable[str]) -> tuple[tuple[int, int], ...]:

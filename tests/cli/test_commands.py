@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from bot.assistant import Assistant
-from bot.cli import HANDLERS, build_parser
+from bot.cli import HANDLERS
+from bot.cli_parser import build_parser
 from bot.console import run_console
 from bot.settings import load_settings
 from corpus.reporting.demo import demo_document
@@ -46,6 +47,26 @@ def test_ask_refuses_plainly(run_cli: RunCli) -> None:
     code, out, _ = run_cli("ask", "--json", "What is the melting point of tungsten?")
     data = json.loads(out)
     assert code == 0 and data["refused"] is True and data["citations"] == []
+
+
+def test_a_refusal_in_json_notes_the_closest_passage(
+    run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bar just over the best sentence's score: the question is refused, and what came
+    # closest is noted in the JSON as in the text (it may still answer: a reader should see it).
+    _, out, _ = run_cli("ask", "--json", "How many accounts did Twitter suspend?")
+    best = json.loads(out)["citations"][0]["score"]
+    monkeypatch.setenv("CHORUS_RETRIEVAL__MIN_EVIDENCE", f"{min(1.0, best + 0.01):.4f}")
+    code, out, err = run_cli("ask", "--json", "How many accounts did Twitter suspend?")
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data) == ASK_KEYS | {"notes"}
+    assert data["refused"] is True and data["citations"] == []
+    (note,) = data["notes"]
+    assert note.startswith("closest passage, scored below the evidence bar")
+    assert "70 accounts" in note
+    code, out, _ = run_cli("ask", "How many accounts did Twitter suspend?")
+    assert note in out
 
 
 def test_check_json_follows_the_contract(run_cli: RunCli) -> None:

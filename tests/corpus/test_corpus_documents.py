@@ -153,3 +153,35 @@ def test_bidi_overrides_never_reach_stored_text_or_quotes() -> None:
     )
     assert "invoicegpj.exe" in doc.text
     assert "\u200f" in doc.text  # a mark, which right-to-left text needs, stays
+
+
+@pytest.mark.parametrize(
+    ("text", "context"),
+    [
+        (  # a long subtitle ending in a date, then a run-in label: both context
+            "Coordinated Behaviour Report\n"
+            "Quarterly findings on platform manipulation, January to March 2026\n"
+            "Summary. The network posted 4,000 times.",
+            [
+                "Coordinated Behaviour Report",
+                ("Quarterly findings on platform manipulation, January to March 2026"),
+            ],
+        ),
+        (  # the body's first line wraps mid-sentence: not a subtitle
+            "Coordinated Behaviour Report\n"
+            "The quick analysis of the network shows that most accounts were created in\n"
+            "April and May. They posted.",
+            ["Coordinated Behaviour Report"],
+        ),
+        (
+            "Vaccine Rumour Network: Quarterly Transparency\n"
+            "This report covers the second quarter of 2024. It describes a network that\n"
+            "spread false claims.",
+            ["Vaccine Rumour Network: Quarterly Transparency"],
+        ),
+    ],
+)
+def test_a_pdf_subtitle_under_its_title_is_context(text: str, context: list[str]) -> None:
+    from corpus.reporting.context_lines import pdf_context
+
+    assert pdf_context(text, None) == context

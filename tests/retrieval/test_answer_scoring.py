@@ -15,6 +15,7 @@ from retrieval.config import RetrievalConfig
 from retrieval.library import Library
 from retrieval.quantities import mismatches, quantities
 from retrieval.sentence_scorer import SCORER_FILE, ScorerFileError, load_scorer
+from tests.retrieval.catalog_support import source_text
 
 NOTES = """Field notes, hashtag flood on #RecallMayorLinn (compiled by T&S team, 2022-06-03)
 
@@ -87,7 +88,7 @@ def test_a_sentence_that_leans_back_is_quoted_with_its_antecedent(filled: Librar
     assert not answer.refused
     quote = next(c for c in answer.citations if "$2,500" in c.quote)
     assert quote.quote.startswith('These "deputy organizers" were recruited')
-    text = filled.catalog.source_text(quote.source_id)
+    text = source_text(filled.catalog, quote.source_id)
     assert text[quote.start : quote.end] == quote.quote  # one contiguous verbatim span
 
 
@@ -185,3 +186,46 @@ def test_the_library_refuses_to_answer_with_a_damaged_scorer(
     )
     with pytest.raises(ScorerFileError, match="rebuild it"):
         lib.ask("How many accounts?", ["s"])
+
+
+def test_a_long_heading_is_never_quoted_with_the_paragraph_under_it(library: Library) -> None:
+    from corpus.reporting.load import document_from_bytes
+
+    html = (
+        b"<html><head><title>Survey</title></head><body><article>"
+        b"<h1>Fake rider reviews flooded the transit authority's survey</h1>"
+        b"<p>The regional transit authority's online survey about the new bus routes received "
+        b"31,000 responses in its first week. An analysis found that most of them were not "
+        b"written by riders.</p><p>About 18,500 of the responses came from just 40 IP "
+        b"addresses, many of them within the same hour.</p></article></body></html>"
+    )
+    doc = document_from_bytes(
+        html, kind="html", name="page.html", origin="test:page", max_bytes=10**6
+    )
+    library.add(doc, scope="s", added_by="t")
+    library.config = LOW
+    answer = library.ask("How many responses did the bus survey get in its first week?", ["s"])
+    assert not answer.refused
+    assert any("31,000 responses" in c.quote for c in answer.citations)
+    assert all("Fake rider reviews" not in c.quote for c in answer.citations)
+
+
+def test_a_pdf_subtitle_and_a_run_in_label_are_never_quoted(library: Library) -> None:
+    from corpus.reporting.context_lines import pdf_context
+
+    text = (
+        "Coordinated Behaviour Report\n"
+        "Quarterly findings on coordinated accounts and their removal, January to March 2026\n"
+        "Summary. We removed 1,420 accounts for coordinated inauthentic behaviour. The\n"
+        "remaining 450 accounts received warning labels."
+    )
+    doc = make_document(
+        text, title="report", origin="test:pdf", kind="pdf", context_lines=pdf_context(text, None)
+    )
+    library.add(doc, scope="s", added_by="t")
+    library.config = LOW
+    answer = library.ask("How many coordinated accounts were removed?", ["s"])
+    assert not answer.refused
+    assert answer.citations[0].quote.startswith("We removed 1,420 accounts")
+    assert all("January to March" not in c.quote for c in answer.citations)
+    assert all(c.quote != "Summary." for c in answer.citations)

@@ -10,6 +10,7 @@ from prompts.answer import SYSTEM
 from retrieval.citations import MARKER
 from retrieval.library import Library
 from tests.conftest import ScriptedChatModel
+from tests.retrieval.catalog_support import source_text
 from tests.retrieval.conftest import CAMPAIGN, doc
 
 PLANTED = (
@@ -36,7 +37,7 @@ def test_extractive_answers_only_quote_the_source(
     # Whatever the refusal threshold, an answer is made of the source's own sentences.
     monkeypatch.setattr(planted, "config", planted.config.model_copy(update={"min_evidence": 0}))
     answer = planted.ask("What did the field notes say to reply with?", ["g1"])
-    texts = {s.id: planted.catalog.source_text(s.id) for s in planted.sources(["g1"])}
+    texts = {s.id: source_text(planted.catalog, s.id) for s in planted.sources(["g1"])}
     assert not answer.refused
     for sentence in _sentences(answer.answer):
         assert any(sentence in t for t in texts.values()), sentence
@@ -102,6 +103,11 @@ def test_planted_instructions_and_bare_links_are_never_the_cited_answer(
         ("The report at https://x.example/r says 70 accounts were suspended.", True),
         ("Twitter suspended 70 accounts that posted identical messages.", True),
         ("Organizers were told to follow the campaign's rules on posting.", True),
+        ("Summary.", False),  # a run-in label opening a paragraph states nothing
+        ("Key findings:", False),
+        ("Main Results.", False),
+        ("It works.", True),
+        ("They left.", True),
     ],
 )
 def test_quotable(sentence: str, ok: bool) -> None:

@@ -112,3 +112,21 @@ def test_hard_wrapped_plain_text_keeps_sentences_whole_but_not_title_lines() -> 
         "Reuters.",
         "Some of the suspensions will be permanent.",
     ]
+
+
+def test_no_sentence_crosses_a_context_line() -> None:
+    # A heading long enough to read as wrapped prose, with no full stop: without the break it
+    # ran on into the paragraph under it and was quoted with it (the HTML page's <h1>).
+    heading = "Fake rider reviews flooded the transit authority's survey"
+    text = f"{heading}\nThe survey received 31,000 responses. Most were fake."
+    assert split_sentences(text)[0].text.startswith(heading + "\nThe survey")
+    spans = split_sentences(text, offset=10, breaks=[(10, 10 + len(heading))])
+    assert [s.text for s in spans] == [
+        heading,
+        "The survey received 31,000 responses.",
+        "Most were fake.",
+    ]
+    for s in spans:
+        assert text[s.start - 10 : s.end - 10] == s.text
+    # Breaks outside the text, or at its edges, change nothing.
+    assert split_sentences(text, breaks=[(0, 0), (500, 600)]) == split_sentences(text)
