@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.cli_output import error_text
 from common.errors import ChorusError
 
 
@@ -110,7 +111,7 @@ def run_console(
             try:
                 handlers[args.command](assistant, args)
             except ChorusError as exc:
-                print(f"chorus: {exc}", file=sys.stderr)
+                print(f"chorus: {error_text(exc)}", file=sys.stderr)
     finally:
         if save is not None:
             save()

@@ -3,7 +3,8 @@
 Everything the bot does is an `Assistant` call made from a cog (bot/cogs/). This module gives
 the cogs what they share: the Assistant, the cooldowns, a way to run Assistant calls off the
 event loop with a time limit, memory of recent answers for reply follow-ups, and the one
-error handler that turns domain errors into a friendly ephemeral message.
+error handler that turns errors into a friendly ephemeral message (worded by
+bot/discord_errors.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import sys
 import time
 from collections import OrderedDict
@@ -26,7 +26,8 @@ from discord import app_commands
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
-from bot.discord_render import NO_MENTIONS, plain_message
+from bot.discord_errors import DiscordWording, describe_error, slash_options
+from bot.discord_text import NO_MENTIONS, plain_message
 from bot.rate_limits import Clock, RequestLimiter
 from bot.work_pools import WorkPools
 from common.errors import ChorusError
@@ -90,25 +91,6 @@ class AnswerMemory:
 
     def recall(self, message_id: int) -> tuple[str, str] | None:
         return self._items.get(message_id)
-
-
-def describe_error(error: BaseException) -> tuple[str, str | None]:
-    """(what the user is told, an error id when the error was unexpected and must be logged)."""
-    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-    if isinstance(original, ChorusError):
-        return str(original), None
-    if isinstance(original, app_commands.CheckFailure):
-        return str(original) or "You can't use this command here.", None
-    if isinstance(original, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
-        return "This command changed since Discord last synced it; try again in a minute.", None
-    if isinstance(original, app_commands.TransformerError):
-        return str(original), None
-    error_id = secrets.token_hex(4)
-    return (
-        f"Something went wrong on Chorus's side (error id `{error_id}`). It has been logged; "
-        "please quote the id if you report it.",
-        error_id,
-    )
 
 
 class ChorusTree(app_commands.CommandTree["ChorusBot"]):
@@ -204,9 +186,14 @@ class ChorusBot(commands.Bot):
         await super().close()
         self.pools.shutdown()
 
+    def describe_error(self, error: BaseException) -> tuple[str, str | None]:
+        """(what the user is told, in Discord's terms; an error id when it was unexpected)."""
+        wording = DiscordWording(slash_options(self.tree), self.settings.moderator_role)
+        return describe_error(error, wording)
+
     async def report_error(self, interaction: discord.Interaction, error: BaseException) -> None:
         """Tell the user what went wrong, privately; log what was not expected, with an id."""
-        text, error_id = describe_error(error)
+        text, error_id = self.describe_error(error)
         if error_id is not None:
             original = getattr(error, "original", error)
             command = interaction.command.qualified_name if interaction.command else "?"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.assistant import DEMO_SCOPE
 from common.wording import plural
-from retrieval.catalog import SourceRecord
+from retrieval.catalog_records import SourceRecord
 from retrieval.citations import Answer, Citation
 from retrieval.claim_check import CheckResult
 
@@ -113,7 +113,7 @@ def _clip(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def render_sources(sources: list[SourceRecord]) -> str:
+def render_source_list(sources: list[SourceRecord]) -> str:
     if not sources:
         return "No sources yet. Add some with `chorus ingest PATH_OR_URL`."
     lines = []
@@ -121,7 +121,7 @@ def render_sources(sources: list[SourceRecord]) -> str:
         built_in = "  [built in: the bundled demo]" if s.scope == DEMO_SCOPE else ""
         lines.append(f"{s.id}  {s.title}{built_in}")
         lines.append(
-            f"            {s.url}  ({plural(s.chunks, 'chunk')}; "
+            f"            {s.origin}  ({plural(s.chunks, 'chunk')}; "
             f"added by {s.added_by}, {s.added_at})"
         )
     return "\n".join(lines)

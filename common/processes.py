@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 
 def process_alive(pid: int) -> bool:
@@ -19,3 +20,16 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def writer_tag() -> str:
+    """This process, as "host:pid": the tag a writer leaves on work it has not finished."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def writer_alive(tag: str) -> bool:
+    """Whether the process that tagged a pending source may still be writing it."""
+    host, _, pid = tag.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return process_alive(int(pid))

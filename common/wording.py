@@ -6,3 +6,11 @@ from __future__ import annotations
 def plural(n: int, word: str, many: str | None = None) -> str:
     """'1 item', '2 items', '1,204 accounts'; `many` for irregular plurals."""
     return f"{n:,} {word}" if n == 1 else f"{n:,} {many or word + 's'}"
+
+
+def format_bytes(size: int) -> str:
+    """Sizes in messages: decimal units, as people read them in file managers."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"

@@ -39,7 +39,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common.errors import InputError, LimitError
+from common.errors import Hint, InputError, LimitError
 from common.progress import Progress, no_progress
 from patterns.graph import (
     MAX_PAIR_ITEMS,
@@ -60,11 +60,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INSTALL_HINT = (
-    "--engine dask needs Dask: pip install -c constraints.txt -e '.[dask]' "
-    "(scripts/setup.sh installs it)"
+    Hint.option("engine", "dask"),
+    " needs Dask: pip install -c constraints.txt -e '.[dask]' (scripts/setup.sh installs it)",
 )
 CONNECT_TIMEOUT_S = 5
-SHARED_HINT = "every worker must see it (--shared-dir, CHORUS_ANALYSIS__DASK_SHARED_DIR)"
+SHARED_HINT = (
+    "every worker must see it (",
+    Hint.option("shared_dir"),
+    ", ",
+    Hint.setting("CHORUS_ANALYSIS__DASK_SHARED_DIR"),
+    ")",
+)
 
 
 class SharedStorageError(Exception):
@@ -244,7 +250,7 @@ def pair_shard_file(url: str, window: float, split_near: bool) -> CoPosts:
             table = pq.read_table(f)
     except (OSError, ImportError, ValueError) as exc:
         raise SharedStorageError(
-            f"a Dask worker cannot read its shard {url} ({type(exc).__name__}): {SHARED_HINT}"
+            f"a Dask worker cannot read its shard {url} ({type(exc).__name__}): "
         ) from None
     return pair_shard(table_shard(table, split_near), window)
 
@@ -280,7 +286,7 @@ def dask_client(engine: EngineChoice) -> Iterator[Client]:
     try:
         from distributed import Client  # noqa: PLC0415
     except ImportError:
-        raise InputError(INSTALL_HINT) from None
+        raise InputError(*INSTALL_HINT) from None
     # Dask logs every connection and worker start at INFO; the progress bar says enough.
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if engine.scheduler:
@@ -392,7 +398,7 @@ def _pair_on_cluster(
     except LimitError:
         raise
     except SharedStorageError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(str(exc), *SHARED_HINT) from None
     except Exception as exc:  # a worker that died too often, a lost scheduler
         raise InputError(
             f"the Dask cluster failed during pairing ({type(exc).__name__}: "

@@ -12,14 +12,9 @@ import numpy as np
 import pyarrow as pa
 
 from common.progress import Progress, no_progress
-from corpus.posts.image_sources import (
-    ImageLimits,
-    ImageRef,
-    ImageReport,
-    MediaSource,
-    hash_post_images,
-    open_cache,
-)
+from corpus.posts.image_cache import open_cache
+from corpus.posts.image_sources import ImageLimits, ImageRef, ImageReport, hash_post_images
+from corpus.posts.media import MediaSource
 from corpus.web.policy import FetchPolicy
 
 REF_COLUMNS = (("image_files", "file"), ("image_urls", "url"), ("image_phashes", "phash"))

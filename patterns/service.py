@@ -20,18 +20,14 @@ from typing import Any
 
 import duckdb
 
-from common.errors import InputError, LimitError, NotFoundError
+from common.errors import Hint, InputError, LimitError, NotFoundError
 from common.progress import Progress, no_progress
 from corpus.posts.dataset_zip import is_zip, open_dataset_zip
+from corpus.posts.image_cache import open_cache
 from corpus.posts.image_hash import phash_hex
-from corpus.posts.image_sources import (
-    RETRY_REASONS,
-    ImageLimits,
-    MediaFolder,
-    MediaSource,
-    open_cache,
-)
+from corpus.posts.image_sources import RETRY_REASONS, ImageLimits
 from corpus.posts.load import LoadReport, PostLimits, load_posts
+from corpus.posts.media import MediaFolder, MediaSource
 from corpus.web.policy import FetchPolicy
 from patterns.config import AnalysisConfig
 from patterns.engine import run_analysis, save_analysis
@@ -272,7 +268,9 @@ class PatternService:
             raise InputError(
                 f"{report.source}: {report.bad_timestamps:,} rows have timestamps that cannot "
                 f"be read ({'; '.join(report.bad_timestamp_examples)}); fix them, or run "
-                "without --strict to skip them"
+                "without ",
+                Hint.option("strict"),
+                " to skip them",
             )
         return True
 

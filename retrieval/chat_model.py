@@ -53,12 +53,7 @@ def complete(model: BaseChatModel, system: str, user: str, *, name: str) -> str:
         raise ChatModelError(
             f"the model {name} did not answer ({type(exc).__name__}: {_first_line(exc)})"
         ) from None
-    content = reply.content
-    if isinstance(content, list):  # some providers return content blocks
-        content = "".join(
-            part if isinstance(part, str) else str(part.get("text", "")) for part in content
-        )
-    return str(content)
+    return str(reply.text)  # the text blocks of a reply made of content blocks, joined
 
 
 def _first_line(exc: BaseException) -> str:

@@ -3,7 +3,6 @@ configured, a verdict that must cite that evidence. Without a model no verdict i
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from prompts.phrases import (
 from retrieval.chat_model import complete
 from retrieval.citations import Citation, Passage, check_citations
 from retrieval.extractive import Candidate, select, to_citations
-from retrieval.generated import render_sources
+from retrieval.generated import prompt_sources
 from retrieval.lexical import content_stems, coverage
 from retrieval.quantities import mismatches
 
@@ -95,7 +94,7 @@ def check_claim(
     passages = [
         Passage(c.n, c.source_id, c.title, c.url, c.quote, c.start, c.score) for c in citations
     ]
-    user = check_prompt.USER.format(sources=render_sources(passages), claim=claim)
+    user = check_prompt.USER.format(sources=prompt_sources(passages), claim=claim)
     raw = complete(model, check_prompt.SYSTEM, user, name=model_name)
     verdict, explanation = _parse(raw)
     checked = check_citations(
@@ -126,15 +125,24 @@ _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 
 def _parse(raw: str) -> tuple[str, str]:
-    """(verdict, explanation) from the model's reply; ("", "") when it is not the JSON asked for."""
+    """(verdict, explanation) from the model's reply; ("", "") when it is not the JSON asked for.
+
+    LangChain's JSON parser reads the reply as it is (bare or in a ```json fence, and
+    forgives raw line breaks inside strings); when the model wrapped the object in prose,
+    the outermost {...} is read the same way."""
+    from langchain_core.exceptions import OutputParserException  # noqa: PLC0415
+    from langchain_core.output_parsers import JsonOutputParser  # noqa: PLC0415
+
+    parser = JsonOutputParser()
     match = _JSON_OBJECT.search(raw)
-    if match is None:
-        return "", ""
-    try:
-        data = json.loads(match.group(0))
-    except json.JSONDecodeError:
-        return "", ""
-    if not isinstance(data, dict):
-        return "", ""
-    verdict = str(data.get("verdict", "")).strip().lower().replace(" ", "_")
-    return verdict, str(data.get("explanation", ""))
+    for text in (raw, match.group(0) if match else None):
+        if text is None:
+            continue
+        try:
+            data = parser.parse(text)
+        except OutputParserException:
+            continue
+        if isinstance(data, dict):
+            verdict = str(data.get("verdict", "")).strip().lower().replace(" ", "_")
+            return verdict, str(data.get("explanation", ""))
+    return "", ""

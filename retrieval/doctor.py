@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from common.processes import writer_alive
 from common.progress import Progress, no_progress
-from retrieval.catalog import writer_alive
-from retrieval.library import ADD_BATCH, Library
+from retrieval.library import Library
+from retrieval.source_store import ADD_BATCH
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,6 @@ import numpy as np
 from common.errors import ChorusError
 
 if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
     from tokenizers import Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -73,9 +72,8 @@ def verify_model_file(path: Path) -> None:
 class MiniLMEmbeddings:
     """The ONNX model behind LangChain's `Embeddings` interface; thread-safe, loads lazily.
 
-    Not a subclass of it: importing langchain-core costs a cold `chorus ask` 0.3 s, and only
-    adding vectors (through langchain-chroma) needs the real base class; `as_langchain`
-    wraps this object in one there.
+    Not a subclass of it: importing langchain-core costs a cold `chorus ask` 0.3 s, and
+    nothing needs the real base class (the vector index embeds through this object itself).
     """
 
     def __init__(
@@ -143,17 +141,3 @@ class MiniLMEmbeddings:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_array([text])[0].tolist()  # type: ignore[no-any-return]
-
-
-def as_langchain(embeddings: MiniLMEmbeddings) -> Embeddings:
-    """The same model as a real `langchain_core.embeddings.Embeddings`."""
-    from langchain_core.embeddings import Embeddings  # noqa: PLC0415 - see MiniLMEmbeddings
-
-    class LangChainMiniLM(Embeddings):
-        def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            return embeddings.embed_documents(texts)
-
-        def embed_query(self, text: str) -> list[float]:
-            return embeddings.embed_query(text)
-
-    return LangChainMiniLM()

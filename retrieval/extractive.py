@@ -167,7 +167,7 @@ def prepare(
             Candidate(
                 source_id=key[0],
                 title=r.hit.chunk.title,
-                url=r.hit.chunk.url,
+                url=r.hit.chunk.origin,
                 text=r.text,
                 start=r.start,
                 end=r.end,

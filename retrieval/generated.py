@@ -34,7 +34,7 @@ def build_passages(
             n=n,
             source_id=h.chunk.source_id,
             title=h.chunk.title,
-            url=h.chunk.url,
+            url=h.chunk.origin,
             text=h.chunk.text,
             start=h.chunk.start,
             score=similarities.get(h.chunk.id, 0.0),
@@ -62,8 +62,7 @@ def budget_sources(passages: Sequence[Passage], budget: int, encoding: str) -> l
     kept: list[Passage] = []
     used = 0
     for p in passages:
-        block = answer_prompt.SOURCE.format(n=p.n, title=_fence_title(p.title), text=_fence(p.text))
-        cost = count_tokens(block, encoding)
+        cost = count_tokens(_source_block(p), encoding)
         if used + cost > budget and kept:
             break
         kept.append(p)
@@ -71,11 +70,13 @@ def budget_sources(passages: Sequence[Passage], budget: int, encoding: str) -> l
     return kept
 
 
-def render_sources(passages: Sequence[Passage]) -> str:
-    return "\n\n".join(
-        answer_prompt.SOURCE.format(n=p.n, title=_fence_title(p.title), text=_fence(p.text))
-        for p in passages
-    )
+def _source_block(p: Passage) -> str:
+    return answer_prompt.SOURCE.format(n=p.n, title=_fence_title(p.title), text=_fence(p.text))
+
+
+def prompt_sources(passages: Sequence[Passage]) -> str:
+    """The numbered source blocks of a model prompt (fenced, so text cannot close them)."""
+    return "\n\n".join(_source_block(p) for p in passages)
 
 
 def cite(text: str, passages: Sequence[Passage], order: Sequence[int]) -> list[Citation]:
@@ -106,7 +107,7 @@ def generated_answer(
         answer_prompt.HISTORY.format(question=history[0], answer=history[1]) if history else ""
     )
     user = answer_prompt.USER.format(
-        sources=render_sources(shown), history=previous, question=question
+        sources=prompt_sources(shown), history=previous, question=question
     )
     raw = complete(model, answer_prompt.SYSTEM, user, name=model_name)
     checked = check_citations(raw, {p.n: p.text for p in shown}, never_echo=answer_prompt.SYSTEM)

@@ -11,7 +11,8 @@ from typing import Literal
 
 import numpy as np
 
-from retrieval.catalog import Catalog, ChunkRecord
+from retrieval.catalog import Catalog
+from retrieval.catalog_records import ChunkRecord
 from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.vector_store import VectorIndex
 

@@ -2,11 +2,13 @@
 
 One collection per scope (a Discord server, a DM, the CLI, the demo): a search never needs
 a metadata filter, which at 50,000 vectors costs Chroma some 30x the search itself, and one
-server's vectors are physically apart from another's. Vectors are added through
-langchain-chroma with our embedding class; searches and housekeeping talk to the collection
-directly, which also keeps the ~0.6 s import of langchain-chroma off a cold `chorus ask`.
+server's vectors are physically apart from another's. Everything (adding, searching,
+housekeeping) talks to the chromadb collection directly.
 
-Vectors are derived data: the catalog holds every chunk, and `reindex` rebuilds them.
+Vectors are derived data: the catalog holds every chunk and its text, and `reindex` rebuilds
+them. So a vector is stored with its id and metadata only, never a second copy of the chunk
+text (stores written before this kept one as Chroma's document; nothing reads it, and it
+stays until a reindex).
 """
 
 from __future__ import annotations
@@ -82,7 +84,6 @@ class VectorIndex:
         self._client = _client(persist_dir, server_url)
         self._lock = threading.Lock()
         self._collections: dict[str, Any] = {}  # scope -> chromadb Collection
-        self._writers: dict[str, Any] = {}  # scope -> langchain_chroma.Chroma
 
     def collection_name(self, scope: str) -> str:
         """A valid, stable collection name for any scope string."""
@@ -108,43 +109,31 @@ class VectorIndex:
             self._collections[scope] = found
         return found
 
-    def _writer(self, scope: str) -> Any:
-        with self._lock:
-            if scope in self._writers:
-                return self._writers[scope]
-        from langchain_chroma import Chroma  # noqa: PLC0415 - heavy; only adding needs it
-
-        from retrieval.embeddings import as_langchain  # noqa: PLC0415
-
-        try:
-            writer = Chroma(
-                collection_name=self.collection_name(scope),
-                client=self._client,
-                embedding_function=as_langchain(self.embeddings),
-                collection_metadata={"hnsw:space": "cosine", SCOPE_KEY: scope},
-            )
-        except Exception as exc:
-            raise VectorStoreError(f"cannot open the vector index at {self._where}: {exc}") from exc
-        with self._lock:
-            self._writers[scope] = writer
-        return writer
-
     def add(
         self,
         ids: Sequence[str],
         texts: Sequence[str],
         metadatas: Sequence[dict[str, str | int]],
     ) -> None:
-        """Upsert chunks (each metadata names its scope), embedded through langchain-chroma."""
+        """Embed `texts` and upsert their vectors (each metadata names its scope); the texts
+        themselves stay in the catalog."""
         by_scope: dict[str, list[int]] = {}
         for i, meta in enumerate(metadatas):
             by_scope.setdefault(str(meta["scope"]), []).append(i)
         for scope, rows in by_scope.items():
-            self._writer(scope).add_texts(
-                [texts[i] for i in rows],
-                metadatas=[metadatas[i] for i in rows],
-                ids=[ids[i] for i in rows],
-            )
+            collection = self._collection(scope, create=True)
+            assert collection is not None  # create=True returns one or raises
+            vectors = self.embeddings.embed_documents([texts[i] for i in rows])
+            try:
+                collection.upsert(
+                    ids=[ids[i] for i in rows],
+                    embeddings=vectors,
+                    metadatas=[metadatas[i] for i in rows],
+                )
+            except Exception as exc:
+                raise VectorStoreError(
+                    f"cannot write to the vector index at {self._where}: {exc}"
+                ) from exc
 
     def search(
         self, vector: Sequence[float] | np.ndarray, k: int, scopes: Sequence[str]
@@ -227,4 +216,3 @@ class VectorIndex:
             self._client.delete_collection(collection.name)
         with self._lock:
             self._collections.clear()
-            self._writers.clear()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.render_text import render_sources
+from bot.render_text import render_source_list
 from common.wording import plural
-from retrieval.catalog import SourceRecord
+from retrieval.catalog_records import SourceRecord
 
 
 def test_plural_picks_the_form_by_count() -> None:
@@ -19,7 +19,7 @@ def _source(chunks: int) -> SourceRecord:
         id="s1",
         scope="g",
         title="Note",
-        url="note.txt",
+        origin="note.txt",
         kind="text",
         added_by="me",
         added_at="2026-12-02",
@@ -30,5 +30,5 @@ def _source(chunks: int) -> SourceRecord:
 
 
 def test_sources_list_says_one_chunk_in_the_singular() -> None:
-    assert "(1 chunk;" in render_sources([_source(1)])
-    assert "(3 chunks;" in render_sources([_source(3)])
+    assert "(1 chunk;" in render_source_list([_source(1)])
+    assert "(3 chunks;" in render_source_list([_source(3)])

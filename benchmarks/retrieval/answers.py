@@ -52,6 +52,7 @@ from benchmarks.retrieval.squad_data import (
     split_articles,
     squad_library,
 )
+from tests.retrieval.catalog_support import source_text
 
 COMMAND = "python -m benchmarks.retrieval.answers"
 OWN_DOCS = DATA / "own_docs"
@@ -68,7 +69,7 @@ class Bm25Sentences:
         self.db = sqlite3.connect(":memory:")
         self.db.execute("CREATE VIRTUAL TABLE s USING fts5(text, tokenize='porter unicode61')")
         for source in library.sources(list(scopes)):
-            text = library.catalog.source_text(source.id)
+            text = source_text(library.catalog, source.id)
             context = library.catalog.context_spans(source.id)
             self.db.executemany(
                 "INSERT INTO s (text) VALUES (?)",
@@ -80,7 +81,7 @@ class Bm25Sentences:
             )
 
     def top(self, question: str) -> tuple[str, float]:
-        from retrieval.catalog import fts_query, fts_terms
+        from retrieval.keyword_query import fts_query, fts_terms
 
         terms = fts_terms(question)
         if not terms:
@@ -159,7 +160,7 @@ def part_a(n_questions: int) -> tuple[str, dict[str, Any]]:
         ask_ms.append(1000 * (time.perf_counter() - t0))
         for c in answer.citations:
             if c.source_id not in texts:
-                texts[c.source_id] = library.catalog.source_text(c.source_id)
+                texts[c.source_id] = source_text(library.catalog, c.source_id)
             quotes += 1
             verbatim += texts[c.source_id][c.start : c.end] == c.quote
         cands = library.candidates(q.question, scopes)  # cached vectors: same as ask's

@@ -263,8 +263,8 @@ def write_chunks_directly(
     from tqdm import tqdm
 
     from corpus.reporting.documents import clean_document_text, make_document
-    from retrieval.catalog import NewChunk
-    from retrieval.library import source_id_for
+    from retrieval.catalog_records import NewChunk
+    from retrieval.source_store import source_id_for
 
     pending: list[tuple[str, str, dict[str, str | int]]] = []
     source_ids: list[str] = []
@@ -285,7 +285,7 @@ def write_chunks_directly(
             source_id=sid,
             scope=scope,
             title=title,
-            url=doc.origin,
+            origin=doc.origin,
             kind=doc.kind,
             added_by="benchmark",
             sha256=doc.sha256,

@@ -8,7 +8,7 @@ with no model configured) on a fresh library holding the bundled demo source, fi
 the distractor documents of ../shared (every Climate-FEVER article and 40 documents of IRA
 tweets), then alone. Reported: answerable questions whose answer contains the fact;
 answerable questions refused; unanswerable questions refused; citations whose quote is the
-source text at the citation's offsets (`catalog.source_text(id)[start:end] == quote`); and
+source text at the citation's offsets (`source_text(catalog, id)[start:end] == quote`); and
 answers whose every [n] has a citation.
 
 Part B, Climate-FEVER retrieval (../shared/data/real/climate_fever): every distinct
@@ -53,6 +53,7 @@ from benchmarks.retrieval.common import (
     table,
     write_result,
 )
+from tests.retrieval.catalog_support import source_text
 
 if TYPE_CHECKING:
     from retrieval.search import Mode
@@ -78,7 +79,7 @@ def ask_all(demo: Any, questions: list[Question], min_evidence: float) -> dict[s
         verbatim = 0
         for c in answer.citations:
             if c.source_id not in texts:
-                texts[c.source_id] = library.catalog.source_text(c.source_id)
+                texts[c.source_id] = source_text(library.catalog, c.source_id)
             verbatim += texts[c.source_id][c.start : c.end] == c.quote
         c_total += len(answer.citations)
         c_verbatim += verbatim

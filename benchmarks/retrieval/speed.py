@@ -110,12 +110,13 @@ def part_ingest(articles: int | None) -> dict[str, Any]:
     from tqdm import tqdm
 
     import retrieval.chunking as chunking_module
-    from bot.assistant import STORE_BATCH_CHARS
+    from bot.ingest import STORE_BATCH_CHARS
     from corpus.reporting.documents import make_document
     from retrieval.chunking import split_text
     from retrieval.config import RetrievalConfig
     from retrieval.embeddings import MiniLMEmbeddings
-    from retrieval.library import ADD_BATCH, Library
+    from retrieval.library import Library
+    from retrieval.source_store import ADD_BATCH
     from retrieval.tokens import install_offline_encodings
 
     cf = load_climate_fever()

@@ -15,13 +15,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_embeds import group_embeds
 from bot.discord_permissions import (
     DM_MODERATION,
     is_moderator,
     moderator_rule,
     requester_for_interaction,
 )
-from bot.discord_render import NO_MENTIONS, group_embeds, plain_message
+from bot.discord_text import NO_MENTIONS, plain_message
 from bot.rate_limits import cooldown_message
 from common.errors import InputError, LimitError
 from corpus.reporting.load import safe_filename
@@ -82,16 +83,6 @@ class ChorusCog(commands.Cog):
 
     def requester(self, interaction: discord.Interaction[Any]) -> Requester:
         return requester_for_interaction(interaction, self.bot.settings.moderator_role)
-
-
-def check_length(text: str, limit: int, what: str) -> str:
-    """The same rule the Assistant applies, checked before deferring so the refusal is private."""
-    text = text.strip()
-    if not text:
-        raise InputError(f"the {what} is empty")
-    if len(text) > limit:
-        raise LimitError(f"the {what} is {len(text):,} characters; the limit is {limit:,}")
-    return text
 
 
 # -- attachments --------------------------------------------------------------------------
@@ -210,7 +201,7 @@ async def send_pages(
     return sent
 
 
-async def finish(
+async def show_result(
     interaction: discord.Interaction[Any], content: str, embeds: Sequence[discord.Embed]
 ) -> list[discord.Message]:
     """Replace a status message with the result; further pages follow as new messages."""

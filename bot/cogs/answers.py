@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.cogs._support import ChorusCog, check_length, guarded, send_pages
-from bot.discord_render import answer_embeds, check_embeds
+from bot.access import checked_text
+from bot.cogs._support import ChorusCog, guarded, send_pages
+from bot.discord_embeds import answer_embeds, check_embeds
 from common.errors import InputError
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class Answers(ChorusCog):
     @app_commands.describe(question="What you want to know")
     @guarded()
     async def ask(self, interaction: discord.Interaction[Any], question: str) -> None:
-        question = check_length(question, self.bot.settings.limits.max_question_chars, "question")
+        question = checked_text(question, self.bot.settings.limits.max_question_chars, "question")
         req = self.requester(interaction)
         await interaction.response.defer(thinking=True)
         answer = await self.bot.call(self.assistant.ask, question, req)
@@ -57,7 +58,7 @@ class Answers(ChorusCog):
         await self._check(interaction, message.content)
 
     async def _check(self, interaction: discord.Interaction[Any], claim: str) -> None:
-        claim = check_length(claim, self.bot.settings.limits.max_question_chars, "claim")
+        claim = checked_text(claim, self.bot.settings.limits.max_question_chars, "claim")
         req = self.requester(interaction)
         await interaction.response.defer(thinking=True)
         result = await self.bot.call(self.assistant.check, claim, req)

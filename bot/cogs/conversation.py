@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
-from bot.cogs._support import ChorusCog, check_length
+from bot.access import checked_text
+from bot.cogs._support import ChorusCog
+from bot.discord_embeds import answer_embeds, group_embeds
 from bot.discord_permissions import requester_for_message
-from bot.discord_render import NO_MENTIONS, answer_embeds, group_embeds, plain_message
+from bot.discord_text import NO_MENTIONS, plain_message
 from bot.rate_limits import cooldown_message
-from common.errors import ChorusError
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot
@@ -78,21 +78,17 @@ class Conversation(ChorusCog):
             await self._say(message, cooldown_message(wait))
             return
         try:
-            question = check_length(
+            question = checked_text(
                 question, self.bot.settings.limits.max_question_chars, "question"
             )
             answer = await self.bot.call(
                 self.assistant.ask, question, requester_for_message(message), history=history
             )
-        except ChorusError as exc:
-            await self._say(message, str(exc))
-            return
-        except Exception:
-            error_id = secrets.token_hex(4)
-            logger.exception("unexpected error %s answering a message", error_id)
-            await self._say(
-                message, f"Something went wrong on Chorus's side (error id `{error_id}`)."
-            )
+        except Exception as exc:  # worded as slash commands' errors are, by the bot
+            text, error_id = self.bot.describe_error(exc)
+            if error_id is not None:
+                logger.exception("unexpected error %s answering a message", error_id)
+            await self._say(message, text)
             return
         groups = group_embeds(answer_embeds(answer))
         sent = [

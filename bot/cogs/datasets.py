@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.assistant import DATASET_SUFFIXES
 from bot.cogs._support import (
     ChorusCog,
     check_attachment,
-    finish,
     guarded,
     read_attachment,
+    show_result,
     status_progress,
 )
 from bot.discord_render import clusters_embeds
+from bot.uploads import DATASET_SUFFIXES
 from common.wording import plural
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class Datasets(ChorusCog):
         )
         # The analysis says best why nothing was found (window, thresholds).
         embeds = clusters_embeds(summary, empty=result.empty_message())
-        await finish(interaction, status, embeds)
+        await show_result(interaction, status, embeds)
 
 
 async def setup(bot: ChorusBot) -> None:

@@ -8,8 +8,9 @@ import discord
 from discord import app_commands
 
 from bot.cogs._support import ChorusCog
+from bot.discord_embeds import notice_embed
 from bot.discord_permissions import moderator_rule
-from bot.discord_render import NO_MENTIONS, notice_embed
+from bot.discord_text import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.discord_app import ChorusBot

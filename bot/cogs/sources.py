@@ -12,14 +12,15 @@ from bot.cogs._support import (
     ChorusCog,
     check_attachment,
     chorus,
-    finish,
     guarded,
     read_attachment,
     send_pages,
+    show_result,
     status_progress,
 )
+from bot.discord_embeds import notice_embed, sources_embeds
 from bot.discord_permissions import requester_for_interaction
-from bot.discord_render import neutralise, notice_embed, shorten, sources_embeds
+from bot.discord_text import neutralise, shorten
 from common.errors import ChorusError, InputError
 from common.wording import plural
 from corpus.reporting.load import SUPPORTED_SUFFIXES
@@ -32,8 +33,10 @@ PASTE_LIMIT = 4000  # Discord's longest text input in a modal
 
 def added_text(item: IngestItem) -> tuple[str, str]:
     """(status line, embed text) for a finished ingest; a failed one raises its message."""
-    if item.error or item.source is None:
-        raise ChorusError(item.error or f"nothing could be added from {item.target}")
+    if item.error is not None:
+        raise item.error
+    if item.source is None:
+        raise ChorusError(f"nothing could be added from {item.target}")
     s = item.source
     label = f"`{s.id}` **{neutralise(shorten(s.title, 200))}**"
     if item.duplicate:
@@ -80,7 +83,7 @@ class PasteModal(discord.ui.Modal, title="Add a source by pasting its text"):
         finally:
             await progress.close()
         status, text = added_text(item)
-        await finish(interaction, status, [notice_embed("Sources", text)])
+        await show_result(interaction, status, [notice_embed("Sources", text)])
 
     # Modal narrows View.on_error (no item argument); discord.py's stubs carry the same ignore.
     async def on_error(  # type: ignore[override]
@@ -162,7 +165,7 @@ class Sources(ChorusCog):
         finally:
             await progress.close()
         status, text = added_text(item)
-        await finish(interaction, status, [notice_embed("Sources", text)])
+        await show_result(interaction, status, [notice_embed("Sources", text)])
 
     @sources.command(name="remove", description="Remove one of this server's sources")
     @app_commands.rename(source_id="id")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from common.errors import InputError, LimitError
-from corpus.posts.image_sources import MediaZip, zip_member_safe
+from corpus.posts.media import MediaZip, zip_member_safe
 from corpus.posts.unpack import copy_bounded, unpack_limit
 
 DATASET_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
@@ -29,7 +29,6 @@ class ZippedDataset:
     path: Path  # the unpacked dataset file (removed when the context ends)
     shown: str  # "archive.zip:posts.csv"
     media: MediaZip
-    unsafe_members: int  # members whose names climb out of the zip (never read)
 
 
 def _is_dataset(name: str) -> bool:
@@ -51,7 +50,6 @@ def open_dataset_zip(
         infos = archive.infolist()
         if len(infos) > MAX_MEMBERS:
             raise LimitError(f"{shown} has {len(infos):,} members, over {MAX_MEMBERS:,}")
-        unsafe = sum(1 for i in infos if not zip_member_safe(i.filename))
         found = [
             i
             for i in infos
@@ -98,7 +96,6 @@ def open_dataset_zip(
                 path=out,
                 shown=f"{shown}:{info.filename}",
                 media=MediaZip(archive, "" if prefix == "." else prefix),
-                unsafe_members=unsafe,
             )
         finally:
             out.unlink(missing_ok=True)

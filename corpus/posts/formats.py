@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.errors import InputError, LimitError
+from common.errors import Hint, InputError, LimitError
 
 # The canonical record (DESIGN.md), plus `domains`: explicit link domains, which some
 # exports (CooRTweet's german_elections) carry instead of, or besides, the URL itself.
@@ -308,13 +308,14 @@ def resolve_mapping(
     for field, column in user_mapping.items():
         if field not in ALL_FIELDS:
             raise InputError(
-                f"--map {field}={column}: {field!r} is not a post field; "
-                f"fields are {', '.join(ALL_FIELDS)}"
+                Hint.option("map", f"{field}={column}"),
+                f": {field!r} is not a post field; fields are {', '.join(ALL_FIELDS)}",
             )
         actual = column if column in columns else by_lower.get(column.strip().lower())
         if actual is None:
             raise InputError(
-                f"--map {field}={column}: {shown} has no column {column!r}; columns found: {found}"
+                Hint.option("map", f"{field}={column}"),
+                f": {shown} has no column {column!r}; columns found: {found}",
             )
         fields[field] = actual
         claimed.add(actual)
@@ -331,13 +332,16 @@ def resolve_mapping(
         if field not in fields:
             raise InputError(
                 f"{shown} has no {field} column (looked for "
-                f"{', '.join(ALIASES[field][:6])}); map one with --map {field}=COLUMN. "
-                f"Columns found: {found}"
+                f"{', '.join(ALIASES[field][:6])}); map one with ",
+                Hint.option("map", f"{field}=COLUMN"),
+                f". Columns found: {found}",
             )
     if not any(f in fields for f in SIGNAL_FIELDS):
         raise InputError(
             f"{shown} has no column to compare posts by ({', '.join(SIGNAL_FIELDS)}); "
-            f"map one with --map FIELD=COLUMN. Columns found: {found}"
+            "map one with ",
+            Hint.option("map", "FIELD=COLUMN"),
+            f". Columns found: {found}",
         )
     return ColumnMapping(fields, _layout(columns, fields, bool(user_mapping)))
 

@@ -1,4 +1,5 @@
-"""The images a dataset names, hashed: files beside the dataset (a folder or the zip that
+"""The images a dataset names, hashed (where files are read from: media.py; the cache:
+image_cache.py): files beside the dataset (a folder or the zip that
 holds it), image URLs (fetched through the SSRF-safe fetcher) and precomputed perceptual
 hashes. Every image that cannot be hashed is counted under its reason, never fatal.
 
@@ -9,25 +10,21 @@ Fetch failures are not cached (a server that was down may be up next time).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import re
-import sqlite3
 import threading
-import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
 from typing import Any, Literal
-
-import numpy as np
 
 from common.errors import FetchError, LimitError
 from common.progress import Progress, no_progress
 from common.wording import plural
+from corpus.posts.image_cache import ImageCache
 from corpus.posts.image_hash import HashedImage, ImageSkipped, hash_image
+from corpus.posts.media import MediaSource
 from corpus.web.policy import FetchPolicy
 
 logger = logging.getLogger(__name__)
@@ -126,198 +123,6 @@ class ImageReport:
 
 def _clip(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-# --- where file references are read from ------------------------------------------------
-
-
-class MediaFolder:
-    """Image files named relative to the dataset file's folder; nothing outside it."""
-
-    def __init__(self, base: Path) -> None:
-        self.base = base.resolve()
-
-    def read(self, rel: str, max_bytes: int) -> bytes:
-        path = _safe_relative(rel)
-        full = (self.base / path).resolve()
-        if not full.is_relative_to(self.base):
-            raise ImageSkipped("path outside the dataset folder")
-        try:
-            with full.open("rb") as f:
-                data = f.read(max_bytes + 1)
-        except FileNotFoundError:
-            raise ImageSkipped("file not found") from None
-        except IsADirectoryError:
-            raise ImageSkipped("not a file") from None
-        except OSError:
-            raise ImageSkipped("file not readable") from None
-        if len(data) > max_bytes:
-            raise ImageSkipped("over the byte cap per image (images.max_image_bytes)")
-        return data
-
-    def stamp(self, rel: str) -> str:
-        """Size and modification time of an image file, to tell a changed one on a rerun."""
-        try:
-            st = (self.base / _safe_relative(rel)).stat()
-        except (OSError, ImageSkipped):
-            return "-"
-        return f"{st.st_size}:{st.st_mtime_ns}"
-
-
-class MediaZip:
-    """Image files inside the zip that holds the dataset, relative to the dataset's folder
-    in the zip. Member names that climb out of the zip's root are refused."""
-
-    def __init__(self, archive: zipfile.ZipFile, prefix: str) -> None:
-        self.archive = archive
-        self.prefix = prefix
-        self.lock = threading.Lock()  # ZipFile reads share one file position
-        self.names: dict[str, zipfile.ZipInfo] = {}
-        for info in archive.infolist():
-            if not info.is_dir() and zip_member_safe(info.filename):
-                self.names[str(PurePosixPath(info.filename))] = info
-
-    def read(self, rel: str, max_bytes: int) -> bytes:
-        path = _safe_relative(rel)
-        name = str(PurePosixPath(self.prefix) / path) if self.prefix else str(path)
-        info = self.names.get(name)
-        if info is None:
-            raise ImageSkipped("file not found in the zip")
-        if info.file_size > max_bytes:
-            raise ImageSkipped("over the byte cap per image (images.max_image_bytes)")
-        with self.lock:
-            try:
-                with self.archive.open(info) as f:
-                    data = f.read(max_bytes + 1)  # the declared size may lie
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
-                raise ImageSkipped("zip member unreadable") from None
-        if len(data) > max_bytes:
-            raise ImageSkipped("over the byte cap per image (images.max_image_bytes)")
-        return data
-
-
-def zip_member_safe(name: str) -> bool:
-    """False for absolute names, drive letters and any `..` step (zip slip)."""
-    if not name or name.startswith(("/", "\\")) or "\x00" in name:
-        return False
-    parts = name.replace("\\", "/").split("/")
-    return ".." not in parts and not (len(parts[0]) == 2 and parts[0][1] == ":")
-
-
-def _safe_relative(rel: str) -> PurePosixPath:
-    text = rel.strip().replace("\\", "/")
-    if not text or not zip_member_safe(text):
-        raise ImageSkipped("path outside the dataset folder")
-    return PurePosixPath(text)
-
-
-MediaSource = MediaFolder | MediaZip
-
-
-# --- the cache ----------------------------------------------------------------------------
-
-
-def _signed(value: int) -> int:
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def _unsigned(value: int) -> int:
-    return value + (1 << 64) if value < 0 else value
-
-
-class ImageCache:
-    """URL -> content digest, and content digest -> hash, size, thumbnail (or why it could
-    not be hashed). One SQLite file in the data dir, shared by every dataset; entries hold
-    only what any fetch of a public URL returns, and each dataset keeps its own list of the
-    digests its posts use."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.con = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self.lock = threading.Lock()
-        with self.lock, self.con:
-            self.con.execute("PRAGMA journal_mode=WAL")
-            self.con.execute(
-                "PRAGMA synchronous=NORMAL"
-            )  # a cache: losing the last entries is fine
-            self.con.execute("CREATE TABLE IF NOT EXISTS urls (url TEXT PRIMARY KEY, sha TEXT)")
-            self.con.execute(
-                "CREATE TABLE IF NOT EXISTS images (sha TEXT PRIMARY KEY, phash INTEGER, "
-                "windows BLOB, width INTEGER, height INTEGER, thumb BLOB, skipped TEXT)"
-            )
-
-    def close(self) -> None:
-        self.con.close()
-
-    def url_sha(self, url: str) -> str | None:
-        with self.lock:
-            row = self.con.execute("SELECT sha FROM urls WHERE url = ?", [url]).fetchone()
-        return None if row is None else str(row[0])
-
-    def image(self, sha: str) -> HashedImage | ImageSkipped | None:
-        with self.lock:
-            row = self.con.execute(
-                "SELECT phash, windows, width, height, skipped FROM images WHERE sha = ?", [sha]
-            ).fetchone()
-        if row is None:
-            return None
-        if row[4] is not None:
-            return ImageSkipped(str(row[4]))
-        windows = tuple(int(v) for v in np.frombuffer(row[1], dtype=">u8"))
-        return HashedImage(
-            phash=_unsigned(int(row[0])), windows=windows, width=row[2], height=row[3], thumb=b""
-        )
-
-    def thumbs(self, shas: Iterable[str]) -> dict[str, bytes]:
-        wanted = list(dict.fromkeys(shas))
-        out: dict[str, bytes] = {}
-        with self.lock:
-            for start in range(0, len(wanted), 500):
-                part = wanted[start : start + 500]
-                marks = ",".join("?" * len(part))
-                for sha, thumb in self.con.execute(
-                    f"SELECT sha, thumb FROM images WHERE sha IN ({marks}) AND thumb IS NOT NULL",
-                    part,
-                ):
-                    out[str(sha)] = bytes(thumb)
-        return out
-
-    def remember_url(self, url: str, sha: str) -> None:
-        with self.lock, self.con:
-            self.con.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", [url, sha])
-
-    def put(self, sha: str, result: HashedImage | ImageSkipped, url: str | None = None) -> None:
-        with self.lock, self.con:
-            if isinstance(result, HashedImage):
-                windows = np.asarray(result.windows, dtype=">u8").tobytes()
-                self.con.execute(
-                    "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                    [
-                        sha,
-                        _signed(result.phash),
-                        windows,
-                        result.width,
-                        result.height,
-                        result.thumb,
-                    ],
-                )
-            else:
-                self.con.execute(
-                    "INSERT OR IGNORE INTO images VALUES (?, NULL, NULL, NULL, NULL, NULL, ?)",
-                    [sha, result.reason],
-                )
-            if url is not None:
-                self.con.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)", [url, sha])
-
-
-@contextlib.contextmanager
-def open_cache(path: Path) -> Iterator[ImageCache]:
-    cache = ImageCache(path)
-    try:
-        yield cache
-    finally:
-        cache.close()
 
 
 # --- hashing a dataset's images -----------------------------------------------------------

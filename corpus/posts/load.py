@@ -4,14 +4,13 @@
 sample), Parquet (DuckDB, after a metadata check) or JSON (streamed in Python), maps
 columns to the canonical fields, parses timestamps leniently, drops repeated post ids and
 enforces the size limits. It leaves a temporary view of clean rows on the connection; the
-caller decides where they are stored. `read_posts` returns `Post` records for small files.
+caller decides where they are stored.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -20,19 +19,16 @@ from common.errors import InputError, LimitError
 from common.progress import Progress, no_progress
 from corpus.posts.formats import CANONICAL_FIELDS, detect_kind
 from corpus.posts.readers import gunzip, prepare, read_csv, read_json, read_parquet
-from corpus.posts.records import LoadReport, Post, PostLimits
+from corpus.posts.records import LoadReport, PostLimits
 from corpus.posts.sql import explain_duckdb, finish, ident, literal
 
 __all__ = [
     "CANONICAL_FIELDS",
     "LoadReport",
-    "Post",
     "PostLimits",
     "ident",
-    "iter_posts",
     "literal",
     "load_posts",
-    "read_posts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -110,48 +106,3 @@ def load_posts(
     finally:
         if temp is not None:
             temp.unlink(missing_ok=True)
-
-
-def read_posts(
-    path: Path,
-    *,
-    limits: PostLimits,
-    mapping: Mapping[str, str] | None = None,
-    strict: bool = False,
-) -> tuple[list[Post], LoadReport]:
-    """Every post of a (small) file as `Post` records, in file order."""
-    con = duckdb.connect()
-    try:
-        report = load_posts(path, con, limits=limits, mapping=mapping, strict=strict)
-        return list(iter_posts(con, "clean_posts")), report
-    finally:
-        con.close()
-
-
-def iter_posts(con: duckdb.DuckDBPyConnection, relation: str) -> Iterator[Post]:
-    """Posts of a relation with the canonical columns, in source order."""
-    cur = con.execute(
-        "SELECT post_id, account_id, t, text, urls, hashtags, image_hashes, repost_of, "
-        "reply_to, account_created_at, account_name, platform, domains, image_files, "
-        "image_urls "
-        f"FROM {relation} ORDER BY row"
-    )
-    while rows := cur.fetchmany(10_000):
-        for r in rows:
-            yield Post(
-                post_id=r[0],
-                account_id=r[1],
-                created_at=datetime.fromtimestamp(r[2], UTC),
-                text=r[3],
-                urls=tuple(r[4] or ()),
-                hashtags=tuple(r[5] or ()),
-                image_hashes=tuple(r[6] or ()),
-                repost_of=r[7],
-                reply_to=r[8],
-                account_created_at=None if r[9] is None else datetime.fromtimestamp(r[9], UTC),
-                account_name=r[10],
-                platform=r[11],
-                domains=tuple(r[12] or ()),
-                image_files=tuple(r[13] or ()),
-                image_urls=tuple(r[14] or ()),
-            )

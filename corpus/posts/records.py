@@ -1,32 +1,10 @@
-"""Canonical post records and the load report (what a load read, kept and dropped)."""
+"""Post-dataset limits and the load report (what a load read, kept and dropped)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
-
-
-@dataclass(frozen=True)
-class Post:
-    """One post in canonical form (DESIGN.md, "Canonical post columns")."""
-
-    post_id: str
-    account_id: str
-    created_at: datetime
-    text: str | None = None
-    urls: tuple[str, ...] = ()
-    hashtags: tuple[str, ...] = ()
-    image_hashes: tuple[str, ...] = ()
-    repost_of: str | None = None
-    reply_to: str | None = None
-    account_created_at: datetime | None = None
-    account_name: str | None = None
-    platform: str | None = None
-    domains: tuple[str, ...] = ()
-    image_files: tuple[str, ...] = ()
-    image_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,7 +46,6 @@ class LoadReport:
     missing_account: int = 0
     generated_ids: bool = False
     image_notes: tuple[str, ...] = ()  # what hashing the posts' images found and skipped
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def notes(self) -> list[str]:
         """Plain sentences about anything dropped or assumed."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from common.errors import InputError, LimitError
+from common.errors import Hint, InputError, LimitError
 from corpus.posts.formats import ALL_FIELDS, LIST_FIELDS, TIME_FIELDS, ColumnMapping
 from corpus.posts.records import LoadReport, PostLimits
 
@@ -173,7 +173,9 @@ def finish(
             raise InputError(
                 f"{shown}: {bad_t:,} rows have timestamps that cannot be read "
                 f"(column {cmap.fields['created_at']!r}; {'; '.join(examples)}); "
-                "fix them, or run without --strict to skip them"
+                "fix them, or run without ",
+                Hint.option("strict"),
+                " to skip them",
             )
     if usable == 0:
         reason = "no row has both an account id and a readable timestamp"

@@ -6,22 +6,18 @@ problem in one line; nothing else escapes, whatever the bytes (see tests/corpus)
 
 from __future__ import annotations
 
-import codecs
-import contextvars
-import ctypes
 import logging
 import os
 import re
 import stat
-import threading
-import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Final, TypeVar
+from typing import Final
 
+from common.deadline import run_with_deadline
 from common.errors import InputError, LimitError
-from corpus.reporting.byte_order import bom_codec
+from common.wording import format_bytes
 from corpus.reporting.context_lines import (
     markdown_context,
     pdf_context,
@@ -36,9 +32,9 @@ from corpus.reporting.documents import (
 )
 from corpus.reporting.html_text import decode_html, html_context_lines, html_to_text
 from corpus.reporting.pdf_text import pdf_to_text
+from corpus.reporting.plain_text import decode_text, markdown_title
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # Past this, HTML or PDF extraction is abandoned: pypdf's repair of a damaged cross-reference
 # table rescans the whole file for every object (minutes for a few MB), and no size limit
@@ -55,32 +51,6 @@ KIND_BY_SUFFIX: Final[dict[str, str]] = {
 }
 SUPPORTED_SUFFIXES: Final[frozenset[str]] = frozenset(KIND_BY_SUFFIX)
 _SUPPORTED_LIST: Final = ", ".join(sorted(SUPPORTED_SUFFIXES))
-
-# Above this share of control characters, valid UTF-8 is still binary data, not text.
-_MAX_CONTROL_SHARE: Final = 0.10
-_MAGIC: Final = (
-    (b"%PDF-", "a PDF"),
-    (b"PK\x03\x04", "a ZIP archive or Office document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\x1f\x8b", "gzip-compressed data"),
-)
-_ATX_HEADING: Final = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
-_SETEXT_UNDERLINE: Final = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_FENCE: Final = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_FRONT_MATTER: Final = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-_FRONT_TITLE: Final = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.M)
-# Control characters other than tab, line feed, carriage return and form feed.
-_CONTROL_CHARS: Final = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-
-
-def format_bytes(size: int) -> str:
-    """Sizes in messages: decimal units, as people read them in file managers."""
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} bytes"
 
 
 def kind_for_name(name: str) -> str | None:
@@ -330,18 +300,20 @@ def document_from_bytes(
     context: list[str] | None = None  # None: make_document finds them (text, Markdown)
     overtime = f"{name}: extracting the text took over {time_limit_s:g} s; refused"
     if kind == "pdf":
-        text, found = run_with_time_limit(
+        text, found = run_with_deadline(
             lambda: pdf_to_text(data, name=name, max_text_bytes=max_bytes),
             limit_s=time_limit_s,
             on_timeout=lambda: LimitError(overtime),
+            name="chorus-extract",
         )
         context = pdf_context(clean_document_text(text), found)
     elif kind == "html":
         html = decode_html(data, name=name, charset=charset)
-        text, found, context = run_with_time_limit(
+        text, found, context = run_with_deadline(
             lambda: (*html_to_text(html, name=name), html_context_lines(html)),
             limit_s=time_limit_s,
             on_timeout=lambda: LimitError(overtime),
+            name="chorus-extract",
         )
     elif kind in ("text", "markdown"):
         text = decode_text(data, name=name, charset=charset)
@@ -363,144 +335,3 @@ def document_from_bytes(
 def _found_context(text: str, kind: str) -> list[str]:
     body = clean_document_text(text)
     return markdown_context(body) if kind == "markdown" else plain_text_context(body)
-
-
-class _Overtime(BaseException):
-    """Raised asynchronously inside an extraction thread that ran out of time."""
-
-
-def run_with_time_limit(
-    work: Callable[[], T], *, limit_s: float, on_timeout: Callable[[], Exception]
-) -> T:
-    """Run `work` in a thread; past `limit_s`, stop it and raise `on_timeout()`.
-
-    pypdf and trafilatura are mostly Python, so an exception set asynchronously in the thread
-    (PyThreadState_SetAsyncExc) stops them at the next bytecode; a long single C call (one
-    regex scan, one lxml parse) delays that by its own length only. The caller gets its
-    answer at `limit_s` either way. The context is copied so pypdf's configuration holds.
-    """
-    values: list[T] = []
-    errors: list[BaseException] = []
-    done = threading.Event()
-    context = contextvars.copy_context()
-
-    def run() -> None:
-        try:
-            try:
-                values.append(context.run(work))
-            except _Overtime:
-                pass
-            except BaseException as exc:  # handed to the caller below
-                errors.append(exc)
-        except _Overtime:  # a repeat that arrived while the first one was being handled
-            pass
-        finally:
-            done.set()
-
-    thread = threading.Thread(target=run, name="chorus-extract", daemon=True)
-    thread.start()
-    if not done.wait(limit_s):
-        # Raised again until the thread ends: an exception that arrives while the thread runs
-        # a weakref or GC callback is reported as unraisable and dropped, and the work goes on.
-        deadline = time.monotonic() + 2.0  # let it unwind; the answer does not wait longer
-        while thread.ident is not None and not done.is_set() and time.monotonic() < deadline:
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(thread.ident), ctypes.py_object(_Overtime)
-            )
-            done.wait(0.05)
-        raise on_timeout()
-    if errors:
-        raise errors[0]
-    return values[0]
-
-
-def decode_text(data: bytes, *, name: str, charset: str | None = None) -> str:
-    """Text bytes to str: a byte-order mark, else a declared charset, else strict UTF-8.
-
-    Refuses (InputError) rather than guess: NUL bytes or mostly control characters mean a
-    binary file, and bytes that are not valid in the encoding would become mojibake.
-    """
-    marked = bom_codec(data)
-    if marked is not None:
-        codec = marked
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            raise InputError(
-                f"{name}: broken {codec.removesuffix('-sig')} text "
-                "(invalid bytes after its byte-order mark)"
-            ) from None
-    else:
-        codec = _declared_codec(charset) or "utf-8"
-        # NUL bytes mean binary, unless the sender declared a UTF-16/32 body (no BOM needed).
-        if b"\x00" in data and not codec.startswith(("utf-16", "utf-32")):
-            raise InputError(
-                f"{name}: binary data, not text{_looks_like(data)} (it contains NUL bytes; "
-                "UTF-16 text needs a byte-order mark)"
-            )
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError as exc:
-            hint = _looks_like(data)
-            if hint:
-                raise InputError(f"{name}: binary data, not text{hint}") from None
-            raise InputError(
-                f"{name}: not valid {codec.upper()} text (bad byte at offset {exc.start}); "
-                "save it as UTF-8"
-            ) from None
-    if "\x00" in text:
-        raise InputError(f"{name}: binary data, not text (it contains NUL characters)")
-    controls = len(_CONTROL_CHARS.findall(text))
-    if text and controls / len(text) > _MAX_CONTROL_SHARE:
-        raise InputError(
-            f"{name}: binary data, not text{_looks_like(data)} (mostly control characters)"
-        )
-    return text
-
-
-def _declared_codec(charset: str | None) -> str | None:
-    if not charset:
-        return None
-    try:
-        info = codecs.lookup(charset.strip())
-    except LookupError:
-        return None
-    return info.name if getattr(info, "_is_text_encoding", True) else None
-
-
-def _looks_like(data: bytes) -> str:
-    for magic, what in _MAGIC:
-        if data.startswith(magic):
-            return f" (looks like {what})"
-    return ""
-
-
-def markdown_title(text: str) -> str | None:
-    """YAML front matter's `title:`, else the first ATX ("# Title") or setext (underlined)
-    heading outside fenced code."""
-    front = _FRONT_MATTER.match(text.replace("\r\n", "\n"))
-    if front:
-        declared = _FRONT_TITLE.search(front.group(1))
-        if declared and declared.group(1).strip("'\" "):
-            return declared.group(1).strip("'\" ")
-        text = text.replace("\r\n", "\n")[front.end() :]
-    fence: str | None = None
-    previous = ""
-    for line in text.splitlines():
-        opened = _FENCE.match(line)
-        if fence is not None:
-            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
-                fence = None
-            previous = ""
-            continue
-        if opened:
-            fence = opened.group(1)
-            previous = ""
-            continue
-        heading = _ATX_HEADING.match(line)
-        if heading and heading.group(1).strip("# \t"):
-            return heading.group(1).strip()
-        if previous.strip() and _SETEXT_UNDERLINE.match(line) and not _ATX_HEADING.match(previous):
-            return previous.strip()
-        previous = line
-    return None

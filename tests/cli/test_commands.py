@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from bot.assistant import Assistant
-from bot.cli import HANDLERS, build_parser
+from bot.cli import HANDLERS
+from bot.cli_parser import build_parser
 from bot.console import run_console
 from bot.settings import load_settings
 from corpus.reporting.demo import demo_document

@@ -18,10 +18,10 @@ from corpus.reporting.load import (
     collect_files,
     load_bytes,
     load_file,
-    markdown_title,
     safe_filename,
 )
 from corpus.reporting.pdf_text import NO_TEXT_HINT, pdf_to_text
+from corpus.reporting.plain_text import markdown_title
 from tests.corpus.corpus_support import encrypt_pdf, make_pdf
 
 MB = 1_000_000

@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.errors import FetchError, InputError, LimitError
-from corpus.web.fetch import _blocked_reason, _ip_literal, fetch_url, is_url
+from corpus.web.addresses import _blocked_reason, _ip_literal, is_url
+from corpus.web.fetch import fetch_url
 from corpus.web.policy import FetchPolicy
 from tests.corpus.corpus_support import (
     Handler,

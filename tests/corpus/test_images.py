@@ -16,18 +16,16 @@ import imagehash
 import pytest
 from PIL import Image, ImageDraw
 
+from corpus.posts.image_cache import open_cache
 from corpus.posts.image_hash import ImageSkipped, hash_image, phashes
 from corpus.posts.image_sources import (
     NOT_FETCHED,
     ImageLimits,
     ImageRef,
     ImageReport,
-    MediaFolder,
-    MediaZip,
     hash_post_images,
-    open_cache,
-    zip_member_safe,
 )
+from corpus.posts.media import MediaFolder, MediaZip, zip_member_safe
 from corpus.web.policy import FetchPolicy
 from tests.corpus.corpus_support import LocalServer, serve
 

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from bot.access import require_moderator
 from bot.assistant import Assistant, Requester
 from common.errors import InputError, NotFoundError
 from common.progress import Progress, no_progress
@@ -62,7 +63,7 @@ class PatternsAssistant(Assistant):
         name: str | None = None,
         progress: Progress = no_progress,
     ) -> FakeAnalysis:
-        self._require_moderator(req, "add datasets")
+        require_moderator(req, "add datasets")
         if not data.startswith(b"post_id"):
             raise InputError(f"{filename}: line 1: no post_id column")
         self.uploads.append((data, filename, req, name))

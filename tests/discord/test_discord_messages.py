@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -14,6 +15,7 @@ from discord.ext.test import backend, factories
 from bot.assistant import Assistant, Requester
 from bot.cogs.conversation import EMPTY_QUESTION, UNREADABLE_REPLY
 from bot.discord_app import AnswerMemory, create_bot
+from common.errors import ChorusError, Hint
 from tests.conftest import ScriptedChatModel
 from tests.discord.discord_harness import INJECTION, SOCK_QUESTION, spy
 
@@ -220,4 +222,29 @@ async def test_a_mention_answers_coordination_questions_from_the_analysis(
     (text,) = chat.texts()
     assert f"camp3 is in cluster {cluster.id} with 3 other accounts" in text
     assert "dataset campaign" in text and "org1" not in text
+    assert_quiet(chat)
+
+
+async def test_chat_errors_are_worded_by_the_bot_s_one_translator(
+    assistant: Assistant, make_chat: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A question in chat fails as a slash command would: hints in Discord's terms, and an
+    unexpected failure as an id to quote, its internals only in the log."""
+    failures: list[Exception] = [
+        ChorusError("the index is stale: run ", Hint.command("sources reindex")),
+        RuntimeError("disk on fire"),
+    ]
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise failures.pop(0)
+
+    monkeypatch.setattr(assistant, "ask", failing)
+    chat = await make_chat(assistant)
+    await chat.say(f"{chat.me} {QUESTION}")
+    await chat.say(f"{chat.me} {QUESTION}")
+    stale, unexpected = chat.texts()
+    assert stale == (
+        "the index is stale: run `chorus sources reindex` (on the command line, where Chorus runs)"
+    )
+    assert re.search(r"error id `[0-9a-f]{8}`", unexpected) and "disk on fire" not in unexpected
     assert_quiet(chat)

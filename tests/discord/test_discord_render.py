@@ -8,7 +8,9 @@ import discord
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.discord_render import (
+from bot.discord_embeds import answer_embeds, check_embeds, group_embeds, sources_embeds
+from bot.discord_render import cluster_detail_embeds, clusters_embeds, time_span
+from bot.discord_text import (
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
     EMBEDS_PER_MESSAGE,
@@ -18,19 +20,12 @@ from bot.discord_render import (
     FOOTER_LIMIT,
     MESSAGE_LIMIT,
     TITLE_LIMIT,
-    answer_embeds,
-    check_embeds,
-    cluster_detail_embeds,
-    clusters_embeds,
-    group_embeds,
+    message_pieces,
     neutralise,
     plain_message,
     shorten,
-    sources_embeds,
-    split_text,
-    time_span,
 )
-from retrieval.catalog import SourceRecord
+from retrieval.catalog_records import SourceRecord
 from retrieval.citations import MARKER, Answer, Citation
 from retrieval.claim_check import CheckResult
 
@@ -84,7 +79,7 @@ def assert_good_split(text: str, limit: int, chunks: list[str]) -> None:
 @given(tokens=st.lists(TOKENS, max_size=400), limit=st.sampled_from(LIMITS))
 def test_split_keeps_text_limits_and_markers(tokens: list[str], limit: int) -> None:
     text = "".join(tokens)
-    assert_good_split(text, limit, split_text(text, limit))
+    assert_good_split(text, limit, message_pieces(text, limit))
 
 
 @settings(max_examples=40, deadline=None)
@@ -97,7 +92,7 @@ def test_split_keeps_text_limits_and_markers(tokens: list[str], limit: int) -> N
 def test_answers_split_between_sentences(sentences: list[tuple[int, int]], limit: int) -> None:
     """Cited sentences shorter than the limit: every cut falls after a sentence's marker."""
     text = " ".join(f"{'word ' * words}ends here [{n}]." for words, n in sentences)
-    chunks = split_text(text, limit)
+    chunks = message_pieces(text, limit)
     assert_good_split(text, limit, chunks)
     for chunk in chunks[:-1]:
         assert re.search(r"\[\d+\]\.\s+$", chunk), chunk[-60:]
@@ -106,13 +101,13 @@ def test_answers_split_between_sentences(sentences: list[tuple[int, int]], limit
 def test_paragraphs_are_preferred_to_sentences() -> None:
     para = ("A sentence about the campaign [1]. " * 20).strip()
     text = f"{para}\n\n{para}\n\n{para}"
-    chunks = split_text(text, len(para) + 10)
+    chunks = message_pieces(text, len(para) + 10)
     assert [c.strip() for c in chunks] == [para, para, para]
 
 
 def test_a_marker_at_the_hard_cut_moves_whole() -> None:
     text = "x" * 1020 + "[123]" + "y" * 50
-    chunks = split_text(text, FIELD_VALUE_LIMIT)
+    chunks = message_pieces(text, FIELD_VALUE_LIMIT)
     assert chunks[0] == "x" * 1020
     assert chunks[1].startswith("[123]")
 

@@ -116,7 +116,7 @@ async def test_an_attachment_is_added_under_its_last_name_component_only(
         )
         assert "Source added." in run.final.text(), run.final.text()
         assert calls[-1][1] == safe
-    urls = [s.url for s in assistant.sources(h_req(A))]
+    urls = [s.origin for s in assistant.sources(h_req(A))]
     assert "attachment:evil.txt" in urls and "attachment:notes.md" in urls
     assert not any(".." in u or "/etc/" in u for u in urls)
     titles = [s.title for s in assistant.sources(h_req(A))]

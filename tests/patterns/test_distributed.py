@@ -21,7 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.errors import InputError
+from bot.cli_output import error_text
+from common.errors import Hint, InputError
 from patterns.graph import NEAR, build_edges, collect_co_posts, item_weights
 from patterns.params import EngineChoice
 from patterns.service import PatternService
@@ -187,9 +188,15 @@ def test_a_shard_a_worker_cannot_see_fails_in_one_line(client: Any, tmp_path: Pa
     from patterns.distributed import _pair_on_cluster
 
     missing = str(tmp_path / "elsewhere" / "shard-00000.parquet")
-    with pytest.raises(InputError, match=r"worker cannot read its shard .*--shared-dir") as err:
+    with pytest.raises(InputError, match=r"worker cannot read its shard ") as err:
         _pair_on_cluster(client, [missing], WINDOW, False, lambda *_: None)
     assert missing in str(err.value) and "\n" not in str(err.value)
+    # The hint names the option and the setting; the CLI words the option as its flag.
+    assert err.value.hints == (
+        Hint.option("shared_dir"),
+        Hint.setting("CHORUS_ANALYSIS__DASK_SHARED_DIR"),
+    )
+    assert "(--shared-dir, CHORUS_ANALYSIS__DASK_SHARED_DIR)" in error_text(err.value)
 
 
 @pytest.mark.shared

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from common.errors import InputError
-from corpus.posts.load import Post, read_posts
+from tests.corpus.post_support import Post, read_posts
 from tests.patterns.conftest import LIMITS
 
 CANON = (

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from corpus.posts.load import read_posts
 from patterns.nearimage import group_images, near_pairs, plan
 from patterns.service import PatternService
+from tests.corpus.post_support import read_posts
 from tests.patterns.conftest import LIMITS, T0, make_service
 
 

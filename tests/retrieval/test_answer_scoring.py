@@ -15,6 +15,7 @@ from retrieval.config import RetrievalConfig
 from retrieval.library import Library
 from retrieval.quantities import mismatches, quantities
 from retrieval.sentence_scorer import SCORER_FILE, ScorerFileError, load_scorer
+from tests.retrieval.catalog_support import source_text
 
 NOTES = """Field notes, hashtag flood on #RecallMayorLinn (compiled by T&S team, 2022-06-03)
 
@@ -87,7 +88,7 @@ def test_a_sentence_that_leans_back_is_quoted_with_its_antecedent(filled: Librar
     assert not answer.refused
     quote = next(c for c in answer.citations if "$2,500" in c.quote)
     assert quote.quote.startswith('These "deputy organizers" were recruited')
-    text = filled.catalog.source_text(quote.source_id)
+    text = source_text(filled.catalog, quote.source_id)
     assert text[quote.start : quote.end] == quote.quote  # one contiguous verbatim span
 
 

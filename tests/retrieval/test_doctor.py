@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import socket
 
-from retrieval.catalog import NewChunk
+from retrieval.catalog_records import NewChunk
 from retrieval.doctor import diagnose
-from retrieval.library import Library, source_id_for
+from retrieval.library import Library
+from retrieval.source_store import source_id_for
+from tests.retrieval.catalog_support import chunks_of
 from tests.retrieval.conftest import CAMPAIGN, GARDEN, NDA, doc
 
 DEAD_WRITER = f"{socket.gethostname()}:4194303"  # above the default pid_max: never alive
@@ -19,7 +21,7 @@ def _half_added(lib: Library, scope: str = "g1") -> str:
         source_id=sid,
         scope=scope,
         title=d.title,
-        url=d.origin,
+        origin=d.origin,
         kind=d.kind,
         added_by="a",
         sha256=d.sha256,
@@ -64,14 +66,14 @@ def test_doctor_repairs_vector_drift_and_half_removed_sources(library: Library) 
 
     report = diagnose(library, repair=True)
     assert len(report.repairs) == 3
-    assert library.index.ids() == {c.id for c in library.catalog.chunks_of(keep.id)}
+    assert library.index.ids() == {c.id for c in chunks_of(library.catalog, keep.id)}
     assert [s.id for s in library.catalog.all_sources()] == [keep.id]
     assert diagnose(library, repair=False).consistent
 
 
 def test_a_source_being_written_by_a_live_process_is_left_alone(library: Library) -> None:
     sid = _half_added(library)
-    from retrieval.catalog import writer_tag
+    from common.processes import writer_tag
 
     library.catalog._conn().execute(
         "UPDATE sources SET writer = ? WHERE id = ?", (writer_tag(), sid)

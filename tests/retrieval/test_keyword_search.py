@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.catalog import KEYWORD_POOL, Catalog, NewChunk, fts_query, fts_terms
+from retrieval.catalog import Catalog
+from retrieval.catalog_records import NewChunk
+from retrieval.keyword_query import KEYWORD_POOL, fts_query, fts_terms
 
 
 def add(catalog: Catalog, source_id: str, scope: str, texts: list[str]) -> None:
@@ -18,7 +20,7 @@ def add(catalog: Catalog, source_id: str, scope: str, texts: list[str]) -> None:
         source_id=source_id,
         scope=scope,
         title=source_id,
-        url=f"pasted:{source_id}",
+        origin=f"pasted:{source_id}",
         kind="text",
         added_by="test",
         sha256=source_id,

@@ -8,8 +8,10 @@ import pytest
 
 from common.errors import LimitError, NotFoundError
 from prompts.phrases import REFUSAL
-from retrieval.catalog import _SOURCES_TABLE, Catalog
+from retrieval.catalog import Catalog
+from retrieval.catalog_schema import SOURCES_TABLE
 from retrieval.library import Library
+from tests.retrieval.catalog_support import chunks_of, source_text
 from tests.retrieval.conftest import CAMPAIGN, GARDEN, NDA, doc
 
 
@@ -25,7 +27,7 @@ def test_add_indexes_both_stores_and_the_same_content_twice_is_one_source(librar
     again = library.add(doc(CAMPAIGN, "Campaign (copy)"), scope="g1", added_by="bob")
     assert again.duplicate and again.source.id == first.source.id
     assert len(library.sources(["g1"])) == 1
-    chunk_ids = {c.id for c in library.catalog.chunks_of(first.source.id)}
+    chunk_ids = {c.id for c in chunks_of(library.catalog, first.source.id)}
     assert chunk_ids == library.index.ids()
 
 
@@ -39,7 +41,7 @@ def test_force_adds_a_second_copy_and_removing_one_keeps_the_other(library: Libr
     )
     ids = {first.id, again.source.id} | {r.source.id for r in third}  # type: ignore[union-attr]
     assert len(ids) == 4 and {s.id for s in library.sources(["g1"])} == ids
-    assert {c.id for s in ids for c in library.catalog.chunks_of(s)} == library.index.ids()
+    assert {c.id for s in ids for c in chunks_of(library.catalog, s)} == library.index.ids()
     # Without force the oldest copy is named; with the original gone, another copy is.
     assert library.add(doc(CAMPAIGN, "x"), scope="g1", added_by="d").source.id == first.id
     library.remove(first.id, scope="g1")
@@ -61,7 +63,7 @@ def test_a_version_1_catalog_is_migrated_and_keeps_its_sources(
     conn = old._conn()
     conn.execute("PRAGMA foreign_keys=OFF")
     conn.executescript(
-        _SOURCES_TABLE.format(name="v1").replace(
+        SOURCES_TABLE.format(name="v1").replace(
             "writer    TEXT NOT NULL DEFAULT ''",
             "writer    TEXT NOT NULL DEFAULT '', UNIQUE (scope, sha256)",
         )
@@ -79,8 +81,8 @@ def test_a_version_1_catalog_is_migrated_and_keeps_its_sources(
     migrated = Catalog(path)
     assert migrated.get_meta("schema") == "2"
     assert migrated.get_source(src.id, ["g1"]) == src
-    assert [c.id for c in migrated.chunks_of(src.id)] == [
-        c.id for c in library.catalog.chunks_of(src.id)
+    assert [c.id for c in chunks_of(migrated, src.id)] == [
+        c.id for c in chunks_of(library.catalog, src.id)
     ]
     library.catalog = migrated
     copy = library.add(doc(CAMPAIGN, "Copy"), scope="g1", added_by="bob", force=True).source
@@ -153,7 +155,7 @@ def test_hybrid_search_finds_by_meaning_and_by_keyword_within_scope(library: Lib
     kw, _ = library.retrieve("nondisclosure", ["g1", "g2"], mode="keyword")
     assert [h.chunk.title for h in kw] == ["NDA"]
     for h in hits:
-        text = library.catalog.source_text(h.chunk.source_id)
+        text = source_text(library.catalog, h.chunk.source_id)
         assert text[h.chunk.start : h.chunk.end] == h.chunk.text
 
 
@@ -165,7 +167,7 @@ def test_extractive_answer_quotes_verbatim_and_cites(library: Library) -> None:
     assert "70 accounts" in answer.answer
     for c in answer.citations:
         assert f"{c.quote} [{c.n}]" in answer.answer
-        text = library.catalog.source_text(c.source_id)
+        text = source_text(library.catalog, c.source_id)
         assert text[c.start : c.end] == c.quote
     assert all(c.title == "Campaign" for c in answer.citations)
 
@@ -189,7 +191,7 @@ def test_reindex_rebuilds_the_vector_index_from_the_catalog(library: Library) ->
 def test_add_many_shares_writes_and_keeps_each_source_atomic(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from retrieval import library as library_module
+    from retrieval import source_store as library_module
     from retrieval.vector_store import VectorStoreError
 
     library.add(doc(NDA, "NDA"), scope="g1", added_by="a")
@@ -213,7 +215,7 @@ def test_add_many_shares_writes_and_keeps_each_source_atomic(
     # Whatever failed left nothing; whatever succeeded is complete in both stores.
     stored = {s.title for s in library.sources(["g1"])}
     assert stored == {"NDA"} | {r.source.title for r in ok}
-    chunks = {c.id for s in library.sources(["g1"]) for c in library.catalog.chunks_of(s.id)}
+    chunks = {c.id for s in library.sources(["g1"]) for c in chunks_of(library.catalog, s.id)}
     assert chunks == library.index.ids()
     assert max(calls) > 1  # several documents' chunks went in one write
 
@@ -255,3 +257,30 @@ def test_a_source_over_the_chunk_limit_fails_alone_naming_the_setting(
     assert "MAX_CHUNKS_PER_SOURCE" in str(results[1]) and "long" in str(results[1])
     assert "\n" not in str(results[1])
     assert sorted(s.title for s in small.sources(["s"])) == ["c", "n"]
+
+
+def test_vectors_carry_no_second_copy_of_the_text_and_older_copies_still_read(
+    library: Library,
+) -> None:
+    added = library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="alice").source
+    collection = library.index._collection("g1", create=False)
+    assert collection is not None
+    got = collection.get(include=["documents", "metadatas"])
+    assert got["ids"] and all(d is None for d in (got["documents"] or [None]))
+    assert {m["source_id"] for m in got["metadatas"]} == {added.id}
+    # A store written before kept each chunk's text as Chroma's document: it reads the same.
+    chunks = chunks_of(library.catalog, added.id)
+    ids = [c.id for c in chunks]
+    vectors = library.index.vectors(ids, "g1")
+    before = library.index.search(vectors[ids[0]], 5, ["g1"])
+    collection.upsert(
+        ids=ids,
+        embeddings=[vectors[i] for i in ids],
+        metadatas=[dict(m) for m in collection.get(ids=ids, include=["metadatas"])["metadatas"]],
+        documents=[c.text for c in chunks],
+    )
+    after = library.index.search(vectors[ids[0]], 5, ["g1"])
+    assert [i for i, _ in after] == [i for i, _ in before] and before[0][0] == ids[0]
+    assert [s for _, s in after] == pytest.approx([s for _, s in before], abs=1e-5)
+    hits, _ = library.retrieve(" ".join(CAMPAIGN.split()[:12]), ["g1"], mode="dense")
+    assert hits and {h.chunk.source_id for h in hits} == {added.id}

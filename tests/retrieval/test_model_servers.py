@@ -21,6 +21,7 @@ from retrieval.chat_model import ChatModelError, load_chat_model
 from retrieval.config import RetrievalConfig
 from retrieval.library import Library
 from tests.local_models import LocalModel, Reply
+from tests.retrieval.catalog_support import source_text
 from tests.retrieval.conftest import CAMPAIGN, NDA, doc
 
 pytest.importorskip("langchain_openai")
@@ -80,7 +81,7 @@ def test_a_good_cited_answer_is_shown_with_verbatim_quotes(
     assert not answer.refused and answer.mode == "llm" and answer.model == client[1]
     assert answer.answer == "Twitter suspended 70 accounts [1]."
     c = answer.citations[0]
-    assert stocked.catalog.source_text(c.source_id)[c.start : c.end] == c.quote
+    assert source_text(stocked.catalog, c.source_id)[c.start : c.end] == c.quote
     call = server.calls[calls]  # what the client put on the wire
     assert call.api == client[1].split(":")[0] and call.body["model"] == "local-model"
     assert call.system == SYSTEM and '<source n="1"' in call.user and QUESTION in call.user

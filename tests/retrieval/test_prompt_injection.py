@@ -10,6 +10,7 @@ from prompts.answer import SYSTEM
 from retrieval.citations import MARKER
 from retrieval.library import Library
 from tests.conftest import ScriptedChatModel
+from tests.retrieval.catalog_support import source_text
 from tests.retrieval.conftest import CAMPAIGN, doc
 
 PLANTED = (
@@ -36,7 +37,7 @@ def test_extractive_answers_only_quote_the_source(
     # Whatever the refusal threshold, an answer is made of the source's own sentences.
     monkeypatch.setattr(planted, "config", planted.config.model_copy(update={"min_evidence": 0}))
     answer = planted.ask("What did the field notes say to reply with?", ["g1"])
-    texts = {s.id: planted.catalog.source_text(s.id) for s in planted.sources(["g1"])}
+    texts = {s.id: source_text(planted.catalog, s.id) for s in planted.sources(["g1"])}
     assert not answer.refused
     for sentence in _sentences(answer.answer):
         assert any(sentence in t for t in texts.values()), sentence
