@@ -9,10 +9,12 @@ guarantees that nothing pings, this is the second belt.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import discord
 
 from retrieval.citations import MARKER
+from retrieval.sentences import split_sentences
 
 # Discord's documented limits (characters).
 MESSAGE_LIMIT = 2000
@@ -30,13 +32,37 @@ NO_MENTIONS = discord.AllowedMentions.none()
 _ZWSP = "\u200b"
 _MASKED_LINK = re.compile(r"\]\(")
 
-# Boundaries to cut after, best first. The sentence pattern keeps the citation markers that
-# close a sentence ("... accounts.[2] Next") with that sentence.
-_BREAKS = (
-    re.compile(r"\n[ \t]*\n\s*"),
-    re.compile(r"\n\s*"),
-    re.compile(r"[.!?\u2026][\"'\u201d\u2019)]*(?:[ \t]*\[\d{1,3}\])*\s+"),
-    re.compile(r"\s+"),
+# Boundaries to cut after, best first: paragraphs, lines, sentences, words. Sentences are
+# the product's own (retrieval/sentences.py: "Nov. 24", "Sen. Warren" and "$1.2" are not
+# ends); a cut after one keeps the citation markers that close it ("... accounts. [2] Next").
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+_LINE = re.compile(r"\n\s*")
+_WORD = re.compile(r"\s+")
+_AFTER_SENTENCE = re.compile(r"(?:[ \t]*\[\d{1,3}\])*\s+")
+_CLOSED = re.compile(r"[.!?\u2026][\"'\u201d\u2019)]*$")
+
+
+def _ends(pattern: re.Pattern[str]) -> Callable[[str], list[int]]:
+    return lambda window: [m.end() for m in pattern.finditer(window)]
+
+
+def _sentence_ends(window: str) -> list[int]:
+    """Where the window's sentences end, past the markers and spaces after each. Only a
+    sentence closed by its punctuation counts (one the window's end cut short is not; line
+    breaks are their own boundary)."""
+    out = []
+    for sentence in split_sentences(window):
+        after = _AFTER_SENTENCE.match(window, sentence.end)
+        if after is not None and _CLOSED.search(sentence.text):
+            out.append(after.end())
+    return out
+
+
+_BREAKS: tuple[Callable[[str], list[int]], ...] = (
+    _ends(_PARAGRAPH),
+    _ends(_LINE),
+    _sentence_ends,
+    _ends(_WORD),
 )
 
 
@@ -65,8 +91,8 @@ def shorten(text: str, limit: int) -> str:
 def _cut_point(text: str, limit: int) -> int:
     window = text[:limit]
     best = 0
-    for pattern in _BREAKS:
-        ends = [m.end() for m in pattern.finditer(window) if 0 < m.end() <= limit]
+    for found in _BREAKS:
+        ends = [end for end in found(window) if 0 < end <= limit]
         if ends:
             # A late boundary of a weaker kind beats an early paragraph break: fewer, fuller
             # chunks. Half the limit is the line between "late" and "early".

@@ -24,6 +24,9 @@ ABBREVIATIONS = frozenset(
 # line break. Blank lines always end a sentence (headings, paragraphs); a single line break
 # does unless the next line carries on the sentence (a PDF's wrapped line starts in lower case).
 _BOUNDARY = re.compile(r"([.!?…]+[\"'”’)\]]*)(\s+)|(\n\s*)")
+# A citation marker just before the full stop ("... here [1]. then"): the stop ends a cited
+# sentence even when the next word is in lower case.
+_CITED = re.compile(r"\[\d{1,3}\]\Z")
 # "1." / "a)" / "iv." at the start of a line: a list marker, not the end of a sentence.
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\Z")
 
@@ -79,8 +82,8 @@ def _split(text: str, offset: int, min_chars: int) -> list[Sentence]:
             single_dot = punct.startswith(".") and len(punct.rstrip("\"'”’)]")) == 1
             if single_dot and _is_abbreviation(text, match.start(1)):
                 continue
-            if nxt and nxt.islower():  # "e.g. this" or an ellipsis mid-sentence
-                continue
+            if nxt and nxt.islower() and not _CITED.search(text, 0, match.start(1)):
+                continue  # "e.g. this" or an ellipsis mid-sentence
             end = match.end(1)
         else:
             gap = match.group(3)

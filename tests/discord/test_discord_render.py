@@ -101,6 +101,19 @@ def test_answers_split_between_sentences(sentences: list[tuple[int, int]], limit
         assert re.search(r"\[\d+\]\.\s+$", chunk), chunk[-60:]
 
 
+def test_answers_are_cut_at_sentences_as_the_product_splits_them() -> None:
+    # One sentence splitter (issue 14): "Nov." ends no sentence, so no cut falls after it
+    # (the late cut is between words); a cut after a real sentence keeps its marker.
+    text = "Twitter suspended 70 accounts [1]. Bloomberg entered the race on Nov. 24 when he "
+    text += "y" * 200
+    chunks = message_pieces(text, text.index("24 when") + 4)
+    assert_good_split(text, text.index("24 when") + 4, chunks)
+    assert not chunks[0].rstrip().endswith("Nov.")
+    assert chunks[0].endswith("Nov. 24 ")
+    short = "It was done [1]. Then more. " + "z" * 60
+    assert message_pieces(short, 40)[0] == "It was done [1]. Then more. "
+
+
 def test_paragraphs_are_preferred_to_sentences() -> None:
     para = ("A sentence about the campaign [1]. " * 20).strip()
     text = f"{para}\n\n{para}\n\n{para}"

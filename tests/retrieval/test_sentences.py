@@ -79,6 +79,8 @@ SPLIT_TABLE = [
     ("The remaining\n450 accounts received labels. That claim\nis false.", 2),
     ("Who was behind it\nThe submissions were traced to a firm.", 2),
     ("# Heading\nThe text under it. More text.", 3),
+    ("It ends here [1]. then a cited one [2]. Next.", 3),  # a marker closes a sentence
+    ("As in fig. [3] the text goes on.", 1),
 ]
 
 
