@@ -30,8 +30,11 @@ def _mapping(pairs: Sequence[str]) -> dict[str, str]:
 def cmd_analyze(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
     from bot.progress_bar import TerminalProgress  # noqa: PLC0415
+    from patterns.export_folder import check_target  # noqa: PLC0415
 
     req = Requester.local()
+    if args.out:  # before the analysis: a dataset stored for an export that cannot happen
+        check_target(args.out)  # would count twice in every later answer
     params = assistant.analysis_params(
         window_s=args.window,
         min_shared=args.min_shared,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from common.errors import ChorusError
 from corpus.reporting.load import load_bytes, load_text
-from patterns.exports import cell_sql
+from patterns.export_tables import cell_sql
 from patterns.service import PatternService
 from retrieval.chunking import split_text
 from retrieval.tokens import install_offline_encodings

@@ -76,6 +76,21 @@ def test_analyze_a_missing_file_says_the_file_is_missing(run_cli: RunCli, tmp_pa
     )
 
 
+def test_an_export_folder_that_cannot_be_made_stops_before_the_dataset_is_stored(
+    run_cli: RunCli, posts: Path, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "exists.txt"
+    a_file.write_text("keep me")
+    for out in (a_file, a_file / "sub"):
+        code, _, err = run_cli("analyze", str(posts), "--out", str(out))
+        assert code != 0
+        assert str(out) in _one_line(err)
+    code, out_text, err = run_cli("datasets", "list", "--json")
+    assert code == 0, err
+    assert json.loads(out_text)["datasets"] == []  # nothing stored for a failed command
+    assert a_file.read_text() == "keep me"
+
+
 def test_out_and_plot_paths_are_one_line_errors_and_the_format_follows_the_extension(
     run_cli: RunCli, posts: Path, tmp_path: Path
 ) -> None:

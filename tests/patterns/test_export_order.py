@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from corpus.posts.load import literal
-from patterns import exports
-from patterns.exports import EVIDENCE_LABEL_CHARS, ISO_SQL, _data, _xml_sql, cell_sql
+from patterns import export_tables, exports
+from patterns.export_tables import cell_sql, xml_sql
+from patterns.exports import EVIDENCE_LABEL_CHARS, ISO_SQL, _data
 from patterns.service import PatternService
 from patterns.store import connect
 
@@ -172,11 +173,11 @@ def test_the_byte_scans_agree_with_the_sql(svc: PatternService) -> None:
     con = duckdb.connect()
     con.register("v", pa.table({"v": values}))
     cells = [r[0] for r in con.execute(f"SELECT {cell_sql('v')} FROM v").fetchall()]
-    xml = [r[0] for r in con.execute(f"SELECT {_xml_sql('v')} FROM v").fetchall()]
+    xml = [r[0] for r in con.execute(f"SELECT {xml_sql('v')} FROM v").fetchall()]
     for value, cell, text in zip(values, cells, xml, strict=True):
         one = pa.array([value], pa.string())
-        assert exports._plain_cells(one) == (cell == value), repr(value)
-        assert exports._plain_xml(one) == (text == value), repr(value)
-        assert exports._text(con, one).to_pylist() == [cell]
-        assert exports._text(con, one, xml=True).to_pylist() == [text]
+        assert export_tables._plain_cells(one) == (cell == value), repr(value)
+        assert export_tables._plain_xml(one) == (text == value), repr(value)
+        assert export_tables._text(con, one).to_pylist() == [cell]
+        assert export_tables._text(con, one, xml=True).to_pylist() == [text]
     con.close()
