@@ -70,3 +70,14 @@ def test_product_code_never_imports_test_support() -> None:
                 if module and module.split(".")[0] in {"tests", "benchmarks"}:
                     offenders.append(str(f.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_no_product_module_is_over_400_lines() -> None:
+    """A module does one thing (CONTRIBUTING.md); past 400 lines it is doing several."""
+    long = {
+        str(f.relative_to(ROOT)): n
+        for layer in LAYERS
+        for f in (ROOT / layer).rglob("*.py")
+        if (n := len(f.read_text().splitlines())) > 400
+    }
+    assert long == {}
