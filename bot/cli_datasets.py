@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.cli_output import emit_json, print_line, say
+from bot.cli_output import cli_wording, emit_json, print_line, say
 from bot.cli_parser import DEFAULT_CLUSTER_LIMIT
 from common.wording import plural
 
@@ -68,7 +68,9 @@ def cmd_analyze(assistant: Assistant, args: argparse.Namespace) -> int:
     if not result.clusters:  # the table carries the notes; the plain message does not
         for note in result.notes:
             print_line(f"note: {note}", file=sys.stderr)
-    print_line(result.render_text() if result.clusters else result.empty_message(), file=human)
+    print_line(
+        result.render_text() if result.clusters else result.empty_message(cli_wording), file=human
+    )
     for path in written:
         print_line(f"wrote {path}", file=human)
     return 0
@@ -90,7 +92,7 @@ def cmd_clusters(assistant: Assistant, args: argparse.Namespace) -> int:
         say(
             result.render_text(limit=limit, sort=args.sort)
             if result.clusters
-            else result.empty_message()
+            else result.empty_message(cli_wording)
         )
     return 0
 

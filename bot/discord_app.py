@@ -186,10 +186,14 @@ class ChorusBot(commands.Bot):
         await super().close()
         self.pools.shutdown()
 
+    @property
+    def wording(self) -> DiscordWording:
+        """Hints in Discord's terms: this bot's slash options, its moderator rule."""
+        return DiscordWording(slash_options(self.tree), self.settings.moderator_role)
+
     def describe_error(self, error: BaseException) -> tuple[str, str | None]:
         """(what the user is told, in Discord's terms; an error id when it was unexpected)."""
-        wording = DiscordWording(slash_options(self.tree), self.settings.moderator_role)
-        return describe_error(error, wording)
+        return describe_error(error, self.wording)
 
     async def report_error(self, interaction: discord.Interaction, error: BaseException) -> None:
         """Tell the user what went wrong, privately; log what was not expected, with an id."""

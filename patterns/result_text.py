@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from common.errors import Hint, Part, Wording, neutral_wording, word
 from patterns.params import AnalysisParams
 from patterns.serialise import iso
 
@@ -226,11 +227,14 @@ def cluster_table(result: AnalysisResult, *, limit: int = 20, sort: str = "score
     return "\n".join(lines)
 
 
-def nothing_found_message(result: AnalysisResult) -> str:
-    """ "no clusters at window 60 s, min-shared 2; try a larger window"."""
+def nothing_found_message(result: AnalysisResult, wording: Wording = neutral_wording) -> str:
+    """ "no clusters at window 60 s, min-shared 2; try a larger window"; the smaller
+    cluster size to try is a hint, named by each front end (`wording`)."""
     p = result.params
     window = window_label(result.window_s, p)
-    hint = "try a larger window"
+    advice: tuple[Part, ...] = ("try a larger window",)
     if result.edges and result.linked_accounts < p.min_accounts:
-        hint = f"try --min-accounts {max(2, result.linked_accounts)} or a larger window"
-    return f"no clusters at window {window}, min-shared {p.min_shared:g}; {hint}"
+        smaller = Hint.option("min_accounts", str(max(2, result.linked_accounts)))
+        advice = ("try ", smaller, " or a larger window")
+    found = f"no clusters at window {window}, min-shared {p.min_shared:g}; "
+    return word((found, *advice), wording)

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator
 
+from common.errors import Wording, neutral_wording
 from corpus.posts.load import LoadReport
 from patterns import result_text
 from patterns.params import AnalysisParams
@@ -233,9 +234,9 @@ class AnalysisResult:
     def window_label(self) -> str:
         return result_text.window_label(self.window_s, self.params)
 
-    def empty_message(self) -> str:
-        """The plain sentence shown when nothing was found."""
-        return result_text.nothing_found_message(self)
+    def empty_message(self, wording: Wording = neutral_wording) -> str:
+        """The plain sentence shown when nothing was found, its hint in `wording`'s terms."""
+        return result_text.nothing_found_message(self, wording)
 
     def render_text(self, limit: int = 20, sort: str = "score") -> str:
         """A ranked table for the terminal (clusters in the order given, `sort` named)."""

@@ -75,7 +75,8 @@ class Datasets(ChorusCog):
             f"{plural(len(result.clusters), 'cluster')}."
         )
         # The analysis says best why nothing was found (window, thresholds).
-        embeds = clusters_embeds(ClusterListing.of(result), empty=result.empty_message())
+        empty = result.empty_message(self.bot.wording)
+        embeds = clusters_embeds(ClusterListing.of(result), empty=empty)
         await show_result(interaction, status, embeds)
 
 

@@ -179,3 +179,11 @@ def test_account_clusters_sort_limit_and_ask_json(run_cli: RunCli, posts: Path) 
         assert set(c) >= {"n", "source_id", "title", "url", "quote", "score", "post_ids"}
     assert set(re.findall(r"camp\d", answer["answer"])) == {"camp1", "camp2", "camp3", "camp4"}
     assert "org1" not in answer["answer"]
+
+
+def test_too_large_a_cluster_size_is_named_as_the_flag_to_lower(
+    run_cli: RunCli, posts: Path
+) -> None:
+    code, out, _ = run_cli("analyze", str(posts), "--min-accounts", "50")
+    assert code == 0
+    assert re.search(r"; try --min-accounts \d+ or a larger window$", out.strip()), out

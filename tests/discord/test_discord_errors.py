@@ -79,3 +79,25 @@ async def test_the_bot_knows_its_own_slash_options(assistant: Assistant, make_ha
     assert text == "`title:` is too long"  # /sources add has a title option
     text, _ = h.bot.describe_error(InputError(Hint.option("min_accounts", "2")))
     assert text.startswith("`--min-accounts 2` (an option of")
+
+
+async def test_an_empty_analysis_names_the_cluster_size_in_discord_terms(
+    make_settings: Any, embeddings: Any, make_harness: Any, tmp_path: Any
+) -> None:
+    """The advice after an upload that found linked accounts but no cluster that large: the
+    option is the command line's, and said to be (there is no such slash option)."""
+    from tests.cli.test_analysis_commands import write_posts
+
+    assistant = Assistant(make_settings(analysis={"min_accounts": 50}), embeddings=embeddings)
+    posts = tmp_path / "campaign.csv"
+    write_posts(posts)
+    h = await make_harness(assistant)
+    run = await h.slash(
+        "dataset add",
+        guild=GUILD,
+        perms=MANAGE,
+        attachments={"file": h.attachment("campaign.csv", posts.read_bytes())},
+    )
+    text = run.final.text()
+    assert "0 clusters" in text and "--min-accounts" in text
+    assert "(an option of the `chorus` command line) or a larger window" in text
