@@ -22,8 +22,9 @@ from corpus.posts.image_sources import RETRY_REASONS, ImageLimits
 from corpus.posts.load import LoadReport, PostLimits, load_posts
 from corpus.posts.media import MediaFolder, MediaSource
 from corpus.web.policy import FetchPolicy
+from patterns.dataset_schema import FORMAT_VERSION, create_accounts, create_posts
 from patterns.post_images import store_post_images
-from patterns.store import FORMAT_VERSION, ScopeStore, write_meta
+from patterns.store import ScopeStore, write_meta
 
 # DuckDB's dict_fsst string compression halves the benchmark dataset's file (98 -> 37 MB
 # for 1M posts of hashed ids) but doubles the time to store it (1.3 -> 2.6 s): loads skip it.
@@ -158,21 +159,9 @@ class DatasetLoader:
             progress("storing", 0, 3)
             source = "clean_posts"
             con.execute(f"SET disabled_compression_methods = '{SLOW_COMPRESSION}'")
-            con.execute(
-                "CREATE TABLE accounts AS SELECT "
-                "CAST(row_number() OVER (ORDER BY first_row) - 1 AS INTEGER) AS aid, "
-                "account_id, name, created, first_t, posts FROM ("
-                "SELECT account_id, max(account_name) AS name, min(account_created_at) AS created, "
-                "min(t) AS first_t, count(*) AS posts, min(row) AS first_row "
-                f"FROM {source} GROUP BY account_id)"
-            )
+            create_accounts(con, source)
             progress("storing", 1, 3)
-            con.execute(
-                "CREATE TABLE posts AS SELECT CAST(c.row AS INTEGER) AS pid, c.post_id, a.aid, "
-                "c.t, c.text, c.urls, c.hashtags, c.image_hashes, c.domains, c.repost_of, "
-                "c.reply_to, c.platform, c.image_files, c.image_urls, c.image_phashes "
-                f"FROM {source} c JOIN accounts a USING (account_id)"
-            )
+            create_posts(con, source)
             progress("storing", 2, 3)
             images = store_post_images(
                 con,

@@ -18,11 +18,12 @@ from common.progress import Progress, no_progress
 from corpus.posts.load import LoadReport
 from patterns.arrays import distinct
 from patterns.clusters import ClusterRecord, DescribeInput, describe
+from patterns.dataset_schema import TABLES
 from patterns.graph import Edges, Evidence, build_edges, collect_co_posts, communities, item_weights
 from patterns.params import ALL_SIGNALS, AnalysisParams, EngineChoice
 from patterns.results import AnalysisResult
 from patterns.signals import SIGNAL_CODE, build_occurrences
-from patterns.store import KEEP_ANALYSES, TABLES
+from patterns.store import KEEP_ANALYSES
 from patterns.windows import estimate_window
 
 logger = logging.getLogger(__name__)

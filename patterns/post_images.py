@@ -16,6 +16,7 @@ from corpus.posts.image_cache import open_cache
 from corpus.posts.image_sources import ImageLimits, ImageRef, ImageReport, hash_post_images
 from corpus.posts.media import MediaSource
 from corpus.web.policy import FetchPolicy
+from patterns.dataset_schema import create_image_tables
 
 REF_COLUMNS = (("image_files", "file"), ("image_urls", "url"), ("image_phashes", "phash"))
 
@@ -74,12 +75,7 @@ def store_post_images(
     con.register("_post_images_in", table)
     con.register("_image_windows_in", win_table)
     try:
-        con.execute(
-            "CREATE TABLE post_images AS SELECT DISTINCT pid, phash, sha FROM _post_images_in"
-        )
-        con.execute(
-            "CREATE TABLE image_windows AS SELECT DISTINCT phash, win FROM _image_windows_in"
-        )
+        create_image_tables(con, "_post_images_in", "_image_windows_in")
     finally:
         con.unregister("_post_images_in")
         con.unregister("_image_windows_in")

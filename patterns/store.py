@@ -31,36 +31,15 @@ import duckdb
 
 from common.errors import ChorusError, InputError, NotFoundError
 from common.processes import process_alive
+from patterns.dataset_schema import SCHEMA
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
 MEMORY_LIMIT = "512MB"  # DuckDB spills to disk past this; keeps a 1M-post analysis < 1 GB
 KEEP_ANALYSES = 20
 _FILE = re.compile(r"^(d[0-9a-f]{24})\.(\d{20})\.duckdb$")
 _TMP = re.compile(r"^\.tmp-(\d+)-[0-9a-f]{32}\.duckdb$")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
-CREATE TABLE IF NOT EXISTS analyses (
-    analysis_id VARCHAR, created_at DOUBLE, body VARCHAR, meta VARCHAR);
-CREATE TABLE IF NOT EXISTS clusters (
-    analysis_id VARCHAR, cluster_id VARCHAR, rank INTEGER, detail VARCHAR);
-CREATE TABLE IF NOT EXISTS cluster_members (
-    analysis_id VARCHAR, cluster_id VARCHAR, aid INTEGER, posts BIGINT, partners BIGINT);
-CREATE TABLE IF NOT EXISTS edges (
-    analysis_id VARCHAR, a INTEGER, b INTEGER, weight DOUBLE, shared INTEGER,
-    signals VARCHAR, cluster_id VARCHAR);
-CREATE TABLE IF NOT EXISTS evidence (
-    analysis_id VARCHAR, a INTEGER, b INTEGER, item INTEGER, signal VARCHAR,
-    pid_a INTEGER, pid_b INTEGER, t_a DOUBLE, t_b DOUBLE, n INTEGER);
-CREATE TABLE IF NOT EXISTS items (
-    analysis_id VARCHAR, item INTEGER, signal VARCHAR, label VARCHAR,
-    accounts INTEGER, weight DOUBLE);
-"""
-
-# Tables holding one analysis' rows (keyed by analysis_id).
-TABLES = ("analyses", "clusters", "cluster_members", "edges", "evidence", "items")
 
 _locks_guard = threading.Lock()
 _locks: dict[tuple[str, str, str], threading.RLock] = {}
