@@ -73,7 +73,7 @@ class CitedSentences:
                 n=n,
                 source_id=f"analysis:{ref.analysis_id}",
                 title=title,
-                url="",
+                origin="",
                 quote=quote,
                 score=1.0,
                 start=0,

@@ -82,7 +82,7 @@ def group_embeds(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
 def _citation_fields(citations: Iterable[Citation]) -> list[tuple[str, str]]:
     fields: list[tuple[str, str]] = []
     for c in citations:
-        link = c.url if c.url.startswith(("http://", "https://")) else ""
+        link = c.origin if c.origin.startswith(("http://", "https://")) else ""
         link_line = f"<{link}>\n" if link and len(link) <= 300 else ""
         name = shorten(f"[{c.n}] {neutralise(c.title)}", FIELD_NAME_LIMIT)
         # The quote is evidence: never truncated, continued in further fields instead.

@@ -38,7 +38,7 @@ def citation_origin(c: Citation) -> str:
 def _citation_lines(citations: list[Citation]) -> list[str]:
     lines = []
     for c in citations:
-        where = f" <{c.url}>" if c.url.startswith(("http://", "https://")) else ""
+        where = f" <{c.origin}>" if c.origin.startswith(("http://", "https://")) else ""
         lines.append(f"[{c.n}] {c.title}{where} ({citation_origin(c)})")
         lines.extend(
             textwrap.wrap(

@@ -27,7 +27,7 @@ class Citation:
     n: int
     source_id: str
     title: str
-    url: str
+    origin: str  # a URL, a file path or pasted:<name> (the JSON calls it url)
     quote: str  # verbatim text of the source, at [start, end); or of a post, or a fact
     score: float
     start: int
@@ -38,7 +38,8 @@ class Citation:
     post_ids: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # The --json contract's key for the origin is "url", in the field's place.
+        data = {("url" if k == "origin" else k): v for k, v in asdict(self).items()}
         del data["start"], data["end"]  # the --json contract (DESIGN.md) has no offsets
         data["score"] = round(self.score, 4)
         if self.kind == "analysis":
@@ -79,7 +80,7 @@ class Passage:
     n: int
     source_id: str
     title: str
-    url: str
+    origin: str
     text: str
     start: int
     score: float

@@ -92,7 +92,7 @@ def check_claim(
         return CheckResult(claim, EVIDENCE_ONLY, _join(EXPLAIN_EVIDENCE_ONLY, differs), citations)
 
     passages = [
-        Passage(c.n, c.source_id, c.title, c.url, c.quote, c.start, c.score) for c in citations
+        Passage(c.n, c.source_id, c.title, c.origin, c.quote, c.start, c.score) for c in citations
     ]
     user = check_prompt.USER.format(sources=prompt_sources(passages), claim=claim)
     raw = complete(model, check_prompt.SYSTEM, user, name=model_name)

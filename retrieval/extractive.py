@@ -51,7 +51,7 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 class Candidate:
     source_id: str
     title: str
-    url: str
+    origin: str
     text: str
     start: int
     end: int
@@ -167,7 +167,7 @@ def prepare(
             Candidate(
                 source_id=key[0],
                 title=r.hit.chunk.title,
-                url=r.hit.chunk.origin,
+                origin=r.hit.chunk.origin,
                 text=r.text,
                 start=r.start,
                 end=r.end,
@@ -294,7 +294,7 @@ def reading_order(chosen: Sequence[Candidate]) -> list[Candidate]:
 
 def to_citations(chosen: Sequence[Candidate]) -> list[Citation]:
     return [
-        Citation(n, c.source_id, c.title, c.url, c.text, c.score, c.start, c.end)
+        Citation(n, c.source_id, c.title, c.origin, c.text, c.score, c.start, c.end)
         for n, c in enumerate(reading_order(chosen), start=1)
     ]
 

@@ -34,7 +34,7 @@ def build_passages(
             n=n,
             source_id=h.chunk.source_id,
             title=h.chunk.title,
-            url=h.chunk.origin,
+            origin=h.chunk.origin,
             text=h.chunk.text,
             start=h.chunk.start,
             score=similarities.get(h.chunk.id, 0.0),
@@ -86,7 +86,7 @@ def cite(text: str, passages: Sequence[Passage], order: Sequence[int]) -> list[C
     for new, old in enumerate(order, start=1):
         p = by_n[old]
         quote, start, end = best_quote(p, sentences_citing(text, old))
-        citations.append(Citation(new, p.source_id, p.title, p.url, quote, p.score, start, end))
+        citations.append(Citation(new, p.source_id, p.title, p.origin, quote, p.score, start, end))
     return citations
 
 
