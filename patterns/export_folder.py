@@ -52,15 +52,18 @@ def _keep(path: Path, copy: Path) -> None:
 
 def check_target(out_dir: Path) -> None:
     """Fail now, before any work is stored, when out_dir can never hold the exports: it is a
-    file, or the nearest folder that exists above it is a file."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(
-            f"{out_dir} is a file; give ", Hint.option("out"), " a folder (new or existing)"
-        )
+    file, or it is new and the nearest folder that exists above it is a file or read-only.
+    (An existing folder holds the staging folder itself, so only it needs to be writable.)"""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise InputError(
+                f"{out_dir} is a file; give ", Hint.option("out"), " a folder (new or existing)"
+            )
+        return
     above = next((p for p in out_dir.absolute().parents if p.exists()), None)
     if above is not None and not above.is_dir():
         raise InputError(f"cannot create the export folder {out_dir}: {above} is a file")
-    if above is not None and above != out_dir.absolute() and not os.access(above, os.W_OK):
+    if above is not None and not os.access(above, os.W_OK):
         raise InputError(f"cannot create the export folder {out_dir}: Permission denied")
 
 
