@@ -245,6 +245,33 @@ def build_demo_library(
     )
 
 
+# The user-style calibration questions (fitting and thresholds only, never a reported figure):
+# the first file asks about the bundled demo source, the second about calibration_docs/.
+CALIBRATION_FILES = ("calibration_questions.jsonl", "calibration_questions_docs.jsonl")
+CALIBRATION_DOCS = DATA / "calibration_docs"
+
+
+def calibration_questions() -> list[Question]:
+    return [q for name in CALIBRATION_FILES for q in load_questions(DATA / name)]
+
+
+def calibration_documents() -> list[Any]:
+    """The documents the second calibration file asks about, loaded as `chorus ingest` does."""
+    from corpus.reporting.load import load_file
+
+    paths = sorted(p for p in CALIBRATION_DOCS.iterdir() if p.is_file())
+    return [load_file(p, max_bytes=10**7) for p in paths]
+
+
+def build_calibration_library(data_dir: Path, config: Any) -> DemoLibrary:
+    """The demo source and the calibration documents, read together (as a CLI question)."""
+    demo = build_demo_library(data_dir, config, with_distractors=False)
+    for doc in calibration_documents():
+        demo.library.add(doc, scope=LOCAL_SCOPE, added_by="benchmark")
+    demo.chunks = demo.library.catalog.count_chunks()
+    return demo
+
+
 def write_chunks_directly(
     library: Any,
     documents: Sequence[tuple[str, Sequence[str]]],

@@ -80,7 +80,9 @@ def squad_pairs(titles: Sequence[str], max_negatives: int) -> list[Pair]:
 
 
 def calibration_pairs(max_negatives: int) -> list[Pair]:
-    """Pairs of the calibration questions over the bundled demo source's sentences."""
+    """Pairs of the calibration questions over the bundled demo source's sentences (the first
+    calibration file only: the questions about calibration_docs/ stay out of this fit, so
+    they judge the cross-encoder on user-style questions it has not seen)."""
     from corpus.reporting.demo import demo_document
 
     text = demo_document().text

@@ -100,7 +100,12 @@ def collected(retrain: bool) -> tuple[list[Any], list[Any]]:
     import random
     import tempfile
 
-    from benchmarks.retrieval.common import DATA, LOCAL_SCOPE, build_demo_library, load_questions
+    from benchmarks.retrieval.common import (
+        CALIBRATION_FILES,
+        LOCAL_SCOPE,
+        build_calibration_library,
+        calibration_questions,
+    )
     from benchmarks.retrieval.fit_scorer import collect, to_question
     from benchmarks.retrieval.squad_data import load_articles, split_articles, squad_library
     from retrieval.answer_features import FEATURES
@@ -111,7 +116,7 @@ def collected(retrain: bool) -> tuple[list[Any], list[Any]]:
     val_qs = [to_question(q) for a in split["validation"] for q in a.questions]
     random.Random(SEED + 1).shuffle(val_qs)  # the same sample as fit_scorer's
     val_qs = val_qs[:VALIDATION_QUESTIONS]
-    key = (FEATURES, config.max_scored_sentences, len(val_qs), "v1")
+    key = (FEATURES, config.max_scored_sentences, len(val_qs), CALIBRATION_FILES)
     cache = CACHE / "validation_collected.pkl"
     if cache.is_file() and not retrain:
         saved = pickle.loads(cache.read_bytes())
@@ -125,14 +130,13 @@ def collected(retrain: bool) -> tuple[list[Any], list[Any]]:
 
         __main__.Collected = Collected  # pickled by fit_scorer run as __main__
         fs_key, (_train, val, calib) = pickle.loads(shared.read_bytes())
-        if fs_key[:2] == key[:2] and fs_key[3] == len(val_qs):
+        if fs_key[:2] == key[:2] and fs_key[3:] == key[2:]:
             return val, calib
     val_lib = squad_library("validation", split["validation"], config)
     val = collect(val_lib, (LOCAL_SCOPE,), val_qs, "validation questions")
     with tempfile.TemporaryDirectory() as tmp:
-        demo = build_demo_library(Path(tmp) / "demo", config, with_distractors=False)
-        calib_qs = load_questions(DATA / "calibration_questions.jsonl")
-        calib = collect(demo.library, demo.scopes, calib_qs, "calibration questions")
+        demo = build_calibration_library(Path(tmp) / "demo", config)
+        calib = collect(demo.library, demo.scopes, calibration_questions(), "calibration")
     cache.write_bytes(pickle.dumps((key, val, calib)))
     return val, calib
 

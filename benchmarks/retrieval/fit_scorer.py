@@ -3,8 +3,9 @@
     python -m benchmarks.retrieval.fit_scorer     # 15 min on 2 busy cores; 1 min when cached
 
 Data: the training articles of the by-article SQuAD 2.0 split (squad_data.py) and the
-project's calibration questions (benchmarks/data/calibration_questions.jsonl, over the demo
-source; in the variants that weigh their rows above 0, see VARIANTS). Every
+project's user-style calibration questions (benchmarks/data/calibration_questions.jsonl over
+the demo source and calibration_questions_docs.jsonl over calibration_docs/, one library; in
+the variants that weigh their rows above 0, see VARIANTS). Every
 candidate quote the answer path produces for a question (`extractive.prepare`, the same
 call `Library.ask` makes) is a row, labelled 1 when it holds a gold answer. The features are
 cached in benchmarks/results/cache/fit_collected.pkl (`--recollect` ignores them).
@@ -36,15 +37,15 @@ import numpy as np
 
 from benchmarks.retrieval.calibrate import Row, Scored, recommend, sweep
 from benchmarks.retrieval.common import (
-    DATA,
+    CALIBRATION_FILES,
     LOCAL_SCOPE,
     RESULTS,
     SEED,
     Question,
-    build_demo_library,
+    build_calibration_library,
+    calibration_questions,
     contains_fact,
     load_line,
-    load_questions,
     machine,
     table,
     write_result,
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     from retrieval.answer_features import FEATURES
 
     cache = RESULTS / "cache" / "fit_collected.pkl"
-    key = (FEATURES, config.max_scored_sentences, len(train_qs), len(val_qs), "v1")
+    key = (FEATURES, config.max_scored_sentences, len(train_qs), len(val_qs), CALIBRATION_FILES)
     saved = pickle.loads(cache.read_bytes()) if cache.is_file() and not args.recollect else None
     with tempfile.TemporaryDirectory() as tmp:
         if saved is not None and saved[0] == key:
@@ -230,9 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             train = collect(train_lib, scopes, train_qs, "train questions")
             val = collect(val_lib, scopes, val_qs, "validation questions")
-            demo = build_demo_library(Path(tmp) / "demo", config, with_distractors=False)
-            calib_qs = load_questions(DATA / "calibration_questions.jsonl")
-            calib = collect(demo.library, demo.scopes, calib_qs, "calibration questions")
+            demo = build_calibration_library(Path(tmp) / "demo", config)
+            calib = collect(demo.library, demo.scopes, calibration_questions(), "calibration")
             cache.parent.mkdir(parents=True, exist_ok=True)
             cache.write_bytes(pickle.dumps((key, (train, val, calib))))
         results: dict[str, Any] = {}
@@ -340,6 +340,8 @@ def _report(results: dict[str, Any], chosen: str) -> str:
         v, c = r["validation"], r["calibration"]
         n_v = v["answered_correctly"] + v["answered_wrongly"] + v["wrongly_refused"]
         u_v = v["unanswerable_refused"] + v["unanswerable_answered"]
+        n_c = c["answered_correctly"] + c["answered_wrongly"] + c["wrongly_refused"]
+        u_c = c["unanswerable_refused"] + c["unanswerable_answered"]
         rows.append(
             [
                 name + (" (chosen)" if name == chosen else ""),
@@ -347,7 +349,7 @@ def _report(results: dict[str, Any], chosen: str) -> str:
                 f"{v['answered_correctly']}/{n_v}",
                 f"{v['unanswerable_refused']}/{u_v}",
                 f"{v['balanced_accuracy']:.3f}",
-                f"{c['answered_correctly']}/30, {c['unanswerable_refused']}/20",
+                f"{c['answered_correctly']}/{n_c}, {c['unanswerable_refused']}/{u_c}",
                 f"{c['balanced_accuracy']:.3f}",
                 f"{r['combined_ba']:.3f}",
             ]
@@ -394,8 +396,10 @@ def _provenance(
         f"{', '.join(a.title for a in split['validation'])}; {info['validation_questions']} "
         "questions sampled;",
         f"  - test (never read by the fit): {', '.join(a.title for a in split['test'])}.",
-        "- `benchmarks/data/calibration_questions.jsonl` (50 questions over the demo source)",
-        f"  is in this scorer's fit with weight {weight:g} per row (0: not in it) and, scored",
+        "- The user-style calibration questions (`benchmarks/data/calibration_questions.jsonl`,",
+        "  50 over the demo source, and `calibration_questions_docs.jsonl`, 44 over",
+        "  `calibration_docs/`, read together as one library)",
+        f"  are in this scorer's fit with weight {weight:g} per row (0: not in it) and, scored",
         "  by 2-fold cross-fitting, in the threshold choice. `demo_questions.jsonl` and",
         "  `own_questions.jsonl` are not used at all.",
         f"- **Threshold:** {r['threshold']:.2f}, the middle of the widest run "
