@@ -4,8 +4,9 @@ One row per candidate quote (a sentence, or a sentence with the one it leans bac
 meaning (MiniLM cosine of question and quote, and of question and chunk), shared words
 (stemmed, idf-weighted), whether the quote holds the kind of thing the question asks for
 (a name for "who", a date for "when", a number for "how many", money for "how much ... paid"),
-and the heading above it. The joint part of the vectors (q * s and |q - s|) is appended for
-scorers that read them (see sentence_scorer.py).
+whether it names the role a "who is the X of Y" question asks about, and the heading above it.
+The joint part of the vectors (q * s and |q - s|) is appended for scorers that read them (see
+sentence_scorer.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Final
 
 import numpy as np
 
-from retrieval.lexical import coverage
+from retrieval.lexical import content_stems, coverage
 
 FEATURES: Final = (
     "sent_cos",
@@ -40,6 +41,7 @@ FEATURES: Final = (
     "heading_cov",
     "leans_back",
     "q_len",
+    "focus_unmet",
 )
 
 _WH_NUMBER = re.compile(
@@ -50,6 +52,18 @@ _WH_NUMBER = re.compile(
 _WH_DATE = re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time|decade|century)\b", re.I)
 _WH_NAME = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|company|group|organi[sz]ation)\b", re.I)
 _WH_WHERE = re.compile(r"\bwhere\b|\bwhich (?:city|country|state|place)\b", re.I)
+_NAME_OF = re.compile(r"\bnames? of\b|\bname the\b|\b(?:is|was) (?:his|her|their|its) name\b", re.I)
+# "Who is the lead analyst at X?", "What is the name of the CEO of Y?": the question names the
+# role whose holder it asks for; a quote that never says the role ("analyst", "CEO") does not
+# answer it, whatever names it holds.
+_ROLE = re.compile(
+    r"^\s*(?:(?:who|whom)\s+(?:is|was|are|were|has been|will be)\s+"
+    r"|(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+)?names?\s+of\s+)"
+    r"(?:(?:the|a|an|its|their|his|her|our)\s+|(?:[\w.&\-]+\s+){0,3}?[\w.&\-]+['’]s?\s+)"
+    r"(?P<role>(?:[\w\-]+\s+){0,2}?[\w\-]+)"
+    r"(?=\s+(?:of|at|in|for|on|from|behind|with|to|who|that|when|during)\b|\s*[?.!]*\s*$)",
+    re.I,
+)
 _MONEY_Q = re.compile(r"\b(?:pay|paid|cost|spen[dt]|earn|worth|price|salary|receive|fund)", re.I)
 
 NUMBER_WORDS: Final = (
@@ -85,6 +99,18 @@ class QuestionInfo:
     wants_name: bool
     wants_money: bool
     words: frozenset[str]  # lower-cased words, to tell a new name from one the question says
+    focus: tuple[str, ...] = ()  # the stem of the role asked about ("who is the CEO of ...")
+
+
+def role_asked(question: str) -> tuple[str, ...]:
+    """The stem of the role whose holder a question asks for, or () (see _ROLE)."""
+    m = _ROLE.search(question)
+    if not m:
+        return ()
+    words = m.group("role").split()
+    while len(words) > 1 and re.search(r"(?:ed|ing)$", words[-1], re.I):
+        words.pop()  # "the retired teacher quoted in ...": the role ends before the participle
+    return tuple(content_stems(words[-1]))
 
 
 def question_info(question: str, stems: Sequence[str], vector: np.ndarray) -> QuestionInfo:
@@ -96,9 +122,12 @@ def question_info(question: str, stems: Sequence[str], vector: np.ndarray) -> Qu
         vector=vector,
         wants_number=bool(_WH_NUMBER.search(question)),
         wants_date=bool(_WH_DATE.search(question)),
-        wants_name=bool(_WH_NAME.search(question) or _WH_WHERE.search(question)),
+        wants_name=bool(
+            _WH_NAME.search(question) or _WH_WHERE.search(question) or _NAME_OF.search(question)
+        ),
         wants_money=how_much_money,
         words=frozenset(w.lower() for w in re.findall(r"\w+", question)),
+        focus=role_asked(question),
     )
 
 
@@ -172,6 +201,7 @@ def feature_rows(q: QuestionInfo, units: Sequence[Unit], idf: dict[str, float]) 
             coverage(q.stems, u.heading_stems, idf) if u.heading_stems else 0.0,
             float(u.leans_back),
             math.log1p(len(qset)),
+            float(bool(q.focus) and not set(q.focus) & (have | set(u.heading_stems))),
         )
     return rows
 

@@ -25,6 +25,8 @@ REBUILD: Final = (
     "rebuild it with `python -m benchmarks.retrieval.fit_scorer` (needs the SQuAD data, README)"
 )
 FORMAT: Final = "chorus-sentence-scorer/1"
+ROLE_MISSING_FACTOR: Final = 0.25  # the probability kept by a quote without the role asked
+_ROLE_UNMET: Final = FEATURES.index("focus_unmet")
 
 
 class ScorerFileError(ChorusError):
@@ -56,7 +58,10 @@ class SentenceScorer:
         x = (self.design(features, q, vectors) - self.mean) / self.scale
         z = np.clip(x @ self.weights + self.bias, -30.0, 30.0)
         probs: np.ndarray = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
-        return probs
+        # A quote that never names the role a "who is the X of Y" question asks about does not
+        # answer it, whatever names it holds (too rare in SQuAD for the fit to learn): a rule.
+        unmet = features[:, _ROLE_UNMET] > 0.5
+        return np.where(unmet, ROLE_MISSING_FACTOR * probs, probs)
 
     def to_json(self) -> dict[str, Any]:
         return {

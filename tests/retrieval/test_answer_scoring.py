@@ -11,6 +11,7 @@ import pytest
 
 from corpus.reporting.context_lines import markdown_context, plain_text_context
 from corpus.reporting.documents import make_document
+from retrieval.answer_features import role_asked
 from retrieval.config import RetrievalConfig
 from retrieval.library import Library
 from retrieval.quantities import mismatches, quantities
@@ -90,6 +91,44 @@ def test_a_sentence_that_leans_back_is_quoted_with_its_antecedent(filled: Librar
     assert quote.quote.startswith('These "deputy organizers" were recruited')
     text = source_text(filled.catalog, quote.source_id)
     assert text[quote.start : quote.end] == quote.quote  # one contiguous verbatim span
+
+
+INVOICE = """Invoices seen by the Ledger show that a marketing firm called Brightwave Media was \
+paid $84,000 by the developer, Calder Holdings, for a campaign in March."""
+
+
+def test_a_role_question_is_not_answered_by_a_quote_without_the_role(filled: Library) -> None:
+    # Found by a new user: no CEO is named anywhere, yet the invoice sentence (two company
+    # names, so "a name") answered "What is the name of the CEO of Brightwave Media?".
+    filled.add(
+        make_document(INVOICE, title="invoice", origin="test:invoice", kind="text"),
+        scope="s",
+        added_by="t",
+    )
+    for question in (
+        "What is the name of the CEO of Brightwave Media?",
+        "Who is the chief financial officer of Calder Holdings?",
+    ):
+        assert filled.ask(question, ["s"]).refused, question  # at the default threshold
+    # the role named in the quote ("the lab's lead analyst") still answers
+    filled.config = LOW
+    assert "Priya Raman" in filled.ask("Who is the lead analyst at Civic Signal Lab?", ["s"]).answer
+    assert "Brightwave" in filled.ask("Which firm did Calder Holdings pay?", ["s"]).answer
+
+
+@pytest.mark.parametrize(
+    ("question", "role"),
+    [
+        ("What is the name of the CEO of Brightwave Media?", ("ceo",)),
+        ("Who is the lead analyst at Civic Signal Lab?", ("analyst",)),
+        ("Who is the retired teacher quoted in the piece?", ("teacher",)),
+        ("Who is Bloomberg's campaign manager?", ("manag",)),
+        ("Who painted the Mona Lisa?", ()),
+        ("Who is Priya Raman?", ()),
+    ],
+)
+def test_the_role_a_question_asks_about(question: str, role: tuple[str, ...]) -> None:
+    assert role_asked(question) == role
 
 
 @pytest.mark.parametrize("question", ["the of and", "🙂🙂", "https://example.com/a?b=c", "???"])
