@@ -127,6 +127,9 @@ def _signals(signals: dict[str, int]) -> str:
 def _item_phrase(item: q.SharedItem) -> str:
     label = _clip(item.label, 80)
     what = SIGNAL_LABELS.get(item.signal, item.signal)
+    theirs = item.post_b.text
+    if item.signal == "near_text" and theirs and theirs != item.label:  # each post's own words
+        return f'{what} "{label}" and "{_clip(theirs, 80)}"'
     return f'{what} "{label}"'
 
 

@@ -144,6 +144,7 @@ def true_similar(
     n_texts: int,
     x: npt.NDArray[np.int64],
     y: npt.NDArray[np.int64],
+    *,
     threshold: float,
 ) -> npt.NDArray[np.bool_]:
     """True Jaccard >= threshold for each pair (x, y), over the texts' sets of word hashes
@@ -219,12 +220,13 @@ def build_groups(
     keep = similar(sig, x, y, threshold - PREFILTER_MARGIN)
     x, y = x[keep], y[keep]
     del sig
-    keep = true_similar(tids, hashes, n_texts, x, y, threshold)
+    keep = true_similar(tids, hashes, n_texts, x, y, threshold=threshold)
     x, y = x[keep], y[keep]
     del tids, hashes
     progress("near-identical text", 3, 4)
     if not x.size:
         con.execute("CREATE TEMP TABLE _tgroup (tid INTEGER, grp INTEGER)")
+        progress("near-identical text", 4, 4)
         return 0
     graph = igraph.Graph(n=n_texts, edges=np.stack([x, y], axis=1).tolist())
     membership = np.asarray(graph.connected_components().membership, dtype=np.int64)

@@ -28,6 +28,16 @@ SIGNAL_LABELS: dict[str, str] = {
 }
 
 
+TEXT_SIGNALS = ("text", "near_text")
+
+
+def own_label(signal: str, label: str, text: str | None) -> str:
+    """What a post shared, in its own words: under a text signal, the post's own text (an
+    item of near-identical texts is named by its first post's, which another post of the
+    item need not hold); any other item, its label."""
+    return text if signal in TEXT_SIGNALS and text else label
+
+
 def distinct_posts(examples: Sequence[E]) -> list[E]:
     """One example per post: a post that carried several shared items is shown once."""
     seen: set[str] = set()

@@ -107,8 +107,14 @@ def test_true_similar_is_exact_at_the_threshold() -> None:
     hashes = np.asarray([words.index(w) * 7919 + 1 for t in texts for w in t], dtype=np.uint64)
     x = np.asarray([0, 0, 0, 1], dtype=np.int64)
     y = np.asarray([1, 2, 3, 2], dtype=np.int64)
-    assert true_similar(tids, hashes, len(texts), x, y, 0.8).tolist() == [True, False, True, False]
-    assert true_similar(tids, hashes, len(texts), x, y, 0.81).tolist() == [False, False, True, False]
+    n = len(texts)
+    assert true_similar(tids, hashes, n, x, y, threshold=0.8).tolist() == [True, False, True, False]
+    assert true_similar(tids, hashes, n, x, y, threshold=0.81).tolist() == [
+        False,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_one_word_variants_of_a_short_text_stay_separate_items(
