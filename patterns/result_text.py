@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from common.errors import Hint, Part, Wording, neutral_wording, word
+from common.wording import plural
 from patterns.params import AnalysisParams
 from patterns.serialise import iso
 
@@ -243,8 +244,15 @@ def nothing_found_message(result: AnalysisResult, wording: Wording = neutral_wor
     p = result.params
     window = window_label(result.window_s, p)
     advice: tuple[Part, ...] = ("try a larger window",)
-    if result.edges and result.linked_accounts < p.min_accounts:
-        smaller = Hint.option("min_accounts", str(max(2, result.linked_accounts)))
-        advice = ("try ", smaller, " or a larger window")
     found = f"no clusters at window {window}, min-shared {p.min_shared:g}; "
+    # Every group too small for min-accounts: that is the limit to name first.
+    largest = result.largest_group or result.linked_accounts
+    if result.edges and largest < p.min_accounts:
+        smaller = Hint.option("min_accounts", str(max(2, largest)))
+        advice = ("try ", smaller, " or a larger window")
+        found = (
+            f"no clusters at window {window}, min-shared {p.min_shared:g} (the largest group "
+            f"of linked accounts has {plural(largest, 'account')}, fewer than min-accounts "
+            f"{p.min_accounts}); "
+        )
     return word((found, *advice), wording)

@@ -211,6 +211,7 @@ class AnalysisResult:
     created_at: float
     edges: int
     linked_accounts: int
+    largest_group: int = 0  # accounts in the largest linked group of any size (0: not stored)
     load: StoredLoadReport = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
