@@ -232,9 +232,8 @@ def cluster_table(result: AnalysisResult, *, limit: int = 20, sort: str = "score
             f"{c.id:<14}{c.size:>6}{c.score:>10g}  {short_time(c.first_seen)[:19]:<21}{sig}"
         )
     if len(result.clusters) > limit:
-        lines.append(
-            f"… and {len(result.clusters) - limit} more clusters (by {sort}; --limit N shows more)"
-        )
+        more = plural(len(result.clusters) - limit, "more cluster")
+        lines.append(f"… and {more} (by {sort}; --limit N shows more)")
     return "\n".join(lines)
 
 
