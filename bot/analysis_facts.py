@@ -250,9 +250,14 @@ def describe_account(b: CitedSentences, ref: q.AnalysisRef, view: q.AccountView)
         )
     if not view.ties:
         if view.cluster is None:
+            weighed = (
+                "every item counting 1"
+                if ref.params.weighting == "count"
+                else "popular items counting less"
+            )
             b.say(
                 f"Its links to other accounts (items both posted within "
-                f"{seconds(ref.window_s)}, popular items counting less) reach min-shared "
+                f"{seconds(ref.window_s)}, {weighed}) reach min-shared "
                 f"{ref.params.min_shared:g} with none",
                 n,
             )
