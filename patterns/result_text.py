@@ -183,10 +183,12 @@ def cluster_view(d: ClusterDetail) -> str:
             out.append(f"  {t.accounts:>4} accounts {t.posts:>5} posts  {clip(t.value, 90)}")
     out.append("Members:")
     for m in d.members[:40]:
-        new = "" if m.new is None else (" new" if m.new else "")
+        # "new account" as the line "new accounts: ..." above defines it.
+        new = ", new account" if m.new else ""
         name = f" ({m.name})" if m.name and m.name != m.account_id else ""
         out.append(
-            f"  {m.account_id}{name}: {m.posts_in_cluster} posts, {m.partners} partners{new}"
+            f"  {m.account_id}{name}: {plural(m.posts_in_cluster, 'post')}, linked to "
+            f"{plural(m.partners, 'other member')}{new}"
         )
     if len(d.members) > 40:
         out.append(f"  … and {len(d.members) - 40} more")

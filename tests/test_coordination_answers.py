@@ -223,3 +223,12 @@ def test_an_item_that_is_in_no_post_is_said_so(analysed: Assistant) -> None:
         answer = analysed.ask(question, ALICE)
         assert not answer.refused and f"No post in dataset campaign has {said}" in answer.answer
         assert not _accounts_named(answer.answer)
+
+
+def test_the_cluster_view_words_members_plainly(analysed: Assistant) -> None:
+    from patterns.result_text import cluster_view
+
+    cid = analysed.clusters(ALICE).clusters[0].id
+    view = cluster_view(analysed.cluster(cid, ALICE))
+    # Created 10 days before their first posts: new, as the "new accounts" line defines it.
+    assert "  camp_1: 3 posts, linked to 3 other members, new account\n" in view

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from bot.assistant import Assistant, Requester
+from patterns.result_text import cluster_view
 
 ME = Requester(scope="guild:1", user="alice", can_moderate=True)
 ACCOUNTS = [f"alpha_{i}" for i in range(4)]
@@ -53,6 +54,9 @@ def test_every_post_is_labelled_with_its_own_text(assistant: Assistant, tmp_path
             assert e.item == texts[e.post_id]
     times = [e.time for e in detail.evidence_examples]
     assert times == sorted(times)  # examples in time order
+    view = cluster_view(detail)
+    assert "  alpha_1: 6 posts, linked to 3 other members\n" in view  # no creation dates
+    assert "partners" not in view
 
     for view in assistant.account("alpha_1", ME):
         for tie in view.ties:
