@@ -20,7 +20,13 @@ import pyarrow.compute as pc
 from common.errors import InputError, NotFoundError
 from common.progress import Progress, no_progress
 from corpus.posts.load import literal as sql_literal
-from patterns.export_folder import make_folder, move_into_place, reason, staging_folder
+from patterns.export_folder import (
+    make_folder,
+    move_into_place,
+    reason,
+    remove_stale_staging,
+    staging_folder,
+)
 from patterns.export_tables import (
     accounts,
     arrow_table,
@@ -60,6 +66,7 @@ def export_analysis(
     ]
     progress("exporting", 0, 4)
     names = ["clusters.json", "edges.csv", "evidence.csv", "graph.graphml"]
+    remove_stale_staging(out_dir)
     staging = staging_folder(out_dir)
     try:
         staging.mkdir()

@@ -219,13 +219,18 @@ class AnalysisResult:
         """Exactly the DESIGN.md shape."""
         return to_json(self, include=_BODY)
 
+    @property
+    def _meta_fields(self) -> set[str]:
+        # An analysis stored before largest_group was kept reads back (0) and writes the same.
+        return _BODY if self.largest_group else _BODY | {"largest_group"}
+
     def meta_json(self) -> dict[str, Any]:
         """Everything else, for storage and exports."""
-        return to_json(self, exclude=_BODY)
+        return to_json(self, exclude=self._meta_fields)
 
     def stored_text(self) -> tuple[str, str]:
         """to_json() and meta_json() as JSON text, as an analysis is stored."""
-        return to_json_text(self, include=_BODY), to_json_text(self, exclude=_BODY)
+        return to_json_text(self, include=_BODY), to_json_text(self, exclude=self._meta_fields)
 
     @classmethod
     def from_parts(cls, body: Mapping[str, Any], meta: Mapping[str, Any]) -> AnalysisResult:

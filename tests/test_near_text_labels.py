@@ -58,8 +58,8 @@ def test_every_post_is_labelled_with_its_own_text(assistant: Assistant, tmp_path
     assert "  alpha_1: 6 posts, linked to 3 other members\n" in view  # no creation dates
     assert "partners" not in view
 
-    for view in assistant.account("alpha_1", ME):
-        for tie in view.ties:
+    for account in assistant.account("alpha_1", ME):
+        for tie in account.ties:
             for item in tie.items:
                 if item.signal in ("text", "near_text"):
                     assert item.label == texts[item.post_a.post_id]
