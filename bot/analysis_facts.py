@@ -127,6 +127,9 @@ def _signals(signals: dict[str, int]) -> str:
 def _item_phrase(item: q.SharedItem) -> str:
     label = _clip(item.label, 80)
     what = SIGNAL_LABELS.get(item.signal, item.signal)
+    theirs = item.post_b.text
+    if item.signal == "near_text" and theirs and theirs != item.label:  # each post's own words
+        return f'{what} "{label}" and "{_clip(theirs, 80)}"'
     return f'{what} "{label}"'
 
 
@@ -247,9 +250,14 @@ def describe_account(b: CitedSentences, ref: q.AnalysisRef, view: q.AccountView)
         )
     if not view.ties:
         if view.cluster is None:
+            weighed = (
+                "every item counting 1"
+                if ref.params.weighting == "count"
+                else "popular items counting less"
+            )
             b.say(
                 f"Its links to other accounts (items both posted within "
-                f"{seconds(ref.window_s)}, popular items counting less) reach min-shared "
+                f"{seconds(ref.window_s)}, {weighed}) reach min-shared "
                 f"{ref.params.min_shared:g} with none",
                 n,
             )

@@ -80,6 +80,10 @@ def cmd_clusters(assistant: Assistant, args: argparse.Namespace) -> int:
     from bot.assistant import Requester  # noqa: PLC0415
 
     req = Requester.local()
+    if args.limit is not None and args.limit < 1:
+        from common.errors import InputError  # noqa: PLC0415
+
+        raise InputError(f"--limit must be at least 1 (got {args.limit})")
     if args.json:
         listing = assistant.clusters(req, args.dataset, sort=args.sort, limit=args.limit)
         emit_json(listing.to_json())

@@ -25,14 +25,16 @@ def _add_pattern_commands(sub: Any) -> None:
     p.add_argument("--min-shared", type=float, help="shared items for an edge (default 2)")
     p.add_argument("--signals", help="comma-separated: " + ",".join(ALL_SIGNALS_HELP))
     p.add_argument("--new-account-days", type=int, help="'new account' age, days (default 60)")
+    # No argparse choices: a bad value is one line, "unknown ...; choose one of ...", as
+    # the analysis parameters' own checks word it (argparse prints its whole usage first).
     p.add_argument(
         "--normalisation",
-        choices=["chorus", "toolkit"],
+        metavar="chorus|toolkit",
         help="text normalisation for identical text (default chorus; see docs)",
     )
     p.add_argument(
         "--weighting",
-        choices=["discounted", "count"],
+        metavar="discounted|count",
         help="edge weight: discounted (popular items weigh less; default) or count (every "
         "distinct shared item counts 1, the toolkit's rule)",
     )
@@ -44,7 +46,7 @@ def _add_pattern_commands(sub: Any) -> None:
     )
     p.add_argument(
         "--engine",
-        choices=["duckdb", "dask"],
+        metavar="duckdb|dask",
         help="where pairing runs: this process (duckdb, default) or a Dask cluster (the "
         "'.[dask]' extra); the results are the same",
     )
@@ -99,7 +101,8 @@ def _add_pattern_commands(sub: Any) -> None:
         "--limit",
         type=int,
         metavar="N",
-        help=f"show N clusters per dataset (default {DEFAULT_CLUSTER_LIMIT}; --json: all)",
+        help=f"at most N clusters of each dataset, in the text and in --json (default "
+        f"{DEFAULT_CLUSTER_LIMIT}; --json: all)",
     )
     p.add_argument("--json", action="store_true")
 

@@ -230,6 +230,8 @@ class CoordinationAnswerer:
                     n,
                 )
                 continue
+            if result.variants:
+                shown_value = f"{value} (or a text near-identical to it)"
             clusters: dict[str | None, list[str]] = {}
             for s in result.sharers:
                 clusters.setdefault(s.cluster_id, []).append(s.account.label)

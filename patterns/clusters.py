@@ -21,7 +21,7 @@ import pyarrow as pa
 from patterns.arrays import distinct
 from patterns.graph import Edges, Evidence
 from patterns.params import ALL_SIGNALS, AnalysisParams
-from patterns.result_text import distinct_posts
+from patterns.result_text import distinct_posts, own_label
 from patterns.results import ClusterDetail, EvidencePost, Example, TopItem
 from patterns.signals import Occurrences, item_labels
 
@@ -293,7 +293,14 @@ def describe(
         known = ~np.isnan(created)
         new = known & (accounts.first_t[at] - np.where(known, created, 0.0) <= horizon)
         examples = [
-            EvidencePost(post[0], post[1], post[2], post[3], ALL_SIGNALS[sg], labels.get(item, ""))
+            EvidencePost(
+                post[0],
+                post[1],
+                post[2],
+                post[3],
+                ALL_SIGNALS[sg],
+                own_label(ALL_SIGNALS[sg], labels.get(item, ""), post[3]),
+            )
             for pid, item, sg in plan.examples
             if (post := posts.get(pid)) is not None
         ]
@@ -327,7 +334,7 @@ def describe(
                 )
                 for sg, lst in sorted(plan.top.items())
             },
-            evidence_examples=tuple(examples),
+            evidence_examples=tuple(sorted(examples, key=lambda e: (e.time, e.post_id))),
             analysed_at=d.created_at,
         )
         records.append(ClusterRecord(detail, group, member_posts[group], inside.degree[group]))

@@ -79,7 +79,7 @@ def run_analysis(
     edges, evidence = build_edges(occ, chunks, weights, params.min_shared)
     del chunks
     progress("clustering", 0, 2)
-    nodes, groups = communities(edges, min_size=params.min_accounts, seed=params.seed)
+    nodes, groups, largest = communities(edges, min_size=params.min_accounts, seed=params.seed)
     progress("clustering", 1, 2)
     # Ids follow the window used, so `--window auto` that settles on 60 s gives the ids of
     # `--window 60`.
@@ -118,6 +118,7 @@ def run_analysis(
         created_at=created_at,
         edges=len(edges),
         linked_accounts=int(nodes.size),
+        largest_group=largest,
         load=load,
         notes=tuple(notes),
     )

@@ -4,7 +4,9 @@ system and moved into place only when all are complete."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +19,38 @@ def staging_folder(out_dir: Path) -> Path:
     parent, /tmp's or a home folder's, may not be writable)."""
     tag = f".chorus-export-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     return out_dir / tag if out_dir.is_dir() else out_dir.with_name(f".{out_dir.name}{tag}")
+
+
+_STAGING = re.compile(r"\.chorus-export-(\d+)-[0-9a-f]{8}$")
+STALE_AFTER_S = 3600.0
+
+
+def remove_stale_staging(out_dir: Path) -> None:
+    """Remove staging folders an export killed midway left in or beside out_dir: those of a
+    process that is gone, untouched for an hour (a live export on another machine sharing
+    the folder keeps writing, so it is never an hour old)."""
+    inside = list(out_dir.iterdir()) if out_dir.is_dir() else []
+    beside = out_dir.parent.glob(f".{out_dir.name}.chorus-export-*")
+    now = time.time()
+    for path in [*inside, *beside]:
+        found = _STAGING.search(path.name)
+        if found is None or not path.is_dir() or _alive(int(found.group(1))):
+            continue
+        try:
+            if now - path.stat().st_mtime > STALE_AFTER_S:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        return True
+    return True
 
 
 def move_into_place(staging: Path, out_dir: Path, names: list[str]) -> None:

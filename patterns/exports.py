@@ -15,11 +15,18 @@ import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from common.errors import InputError, NotFoundError
 from common.progress import Progress, no_progress
 from corpus.posts.load import literal as sql_literal
-from patterns.export_folder import make_folder, move_into_place, reason, staging_folder
+from patterns.export_folder import (
+    make_folder,
+    move_into_place,
+    reason,
+    remove_stale_staging,
+    staging_folder,
+)
 from patterns.export_tables import (
     accounts,
     arrow_table,
@@ -31,6 +38,7 @@ from patterns.export_tables import (
     take,
     xml_sql,
 )
+from patterns.result_text import TEXT_SIGNALS
 
 EVIDENCE_LABEL_CHARS = 200
 ISO_SQL = "'%Y-%m-%dT%H:%M:%SZ'"
@@ -58,6 +66,7 @@ def export_analysis(
     ]
     progress("exporting", 0, 4)
     names = ["clusters.json", "edges.csv", "evidence.csv", "graph.graphml"]
+    remove_stale_staging(out_dir)
     staging = staging_folder(out_dir)
     try:
         staging.mkdir()
@@ -173,8 +182,25 @@ def _write_evidence_csv(con: duckdb.DuckDBPyConnection, analysis_id: str, path: 
     found = items.index(item)
     known = found < items.key.size
     known[known] = items.key[found[known]] == item[known]
-    pool = pa.concat_arrays([items.columns["label"], pa.array([""], pa.string())])
-    label_at = np.where(known, found, items.key.size)  # no label: ''
+    # A text row names the source post's own text: an item of near-identical texts is
+    # named by its first post, whose text the two posts of the row need not hold.
+    is_text = pc.is_in(v["signal"], value_set=pa.array(TEXT_SIGNALS)).to_numpy(zero_copy_only=False)
+    own = cells(
+        con, "posts", "pid", pid_a[is_text], {"text": f"left(t.text, {EVIDENCE_LABEL_CHARS})"}
+    )
+    has_own = np.zeros(is_text.size, dtype=bool)
+    own_at = np.zeros(is_text.size, dtype=np.intp)
+    if own.key.size:
+        at = np.minimum(own.index(pid_a[is_text]), own.key.size - 1)
+        hit = own.key[at] == pid_a[is_text]
+        has_own[is_text] = hit & (pc.utf8_length(own.columns["text"]).to_numpy()[at] > 0)
+        own_at[is_text] = at
+    n_labels = items.key.size
+    pool = pa.concat_arrays(
+        [items.columns["label"], own.columns["text"], pa.array([""], pa.string())]
+    )
+    label_at = np.where(known, found, n_labels + own.key.size)  # no label: ''
+    label_at = np.where(has_own, n_labels + own_at, label_at)
     order = np.lexsort(
         (
             item,

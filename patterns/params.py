@@ -98,7 +98,7 @@ def _image_distance(value: object) -> object:
 def _one_of(name: str, choices: tuple[str, ...]) -> BeforeValidator:
     def check(value: object) -> object:
         if value not in choices:
-            raise ValueError(f"{name} must be one of {', '.join(choices)}")
+            raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
         return value
 
     return BeforeValidator(check)
@@ -330,6 +330,6 @@ class EngineChoice:
 
     def __post_init__(self) -> None:
         if self.name not in ENGINES:
-            raise InputError(f"engine must be one of {', '.join(ENGINES)} (got {self.name!r})")
+            raise InputError(f"unknown engine {self.name!r}; choose one of {', '.join(ENGINES)}")
         if self.workers < 1 or self.partitions < 0 or self.hot_rows < 0:
             raise InputError("workers must be at least 1")

@@ -111,6 +111,8 @@ _DATASET_TAIL = re.compile(
     r"\s*$",
     re.I,
 )
+# "posts dataset", "dataset posts": the word on either side of "dataset" may be its name.
+_DATASET_NAMED = re.compile(r"(?:\S+ )?\b(?:dataset|data set)\b(?: \S+)?", re.I)
 _ITEM_VERB = re.compile(
     r"\b(?:shared|share|sharing|posted|post|posting|used|use|using|tweeted|tweet|pushed|push|"
     r"spread|spreading|reposted|retweeted|linked|carried|sent)\b",
@@ -183,8 +185,11 @@ def _item(text: str) -> tuple[ItemKind, str] | None:
     if quoted:
         value = next(g for g in quoted.groups() if g)
         kind: ItemKind = "text"
+        # What the quote is, said outside it and outside a dataset's name ("in the posts
+        # dataset" names no post).
+        around = _DATASET_NAMED.sub(" ", lower[: quoted.start()] + " " + lower[quoted.end() :])
         for word, k in _ITEM_KIND_WORDS.items():
-            if re.search(rf"\b{word}s?\b", lower) and k in ("url", "hashtag", "image", "post"):
+            if re.search(rf"\b{word}s?\b", around) and k in ("url", "hashtag", "image", "post"):
                 kind = k
                 break
         return kind, value

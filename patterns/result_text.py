@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from common.errors import Hint, Part, Wording, neutral_wording, word
+from common.wording import plural
 from patterns.params import AnalysisParams
 from patterns.serialise import iso
 
@@ -26,6 +27,16 @@ SIGNAL_LABELS: dict[str, str] = {
     "repost": "reposted the same post",
     "reply": "replied to the same post",
 }
+
+
+TEXT_SIGNALS = ("text", "near_text")
+
+
+def own_label(signal: str, label: str, text: str | None) -> str:
+    """What a post shared, in its own words: under a text signal, the post's own text (an
+    item of near-identical texts is named by its first post's, which another post of the
+    item need not hold); any other item, its label."""
+    return text if signal in TEXT_SIGNALS and text else label
 
 
 def distinct_posts(examples: Sequence[E]) -> list[E]:
@@ -172,10 +183,12 @@ def cluster_view(d: ClusterDetail) -> str:
             out.append(f"  {t.accounts:>4} accounts {t.posts:>5} posts  {clip(t.value, 90)}")
     out.append("Members:")
     for m in d.members[:40]:
-        new = "" if m.new is None else (" new" if m.new else "")
+        # "new account" as the line "new accounts: ..." above defines it.
+        new = ", new account" if m.new else ""
         name = f" ({m.name})" if m.name and m.name != m.account_id else ""
         out.append(
-            f"  {m.account_id}{name}: {m.posts_in_cluster} posts, {m.partners} partners{new}"
+            f"  {m.account_id}{name}: {plural(m.posts_in_cluster, 'post')}, linked to "
+            f"{plural(m.partners, 'other member')}{new}"
         )
     if len(d.members) > 40:
         out.append(f"  … and {len(d.members) - 40} more")
@@ -221,9 +234,8 @@ def cluster_table(result: AnalysisResult, *, limit: int = 20, sort: str = "score
             f"{c.id:<14}{c.size:>6}{c.score:>10g}  {short_time(c.first_seen)[:19]:<21}{sig}"
         )
     if len(result.clusters) > limit:
-        lines.append(
-            f"… and {len(result.clusters) - limit} more clusters (by {sort}; --limit N shows more)"
-        )
+        more = plural(len(result.clusters) - limit, "more cluster")
+        lines.append(f"… and {more} (by {sort}; --limit N shows more)")
     return "\n".join(lines)
 
 
@@ -233,8 +245,15 @@ def nothing_found_message(result: AnalysisResult, wording: Wording = neutral_wor
     p = result.params
     window = window_label(result.window_s, p)
     advice: tuple[Part, ...] = ("try a larger window",)
-    if result.edges and result.linked_accounts < p.min_accounts:
-        smaller = Hint.option("min_accounts", str(max(2, result.linked_accounts)))
-        advice = ("try ", smaller, " or a larger window")
     found = f"no clusters at window {window}, min-shared {p.min_shared:g}; "
+    # Every group too small for min-accounts: that is the limit to name first.
+    largest = result.largest_group or result.linked_accounts
+    if result.edges and largest < p.min_accounts:
+        smaller = Hint.option("min_accounts", str(max(2, largest)))
+        advice = ("try ", smaller, " or a larger window")
+        found = (
+            f"no clusters at window {window}, min-shared {p.min_shared:g} (the largest group "
+            f"of linked accounts has {plural(largest, 'account')}, fewer than min-accounts "
+            f"{p.min_accounts}); "
+        )
     return word((found, *advice), wording)

@@ -211,6 +211,7 @@ class AnalysisResult:
     created_at: float
     edges: int
     linked_accounts: int
+    largest_group: int = 0  # accounts in the largest linked group of any size (0: not stored)
     load: StoredLoadReport = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -218,13 +219,18 @@ class AnalysisResult:
         """Exactly the DESIGN.md shape."""
         return to_json(self, include=_BODY)
 
+    @property
+    def _meta_fields(self) -> set[str]:
+        # An analysis stored before largest_group was kept reads back (0) and writes the same.
+        return _BODY if self.largest_group else _BODY | {"largest_group"}
+
     def meta_json(self) -> dict[str, Any]:
         """Everything else, for storage and exports."""
-        return to_json(self, exclude=_BODY)
+        return to_json(self, exclude=self._meta_fields)
 
     def stored_text(self) -> tuple[str, str]:
         """to_json() and meta_json() as JSON text, as an analysis is stored."""
-        return to_json_text(self, include=_BODY), to_json_text(self, exclude=_BODY)
+        return to_json_text(self, include=_BODY), to_json_text(self, exclude=self._meta_fields)
 
     @classmethod
     def from_parts(cls, body: Mapping[str, Any], meta: Mapping[str, Any]) -> AnalysisResult:
@@ -268,9 +274,11 @@ class ClusterListing:
         cls, results: Sequence[AnalysisResult], *, sort: str, limit: int | None = None
     ) -> ClusterListing:
         """The clusters of one analysis, or of several (each its clusters already ordered
-        by `sort`) in one list, at most `limit`. Several datasets' clusters go by the
-        measure where a summary carries it, else (the new-account share) by rank within
-        each dataset; each names its dataset, and posts and accounts are totals."""
+        by `sort`) in one list, at most `limit` of each dataset (as the terminal's table
+        shows them). Several datasets' clusters go by the measure where a summary carries
+        it, else (the new-account share) by rank within each dataset; each names its
+        dataset, and posts and accounts are the sums over the datasets (an account in two
+        datasets counts in each)."""
         if len(results) == 1:
             return cls.of(results[0], limit)
 
@@ -287,13 +295,13 @@ class ClusterListing:
         listed = [
             (DatasetCluster(**vars(c), dataset=r.dataset), rank)
             for r in results
-            for rank, c in enumerate(r.clusters)
+            for rank, c in enumerate(r.clusters[:limit])
         ]
         return cls(
             dataset=None,
             posts=sum(r.posts for r in results),
             accounts=sum(r.accounts for r in results),
-            clusters=tuple(c for c, _ in sorted(listed, key=key))[:limit],
+            clusters=tuple(c for c, _ in sorted(listed, key=key)),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from retrieval.lexical import content_stems
@@ -42,9 +42,17 @@ _MONEY: Final = re.compile(
     re.I,
 )
 _PERCENT: Final = re.compile(rf"(?P<n>{_NUM})\s?(?:%|per ?cent\b)", re.I)
+_MONTH_NAMES: Final = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# "April 17", "Apr. 17th", "17 April", "17th of April", "2026-04-17". A year written after
+# the day and month is the date's year, and is also read as a year of its own (so "17 April
+# 2026" agrees with "2026-04-17" and with "April 17", and "2025" with "2025").
+_THEN_YEAR: Final = r"(?:(?=,?\s+(?P<{0}>(?:1[5-9]|20)\d\d)\b))?"
 _DAY_DATE: Final = re.compile(
-    r"\b(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(?P<day>\d{1,2})\b"
-    r"|\b(?P<iso>\d{4}-\d\d-\d\d)\b",
+    rf"\b(?P<mon>{_MONTH_NAMES})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
+    + _THEN_YEAR.format("y1")
+    + rf"|\b(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_MONTH_NAMES})\b\.?"
+    + _THEN_YEAR.format("y2")
+    + r"|\b(?P<iso>(?P<iy>\d{4})-(?P<im>\d\d)-(?P<id>\d\d))\b",
     re.I,
 )
 _YEAR: Final = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
@@ -63,6 +71,24 @@ class Quantity:
     slot: str  # what it is of: currency, the noun counted
     value: str  # normalised, for comparison
     text: str  # as written
+    year: str = ""  # a date's year, when written with it
+    dated: str = ""  # a date as written with its year ("17 April 2026")
+
+    def agrees(self, other: Quantity) -> bool:
+        """The same value; for dates, the same day and month, and the same year when
+        both name one."""
+        if self.value != other.value:
+            return False
+        return not (self.year and other.year) or self.year == other.year
+
+    def nearness(self, other: Quantity) -> int:
+        """How much of a differing date two dates share (day, month, year), to point at
+        the closest one; 0 for other kinds."""
+        if self.kind != "date":
+            return 0
+        mine, theirs = self.value.split("-"), other.value.split("-")
+        same = sum(a == b for a, b in zip(mine, theirs, strict=True))
+        return same + (bool(self.year) and self.year == other.year)
 
 
 def _number(text: str) -> float | None:
@@ -122,12 +148,23 @@ def _percents(text: str) -> Found:
 def _dates(text: str) -> Found:
     out: Found = []
     for m in _DAY_DATE.finditer(text):
+        year = ""
         if m.group("iso"):
-            value = m.group("iso")
+            month, day, year = int(m.group("im")), int(m.group("id")), m.group("iy")
         else:
-            month = _MONTHS[m.group("mon").lower().rstrip(".")]
-            value = f"{month:02d}-{int(m.group('day')):02d}"
-        out.append((m.span(), Quantity("date", "day", value, m.group())))
+            name = m.group("mon") or m.group("mon2")
+            if name == "may":  # the verb ("they may 3 times"); the month is written May
+                continue
+            month = _MONTHS[name.lower().rstrip(".")]
+            day = int(m.group("day") or m.group("day2"))
+            year = m.group("y1") or m.group("y2") or ""
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            continue
+        value = f"{month:02d}-{day:02d}"
+        shown = m.group().rstrip(".")
+        group = "y1" if m.group("y1") else "y2"  # the year after the day and month
+        dated = text[m.start() : m.end(group)] if m.group(group) else shown
+        out.append((m.span(), Quantity("date", "day", value, shown, year, dated)))
     return out
 
 
@@ -173,8 +210,14 @@ def mismatches(claim: str, evidence: Sequence[tuple[int, str]]) -> list[Mismatch
     out: list[Mismatch] = []
     for q in mine:
         same_slot = [(n, e) for n, e in theirs if e.kind == q.kind and e.slot == q.slot]
-        if not same_slot or any(e.value == q.value for _, e in same_slot):
+        if not same_slot or any(q.agrees(e) for _, e in same_slot):
             continue
-        n, e = same_slot[0]
-        out.append(Mismatch(q, n, e))
-    return out
+        # The closest date ("17 April" for "17 May"), else the best evidence's first.
+        n, e = max(same_slot, key=lambda ne: q.nearness(ne[1]))
+        if q.value == e.value:  # only the years differ: show them
+            out.append(Mismatch(replace(q, text=q.dated), n, replace(e, text=e.dated)))
+        else:
+            out.append(Mismatch(q, n, e))
+    # A year already shown with its date is not shown again.
+    dated = {m.claim.year for m in out if m.claim.kind == "date" and m.claim.text == m.claim.dated}
+    return [m for m in out if not (m.claim.kind == "year" and m.claim.value in dated)]

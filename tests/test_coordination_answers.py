@@ -97,6 +97,22 @@ def test_an_account_in_no_cluster_is_an_answer_not_a_refusal(analysed: Assistant
     assert "u17 is in no cluster of dataset campaign at window 60 s, min-shared 2" in answer.answer
 
 
+def test_an_account_in_no_cluster_is_described_with_the_stored_weighting(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    path = tmp_path / "posts.csv"
+    write_posts(path)
+    for weighting, words in (
+        ("discounted", "popular items counting less"),
+        ("count", "every item counting 1"),
+    ):
+        params = assistant.analysis_params(weighting=weighting)
+        assistant.analyze(str(path), ALICE, name=weighting, params=params)
+        answer = assistant.ask(f"Is u17 in a cluster in the {weighting} dataset?", ALICE)
+        assert f"within 60 s, {words}) reach min-shared 2 with none" in answer.answer, answer.answer
+        assert answer.answer.count("counting") == 1
+
+
 def test_names_are_matched_literally(analysed: Assistant) -> None:
     for name in ("camp_", "camp%", "campA_", "%"):
         answer = analysed.ask(f"Who is {name} coordinating with?", ALICE)
@@ -207,3 +223,12 @@ def test_an_item_that_is_in_no_post_is_said_so(analysed: Assistant) -> None:
         answer = analysed.ask(question, ALICE)
         assert not answer.refused and f"No post in dataset campaign has {said}" in answer.answer
         assert not _accounts_named(answer.answer)
+
+
+def test_the_cluster_view_words_members_plainly(analysed: Assistant) -> None:
+    from patterns.result_text import cluster_view
+
+    cid = analysed.clusters(ALICE).clusters[0].id
+    view = cluster_view(analysed.cluster(cid, ALICE))
+    # Created 10 days before their first posts: new, as the "new accounts" line defines it.
+    assert "  camp_1: 3 posts, linked to 3 other members, new account\n" in view

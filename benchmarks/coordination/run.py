@@ -6,7 +6,8 @@ Builds the 1,018,625-post input (CooRTweet's russian_coord_tweets replicated 29 
 accounts and post ids suffixed per copy, times shifted 400 days a copy) in the toolkit's
 8-column CSV, runs the toolkit (preprocess + compute co_retweet, window 60 s, min weight 1)
 and Chorus (CSV file -> stored dataset -> edges -> clusters, in a fresh process), checks
-that both give the same account pairs, and prints the ratio and Chorus' peak memory.
+that both give the same account pairs, and prints the ratio and Chorus' peak memory; then
+the floor (benchmarks/coordination/floor.py: what any such command must spend here at least).
 Results are appended to benchmarks/results/coordination.jsonl.
 """
 
@@ -29,6 +30,7 @@ from benchmarks.coordination.agreement import (
     read_pairs,
     run_toolkit,
 )
+from benchmarks.coordination.floor import floor
 from corpus.posts.formats import TOOLKIT_COLUMNS
 
 RESULTS = REPO / "benchmarks" / "results"
@@ -101,6 +103,9 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     ap.add_argument("--repeat", type=int, default=1, help="Chorus runs (the best is reported)")
     ap.add_argument("--skip-reference", action="store_true")
+    ap.add_argument(
+        "--skip-floor", action="store_true", help="skip the floor (imports, read+store, bytes)"
+    )
     ap.add_argument("--engine", choices=["duckdb", "dask"], default="duckdb")
     ap.add_argument("--workers", type=int, default=2, help="--engine dask: local workers")
     args = ap.parse_args()
@@ -155,6 +160,17 @@ def main() -> None:
             f"({record['cpu_ratio']}x)"
         )
         print(f"speed-up, whole command: {record['speedup_whole_command']}x")
+    if not args.skip_floor:
+        low = floor(csv_path, edges_csv.parent)
+        record["floor"] = low
+        print(
+            "floor, each a process of its own (see benchmarks/coordination/floor.py): imports "
+            f"{low['imports']['wall_s']:.2f} s + DuckDB read and store alone "
+            f"{low['read_and_store']['wall_s']:.2f} s + writing the export bytes "
+            f"{low['write_exports']['wall_s']:.2f} s = {low['sum_wall_s']:.2f} s"
+        )
+        if ref is not None:
+            print(f"10x the toolkit needs the whole command in {ref['total_s'] / 10:.2f} s")
     record["load_average_after"] = os.getloadavg()
     print(
         f"machine load average before/after: {record['load_average_before']} / "

@@ -18,7 +18,8 @@ ask: a store of 50,000 chunks (short real texts: English IRA tweets, Climate-FEV
     interleaved question by question. Median and p95. Target: ask median <= 3x bare.
 cold: `chorus ask "How many accounts did Twitter suspend?"` as a whole process, the demo
     already ingested in a temporary CHORUS_DATA_DIR; median of N runs. Also where the time
-    goes (timed phases in a fresh process, and import time by package). Target: < 3 s.
+    goes (timed phases in a fresh process, and import time by package). Target: < 2.5 s
+    (issue 9; it was < 3 s before the sentence scorer).
 """
 
 from __future__ import annotations
@@ -509,6 +510,7 @@ def probe_components(
 
 
 # -- (c) cold chorus ask ---------------------------------------------------------------
+COLD_TARGET_S = 2.5
 PHASES = r"""
 import json, os, sys, time
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # as bot.cli.main does
@@ -632,8 +634,8 @@ def part_cold(runs: int) -> dict[str, Any]:
             ],
         )
     )
-    verdict = "meets" if med < 3 else "MISSES"
-    print(f"\ncold chorus ask median {med:.2f} s ({verdict} target < 3 s)")
+    verdict = "meets" if med < COLD_TARGET_S else "MISSES"
+    print(f"\ncold chorus ask median {med:.2f} s ({verdict} target < {COLD_TARGET_S} s)")
     print(f"\nphases in a fresh process (median of {len(phase_runs)}; after interpreter start):\n")
     print(table(["phase", "seconds"], [[k, f"{v:.3f}"] for k, v in phases]))
     print(f"\nimport time by top-level package (self time; all imports: {import_total:.2f} s):\n")
@@ -645,8 +647,8 @@ def part_cold(runs: int) -> dict[str, Any]:
         "all_s": [round(x, 3) for x in times],
         "first_run_with_demo_ingest_s": round(first_s, 3),
         "python_startup_s": round(statistics.median(python_s), 3),
-        "target": "< 3 s",
-        "meets_target": med < 3,
+        "target": f"< {COLD_TARGET_S} s",
+        "meets_target": med < COLD_TARGET_S,
         "phases_s": {k: round(v, 3) for k, v in phases},
         "import_total_s": round(import_total, 3),
         "import_by_package_s": {k: round(v, 3) for k, v in by_package},

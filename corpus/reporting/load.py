@@ -306,7 +306,11 @@ def document_from_bytes(
             on_timeout=lambda: LimitError(overtime),
             name="chorus-extract",
         )
-        context = pdf_context(clean_document_text(text), found)
+        cleaned = clean_document_text(text)
+        context = pdf_context(cleaned, found)
+        # No metadata title (matplotlib's PDFs have none): a first line that reads as a
+        # title, as for a plain-text note (pdf_context marks it), not the file name.
+        found = found or plain_text_title(cleaned)
     elif kind == "html":
         html = decode_html(data, name=name, charset=charset)
         text, found, context = run_with_deadline(

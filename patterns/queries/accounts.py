@@ -18,6 +18,7 @@ from patterns.queries.rows import (
     example_post,
     posts_by_pid,
 )
+from patterns.result_text import own_label
 from patterns.results import Example
 from patterns.serialise import iso, to_json
 
@@ -142,7 +143,7 @@ def account_view(
         items = tuple(
             SharedItem(
                 signal,
-                label,
+                own_label(signal, label, posts[mine][3]),
                 example_post(posts, accounts, mine),
                 example_post(posts, accounts, theirs),
                 n,

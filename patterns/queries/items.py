@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from patterns.normalise import normalise_url, text_match_key
+from patterns.normalise import normalise_url, text_match_key, text_sql
 from patterns.queries.rows import (
     Account,
     AnalysisRef,
@@ -53,6 +53,8 @@ class ItemSharers:
     matches: tuple[ItemMatch, ...]
     sharers: tuple[Sharer, ...]  # most posts first
     posted_by: int  # accounts whose posts carry it (0: in no post; text is not looked up)
+    # A text asked for: some posts shown hold a near-identical text of its item instead.
+    variants: bool = False
 
 
 def item_keys(kind: ItemKind, value: str) -> list[str]:
@@ -87,8 +89,6 @@ def match_items(
         where = "list_contains(string_split(label, ' '), ?)"
         args: list[object] = [keys[0]]
     elif kind == "text":
-        from patterns.normalise import text_sql  # noqa: PLC0415
-
         where = f"{text_sql('label', ref.params.normalisation)} = ?"
         args = [keys[0]]
     else:
@@ -101,10 +101,44 @@ def match_items(
     ).fetchall()
     if not rows and kind == "image":
         rows = _image_items_ofposts_by_pid(con, ref, _posts_with_image(con, value))
+    if not rows and kind == "text":
+        rows = con.execute(
+            "SELECT item, signal, label, accounts FROM items WHERE analysis_id = ? "
+            "AND item IN (SELECT unnest(?)) ORDER BY accounts DESC, item",
+            [ref.analysis_id, _near_text_items(con, ref, keys[0])],
+        ).fetchall()
     return [ItemMatch(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
 
 _PHASH_HEX = re.compile(r"[0-9a-f]{16}")
+
+
+def _near_text_items(con: duckdb.DuckDBPyConnection, ref: AnalysisRef, key: str) -> list[int]:
+    """Text items of a near-identical group that holds the text `key` (normalised) though
+    another of its texts names it: the items in the evidence of the accounts that posted
+    `key` whose posts there hold `key` or a text near-identical to it (Jaccard of the word
+    sets at the analysis' threshold, as the groups were made)."""
+    if "near_text" not in ref.params.signals:
+        return []
+    mode = ref.params.normalisation
+    rows = con.execute(
+        f"WITH mine AS (SELECT DISTINCT aid FROM posts WHERE {text_sql('text', mode)} = ?), "
+        "ev AS (SELECT item, pid_a AS pid FROM evidence WHERE analysis_id = ? "
+        "AND signal IN ('text', 'near_text') AND a IN (SELECT aid FROM mine) UNION "
+        "SELECT item, pid_b FROM evidence WHERE analysis_id = ? "
+        "AND signal IN ('text', 'near_text') AND b IN (SELECT aid FROM mine)) "
+        f"SELECT DISTINCT ev.item, {text_sql('p.text', mode)} FROM ev "
+        "JOIN posts p ON p.pid = ev.pid ORDER BY 1",
+        [key, ref.analysis_id, ref.analysis_id],
+    ).fetchall()
+    asked = set(key.split(" "))
+    threshold = ref.params.near_text_threshold
+    found: list[int] = []
+    for item, text in rows:
+        words = set(str(text).split(" "))
+        if int(item) not in found and len(asked & words) >= threshold * len(asked | words):
+            found.append(int(item))
+    return found
 
 
 def _posts_with_image(con: duckdb.DuckDBPyConnection, value: str) -> list[int]:
@@ -168,12 +202,20 @@ def item_sharers(
     sharers: list[Sharer] = []
     posted_by = sum(m.accounts for m in matches)
     if matches:
+        # A text asked for: each account's posts of that very text first (the others of
+        # its item are near-identical to it).
+        first, first_args = "", []
+        if kind == "text":
+            own = text_sql(
+                "(SELECT text FROM posts WHERE posts.pid = s.pid)", ref.params.normalisation
+            )
+            first, first_args = f"({own} <> ?), ", item_keys(kind, value)
         rows = con.execute(
             "SELECT aid, pid FROM (SELECT a AS aid, pid_a AS pid, t_a AS t FROM evidence "
             "WHERE analysis_id = ? AND item IN (SELECT unnest(?)) UNION "
             "SELECT b, pid_b, t_b FROM evidence WHERE analysis_id = ? "
-            "AND item IN (SELECT unnest(?))) ORDER BY aid, t, pid",
-            [ref.analysis_id, [m.item for m in matches]] * 2,
+            f"AND item IN (SELECT unnest(?))) s ORDER BY aid, {first}t, pid",
+            [ref.analysis_id, [m.item for m in matches]] * 2 + first_args,
         ).fetchall()
         by_account: dict[int, list[int]] = {}
         for a, p in rows:
@@ -212,7 +254,14 @@ def item_sharers(
             [item_keys(kind, value) + ([value.strip()] if kind == "url" else [])],
         ).fetchone()
         posted_by = int(row[0]) if row else 0
-    return ItemSharers(ref, value, kind, tuple(matches), tuple(sharers), posted_by)
+    key = item_keys(kind, value)[:1] if kind == "text" else []
+    variants = any(
+        text_match_key(e.text, ref.params.normalisation) not in key
+        for s in sharers
+        for e in s.posts
+        if key
+    )
+    return ItemSharers(ref, value, kind, tuple(matches), tuple(sharers), posted_by, variants)
 
 
 # Whether any post carries an item as written (a link also in its normalised form).

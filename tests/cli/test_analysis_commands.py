@@ -155,8 +155,11 @@ def test_doctor_checks_the_cluster_references_of_stored_analyses(
 
 def test_account_clusters_sort_limit_and_ask_json(run_cli: RunCli, posts: Path) -> None:
     assert run_cli("analyze", str(posts))[0] == 0
-    code, out, _ = run_cli("clusters", "--sort", "size", "--limit", "0")
-    assert code == 0 and "… and 1 more clusters (by size; --limit N shows more)" in out
+    for bad in ("0", "-1"):  # one line, and nothing listed
+        code, out, err = run_cli("clusters", "--sort", "size", "--limit", bad)
+        assert (code, out, err) == (2, "", f"chorus: --limit must be at least 1 (got {bad})\n")
+    code, out, _ = run_cli("clusters", "--sort", "size", "--limit", "1")
+    assert code == 0 and "more cluster" not in out  # the one cluster there is
     code, _, err = run_cli("clusters", "--sort", "colour")
     assert code != 0 and "unknown sort 'colour'" in err
     code, out, _ = run_cli("account", "camp1", "--json")
@@ -187,3 +190,32 @@ def test_too_large_a_cluster_size_is_named_as_the_flag_to_lower(
     code, out, _ = run_cli("analyze", str(posts), "--min-accounts", "50")
     assert code == 0
     assert re.search(r"; try --min-accounts \d+ or a larger window$", out.strip()), out
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--weighting", "heavy", "unknown weighting 'heavy'; choose one of discounted, count"),
+        ("--engine", "spark", "unknown engine 'spark'; choose one of duckdb, dask"),
+        ("--normalisation", "nfc", "unknown normalisation 'nfc'; choose one of chorus, toolkit"),
+    ],
+)
+def test_a_bad_choice_is_one_line(
+    run_cli: RunCli, posts: Path, flag: str, value: str, expected: str
+) -> None:
+    code, out, err = run_cli("analyze", str(posts), flag, value)
+    assert (code, out, err) == (2, "", f"chorus: {expected}\n")
+    assert "no datasets" in run_cli("datasets", "list")[1].lower()
+
+
+def test_limit_is_per_dataset_in_the_text_and_in_json(run_cli: RunCli, posts: Path) -> None:
+    """Two datasets of the same file: --limit 1 lists one cluster of each, both ways."""
+    for name in ("one", "two"):
+        assert run_cli("analyze", str(posts), "--name", name)[0] == 0
+    code, out, _ = run_cli("clusters", "--limit", "1")
+    ids = re.findall(r"^(c[0-9a-f]{12}) ", out, re.M)
+    code_j, out_j, _ = run_cli("clusters", "--limit", "1", "--json")
+    listed = json.loads(out_j)["clusters"]
+    assert code == code_j == 0 and len(ids) == 2
+    assert sorted(c["id"] for c in listed) == sorted(ids)
+    assert {c["dataset"] for c in listed} == {"one", "two"}

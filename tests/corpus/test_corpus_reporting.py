@@ -143,6 +143,20 @@ def test_pdf_without_metadata_title_uses_the_stem(tmp_path: Path) -> None:
     assert doc.title == "q3-findings"
 
 
+def test_pdf_without_metadata_title_is_named_by_its_title_line(tmp_path: Path) -> None:
+    """matplotlib's PDFs carry no title: the first line that reads as one names it."""
+    lines = [
+        "Civic Signals Lab Briefing: Harbor Lights Network",
+        "Briefing No. 7, 20 March 2026",
+        "The lab traced the 163 removed accounts to 6 operator email domains.",
+    ]
+    doc = load_file(write(tmp_path / "briefing.pdf", make_pdf([lines])), max_bytes=MB)
+    assert doc.title == "Civic Signals Lab Briefing: Harbor Lights Network"
+    # A metadata title still wins.
+    titled = make_pdf([lines], title="Briefing 7")
+    assert load_file(write(tmp_path / "b7.pdf", titled), max_bytes=MB).title == "Briefing 7"
+
+
 def test_suffix_is_case_insensitive_and_supported_set_is_exact() -> None:
     assert {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"} == SUPPORTED_SUFFIXES
     doc = load_bytes(b"hello", filename="NOTES.TXT", max_bytes=MB)

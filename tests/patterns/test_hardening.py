@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,29 @@ def test_a_failed_export_is_one_line_and_keeps_the_folder_as_it_was(
     files = svc.export(again, scope="s", out_dir=out)
     assert sorted(p.name for p in out.iterdir()) == sorted(["notes.txt", *(p.name for p in files)])
     assert (out / "clusters.json").read_bytes() != before["clusters.json"]
+
+
+def test_a_killed_exports_staging_folders_are_removed_by_the_next_export(
+    svc: PatternService, tmp_path: Path
+) -> None:
+    """A SIGKILLed export leaves its hidden staging folder (a copy of every file) in the
+    export folder or beside a new one; the next export removes it once its process is gone
+    and it is an hour old, and keeps a live or recent one."""
+    out, again = _exported_then_analysed_again(svc, tmp_path)
+    dead = 2**22 + 12345  # above Linux's default pid_max: no such process
+    hour_ago = time.time() - 2 * 3600
+    left_inside = out / f".chorus-export-{dead}-0123abcd"
+    left_beside = tmp_path / f".{out.name}.chorus-export-{dead}-89abcdef"
+    recent = out / f".chorus-export-{dead}-00000000"
+    alive = out / f".chorus-export-{os.getpid()}-11111111"
+    for folder in (left_inside, left_beside, recent, alive):
+        folder.mkdir()
+        (folder / "evidence.csv").write_text("half")
+    for folder in (left_inside, left_beside, alive):
+        os.utime(folder, (hour_ago, hour_ago))
+    svc.export(again, scope="s", out_dir=out)
+    assert not left_inside.exists() and not left_beside.exists()
+    assert recent.exists() and alive.exists()
 
 
 def test_a_rename_that_fails_midway_puts_the_earlier_files_back(

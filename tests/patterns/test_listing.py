@@ -45,8 +45,11 @@ def test_one_dataset_is_its_analysis_and_several_merge_by_the_measure() -> None:
     assert (by_score.dataset, by_score.posts, by_score.accounts) == (None, 200, 20)
     data = by_score.to_json()
     assert list(data["clusters"][1])[-1] == "dataset" and data["clusters"][1]["dataset"] == "b"
-    by_rank = ClusterListing.of_analyses(both, sort="new", limit=2)
+    # --limit N is per dataset, as the terminal's tables show them (b has one cluster).
+    by_rank = ClusterListing.of_analyses(both, sort="new", limit=1)
     assert [c.id for c in by_rank.clusters] == ["ca0", "cb0"]  # rank 0 of each, then by id
+    two = ClusterListing.of_analyses(both, sort="score", limit=2)
+    assert [c.id for c in two.clusters] == ["ca0", "cb0", "ca1"]
     by_links = ClusterListing.of_analyses(both, sort="url")
     assert by_links.clusters[0].id == "ca1"  # the most links
     assert ClusterListing.of_analyses([], sort="score").to_json() == {
@@ -55,3 +58,12 @@ def test_one_dataset_is_its_analysis_and_several_merge_by_the_measure() -> None:
         "accounts": 0,
         "clusters": [],
     }
+
+
+def test_the_table_counts_the_clusters_left_out_in_words() -> None:
+    from patterns.result_text import cluster_table
+
+    assert cluster_table(_result("a", 5.0, 1.0), limit=1).endswith(
+        "… and 1 more cluster (by score; --limit N shows more)"
+    )
+    assert "… and 2 more clusters (by" in cluster_table(_result("a", 5.0, 3.0, 1.0), limit=1)

@@ -6,6 +6,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from patterns.neartext import build_groups, true_similar
 from patterns.service import PatternService
 
 BASE = "the mayor promised new parks and cleaner streets for every neighbourhood next year"
@@ -55,7 +60,9 @@ def test_threshold_matters(svc: PatternService, tmp_path: Path) -> None:
     words = BASE.split()
     loose = " ".join([*words[:8], "completely", "other", "ending", "here", "today", "folks"])
     words2 = SECOND.split()
-    loose2 = " ".join([*words2[:8], "completely", "other", "ending", "here", "today", "folks"])
+    # Its own filler: with the first one's, the two loose texts share 7 of 21 words (0.33),
+    # and at 0.3 every text would chain into one group, one item (checked on exact Jaccard).
+    loose2 = " ".join([*words2[:8], "quite", "another", "finish", "there", "tonight", "friends"])
     rows = [
         ("a", 0, BASE),
         ("b", 10, loose),
@@ -73,3 +80,52 @@ def test_threshold_matters(svc: PatternService, tmp_path: Path) -> None:
         params=svc.params(signals="near_text", near_text_threshold=0.3, min_accounts=3),
     )
     assert [set(c.accounts) for c in lax.clusters] == [{"a", "b", "c"}]
+
+
+def test_near_groups_use_the_true_jaccard_not_the_estimate() -> None:
+    """One word changed in a 7-word text keeps 6 of 8 words (0.75): below 0.8, whatever the
+    MinHash estimate says (it joined six of these twelve texts with the default seed)."""
+    texts = [f"vote for mayor quill now message {k}" for k in range(12)]
+    con = duckdb.connect()
+    con.register("_texts", pa.table({"tid": list(range(12)), "nt": texts}))
+    for seed in (42, 0, 1, 2, 3, 7):
+        assert build_groups(con, "_texts", threshold=0.8, seed=seed) == 0
+    # At 0.7 they are near-identical, and all twelve form one group.
+    assert build_groups(con, "_texts", threshold=0.7, seed=42) == 12
+
+
+def test_true_similar_is_exact_at_the_threshold() -> None:
+    common = "one two three four five six seven eight".split()
+    texts = [
+        [*common, "nine"],  # 0: vs 1 shares 8 of 10 words: exactly 0.8
+        [*common, "ten"],
+        [*common[:6], "x", "y"],  # 2: vs 0 shares 6 of 11
+        [*common, "nine", "nine"],  # 3: a repeated word changes no set: 1.0 with 0
+    ]
+    tids = np.repeat(np.arange(len(texts), dtype=np.int64), [len(t) for t in texts])
+    words = sorted({w for t in texts for w in t})
+    hashes = np.asarray([words.index(w) * 7919 + 1 for t in texts for w in t], dtype=np.uint64)
+    x = np.asarray([0, 0, 0, 1], dtype=np.int64)
+    y = np.asarray([1, 2, 3, 2], dtype=np.int64)
+    n = len(texts)
+    assert true_similar(tids, hashes, n, x, y, threshold=0.8).tolist() == [True, False, True, False]
+    assert true_similar(tids, hashes, n, x, y, threshold=0.81).tolist() == [
+        False,
+        False,
+        True,
+        False,
+    ]
+
+
+def test_one_word_variants_of_a_short_text_stay_separate_items(
+    svc: PatternService, tmp_path: Path
+) -> None:
+    """Five accounts post twelve texts that differ in one word of seven: twelve identical
+    texts, none near-identical to another, each its own item."""
+    rows = [
+        (f"alpha_{i}", 10_800 * k + 3 * i, f"Vote for Mayor Quill now, message {k}!")
+        for k in range(12)
+        for i in range(5)
+    ]
+    result = svc.analyze_file(write(tmp_path, rows), scope="s", params=svc.params())
+    assert [c.signals for c in result.clusters] == [{"text": 12}]

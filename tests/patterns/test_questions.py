@@ -28,6 +28,16 @@ from patterns.questions import parse
         ),
         ("Which accounts used the hashtag #follow together?", "item", "follow", "hashtag"),
         ('Who posted "Vote for change now"?', "item", "Vote for change now", "text"),
+        # "posts" (posts.csv's default dataset name) names a dataset, not a repost target.
+        (
+            'Who posted "Vote now, message 0!" in the posts dataset?',
+            "item",
+            "Vote now, message 0!",
+            "text",
+        ),
+        ('Who posted "Vote now" in dataset posts?', "item", "Vote now", "text"),
+        ('Who posted "the post of the day"?', "item", "the post of the day", "text"),
+        ('Who reposted the post "1234" in the posts dataset?', "item", "1234", "post"),
         ("Who shared the image 9f86d081884c7d65?", "item", "9f86d081884c7d65", "image"),
         ("What is the biggest cluster in the german dataset?", "top", None, "size"),
         ("Which cluster has the newest accounts?", "top", None, "new"),

@@ -256,6 +256,28 @@ def test_nothing_found(svc: PatternService, tiny: Path) -> None:
     assert auto.window_s >= 1 and any("window estimated" in n for n in auto.notes)
 
 
+def test_min_accounts_is_named_when_every_group_is_smaller(
+    svc: PatternService, tmp_path: Path
+) -> None:
+    """Two groups (4 and 3 accounts: 7 linked) at min-accounts 5: the largest group, not all
+    linked accounts, decides that min-accounts is the limit to name."""
+    path = tmp_path / "groups.csv"
+    lines = ["account_id,created_at,urls"]
+    for group, size in (("g", 4), ("h", 3)):
+        for k in range(3):
+            lines += [
+                f"{group}{i},{1_700_000_000 + 3600 * k + i},https://{group}.example/{k}"
+                for i in range(size)
+            ]
+    path.write_text("\n".join(lines) + "\n")
+    result = svc.analyze_file(path, scope="s", params=svc.params(min_accounts=5))
+    assert result.clusters == () and result.linked_accounts == 7 and result.largest_group == 4
+    assert result.empty_message() == (
+        "no clusters at window 60 s, min-shared 2 (the largest group of linked accounts has 4 "
+        "accounts, fewer than min-accounts 5); try min_accounts=4 or a larger window"
+    )
+
+
 def test_progress_is_reported(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
     seen: list[tuple[str, int, int | None]] = []
     svc.analyze_file(tiny, scope="s", progress=lambda s, d, t: seen.append((s, d, t)))

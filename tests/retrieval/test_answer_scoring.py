@@ -164,6 +164,25 @@ def test_a_claim_with_the_wrong_amount_shows_the_evidence_and_both_figures(
             [("70 accounts", "144 accounts")],
         ),
         ("It began on June 3", "It began on June 2, 2022.", [("June 3", "June 2")]),
+        # Dates as people write them: day-month, month-day, with or without a year, ISO.
+        (
+            "The licence vote was moved to 17 May 2026",
+            "The commission postponed its licence vote from 20 March to 17 April 2026.",
+            [("17 May", "17 April")],
+        ),
+        ("The vote was moved to 17 April", "The vote was moved to April 17, 2026.", []),
+        ("The vote was moved to 2026-04-17", "The vote was moved to 17th of April 2026.", []),
+        (
+            "The vote was moved to 2026-05-17",
+            "The vote was moved to 17 April.",
+            [("2026-05-17", "17 April")],
+        ),
+        (
+            "The vote was moved to 17 April 2025",
+            "The vote was moved to 17 April 2026.",
+            [("17 April 2025", "17 April 2026")],
+        ),
+        ("They may 3 times a day", "They may post 5 times a day.", [("3 times", "5 times")]),
         (
             "He released all women from NDAs",
             "He agreed to release three women from NDAs.",
