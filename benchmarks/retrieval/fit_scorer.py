@@ -20,8 +20,9 @@ Each is judged on the validation articles and on the calibration questions (thes
 maximises balanced accuracy (the mean of the two sets'; the middle of the widest best run, as
 calibrate.py's rule), and that accuracy. The better one is
 written to retrieval/model_files/sentence_scorer/scorer.json, with PROVENANCE.md beside it;
-the threshold written there (the product's default, `RetrievalConfig.min_evidence`) is the
-same rule on the user-style calibration questions alone, the questions the product is for.
+the threshold written there is the same rule on the user-style calibration questions alone,
+the questions the product is for (the product's default, `RetrievalConfig.min_evidence`,
+is set by hand from it; the README says how).
 The test articles are never read here.
 """
 
@@ -423,9 +424,11 @@ def _provenance(
         "- **Choice of scorer:** the best mean balanced accuracy over the validation articles",
         "  and the calibration questions, at each scorer's threshold by calibrate.py's rule",
         f"  (the middle of the widest best run): {r['summary']}.",
-        f"- **Default threshold (written here):** {r['users_threshold']:.2f}, the same rule on",
+        f"- **Users' threshold (written here):** {r['users_threshold']:.2f}, the same rule on",
         "  the user-style calibration questions alone (users paraphrase; SQuAD's questions share",
         f"  their answer's words, so its articles alone put it higher): {r['users_summary']}.",
+        "  The product's default is `RetrievalConfig.min_evidence` (the README says how it was",
+        "  chosen).",
         f"- **The others fitted:** {others}.",
         "- **The previous scorer** (0.25 chunk cosine + 0.75 coverage, threshold 0.57): "
         f"{results['previous']['summary']}.",
