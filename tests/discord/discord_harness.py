@@ -13,6 +13,7 @@ import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 import discord
@@ -482,3 +483,19 @@ async def add_pasted(h: Any, guild: int, title: str, text: str, user: int = 7) -
     assert "Source added." in run.final.text(), run.final.text()
     source_id: str = run.final.text().split("`")[1]
     return source_id
+
+
+async def add_campaign_dataset(h: Any, guild: int, folder: Path) -> Run:
+    """A moderator uploads the CLI tests' small campaign CSV (12 posts, 6 accounts) through
+    /dataset add; returns the run."""
+    from tests.cli.test_analysis_commands import write_posts
+
+    posts = folder / "campaign.csv"
+    write_posts(posts)
+    run: Run = await h.slash(
+        "dataset add",
+        guild=guild,
+        perms=MANAGE,
+        attachments={"file": h.attachment("campaign.csv", posts.read_bytes())},
+    )
+    return run

@@ -15,7 +15,7 @@ from typing import Any
 from bot.assistant import Assistant
 from bot.cogs._support import StatusProgress
 from bot.discord_permissions import DM_MODERATION
-from tests.discord.discord_harness import MANAGE, assert_no_mentions
+from tests.discord.discord_harness import MANAGE, add_campaign_dataset, assert_no_mentions
 from tests.discord.fakes import PatternsAssistant
 
 A, B = 301, 302
@@ -157,17 +157,8 @@ async def test_the_real_assistant_end_to_end(
     assistant: Assistant, make_harness: Any, tmp_path: Path
 ) -> None:
     """/dataset add, /clusters and /cluster over the real patterns engine and index."""
-    from tests.cli.test_analysis_commands import write_posts
-
-    posts = tmp_path / "campaign.csv"
-    write_posts(posts)
     h = await make_harness(assistant)
-    run = await h.slash(
-        "dataset add",
-        guild=A,
-        perms=MANAGE,
-        attachments={"file": h.attachment("campaign.csv", posts.read_bytes())},
-    )
+    run = await add_campaign_dataset(h, A, tmp_path)
     assert "Analysed campaign: 12 posts, 6 accounts, 1 cluster." in run.final.text()
     [cluster] = assistant.clusters(assistant_req(A)).clusters
     listing = await h.slash("clusters", guild=A)

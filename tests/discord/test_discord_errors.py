@@ -9,7 +9,7 @@ from bot.assistant import Assistant
 from bot.cli_output import error_text
 from bot.discord_errors import DiscordWording, describe_error
 from common.errors import ChorusError, Hint, InputError
-from tests.discord.discord_harness import MANAGE, assert_no_mentions
+from tests.discord.discord_harness import MANAGE, add_campaign_dataset, assert_no_mentions
 
 GUILD = 401
 
@@ -86,18 +86,9 @@ async def test_an_empty_analysis_names_the_cluster_size_in_discord_terms(
 ) -> None:
     """The advice after an upload that found linked accounts but no cluster that large: the
     option is the command line's, and said to be (there is no such slash option)."""
-    from tests.cli.test_analysis_commands import write_posts
-
     assistant = Assistant(make_settings(analysis={"min_accounts": 50}), embeddings=embeddings)
-    posts = tmp_path / "campaign.csv"
-    write_posts(posts)
     h = await make_harness(assistant)
-    run = await h.slash(
-        "dataset add",
-        guild=GUILD,
-        perms=MANAGE,
-        attachments={"file": h.attachment("campaign.csv", posts.read_bytes())},
-    )
+    run = await add_campaign_dataset(h, GUILD, tmp_path)
     text = run.final.text()
     assert "0 clusters" in text and "--min-accounts" in text
     assert "(an option of the `chorus` command line) or a larger window" in text
