@@ -255,11 +255,10 @@ def item_sharers(
         ).fetchone()
         posted_by = int(row[0]) if row else 0
     key = item_keys(kind, value)[:1] if kind == "text" else []
-    variants = any(
+    variants = bool(key) and any(
         text_match_key(e.text, ref.params.normalisation) not in key
         for s in sharers
         for e in s.posts
-        if key
     )
     return ItemSharers(ref, value, kind, tuple(matches), tuple(sharers), posted_by, variants)
 
