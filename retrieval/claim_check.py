@@ -23,7 +23,7 @@ from retrieval.citations import Citation, Passage, check_citations
 from retrieval.extractive import Candidate, select, to_citations
 from retrieval.generated import prompt_sources
 from retrieval.lexical import content_stems, coverage
-from retrieval.quantities import mismatches
+from retrieval.quantities import mismatches, without_quantities
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -59,8 +59,11 @@ def evidence(candidates: Sequence[Candidate], min_evidence: float) -> list[Citat
 
 
 def strong_evidence(claim: str, citations: Sequence[Citation]) -> list[tuple[int, str]]:
-    """(n, quote) of the citations that share most of the claim's other words, best first."""
-    wanted = [s for s in content_stems(claim) if not s.isdigit()]
+    """(n, quote) of the citations that share most of the claim's other words, best first.
+
+    The claim's figures and dates are left out of the words compared: "3 December" must
+    not make "certified on 3 November" look like evidence about something else."""
+    wanted = [s for s in content_stems(without_quantities(claim)) if not s.isdigit()]
     out = []
     for c in sorted(citations, key=lambda c: -c.score):
         if wanted and coverage(wanted, content_stems(c.quote), {}) >= STRONG_OVERLAP:
