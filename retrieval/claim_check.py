@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 MAX_EVIDENCE = 5
 STRONG_OVERLAP = 0.5  # share of the claim's other content words a quote must hold to count
+REPORTS_SHARE = 0.6  # share of the claim's content words a sentence reporting it holds
 # Words that say a sentence reports what someone says ("Opponents say X"), and words that
 # judge what they are said of ("X is false"): a sentence with the claim's words and a
 # reporting word, and no judging word the claim lacks, only reports that the claim is made.
@@ -69,10 +70,11 @@ def _lower_words(text: str) -> set[str]:
 
 def reports_claim(claim: str, quote: str) -> bool:
     """Whether a quote only reports that the claim is made ("Opponents say Measure 7
-    doubles taxes"): it holds every content word of the claim and a reporting word, and no
-    word that judges it, that the claim lacks."""
+    doubles taxes", "The main claim was that the vaccine had been withdrawn in Denmark"):
+    it holds most of the claim's content words and a reporting word, and no word that
+    judges it, that the claim lacks."""
     wanted = set(content_stems(claim))
-    if not wanted or not wanted <= set(content_stems(quote)):
+    if not wanted or len(wanted & set(content_stems(quote))) < REPORTS_SHARE * len(wanted):
         return False
     mine, theirs = _lower_words(claim), _lower_words(quote)
     added = theirs - mine

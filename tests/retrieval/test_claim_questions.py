@@ -64,6 +64,9 @@ def test_the_claim_a_question_asks_about(question: str, claim: str | None) -> No
         ("Officials say Measure 7 does not double taxes.", False),  # judges it
         ("Measure 7 doubles taxes, the county found.", False),  # the source's own finding
         ("Opponents say Measure 7 raises fees.", False),  # another claim
+        # In other words, and where the next sentence judges it.
+        ("The main claim was that Measure 7 would double the taxes people pay.", True),
+        ("The main claim was that Measure 7 doubles taxes. That claim is false.", False),
     ],
 )
 def test_a_sentence_that_only_reports_the_claim(quote: str, reports: bool) -> None:
