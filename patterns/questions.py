@@ -153,7 +153,8 @@ _ITEM_QUESTION_WORDS = frozenset(
     account accounts user users handle handles bot bots profile profiles cluster clusters
     campaign campaigns group groups network networks behind involved part same hashtag hashtags
     tag tags link links url urls text texts message messages phrase image images picture
-    pictures photo photos post posts tweet tweets""".split()
+    pictures photo photos post posts tweet tweets number carry carries contain contains
+    containing mention mentions mentioning include includes including""".split()
 )
 COORDINATION_WORDS = re.compile(
     r"\b(?:coordinat\w*|cluster\w*|campaign\w*|linked|ties|tied|together|colluding|"

@@ -80,6 +80,7 @@ def test_parse(question: str, intent: str | None, subject: str | None, extra: st
         ("Who is behind #RecallMayorLinn?", "either"),
         ("#RecallMayorLinn", "either"),
         ("Which accounts are in the #RecallMayorLinn network?", "either"),
+        ("How many posts carry #RecallMayorLinn?", "either"),
     ],
 )
 def test_what_a_question_about_an_item_asks(question: str, route: str) -> None:
