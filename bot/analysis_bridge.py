@@ -12,8 +12,8 @@ from bot.access import Requester
 
 if TYPE_CHECKING:
     from bot.components import Components
+    from bot.coordination import DatasetAnswer
     from retrieval.catalog_records import SourceRecord
-    from retrieval.citations import Answer
     from retrieval.doctor import DoctorReport
     from retrieval.library import Library
 
@@ -79,9 +79,10 @@ class AnalysisBridge:
         for problem in self.components.patterns.check_references():
             report.problems.append(problem)
 
-    def ask_analysis(self, question: str, req: Requester) -> Answer | None:
-        """The answer from this scope's stored analyses, or None when the question is not
-        about them (then reporting answers it). Datasets are never shared between scopes."""
+    def ask_analysis(self, question: str, req: Requester) -> DatasetAnswer | None:
+        """The answer from this scope's stored analyses, with whether the reporting may
+        answer too, or None when the question is not about them (then reporting answers
+        it). Datasets are never shared between scopes."""
         datasets = self.components.settings.data_dir / "datasets"
         if not datasets.is_dir() or not any(datasets.iterdir()):
             return None  # nothing analysed here: no need to load the engine

@@ -156,16 +156,25 @@ class Assistant:
         self, question: str, req: Requester, *, history: tuple[str, str] | None = None
     ) -> Answer:
         question = self._checked(question, "question")
-        coordination = self._bridge.ask_analysis(question, req)
-        if coordination is not None:
-            return coordination
-        return self.library.ask(
+        dataset = self._bridge.ask_analysis(question, req)
+        if dataset is not None and dataset.route == "dataset":
+            return dataset.answer
+        reporting = self.library.ask(
             question,
             self.read_scopes(req),
             model=self._parts.chat_model(),
             model_name=self._parts.model_name,
             history=history,
         )
+        if dataset is None:
+            return reporting
+        if reporting.refused:  # the one that has an answer; "no post has #X" is one to "#X?"
+            return dataset.answer if dataset.found or dataset.route == "either" else reporting
+        if dataset.found and dataset.route == "either":  # "Who is behind #X?": what each holds
+            from retrieval.citations import join_answers  # noqa: PLC0415
+
+            return join_answers(dataset.answer, reporting)
+        return reporting  # a fact about the item, which the reporting holds
 
     def check(self, claim: str, req: Requester) -> CheckResult:
         claim = self._checked(claim, "claim")

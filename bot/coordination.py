@@ -2,14 +2,16 @@
 evidence: the posts behind it (verbatim) or a fact of the analysis, stated as such.
 
 `CoordinationAnswerer.answer` returns None when a question is not about the analysed
-datasets (the Assistant then answers it from reporting). Names are matched exactly
-against the stored data; another scope's datasets are never opened.
+datasets (the Assistant then answers it from reporting), and otherwise the answer with the
+question's route (patterns/questions.py): whether the reporting may answer it too. Names
+are matched exactly against the stored data; another scope's datasets are never opened.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.analysis_facts import (
@@ -25,7 +27,7 @@ from bot.analysis_facts import (
 from common.errors import NotFoundError
 from common.wording import plural
 from patterns import queries as q
-from patterns.questions import Intent, Question, parse
+from patterns.questions import Intent, Question, Route, parse
 from retrieval.citations import Answer
 
 if TYPE_CHECKING:
@@ -82,37 +84,45 @@ def named_datasets(question: Question, names: Sequence[str]) -> list[str]:
     return sorted(hits) if len(hits) == 1 else []
 
 
+@dataclass(frozen=True)
+class DatasetAnswer:
+    answer: Answer
+    route: Route  # "dataset": this is the answer; otherwise the reporting may answer too
+    found: bool  # False when an item asked about was shared by no linked accounts
+
+
 class CoordinationAnswerer:
     def __init__(self, reader: AnalysisReader) -> None:
         self.patterns = reader
 
-    def answer(self, text: str, scope: str) -> Answer | None:
+    def answer(self, text: str, scope: str) -> DatasetAnswer | None:
         names = self.patterns.dataset_names(scope)
         if not names:
             return None
         question = parse(text)
         chosen = named_datasets(question, names)
         if question.intent is None and not (chosen and question.about_coordination):
-            found = self._mentioned_account(question, scope, chosen or names)
-            if found is None:
+            account = self._mentioned_account(question, scope, chosen or names)
+            if account is None:
                 return None
-            question = Question(question.text, "account", subject=found, words=question.words)
+            question = Question(question.text, "account", subject=account, words=question.words)
         if question.intent is None:  # "show me the clusters": the best ones, by score
             intent: Intent = "top" if re.search(r"\bclusters?\b", question.text, re.I) else "count"
             question = Question(question.text, intent, sort="score", words=question.words)
         targets = chosen or names
         b = CitedSentences()
+        found = True  # an item shared by linked accounts, or any other answer
         if question.intent == "account":
             self._account(b, question, scope, targets)
         elif question.intent == "item":
-            self._item(b, question, scope, targets)
+            found = self._item(b, question, scope, targets)
         elif question.intent in ("cluster", "members"):
             self._cluster(b, question, scope, targets)
         elif question.intent == "top":
             self._top(b, question, scope, targets)
         else:
             self._count(b, scope, targets)
-        return b.answer(text)
+        return DatasetAnswer(b.answer(text), question.route, found)
 
     # -- helpers ----------------------------------------------------------------------
     def _analysed(self, scope: str, names: Sequence[str]) -> list[tuple[str, q.AnalysisRef | None]]:
@@ -194,7 +204,8 @@ class CoordinationAnswerer:
 
     def _item(
         self, b: CitedSentences, question: Question, scope: str, names: Sequence[str]
-    ) -> None:
+    ) -> bool:
+        """Who shared the item, in each dataset; whether any linked accounts did."""
         kind = question.item_kind or "text"
         value = question.subject or ""
         noun = ITEM_NOUNS[kind]
@@ -203,7 +214,8 @@ class CoordinationAnswerer:
         for name, ref in self._each(b, scope, names):
             with self.patterns.reading(scope, name) as (con, _):
                 results.append((name, ref, q.item_sharers(con, ref, kind, value)))
-        if any(r.sharers for _, _, r in results):  # say nothing of datasets without it
+        found = any(r.sharers for _, _, r in results)
+        if found:  # say nothing of datasets without it
             results = [(n, ref, r) for n, ref, r in results if r.sharers]
         for name, ref, result in results:
             if not result.sharers:
@@ -258,6 +270,7 @@ class CoordinationAnswerer:
             loose = clusters.get(None, [])
             if loose:
                 b.say(f"In no cluster: {name_list(loose)}", n)
+        return found
 
     def _cluster(
         self, b: CitedSentences, question: Question, scope: str, names: Sequence[str]

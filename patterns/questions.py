@@ -14,6 +14,8 @@ from typing import Literal, cast
 from patterns.queries import ItemKind
 
 Intent = Literal["account", "item", "top", "cluster", "members", "count"]
+# Which material answers a question (see Question.route).
+Route = Literal["dataset", "either", "reporting"]
 
 CLUSTER_ID = re.compile(r"\bc[0-9a-f]{12}\b")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'“”‘’]+", re.IGNORECASE)
@@ -134,6 +136,26 @@ _ITEM_KIND_WORDS: dict[str, ItemKind] = {
     "post": "post",
     "tweet": "post",
 }
+# Words that ask how accounts used an item, besides the posting verbs, or that name the
+# dataset: a question with one asks the dataset, whatever else it says.
+_ASKS_DATASET = re.compile(
+    r"\b(?:coordinat\w*|collud\w*|amplif\w*|boost\w*|promot\w*|together|datasets?|"
+    r"data sets?)\b",
+    re.I,
+)
+# Words a question about an item's posters is made of besides the item itself: question and
+# function words, and the vocabulary of posting patterns. Any other word ("suspended",
+# "flood", "why") asks a fact about the item, which the reporting holds.
+_ITEM_QUESTION_WORDS = frozenset(
+    """a an the this that these those it its of in on at to by for from with about as and or
+    is are was were be been being do does did has have had who whom whose which what how many
+    much most me us tell show give list any all some there here
+    account accounts user users handle handles bot bots profile profiles cluster clusters
+    campaign campaigns group groups network networks behind involved part same hashtag hashtags
+    tag tags link links url urls text texts message messages phrase image images picture
+    pictures photo photos post posts tweet tweets number carry carries contain contains
+    containing mention mentions mentioning include includes including""".split()
+)
 COORDINATION_WORDS = re.compile(
     r"\b(?:coordinat\w*|cluster\w*|campaign\w*|linked|ties|tied|together|colluding|"
     r"accounts?|shared|same link|same hashtag|same image|same text|network|datasets?)\b",
@@ -152,6 +174,11 @@ class Question:
     sort: str | None = None  # for "top": size, score, new or a signal
     cluster_ids: tuple[str, ...] = ()
     words: tuple[str, ...] = field(default_factory=tuple)  # every token, for exact lookups
+    # "dataset": asked about the analysis (who posted an item, an account's ties, clusters);
+    # "either": names an item and asks nothing else ("Who is behind #X?"), so the dataset and
+    # the reporting may both answer; "reporting": asks a fact about an item ("How many
+    # accounts were suspended in the #X flood?"), which the reporting answers first.
+    route: Route = "dataset"
 
     @property
     def about_coordination(self) -> bool:
@@ -233,6 +260,17 @@ def _top_sort(text: str) -> str | None:
     return None
 
 
+def _item_route(flat: str, value: str) -> Route:
+    """Whether a question naming an item asks how accounts posted it (the dataset), a fact
+    about it (the reporting), or nothing but the item (either may answer)."""
+    if _ITEM_VERB.search(flat) or _ASKS_DATASET.search(flat):
+        return "dataset"
+    rest = flat.replace(value, " ")
+    rest = _HASHTAG.sub(" ", _URL.sub(" ", _QUOTED.sub(" ", rest)))
+    words = {w.lower() for w in re.findall(r"[^\W\d_]{2,}", rest)}
+    return "reporting" if words - _ITEM_QUESTION_WORDS else "either"
+
+
 def _intent(flat: str, ids: tuple[str, ...]) -> tuple[Intent | None, dict[str, str]]:
     """The intent and what it is about (subject, item_kind, sort), in order of precedence."""
     if _COUNT.search(flat):
@@ -240,15 +278,20 @@ def _intent(flat: str, ids: tuple[str, ...]) -> tuple[Intent | None, dict[str, s
     if ids:
         return ("members" if _MEMBERS.search(flat) else "cluster"), {"subject": ids[0]}
     item = _item(flat)
+    about_item = (
+        {"subject": item[1], "item_kind": item[0], "route": _item_route(flat, item[1])}
+        if item is not None
+        else {}
+    )
     if item is not None and (_ITEM_VERB.search(flat) or item[0] in ("url", "hashtag")):
-        return "item", {"subject": item[1], "item_kind": item[0]}
+        return "item", about_item
     sort = _top_sort(flat)
     if sort is not None and _CLUSTER_WORD.search(flat):
         return "top", {"sort": sort}
     subject = _account_subject(flat)
     if subject is not None:
         return "account", {"subject": subject}
-    return ("item", {"subject": item[1], "item_kind": item[0]}) if item else (None, {})
+    return ("item" if item is not None else None), about_item
 
 
 def parse(text: str) -> Question:
@@ -266,4 +309,5 @@ def parse(text: str) -> Question:
         sort=about.get("sort"),
         cluster_ids=ids,
         words=tokens(flat),
+        route=cast("Route", about.get("route", "dataset")),
     )

@@ -21,3 +21,16 @@ EXPLAIN_MISMATCH_UNCHECKED = (
     "so it is not shown."
 )
 EXPLAIN_UNBACKED = "The model's verdict did not cite valid evidence, so it is not shown."
+
+# `ask` with a question of the shape "Is the claim that X true?": answered by a claim check.
+CLAIM_VERDICTS = {
+    "supported": "Checked against the sources, the claim is supported.",
+    "refuted": "Checked against the sources, the claim is refuted.",
+    "conflicting": "Checked against the sources, the evidence on the claim conflicts.",
+    "not_enough_evidence": "The sources do not hold enough to judge the claim.",
+}
+# A sentence that only reports the claim being made ("Opponents say X") is not an answer to it.
+CLAIM_REPORTED = {
+    1: "Source {refs} only reports that the claim is made.",
+    2: "Sources {refs} only report that the claim is made.",
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from prompts.phrases import REFUSAL
@@ -158,6 +158,23 @@ def check_citations(text: str, passages: Mapping[int, str], *, never_echo: str =
     if not kept:
         return CheckedText(REFUSAL, [], dropped, removed, refused=True)
     return CheckedText(" ".join(kept), cited, dropped, removed, refused=False)
+
+
+def join_answers(first: Answer, second: Answer) -> Answer:
+    """Both answers to one question, the second's citations numbered after the first's, so
+    every [n] still names its own citation."""
+    offset = max((c.n for c in first.citations), default=0)
+    text = MARKER.sub(lambda m: f"[{int(m.group(1)) + offset}]", second.answer)
+    return Answer(
+        question=first.question,
+        answer=f"{first.answer} {text}",
+        mode="llm" if "llm" in (first.mode, second.mode) else first.mode,
+        refused=first.refused and second.refused,
+        citations=[*first.citations, *(replace(c, n=c.n + offset) for c in second.citations)],
+        model=first.model or second.model,
+        evidence=max(first.evidence, second.evidence),
+        notes=[*first.notes, *second.notes],
+    )
 
 
 def renumber(text: str, order: Sequence[int]) -> str:

@@ -20,16 +20,31 @@ from prompts.phrases import (
 )
 from retrieval.chat_model import complete
 from retrieval.citations import Citation, Passage, check_citations
-from retrieval.extractive import Candidate, select, to_citations
+from retrieval.extractive import Candidate, overlaps, select, to_citations
 from retrieval.generated import prompt_sources
 from retrieval.lexical import content_stems, coverage
-from retrieval.quantities import mismatches
+from retrieval.quantities import mismatches, without_quantities
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
 MAX_EVIDENCE = 5
 STRONG_OVERLAP = 0.5  # share of the claim's other content words a quote must hold to count
+REPORTS_SHARE = 0.6  # share of the claim's content words a sentence reporting it holds
+# Words that say a sentence reports what someone says ("Opponents say X"), and words that
+# judge what they are said of ("X is false"): a sentence with the claim's words and a
+# reporting word, and no judging word the claim lacks, only reports that the claim is made.
+_REPORTING = frozenset(
+    "say says said saying claim claims claimed claiming allege alleges alleged alleging argue "
+    "argues argued assert asserts asserted insist insists insisted contend contends contended "
+    "suggest suggests suggested according rumour rumours rumoured rumor rumors rumored "
+    "believe believes believed maintain maintains maintained accuse accuses accused".split()
+)
+_JUDGING = frozenset(
+    "not no never nor none cannot false untrue wrong incorrect inaccurate misleading myth "
+    "debunked denied denies deny baseless unfounded exaggerated exaggeration".split()
+)
+_WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
 @dataclass(frozen=True)
@@ -49,18 +64,48 @@ class CheckResult:
         }
 
 
-def evidence(candidates: Sequence[Candidate], min_evidence: float) -> list[Citation]:
+def _lower_words(text: str) -> set[str]:
+    return {w.lower().replace("’", "'") for w in _WORDS.findall(text)}
+
+
+def reports_claim(claim: str, quote: str) -> bool:
+    """Whether a quote only reports that the claim is made ("Opponents say Measure 7
+    doubles taxes", "The main claim was that the vaccine had been withdrawn in Denmark"):
+    it holds most of the claim's content words and a reporting word, and no word that
+    judges it, that the claim lacks."""
+    wanted = set(content_stems(claim))
+    if not wanted or len(wanted & set(content_stems(quote))) < REPORTS_SHARE * len(wanted):
+        return False
+    mine, theirs = _lower_words(claim), _lower_words(quote)
+    added = theirs - mine
+    judging = {w for w in added if w in _JUDGING or w.endswith("n't")}
+    return bool(added & _REPORTING) and not judging
+
+
+def evidence(claim: str, candidates: Sequence[Candidate], min_evidence: float) -> list[Citation]:
     """The passages that bear on the claim, ranked by the answer scorer, in reading order.
 
     Evidence that disagrees with the claim is kept: the scorer ranks what bears on it, and a
     differing number ("$2,500 per month" against "$5,000 a month") is pointed out below.
+    A sentence that only reports the claim being made scores best (it has all its words),
+    so it is picked apart, after the others: it must not set the bar that evidence about
+    the claim has to reach.
     """
-    return to_citations(select(candidates, MAX_EVIDENCE, min_evidence))
+    reporting = [c for c in candidates if reports_claim(claim, c.text)]
+    chosen = select([c for c in candidates if c not in reporting], MAX_EVIDENCE, min_evidence)
+    room = MAX_EVIDENCE - len(chosen)
+    if room > 0:
+        more = select(reporting, room, min_evidence)
+        chosen += [c for c in more if not any(overlaps(c, o) for o in chosen)]
+    return to_citations(chosen)
 
 
 def strong_evidence(claim: str, citations: Sequence[Citation]) -> list[tuple[int, str]]:
-    """(n, quote) of the citations that share most of the claim's other words, best first."""
-    wanted = [s for s in content_stems(claim) if not s.isdigit()]
+    """(n, quote) of the citations that share most of the claim's other words, best first.
+
+    The claim's figures and dates are left out of the words compared: "3 December" must
+    not make "certified on 3 November" look like evidence about something else."""
+    wanted = [s for s in content_stems(without_quantities(claim)) if not s.isdigit()]
     out = []
     for c in sorted(citations, key=lambda c: -c.score):
         if wanted and coverage(wanted, content_stems(c.quote), {}) >= STRONG_OVERLAP:
@@ -84,7 +129,7 @@ def check_claim(
     model: BaseChatModel | None = None,
     model_name: str = "",
 ) -> CheckResult:
-    citations = evidence(candidates, min_evidence)
+    citations = evidence(claim, candidates, min_evidence)
     if not citations:
         return CheckResult(claim, "not_enough_evidence", EXPLAIN_NOT_ENOUGH, [], model_name)
     differs = mismatch_note(claim, citations)

@@ -266,7 +266,7 @@ def select(candidates: Sequence[Candidate], limit: int, floor: float) -> list[Ca
         for c in pool:
             if c in chosen or c.score < bar or c.coverage == 0.0:
                 continue
-            if any(_overlaps(c, s) for s in chosen):
+            if any(overlaps(c, s) for s in chosen):
                 continue  # a sentence already quoted inside another quote
             overlap = max(jaccard(c.stems, s.stems) for s in chosen)
             if overlap >= NEAR_DUPLICATE:
@@ -280,7 +280,8 @@ def select(candidates: Sequence[Candidate], limit: int, floor: float) -> list[Ca
     return chosen
 
 
-def _overlaps(a: Candidate, b: Candidate) -> bool:
+def overlaps(a: Candidate, b: Candidate) -> bool:
+    """Whether two candidate quotes share text (one sentence quoted inside another)."""
     return a.source_id == b.source_id and a.start < b.end and b.start < a.end
 
 

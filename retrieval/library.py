@@ -19,6 +19,7 @@ from retrieval.catalog import Catalog
 from retrieval.catalog_records import ChunkRecord, SourceRecord
 from retrieval.citations import Answer
 from retrieval.claim_check import CheckResult, check_claim
+from retrieval.claim_questions import claim_answer, claim_asked
 from retrieval.config import RetrievalConfig
 from retrieval.cross_encoder import MODEL_FILE as CROSS_ENCODER_FILE
 from retrieval.cross_encoder import CrossEncoder, load_cross_encoder
@@ -232,6 +233,10 @@ class Library:
         model_name: str = "",
         history: tuple[str, str] | None = None,
     ) -> Answer:
+        claim = claim_asked(question)
+        if claim is not None:  # "Is it true that X?": the evidence about X, not X restated
+            result = self.check(claim, scopes, model=model, model_name=model_name)
+            return claim_answer(question, result, mode="extractive" if model is None else "llm")
         # A follow-up is retrieved with the earlier question, so "and why?" finds its topic.
         query = f"{history[0]} {question}" if history else question
         if model is None:

@@ -55,7 +55,21 @@ _DAY_DATE: Final = re.compile(
     + r"|\b(?P<iso>(?P<iy>\d{4})-(?P<im>\d\d)-(?P<id>\d\d))\b",
     re.I,
 )
+# A month without a day ("in July", "July 2024"), written in full and capitalised, after a
+# word that makes it a time ("in", "since", "early") or before a year: "March" and "May"
+# are words too.
+_FULL_MONTHS: Final = "|".join(
+    "January February March April May June July August September October November December".split()
+)
+_MONTH_ONLY: Final = re.compile(
+    r"\b(?i:in|of|since|by|until|till|from|during|early|late|mid|before|after|through|last|"
+    rf"next|this|each|every|to|between|and|or)[\s-]+(?P<mon>{_FULL_MONTHS})\b"
+    r"(?!\.?\s*\d{1,2}\b)"
+    + _THEN_YEAR.format("y")
+    + rf"|\b(?P<mon2>{_FULL_MONTHS})(?=,?\s+(?P<y2>(?:1[5-9]|20)\d\d)\b)"
+)
 _YEAR: Final = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_CONTEXT_WORDS: Final = 4  # words before a quantity that say what it is of ("the count on")
 _COUNT: Final = re.compile(
     rf"\b(?P<n>{_NUM}|" + "|".join([*_SMALL, *_TENS, *_VAGUE]) + r")\b"
     r"(?:\s+of(?:\s+the|\s+their|\s+its)?)?"
@@ -69,26 +83,37 @@ _WORD: Final = re.compile(r"[\w’'\-]+")
 class Quantity:
     kind: str  # "money" | "percent" | "date" | "year" | "count"
     slot: str  # what it is of: currency, the noun counted
-    value: str  # normalised, for comparison
+    value: str  # normalised, for comparison; a date's is "MM-DD", or "MM" for a month
     text: str  # as written
     year: str = ""  # a date's year, when written with it
     dated: str = ""  # a date as written with its year ("17 April 2026")
+    context: tuple[str, ...] = ()  # stems of the words just before it, in its clause
+
+    def same_day(self, other: Quantity) -> bool:
+        """The same value; for dates, the same month, and day where both name one ("July"
+        agrees with "14 July": the evidence is only more precise)."""
+        if self.kind != "date":
+            return self.value == other.value
+        return all(
+            a == b for a, b in zip(self.value.split("-"), other.value.split("-"), strict=False)
+        )
 
     def agrees(self, other: Quantity) -> bool:
-        """The same value; for dates, the same day and month, and the same year when
-        both name one."""
-        if self.value != other.value:
+        """The same value (see same_day), and for dates the same year when both name one."""
+        if not self.same_day(other):
             return False
         return not (self.year and other.year) or self.year == other.year
 
-    def nearness(self, other: Quantity) -> int:
-        """How much of a differing date two dates share (day, month, year), to point at
-        the closest one; 0 for other kinds."""
+    def nearness(self, other: Quantity) -> tuple[int, int]:
+        """How close another quantity of the same slot is, to point at the one the claim
+        means: the words before both ("the count in July", "the count on 14 August"),
+        then how much of a differing date they share (month, day, year)."""
+        context = len(set(self.context) & set(other.context))
         if self.kind != "date":
-            return 0
+            return context, 0
         mine, theirs = self.value.split("-"), other.value.split("-")
-        same = sum(a == b for a, b in zip(mine, theirs, strict=True))
-        return same + (bool(self.year) and self.year == other.year)
+        same = sum(a == b for a, b in zip(mine, theirs, strict=False))  # a month has no day
+        return context, same + (bool(self.year) and self.year == other.year)
 
 
 def _number(text: str) -> float | None:
@@ -107,19 +132,38 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
+Found = list[tuple[tuple[int, int], Quantity]]
+
+
+def _read(text: str) -> tuple[Found, str]:
+    """The quantities of `text` with their spans, money and dates first (a number is read
+    once), and `text` with them blanked. Each knows the other words before it in its
+    clause: what it is of."""
+    found: Found = []
+    for reader in (_money, _percents, _dates, _months, _years, _counts):
+        for span, quantity in reader(text):
+            if all(span[1] <= s or span[0] >= e for (s, e), _ in found):
+                found.append((span, quantity))
+    blank = text
+    for (start, end), _ in found:
+        blank = blank[:start] + " " * (end - start) + blank[end:]
+    out: Found = []
+    for span, quantity in found:
+        clause = re.split(r"[,;:()]", blank[: span[0]])[-1]
+        context = tuple(content_stems(clause)[-_CONTEXT_WORDS:])
+        out.append((span, replace(quantity, context=context)))
+    return out, blank
+
+
 def quantities(text: str) -> list[Quantity]:
     """The quantities of `text`, money and dates first; a number is read once."""
-    found: list[Quantity] = []
-    taken: list[tuple[int, int]] = []
-    for reader in (_money, _percents, _dates, _years, _counts):
-        for span, quantity in reader(text):
-            if all(span[1] <= s or span[0] >= e for s, e in taken):
-                found.append(quantity)
-                taken.append(span)
-    return found
+    return [q for _, q in _read(text)[0]]
 
 
-Found = list[tuple[tuple[int, int], Quantity]]
+def without_quantities(text: str) -> str:
+    """`text` with its quantities blanked: the words that remain say what it is about
+    ("certified on 3 December" and "certified on 3 November" are about the same thing)."""
+    return _read(text)[1]
 
 
 def _money(text: str) -> Found:
@@ -168,6 +212,17 @@ def _dates(text: str) -> Found:
     return out
 
 
+def _months(text: str) -> Found:
+    out: Found = []
+    for m in _MONTH_ONLY.finditer(text):
+        group = "mon" if m.group("mon") else "mon2"
+        name, year = m.group(group), m.group("y" if group == "mon" else "y2") or ""
+        dated = f"{name} {year}" if year else name
+        value = f"{_MONTHS[name.lower()]:02d}"
+        out.append((m.span(group), Quantity("date", "day", value, name, year, dated)))
+    return out
+
+
 def _years(text: str) -> Found:
     return [
         (m.span(), Quantity("year", "year", m.group(), m.group())) for m in _YEAR.finditer(text)
@@ -212,9 +267,10 @@ def mismatches(claim: str, evidence: Sequence[tuple[int, str]]) -> list[Mismatch
         same_slot = [(n, e) for n, e in theirs if e.kind == q.kind and e.slot == q.slot]
         if not same_slot or any(q.agrees(e) for _, e in same_slot):
             continue
-        # The closest date ("17 April" for "17 May"), else the best evidence's first.
+        # The one said of the same thing ("the count on"), the closest date ("17 April" for
+        # "17 May"), else the best evidence's first.
         n, e = max(same_slot, key=lambda ne: q.nearness(ne[1]))
-        if q.value == e.value:  # only the years differ: show them
+        if q.same_day(e):  # only the years differ: show them
             out.append(Mismatch(replace(q, text=q.dated), n, replace(e, text=e.dated)))
         else:
             out.append(Mismatch(q, n, e))

@@ -177,6 +177,38 @@ def test_reporting_questions_still_answer_from_reporting(analysed: Assistant) ->
         assert c["kind"] == "source" and "dataset" not in c
 
 
+def test_a_fact_about_a_hashtag_is_answered_from_the_reporting(analysed: Assistant) -> None:
+    """A hashtag in a question does not make it a dataset question: what is asked decides.
+    A fact the reporting holds comes from the reporting; who posted the hashtag still comes
+    from the dataset; a question of nothing but the hashtag gets what each holds."""
+    analysed.ingest_text(
+        "Field notes on the #Vote flood\n\nThe #Vote hashtag spiked on the evening of "
+        "June 1. We suspended 144 accounts on June 2 for spam and platform manipulation.",
+        "notes",
+        ALICE,
+    )
+    analysed.ingest_text(
+        "Who ran it\n\nBrightline, a paid consultancy, was behind #Vote.", "memo", ALICE
+    )
+    fact = analysed.ask("How many accounts were suspended in the #Vote flood?", ALICE)
+    assert not fact.refused
+    assert fact.citations and all(c.kind == "source" for c in fact.citations)
+    assert any("We suspended 144 accounts" in c.quote for c in fact.citations), fact.answer
+    posters = analysed.ask("Which accounts posted #Vote?", ALICE)
+    _check_analysis_citations(posters)
+    assert _accounts_named(posters.answer) == set(CAMPAIGN)
+    both = analysed.ask("Who is behind #Vote?", ALICE)
+    kinds = [c.kind for c in both.citations]
+    assert "analysis" in kinds and "source" in kinds
+    assert _accounts_named(both.answer) == set(CAMPAIGN)
+    data = both.to_json()
+    assert [c["n"] for c in data["citations"]] == list(range(1, len(kinds) + 1))
+    assert all(f"[{c['n']}]" in data["answer"] for c in data["citations"])
+    # A fact about a hashtag the reporting does not hold: the dataset's answer, not a refusal.
+    fallback = analysed.ask("Why was #Change trending?", ALICE)
+    assert not fallback.refused and _accounts_named(fallback.answer) == set(CAMPAIGN)
+
+
 def test_the_account_view(analysed: Assistant) -> None:
     [view] = analysed.account("camp%2", ALICE)
     assert view.cluster is not None and view.cluster.size == 4

@@ -63,6 +63,33 @@ def test_parse(question: str, intent: str | None, subject: str | None, extra: st
 
 
 @pytest.mark.parametrize(
+    ("question", "route"),
+    [
+        # Who posted, shared or coordinated with an item: the dataset.
+        ("Which accounts used the hashtag #follow together?", "dataset"),
+        ("Who posted #RecallMayorLinn?", "dataset"),
+        ("Which accounts coordinated on #RecallMayorLinn?", "dataset"),
+        ("How many accounts pushed #RecallMayorLinn in the posts dataset?", "dataset"),
+        ("Tell me about #RecallMayorLinn in the posts dataset", "dataset"),
+        ("Which accounts shared the link https://t.co/8bMdm8ELL5?", "dataset"),
+        # A fact about the item: the reporting, first.
+        ("How many accounts were suspended in the #RecallMayorLinn flood?", "reporting"),
+        ("When did the #RecallMayorLinn flood start?", "reporting"),
+        ("What does https://example.org/report say about the flood?", "reporting"),
+        # Nothing but the item: either may answer.
+        ("Who is behind #RecallMayorLinn?", "either"),
+        ("#RecallMayorLinn", "either"),
+        ("Which accounts are in the #RecallMayorLinn network?", "either"),
+        ("How many posts carry #RecallMayorLinn?", "either"),
+    ],
+)
+def test_what_a_question_about_an_item_asks(question: str, route: str) -> None:
+    q = parse(question)
+    assert q.intent == "item"
+    assert q.route == route
+
+
+@pytest.mark.parametrize(
     ("question", "expected"),
     [
         ("What is the biggest cluster in the german dataset?", ["german_elections"]),

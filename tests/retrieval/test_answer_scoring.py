@@ -189,6 +189,26 @@ def test_a_claim_with_the_wrong_amount_shows_the_evidence_and_both_figures(
             [("all women", "three women")],
         ),
         ("Twitter suspended 70 accounts", "About 9,000 posts an hour.", []),
+        # A month without a day is a date too; it agrees with any day of that month.
+        ("The count is in July", "The count is on 14 August.", [("July", "14 August")]),
+        ("The count is in August", "The count is on 14 August.", []),
+        (
+            "It was certified on 3 December",
+            "It was certified in November.",
+            [("3 December", "November")],
+        ),
+        (
+            "The count is in August 2025",
+            "The count is on 14 August 2024.",
+            [("August 2025", "14 August 2024")],
+        ),
+        ("The March for Life drew crowds", "The march was on 14 August.", []),
+        # The date said of the same thing is the one pointed at ("the count").
+        (
+            "Early voting begins in August, with the count in July",
+            "Early voting begins in August, with the count on 14 August.",
+            [("July", "14 August")],
+        ),
     ],
 )
 def test_mismatched_figures_are_found_by_slot(
@@ -196,6 +216,32 @@ def test_mismatched_figures_are_found_by_slot(
 ) -> None:
     found = mismatches(claim, [(1, evidence)])
     assert [(m.claim.text, m.evidence.text) for m in found] == expected
+
+
+def test_a_differing_date_does_not_hide_the_evidence_it_differs_from(library: Library) -> None:
+    """The claim's own date words ("December") are not asked of the evidence: the sentence
+    that gives another date for the same thing is still strong evidence, and both dates
+    are pointed at."""
+    library.add(
+        make_document(
+            "Measure 7 timeline\n\nThe county board certified the ballot wording on 3 "
+            "November.\n\nEarly voting begins in August, with the count on 14 August.",
+            title="measure",
+            origin="test:measure",
+            kind="text",
+        ),
+        scope="s",
+        added_by="t",
+    )
+    library.config = LOW
+    for claim, theirs, mine in (
+        ("The ballot was printed on 3 December", "3 November", "3 December"),
+        ("Early voting begins in August, with the count in July", "14 August", "July"),
+    ):
+        result = library.check(claim, ["s"])
+        assert result.verdict == "evidence_only"
+        n = next(c.n for c in result.citations if theirs in c.quote)
+        assert f"The claim says {mine}; [{n}] says {theirs}." in result.explanation, claim
 
 
 def test_quantities_read_money_scales() -> None:
