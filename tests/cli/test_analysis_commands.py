@@ -208,6 +208,32 @@ def test_a_bad_choice_is_one_line(
     assert "no datasets" in run_cli("datasets", "list")[1].lower()
 
 
+WINDOW_RANGE = "must be seconds above 0, at most 2592000 (30 days), or 'auto'"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        *[
+            ("--window", bad, f"--window {WINDOW_RANGE} (got {bad!r})")
+            for bad in ("-5", "nan", "inf", "-inf", "0", "1e400", "2592001")
+        ],
+        ("--min-shared", "nan", "--min-shared must be a finite number above 0 (got nan)"),
+        ("--min-shared", "inf", "--min-shared must be a finite number above 0 (got inf)"),
+        ("--popular-share", "nan", "--popular-share must be above 0 and at most 1 (got nan)"),
+        ("--popular-share", "0", "--popular-share must be above 0 and at most 1 (got 0.0)"),
+        ("--new-account-days", "-1", "--new-account-days must be 0 or more (got -1)"),
+        ("--image-distance", "13", "--image-distance must be 0 to 12 bits (got 13)"),
+    ],
+)
+def test_a_number_out_of_range_is_one_line_naming_the_flag_and_its_range(
+    run_cli: RunCli, posts: Path, flag: str, value: str, expected: str
+) -> None:
+    code, out, err = run_cli("analyze", str(posts), f"{flag}={value}")
+    assert (code, out, err) == (2, "", f"chorus: {expected}\n")
+    assert "no datasets" in run_cli("datasets", "list")[1].lower()
+
+
 def test_limit_is_per_dataset_in_the_text_and_in_json(run_cli: RunCli, posts: Path) -> None:
     """Two datasets of the same file: --limit 1 lists one cluster of each, both ways."""
     for name in ("one", "two"):

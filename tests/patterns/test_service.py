@@ -310,6 +310,16 @@ def test_bad_parameters_and_names(svc: PatternService, tiny: Path) -> None:
     assert svc.params(signals="url,text").signals == ("text", "url")
 
 
+def test_a_stored_window_the_checks_now_refuse_still_reads_back() -> None:
+    """Window 0 was accepted before it was refused: an analysis stored at it still opens."""
+    from patterns.params import AnalysisParams
+
+    with pytest.raises(InputError, match="window must be seconds above 0"):
+        AnalysisParams.build(window_s=0)
+    stored = AnalysisParams.from_json(AnalysisParams.build().to_json() | {"window_s": 0.0})
+    assert stored.window_s == 0.0
+
+
 def test_auto_window_gives_the_ids_of_the_window_it_settles_on(
     svc: PatternService, tmp_path: Path
 ) -> None:
