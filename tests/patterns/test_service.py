@@ -332,11 +332,12 @@ def test_auto_window_gives_the_ids_of_the_window_it_settles_on(
     path.write_text("\n".join(rows) + "\n")
     params = {"signals": "text", "min_shared": 1, "min_accounts": 2}
     auto = svc.analyze_file(path, scope="s", params=svc.params(window_s="auto", **params))
-    assert auto.window_s == 1.0
-    fixed = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=1, **params))
+    # CooRnet's 1 s, widened to each burst's 2 s so the first and third account pair too.
+    assert auto.window_s == 2.0
+    fixed = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=2, **params))
     assert auto.clusters and [c.id for c in auto.clusters] == [c.id for c in fixed.clusters]
     assert auto.analysis_id == fixed.analysis_id
-    other = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=2, **params))
+    other = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=3, **params))
     assert other.clusters and {c.id for c in other.clusters}.isdisjoint(c.id for c in auto.clusters)
 
 
