@@ -282,9 +282,12 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
         if err["type"] == "extra_forbidden":  # a name in .env that matches no setting
             raise _unknown_setting(_env_name(err["loc"])) from None
         value = err.get("input")
-        said = isinstance(value, dict) or "(got " in err["msg"]  # the check shows the value
+        # A check's own sentence, without pydantic's "Value error, " in front of it.
+        cause = err.get("ctx", {}).get("error")
+        msg = str(cause) if isinstance(cause, ValueError) else err["msg"]
+        said = isinstance(value, dict) or "(got " in msg  # the check shows the value
         shown = "" if said else f" (got {value!r})"
-        raise SettingsError(f"bad setting {_env_name(err['loc'])}: {err['msg']}{shown}") from None
+        raise SettingsError(f"bad setting {_env_name(err['loc'])}: {msg}{shown}") from None
 
 
 def prepare_data_dir(path: Path) -> bool:

@@ -6,10 +6,11 @@ URL that has changed)."""
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+from patterns.picture_files import write_picture
 
 TILE = 96
 CAPTION = 16
@@ -45,8 +46,4 @@ def draw_contact_sheet(tiles: list[tuple[bytes, str]], path: Path, *, title: str
         im.thumbnail((TILE, TILE))
         sheet.paste(im, (x + (TILE - im.width) // 2, y + (TILE - im.height) // 2))
         draw.text((x, y + TILE + 2), caption, fill="black", font=font)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
-    sheet.save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
+    return write_picture(path, lambda tmp: sheet.save(tmp, format="PNG"))

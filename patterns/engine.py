@@ -24,7 +24,7 @@ from patterns.params import ALL_SIGNALS, AnalysisParams, EngineChoice
 from patterns.results import AnalysisResult
 from patterns.signals import SIGNAL_CODE, build_occurrences
 from patterns.store import KEEP_ANALYSES
-from patterns.windows import estimate_window
+from patterns.windows import auto_window
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +59,10 @@ def run_analysis(
     pairing runs where `engine` says (here by default); the output is the same."""
     created_at = time.time()
     occ = build_occurrences(con, params, progress)
+    auto = None
     if params.window_s == "auto":
-        window = estimate_window(occ.item, occ.t, p=params.auto_p, q=params.auto_q)
+        auto = auto_window(occ.item, occ.t, p=params.auto_p, q=params.auto_q)
+        window = auto.window
     else:
         window = float(params.window_s)
     progress("pairing", 0, None)
@@ -103,8 +105,8 @@ def run_analysis(
     )
     progress("clustering", 2, 2)
     notes = []
-    if params.window_s == "auto":
-        notes.append(f"window estimated from the data: {window:g} s")
+    if auto is not None:
+        notes.append(auto.note())
     if load is not None:
         notes.extend(load.notes())
     result = AnalysisResult(

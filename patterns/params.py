@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import NoDecode
 
-from common.errors import InputError
+from common.errors import Hint, InputError, word
 
 ALL_SIGNALS = (
     "text",  # identical text after normalisation
@@ -64,23 +64,38 @@ def _list_setting(value: object) -> object:
 ListSetting = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_list_setting)]
 
 
-def _window(value: object) -> object:
-    """Seconds (a number, or a number written as text) or "auto"."""
+MAX_WINDOW_S = 30 * 86_400.0  # past a month every post of an item co-occurs: no longer a burst
+WINDOW_RANGE = "seconds above 0, at most 2592000 (30 days), or 'auto'"
+
+
+class ParamError(ValueError):
+    """A parameter's check failed: its message names the option as each front end does
+    (`--window` on the command line), and words it neutrally ("window") for a setting."""
+
+    def __init__(self, *parts: str | Hint) -> None:
+        super().__init__(word(parts, lambda hint: hint.name.replace("_", "-")))
+        self.parts = parts
+
+
+def _window(value: object, info: ValidationInfo) -> object:
+    """Seconds (a number, or a number written as text) above 0 and at most MAX_WINDOW_S,
+    or "auto". A stored analysis is read back with the window it ran at."""
     if value == "auto":
         return value
+    number = value
     if isinstance(value, str):
         try:
-            return float(value)
+            number = float(value.strip())
         except ValueError:
-            raise ValueError(f"window must be seconds or 'auto' (got {value!r})") from None
+            number = None
+    stored = bool(info.context and info.context.get("stored"))
     if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
+        isinstance(number, bool)
+        or not isinstance(number, int | float)
+        or not (stored or (math.isfinite(number) and 0 < number <= MAX_WINDOW_S))
     ):
-        raise ValueError(f"window must be a number of seconds >= 0 or 'auto' (got {value!r})")
-    return float(value)
+        raise ParamError(Hint.option("window"), f" must be {WINDOW_RANGE} (got {value!r})")
+    return float(number)
 
 
 def _image_distance(value: object) -> object:
@@ -91,7 +106,10 @@ def _image_distance(value: object) -> object:
         or not isinstance(value, int)
         or not 0 <= value <= MAX_IMAGE_DISTANCE
     ):
-        raise ValueError(f"image-distance must be 0 to {MAX_IMAGE_DISTANCE} bits (got {value!r})")
+        raise ParamError(
+            Hint.option("image_distance"),
+            f" must be 0 to {MAX_IMAGE_DISTANCE} bits (got {value!r})",
+        )
     return value
 
 
@@ -172,43 +190,51 @@ class AnalysisParams(BaseModel):
     @classmethod
     def _min_shared(cls, value: float) -> float:
         if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"min-shared must be above 0 (got {value!r})")
+            raise ParamError(
+                Hint.option("min_shared"), f" must be a finite number above 0 (got {value!r})"
+            )
         return value
 
     @field_validator("min_accounts")
     @classmethod
     def _min_accounts(cls, value: int) -> int:
         if value < 2:
-            raise ValueError(f"min-accounts must be at least 2 (got {value!r})")
+            raise ParamError(Hint.option("min_accounts"), f" must be at least 2 (got {value!r})")
         return value
 
     @field_validator("new_account_days")
     @classmethod
     def _new_account_days(cls, value: int) -> int:
         if value < 0:
-            raise ValueError("new-account-days must be 0 or more")
+            raise ParamError(Hint.option("new_account_days"), f" must be 0 or more (got {value!r})")
         return value
 
     @field_validator("near_text_threshold")
     @classmethod
     def _near_text_threshold(cls, value: float) -> float:
         if not 0 < value <= 1:
-            raise ValueError("near-text threshold must be in (0, 1]")
+            raise ValueError(f"near-text threshold must be above 0 and at most 1 (got {value!r})")
         return value
 
     @field_validator("popular_share", "popular_min_accounts")
     @classmethod
     def _popular(cls, value: float, info: ValidationInfo) -> float:
-        low = value < 1 if info.field_name == "popular_min_accounts" else not 0 < value <= 1
-        if low:
-            raise ValueError("popular-share must be in (0, 1] and popular-min-accounts >= 1")
+        if info.field_name == "popular_min_accounts":
+            if not value >= 1:
+                raise ValueError(f"popular-min-accounts must be at least 1 (got {value!r})")
+        elif not 0 < value <= 1:  # also refuses nan: every comparison with it is false
+            raise ParamError(
+                Hint.option("popular_share"), f" must be above 0 and at most 1 (got {value!r})"
+            )
         return value
 
     @field_validator("auto_p", "auto_q")
     @classmethod
     def _auto(cls, value: float, info: ValidationInfo) -> float:
-        if not (0 < value < 1 if info.field_name == "auto_p" else 0 < value <= 1):
-            raise ValueError("auto window p must be in (0, 1) and q in (0, 1]")
+        if info.field_name == "auto_p" and not 0 < value < 1:
+            raise ValueError(f"auto window p must be above 0 and below 1 (got {value!r})")
+        if info.field_name == "auto_q" and not 0 < value <= 1:
+            raise ValueError(f"auto window q must be above 0 and at most 1 (got {value!r})")
         return value
 
     @classmethod
@@ -261,7 +287,12 @@ class AnalysisParams(BaseModel):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnalysisParams:
-        return cls.build(**data)
+        """Stored parameters: read back as they ran, also a window the checks now refuse
+        (0 was accepted before), so an older analysis still opens."""
+        try:
+            return cls.model_validate(data, context={"stored": True})
+        except ValidationError as exc:
+            raise _input_error(exc) from None
 
     def fingerprint(self) -> str:
         """A short stable digest of everything that changes the output."""
@@ -281,6 +312,8 @@ def _input_error(exc: ValidationError) -> InputError:
     with the parameter named."""
     first = exc.errors(include_url=False)[0]
     cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, ParamError):
+        return InputError(*cause.parts)
     if isinstance(cause, ValueError):
         return InputError(str(cause))
     where = ".".join(str(part) for part in first["loc"]) or "analysis parameters"
@@ -331,5 +364,7 @@ class EngineChoice:
     def __post_init__(self) -> None:
         if self.name not in ENGINES:
             raise InputError(f"unknown engine {self.name!r}; choose one of {', '.join(ENGINES)}")
-        if self.workers < 1 or self.partitions < 0 or self.hot_rows < 0:
-            raise InputError("workers must be at least 1")
+        if self.workers < 1:
+            raise InputError(Hint.option("workers"), f" must be at least 1 (got {self.workers})")
+        if self.partitions < 0 or self.hot_rows < 0:
+            raise InputError("partitions and hot rows must be 0 (chosen from the data) or more")

@@ -4,7 +4,6 @@ from a bot's worker threads)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from matplotlib.figure import Figure
 
 from common.errors import InputError
 from patterns.params import ALL_SIGNALS
+from patterns.picture_files import check_picture_path, write_picture
 from patterns.result_text import SIGNAL_LABELS
 from patterns.results import ClusterDetail
 
@@ -61,16 +61,7 @@ def plot_cluster(con: duckdb.DuckDBPyConnection, detail: ClusterDetail, path: Pa
     fig.autofmt_xdate()
     _draw_network(ax_n, rows, members, detail)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(str(tmp), format=fmt)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InputError(
-            f"cannot write the chart to {path}: {exc.strerror or type(exc).__name__}"
-        ) from None
+    write_picture(path, lambda tmp: fig.savefig(str(tmp), format=fmt))
     return path
 
 
@@ -156,8 +147,7 @@ def plot_format(path: Path) -> str:
         raise InputError(
             f"{path}: charts are written as .png or .svg (the extension chooses the format)"
         )
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; give a file name ending in .png or .svg")
+    check_picture_path(path)
     return fmt
 
 

@@ -10,13 +10,18 @@ reposted by thousands of accounts over a day costs only what falls inside each w
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from patterns.params import MAX_WINDOW_S
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+# --window auto: the partners within the window a share of a fast burst should have.
+PARTNERS = 5
 
 
 def window_pairs(
@@ -82,26 +87,86 @@ def co_post_bound(
     return int(np.minimum(raw, most).sum())
 
 
-def estimate_window(item: IntArray, t: FloatArray, *, p: float = 0.5, q: float = 0.1) -> float:
-    """CooRnet's coordination interval, as DESIGN and docs/coordination.md describe it.
+@dataclass(frozen=True)
+class AutoWindow:
+    """The `--window auto` choice and why: CooRnet's estimate, widened to the bursts of the
+    fastest items when it would split them (docs/coordination.md, "`--window auto`")."""
 
-    For every item shared at least twice: the time from its first share to the first share
-    that takes it past a fraction p of all its shares. Keep the fastest q of items (time at
-    or under the q-quantile); the window is the median time among them. At least 1 s, so
-    minute-resolution data (many equal times) still gives a usable window.
+    window: float  # the window used
+    coornet: float  # CooRnet's estimate, before widening
+    fast_items: int  # the fastest items both are read from
+    shared_items: int  # items shared at least twice
+
+    def note(self) -> str:
+        if not self.shared_items:
+            return f"window estimated from the data: {self.window:g} s (no item is shared twice)"
+        why = (
+            f"the fastest {self.fast_items:,} of {self.shared_items:,} items shared more than "
+            f"once passed half their shares within a median {self.coornet:g} s, CooRnet's "
+            "estimate"
+        )
+        if self.window > self.coornet:
+            why += (
+                f"; widened to {self.window:g} s so that a share in those items' bursts "
+                f"(shares of one item with no gap over the window) pairs with up to {PARTNERS} "
+                "others of it, and a small burst is not split"
+            )
+        return f"window estimated from the data: {self.window:g} s ({why})"
+
+
+def estimate_window(item: IntArray, t: FloatArray, *, p: float = 0.5, q: float = 0.1) -> float:
+    """The `--window auto` window in seconds (`auto_window`)."""
+    return auto_window(item, t, p=p, q=q).window
+
+
+def auto_window(
+    item: IntArray, t: FloatArray, *, p: float = 0.5, q: float = 0.1, most: float = MAX_WINDOW_S
+) -> AutoWindow:
+    """CooRnet's coordination interval, widened so it does not split the bursts it is read
+    from. Sorted by (item, t).
+
+    CooRnet: for every item shared at least twice, the time from its first share to the
+    first share that takes it past a fraction p of all its shares. Keep the fastest q of
+    items (time at or under the q-quantile); the estimate is the median time among them. At
+    least 1 s, so minute-resolution data (many equal times) still gives a usable window.
+
+    That time reaches only half an item's shares, and the fastest items' at that: a group
+    of six that posts an item over 40 s gets a window of 10-20 s, which pairs only
+    neighbours and splits the group. So the window is widened for those same items' bursts
+    (an item's shares from its first while no gap between two is over the window): a burst
+    of n shares over a span S needs S * min(1, PARTNERS / (n - 1)) for its shares to pair
+    with about PARTNERS others each (a small burst its whole span, a large one holds
+    together at less), and the window becomes the median need, recomputed at the new window
+    until it stops growing (at most `most`).
     """
     n = int(item.shape[0])
     if n < 2:
-        return 1.0
+        return AutoWindow(1.0, 1.0, 0, 0)
     starts = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
     counts = np.diff(np.r_[starts, n])
     shared = counts >= 2
     starts, counts = starts[shared], counts[shared]
     if not starts.size:
-        return 1.0
+        return AutoWindow(1.0, 1.0, 0, 0)
     rank = np.floor(p * counts).astype(np.int64) + 1  # first share with rank/count > p
     rank = np.minimum(rank, counts)
     reach = t[starts + rank - 1] - t[starts]
     cut = np.quantile(reach, q)
-    fastest = reach[reach <= cut]
-    return max(1.0, float(np.median(fastest)))
+    fast = reach <= cut
+    coornet = min(most, max(1.0, float(np.median(reach[fast]))))
+    window = coornet
+    fast_starts = starts[fast]
+    last_of_item = np.r_[item[1:] != item[:-1], True]  # the last share of each item
+    gaps = np.r_[np.diff(t), np.inf]
+    for _ in range(64):  # each round takes in at least one more share; a few suffice
+        ends = np.flatnonzero(last_of_item | (gaps > window))  # a burst's last share
+        burst_end = ends[np.searchsorted(ends, fast_starts)]
+        # The window that gives a burst's shares about PARTNERS partners each, spread as
+        # they are: a small burst needs its whole span, a large one holds together at less.
+        others = (burst_end - fast_starts).astype(np.float64)
+        need = (t[burst_end] - t[fast_starts]) * np.minimum(1.0, PARTNERS / np.maximum(others, 1))
+        span = float(np.median(need))
+        if span <= window or window >= most:
+            break
+        window = min(most, span)
+    return AutoWindow(window, coornet, int(fast.sum()), int(starts.size))

@@ -21,31 +21,44 @@ TWITTER_EPOCH_MS = 1288834974657
 READ_CHUNK = 1 << 20
 
 
-def iter_json_values(path: Path, shown: str, *, max_record_bytes: int) -> Iterator[tuple[int, Any]]:
-    """Yield (record number, parsed value) for JSON Lines, a top-level array (its elements)
-    or concatenated/pretty-printed objects. Every record is at most max_record_bytes."""
+def _first_line_object(f: Any, shown: str, max_record_bytes: int) -> dict[str, Any] | None:
+    """The first line as a JSON object when it is one whole (JSON Lines), else None."""
+    first = f.readline(max_record_bytes + 1)
+    if not first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return None
+    try:
+        value = json.loads(_decode(first, shown, "line 1"))
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def is_json_lines(path: Path, *, max_record_bytes: int) -> bool:
+    """Whether the file is JSON Lines (its posts are named by line, not by record)."""
     with path.open("rb") as f:
-        first = f.readline(max_record_bytes + 1)
-        stripped = first.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if stripped.startswith(b"{"):
-            try:
-                value = json.loads(_decode(first, shown, 1))
-            except json.JSONDecodeError:
-                value = None
-            if isinstance(value, dict):
-                yield 1, value
-                yield from _iter_lines(f, shown, max_record_bytes, start=2)
-                return
+        return _first_line_object(f, path.name, max_record_bytes) is not None
+
+
+def iter_json_values(path: Path, shown: str, *, max_record_bytes: int) -> Iterator[tuple[int, Any]]:
+    """Yield (number, parsed value) for JSON Lines (the number is the file's line, 1-based),
+    a top-level array (its elements) or concatenated/pretty-printed objects (the record's
+    number, counting from 1). Every record is at most max_record_bytes."""
+    with path.open("rb") as f:
+        value = _first_line_object(f, shown, max_record_bytes)
+        if value is not None:
+            yield 1, value
+            yield from _iter_lines(f, shown, max_record_bytes, start=2)
+            return
         f.seek(0)
         yield from _JsonStream(f, shown, max_record_bytes)
 
 
-def _decode(raw: bytes, shown: str, record: int) -> str:
+def _decode(raw: bytes, shown: str, place: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{shown} is not UTF-8 text (record {record}, byte {exc.start}); save it as UTF-8"
+            f"{shown} is not UTF-8 text ({place}, byte {exc.start}); save it as UTF-8"
         ) from None
 
 
@@ -61,7 +74,7 @@ def _iter_lines(f: Any, shown: str, limit: int, start: int) -> Iterator[tuple[in
                 f"{shown}: line {line_no} is longer than {limit:,} bytes, over the limit "
                 "for one record (max_field_chars)"
             )
-        text = _decode(raw, shown, line_no).strip()
+        text = _decode(raw, shown, f"line {line_no}").strip()
         if not text:
             continue
         try:

@@ -18,6 +18,7 @@ import duckdb
 from common.errors import InputError, LimitError
 from common.progress import Progress, no_progress
 from corpus.posts.formats import CANONICAL_FIELDS, detect_kind
+from corpus.posts.places import Places, csv_places, numbered
 from corpus.posts.readers import gunzip, prepare, read_csv, read_json, read_parquet
 from corpus.posts.records import LoadReport, PostLimits
 from corpus.posts.sql import explain_duckdb, finish, ident, literal
@@ -78,12 +79,15 @@ def load_posts(
             path = temp
         prepare(con)
         progress("reading", 0, None)
+        places: Places
         if kind == "csv":
             cmap, columns = read_csv(path, con, shown=shown, limits=limits, mapping=mapping)
+            places = csv_places(path)
         elif kind == "parquet":
             cmap, columns = read_parquet(path, con, shown=shown, limits=limits, mapping=mapping)
+            places = numbered("row")
         else:
-            cmap, columns, fmt = read_json(
+            cmap, columns, fmt, places = read_json(
                 path, con, shown=shown, limits=limits, mapping=mapping, progress=progress, fmt=fmt
             )
         progress("reading", 1, 1)
@@ -96,6 +100,7 @@ def load_posts(
             limits=limits,
             strict=strict,
             view=view,
+            places=places,
         )
     except duckdb.OutOfMemoryException:
         raise LimitError(

@@ -10,6 +10,7 @@ import itertools
 import os
 import uuid
 import zlib
+from array import array
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from common.errors import InputError, LimitError
 from common.progress import Progress
 from corpus.posts.formats import ALL_FIELDS, LIST_FIELDS, ColumnMapping, resolve_mapping, sniff_csv
 from corpus.posts.json_records import (
+    is_json_lines,
     is_twitter_v1_tweet,
     is_twitter_v2_page,
     is_twitter_v2_tweet,
@@ -31,6 +33,7 @@ from corpus.posts.json_records import (
     twitter_v1_record,
     twitter_v2_records,
 )
+from corpus.posts.places import Places, numbered
 from corpus.posts.records import PostLimits
 from corpus.posts.sql import EPOCH_MACRO, canonical_select, ident, literal
 from corpus.posts.unpack import copy_bounded
@@ -164,20 +167,22 @@ def _twitter_kind(first: Any) -> str:
 
 
 def _records(
-    values: Iterator[tuple[int, Any]], twitter: str, shown: str, limits: PostLimits
-) -> Iterator[Mapping[str, Any]]:
-    """Flat records: Twitter tweets flattened to canonical keys, other objects as they are."""
+    values: Iterator[tuple[int, Any]], twitter: str, shown: str, limits: PostLimits, unit: str
+) -> Iterator[tuple[Mapping[str, Any], int]]:
+    """Flat records and their line or record number: Twitter tweets flattened to canonical
+    keys, other objects as they are."""
     for number, value in values:
         if twitter == "Twitter API v2 JSON":
-            yield from twitter_v2_records(value)
+            for rec in twitter_v2_records(value):
+                yield rec, number
             continue
         if not isinstance(value, dict):
-            raise InputError(f"{shown}: record {number} is not a JSON object")
+            raise InputError(f"{shown} {unit} {number}: not a JSON object")
         if twitter:
-            yield twitter_v1_record(value)
+            yield twitter_v1_record(value), number
         else:
-            _check_keys(value, shown, number, limits)
-            yield value
+            _check_keys(value, shown, f"{unit} {number}", limits)
+            yield value, number
 
 
 class _Stager:
@@ -194,9 +199,11 @@ class _Stager:
         self.batch: dict[str, list[Any]] = {name: [] for name in self.schema.names}
         self.created = False
         self.rows = 0
+        self.numbers = array("q")  # each row's line or record in the file
 
-    def add(self, rec: Mapping[str, Any]) -> None:
+    def add(self, rec: Mapping[str, Any], number: int) -> None:
         self.rows += 1
+        self.numbers.append(number)
         self.batch["row"].append(self.rows)
         for f in ALL_FIELDS:
             col = self.sources.get(f)
@@ -224,7 +231,8 @@ def read_json(
     mapping: Mapping[str, str],
     progress: Progress,
     fmt: str,
-) -> tuple[ColumnMapping, tuple[str, ...], str]:
+) -> tuple[ColumnMapping, tuple[str, ...], str, Places]:
+    unit = "line" if is_json_lines(path, max_record_bytes=limits.max_record_bytes) else "record"
     values = iter_json_values(path, shown, max_record_bytes=limits.max_record_bytes)
     sample: list[tuple[int, Any]] = []
     for item in values:
@@ -241,19 +249,19 @@ def read_json(
         keys: dict[str, None] = {}
         for number, value in sample:
             if not isinstance(value, dict):
-                raise InputError(f"{shown}: record {number} is not a JSON object")
-            _check_keys(value, shown, number, limits)
+                raise InputError(f"{shown} {unit} {number}: not a JSON object")
+            _check_keys(value, shown, f"{unit} {number}", limits)
             keys.update(dict.fromkeys(str(k) for k in value))
         columns = tuple(keys)
         cmap = resolve_mapping(columns, mapping, shown)
     stager = _Stager(con, cmap.fields)
-    for rec in _records(itertools.chain(sample, values), twitter, shown, limits):
+    for rec, number in _records(itertools.chain(sample, values), twitter, shown, limits, unit):
         if stager.rows >= limits.max_rows:
             raise LimitError(
                 f"{shown} has more than {limits.max_rows:,} posts, over the limit "
                 "(max_dataset_rows)"
             )
-        stager.add(rec)
+        stager.add(rec, number)
         if len(stager.batch["row"]) >= JSON_BATCH:
             stager.flush()
             progress("reading", stager.rows, None)
@@ -263,12 +271,12 @@ def read_json(
     con.execute(f"CREATE TEMP TABLE _src AS SELECT row, {select} FROM _stage ORDER BY row")
     con.execute("DROP TABLE _stage")
     con.execute("CREATE OR REPLACE TEMP VIEW _canon AS SELECT * FROM _src")
-    return cmap, columns, fmt
+    return cmap, columns, fmt, numbered(unit, stager.numbers)
 
 
-def _check_keys(value: Mapping[str, Any], shown: str, number: int, limits: PostLimits) -> None:
+def _check_keys(value: Mapping[str, Any], shown: str, place: str, limits: PostLimits) -> None:
     if len(value) > limits.max_columns:
         raise LimitError(
-            f"{shown}: record {number} has {len(value):,} keys, over the limit of "
+            f"{shown} {place}: {len(value):,} keys, over the limit of "
             f"{limits.max_columns:,} (max_columns)"
         )

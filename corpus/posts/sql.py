@@ -12,6 +12,7 @@ import duckdb
 
 from common.errors import Hint, InputError, LimitError
 from corpus.posts.formats import ALL_FIELDS, LIST_FIELDS, TIME_FIELDS, ColumnMapping
+from corpus.posts.places import Places
 from corpus.posts.records import LoadReport, PostLimits
 
 BAD_EXAMPLES = 3
@@ -136,7 +137,10 @@ def finish(
     limits: PostLimits,
     strict: bool,
     view: str,
+    places: Places,
 ) -> LoadReport:
+    """The checks and the clean-rows view over _canon; a message naming rows names them by
+    `places` (the file's line, a record)."""
     valid = "t IS NOT NULL AND account_id IS NOT NULL"
     lengths = _length_items()
     list_fields = sorted(LIST_FIELDS)
@@ -158,22 +162,27 @@ def finish(
         )
     for (name, _), longest in zip(lengths, got[4 : 4 + len(lengths)], strict=True):
         if longest is not None and int(longest) > limits.max_field_chars:
-            _too_long(con, shown, name, int(longest), limits.max_field_chars)
+            limit = limits.max_field_chars
+            _too_long(con, shown, name, int(longest), limit, places=places, cmap=cmap)
     for name, most in zip(list_fields, got[4 + len(lengths) :], strict=True):
         if most is not None and int(most) > limits.max_items_per_post:
-            _too_many_items(con, shown, name, int(most), limits.max_items_per_post)
+            limit = limits.max_items_per_post
+            _too_many_items(con, shown, name, int(most), limit, places=places, cmap=cmap)
     examples: tuple[str, ...] = ()
     if bad_t:
         found = con.execute(
             "SELECT row, created_raw FROM _canon WHERE t IS NULL AND account_id IS NOT NULL "
             f"ORDER BY row LIMIT {BAD_EXAMPLES}"
         ).fetchall()
-        examples = tuple(f"row {r}: {_clip(raw)!r}" for r, raw in found)
+        named = places([int(r) for r, _ in found])
+        examples = tuple(f"{named[int(r)]}: {_clip(raw)!r}" for r, raw in found)
         if strict:
+            first_row, first_raw = found[0]
+            others = f"; {bad_t:,} rows like it" if bad_t > 1 else ""
             raise InputError(
-                f"{shown}: {bad_t:,} rows have timestamps that cannot be read "
-                f"(column {cmap.fields['created_at']!r}; {'; '.join(examples)}); "
-                "fix them, or run without ",
+                f"{shown} {named[int(first_row)]}, column {cmap.fields['created_at']!r}: "
+                f"cannot read the timestamp {_clip(first_raw)!r}{others} "
+                f"({'; '.join(examples)}); fix them, or run without ",
                 Hint.option("strict"),
                 " to skip them",
             )
@@ -271,30 +280,60 @@ def _create_merges(con: duckdb.DuckDBPyConnection, valid: str) -> int:
     return int(got[0]) if got else 0
 
 
+def _where(
+    con: duckdb.DuckDBPyConnection,
+    cond: str,
+    shown: str,
+    name: str,
+    *,
+    places: Places,
+    cmap: ColumnMapping,
+) -> str:
+    """'posts.csv line 5, column 'text'': the first row where `cond` holds, and the file's
+    column for canonical field `name` (the field's name when it has no one column)."""
+    row = con.execute(f"SELECT min(row) FROM _canon WHERE {cond}").fetchone()
+    field = "created_at" if name == "created_raw" else name
+    column = cmap.fields.get(field)
+    label = f"column {column!r}" if column else f"field {field}"
+    if row and row[0] is not None:
+        return f"{shown} {places([int(row[0])])[int(row[0])]}, {label}"
+    return f"{shown}, {label}"
+
+
 def _too_many_items(
-    con: duckdb.DuckDBPyConnection, shown: str, name: str, most: int, limit: int
+    con: duckdb.DuckDBPyConnection,
+    shown: str,
+    name: str,
+    most: int,
+    limit: int,
+    *,
+    places: Places,
+    cmap: ColumnMapping,
 ) -> None:
-    row = con.execute(f"SELECT min(row) FROM _canon WHERE len({name}) > {limit}").fetchone()
-    where = f"row {row[0]}, " if row and row[0] is not None else ""
+    where = _where(con, f"len({name}) > {limit}", shown, name, places=places, cmap=cmap)
     raise LimitError(
-        f"{shown}: {where}field {name} has {most:,} items, over the limit of {limit:,} "
-        "per post (CHORUS_LIMITS__MAX_ITEMS_PER_POST)"
+        f"{where}: {most:,} items, over the limit of {limit:,} per post "
+        "(CHORUS_LIMITS__MAX_ITEMS_PER_POST)"
     )
 
 
 def _too_long(
-    con: duckdb.DuckDBPyConnection, shown: str, name: str, longest: int, limit: int
+    con: duckdb.DuckDBPyConnection,
+    shown: str,
+    name: str,
+    longest: int,
+    limit: int,
+    *,
+    places: Places,
+    cmap: ColumnMapping,
 ) -> None:
     if name in LIST_FIELDS:
         cond = f"list_max(list_transform({name}, lambda x: length(x))) > {limit}"
     else:
         cond = f"length({name}) > {limit}"
-    row = con.execute(f"SELECT min(row) FROM _canon WHERE {cond}").fetchone()
-    where = f"row {row[0]}, " if row and row[0] is not None else ""
-    label = "created_at" if name == "created_raw" else name
+    where = _where(con, cond, shown, name, places=places, cmap=cmap)
     raise LimitError(
-        f"{shown}: {where}field {label} is {longest:,} characters long, over "
-        f"the limit of {limit:,} (max_field_chars)"
+        f"{where}: {longest:,} characters long, over the limit of {limit:,} (max_field_chars)"
     )
 
 

@@ -192,18 +192,32 @@ def test_too_large_a_cluster_size_is_named_as_the_flag_to_lower(
     assert re.search(r"; try --min-accounts \d+ or a larger window$", out.strip()), out
 
 
+WINDOW_RANGE = "must be seconds above 0, at most 2592000 (30 days), or 'auto'"
+
+
 @pytest.mark.parametrize(
     ("flag", "value", "expected"),
     [
         ("--weighting", "heavy", "unknown weighting 'heavy'; choose one of discounted, count"),
         ("--engine", "spark", "unknown engine 'spark'; choose one of duckdb, dask"),
         ("--normalisation", "nfc", "unknown normalisation 'nfc'; choose one of chorus, toolkit"),
+        # Numbers out of range name the flag and the range.
+        *[
+            ("--window", bad, f"--window {WINDOW_RANGE} (got {bad!r})")
+            for bad in ("-5", "nan", "inf", "-inf", "0", "1e400", "2592001")
+        ],
+        ("--min-shared", "nan", "--min-shared must be a finite number above 0 (got nan)"),
+        ("--min-shared", "inf", "--min-shared must be a finite number above 0 (got inf)"),
+        ("--popular-share", "nan", "--popular-share must be above 0 and at most 1 (got nan)"),
+        ("--popular-share", "0", "--popular-share must be above 0 and at most 1 (got 0.0)"),
+        ("--new-account-days", "-1", "--new-account-days must be 0 or more (got -1)"),
+        ("--image-distance", "13", "--image-distance must be 0 to 12 bits (got 13)"),
     ],
 )
-def test_a_bad_choice_is_one_line(
+def test_a_bad_value_is_one_line(
     run_cli: RunCli, posts: Path, flag: str, value: str, expected: str
 ) -> None:
-    code, out, err = run_cli("analyze", str(posts), flag, value)
+    code, out, err = run_cli("analyze", str(posts), f"{flag}={value}")
     assert (code, out, err) == (2, "", f"chorus: {expected}\n")
     assert "no datasets" in run_cli("datasets", "list")[1].lower()
 

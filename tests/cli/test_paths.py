@@ -123,6 +123,37 @@ def test_out_and_plot_paths_are_one_line_errors_and_the_format_follows_the_exten
     assert not list(tmp_path.glob(".c.*"))
 
 
+def test_plot_into_a_missing_folder_is_refused_and_no_folder_is_made(
+    run_cli: RunCli, posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run_cli("analyze", str(posts), "--json")
+    assert code == 0, err
+    cid = json.loads(out)["clusters"][0]["id"]
+    missing = tmp_path / "nonexistent" / "dir"
+    code, _, err = run_cli("cluster", cid, "--plot", str(missing / "x.png"))
+    assert code != 0
+    assert _one_line(err) == (
+        f"chorus: cannot write the chart to {missing / 'x.png'}: the folder {missing} "
+        "does not exist"
+    )
+    assert not (tmp_path / "nonexistent").exists()
+
+    # A failure while the picture is written leaves nothing: no picture, no temporary file.
+    from matplotlib.figure import Figure
+
+    def broken_savefig(self: Figure, fname: str, **kwargs: Any) -> None:
+        Path(fname).write_bytes(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    code, _, err = run_cli("cluster", cid, "--plot", str(tmp_path / "c.png"))
+    assert code != 0
+    assert _one_line(err) == (
+        f"chorus: cannot write the chart to {tmp_path / 'c.png'}: No space left on device"
+    )
+    assert not (tmp_path / "c.png").exists() and not list(tmp_path.glob(".c.png*"))
+
+
 def test_the_demo_source_is_marked_built_in_and_removing_it_says_why_not(
     run_cli: RunCli,
 ) -> None:

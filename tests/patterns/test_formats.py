@@ -265,11 +265,48 @@ def test_unparseable_timestamps_counted_shown_skipped_or_strict(tmp_path: Path) 
     posts, report = load(path)
     assert [p.account_id for p in posts] == ["b"]
     assert report.bad_timestamps == 5  # type: ignore[attr-defined]
-    assert report.bad_timestamp_examples == ("row 1: 'yesterday'", "row 3: ''", "row 4: 'soon'")  # type: ignore[attr-defined]
+    # Named by the file's line, the header being line 1.
+    assert report.bad_timestamp_examples == ("line 2: 'yesterday'", "line 4: ''", "line 5: 'soon'")  # type: ignore[attr-defined]
     with pytest.raises(InputError) as err:
         load(path, strict=True)
-    assert "5 rows have timestamps that cannot be read" in str(err.value)
-    assert "row 1: 'yesterday'" in str(err.value) and "'created_at'" in str(err.value)
+    assert str(err.value).startswith(
+        "bad.csv line 2, column 'created_at': cannot read the timestamp 'yesterday'; 5 rows "
+        "like it (line 2: 'yesterday'; line 4: ''; line 5: 'soon'); fix them, or run without "
+        "strict to skip them"
+    )
+
+
+def test_row_errors_name_the_file_line_past_blank_lines_and_quoted_line_breaks(
+    tmp_path: Path,
+) -> None:
+    """Line 1 is the header; a blank line and a text over three lines move later rows down."""
+    path = write(
+        tmp_path,
+        "posts.csv",
+        'account_id,timestamp,text\r\na,2024-01-01,ok\r\n\r\nb,2024-01-01,"two\nmore\nlines"\r\n'
+        "c,whenever,x\r\n",
+    )
+    with pytest.raises(InputError) as err:
+        load(path, strict=True)
+    assert str(err.value).startswith(
+        "posts.csv line 7, column 'timestamp': cannot read the timestamp 'whenever' ("
+    )
+    jsonl = write(
+        tmp_path,
+        "posts.jsonl",
+        '{"account_id": "a", "created_at": "2024-01-01", "text": "x"}\n\n'
+        '{"account_id": "b", "created_at": "soon", "text": "y"}\n',
+    )
+    _, report = load(jsonl)
+    assert report.bad_timestamp_examples == ("line 3: 'soon'",)  # type: ignore[attr-defined]
+    array = write(
+        tmp_path,
+        "posts.json",
+        '[\n {"account_id": "a", "created_at": "2024-01-01", "text": "x"},\n'
+        ' {"account_id": "b", "created_at": "soon", "text": "y"}\n]\n',
+    )
+    _, report = load(array)
+    assert report.bad_timestamp_examples == ("record 2: 'soon'",)  # type: ignore[attr-defined]
 
 
 def test_repeated_ids_dropped_and_counted(tmp_path: Path) -> None:

@@ -233,7 +233,7 @@ def test_a_post_with_too_many_items_is_refused_when_read(tmp_path: Path) -> None
         svc.analyze_file(path, scope="s")
     message = str(caught.value)
     assert message == (
-        "tags.csv: row 2, field hashtags has 101 items, over the limit of 100 per post "
+        "tags.csv line 3, column 'hashtags': 101 items, over the limit of 100 per post "
         "(CHORUS_LIMITS__MAX_ITEMS_PER_POST)"
     )
     assert svc.datasets("s") == []

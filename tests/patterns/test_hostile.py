@@ -184,7 +184,8 @@ def test_field_over_the_limit_names_row_and_column(tmp_path: Path) -> None:
         "account_id,created_at,text\na,2024-01-01,short\nb,2024-01-01," + "y" * 2500 + "\n"
     )
     with pytest.raises(
-        LimitError, match=r"row 2, field text is 2,500 characters long, over the limit of 2,000"
+        LimitError,
+        match=r"^long\.csv line 3, column 'text': 2,500 characters long, over the limit of 2,000",
     ):
         load_posts(path, duckdb.connect(), limits=SMALL)
 

@@ -269,7 +269,7 @@ def test_precomputed_hashes_match_near_copies(tmp_path: Path) -> None:
 
 def test_image_distance_is_validated(tmp_path: Path) -> None:
     svc = make_service(tmp_path / "datasets")
-    with pytest.raises(Exception, match="image-distance must be 0 to 12"):
+    with pytest.raises(Exception, match=r"image[-_]distance must be 0 to 12"):
         svc.params(image_distance=40)
 
 

@@ -310,6 +310,16 @@ def test_bad_parameters_and_names(svc: PatternService, tiny: Path) -> None:
     assert svc.params(signals="url,text").signals == ("text", "url")
 
 
+def test_a_stored_window_the_checks_now_refuse_still_reads_back() -> None:
+    """Window 0 was accepted before it was refused: an analysis stored at it still opens."""
+    from patterns.params import AnalysisParams
+
+    with pytest.raises(InputError, match="window must be seconds above 0"):
+        AnalysisParams.build(window_s=0)
+    stored = AnalysisParams.from_json(AnalysisParams.build().to_json() | {"window_s": 0.0})
+    assert stored.window_s == 0.0
+
+
 def test_auto_window_gives_the_ids_of_the_window_it_settles_on(
     svc: PatternService, tmp_path: Path
 ) -> None:
@@ -322,12 +332,36 @@ def test_auto_window_gives_the_ids_of_the_window_it_settles_on(
     path.write_text("\n".join(rows) + "\n")
     params = {"signals": "text", "min_shared": 1, "min_accounts": 2}
     auto = svc.analyze_file(path, scope="s", params=svc.params(window_s="auto", **params))
-    assert auto.window_s == 1.0
-    fixed = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=1, **params))
+    # CooRnet's 1 s, widened to each burst's 2 s so the first and third account pair too.
+    assert auto.window_s == 2.0
+    fixed = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=2, **params))
     assert auto.clusters and [c.id for c in auto.clusters] == [c.id for c in fixed.clusters]
     assert auto.analysis_id == fixed.analysis_id
-    other = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=2, **params))
+    other = svc.analyze_dataset("burst", scope="s", params=svc.params(window_s=3, **params))
     assert other.clusters and {c.id for c in other.clusters}.isdisjoint(c.id for c in auto.clusters)
+
+
+def test_auto_window_keeps_a_small_group_whole(svc: PatternService, tmp_path: Path) -> None:
+    """Six accounts post each of five messages within about 40 s (a new user's data): the
+    auto window used to be CooRnet's 13 s and found 4 of them; widened, all 6."""
+    offsets = [(0, 8, 16, 24, 32, 40), (0, 5, 9, 30, 33, 39), (0, 14, 20, 27, 35, 38)]
+    offsets += [(0, 2, 19, 21, 36, 40), (0, 16, 17, 18, 31, 40)]
+    rows = ["post_id,account_id,created_at,text"]
+    for k, burst in enumerate(offsets):
+        rows += [
+            f"m{k}{a},g{a},{1_700_000_000 + 3600 * k + s},campaign message {k}"
+            for a, s in enumerate(burst)
+        ]
+    for k in range(20):  # organic items shared twice, minutes to hours apart
+        rows += [
+            f"o{k}{j},o{(k + j) % 7},{1_700_100_000 + 5000 * k + j * (600 + 97 * k)},thing {k}"
+            for j in range(2)
+        ]
+    path = tmp_path / "group.csv"
+    path.write_text("\n".join(rows) + "\n")
+    auto = svc.analyze_file(path, scope="s", params=svc.params(window_s="auto", signals="text"))
+    assert auto.window_s == 40.0
+    assert [sorted(c.accounts) for c in auto.clusters] == [[f"g{a}" for a in range(6)]]
 
 
 def test_count_weighting_counts_every_item_one(svc: PatternService, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from patterns.windows import estimate_window, window_pairs
+from patterns.windows import auto_window, estimate_window, window_pairs
 
 
 def brute(item: list[int], t: list[float], window: float) -> set[tuple[int, int]]:
@@ -59,6 +59,34 @@ def test_auto_window_follows_the_fastest_items() -> None:
     # Equal times (minute-resolution data) still give a usable window.
     same = estimate_window(np.zeros(6, dtype=np.int64), np.zeros(6))
     assert same == 1.0
+
+
+def test_auto_window_does_not_split_the_bursts_it_is_read_from() -> None:
+    """Six accounts post each of 5 messages within 40 s, an hour apart; 20 other items are
+    shared twice, hours apart. CooRnet's estimate (time to half the shares, fastest 10 %)
+    is 21 s, which pairs only neighbours of a burst: widened, the window covers them."""
+    offsets = [(0, 8, 16, 24, 32, 40), (0, 5, 9, 30, 33, 39), (0, 14, 20, 27, 35, 38)]
+    offsets += [(0, 2, 19, 21, 36, 40), (0, 16, 17, 18, 31, 40)]
+    item: list[int] = []
+    t: list[float] = []
+    for k, burst in enumerate(offsets):
+        item += [k] * len(burst)
+        t += [3600.0 * k + s for s in burst]
+    for k in range(20):
+        item += [100 + k] * 2
+        t += [5000.0 * k, 5000.0 * k + 600 + 97 * k]
+    order = np.lexsort((np.asarray(t), np.asarray(item)))
+    items, times = np.asarray(item, dtype=np.int64)[order], np.asarray(t)[order]
+    chosen = auto_window(items, times, p=0.5, q=0.1)
+    assert (chosen.coornet, chosen.fast_items, chosen.shared_items) == (21.0, 3, 25)
+    assert chosen.window == 40.0  # every burst whole: all 6 accounts of a message pair
+    assert estimate_window(items, times) == 40.0
+    assert chosen.note() == (
+        "window estimated from the data: 40 s (the fastest 3 of 25 items shared more than "
+        "once passed half their shares within a median 21 s, CooRnet's estimate; widened to "
+        "40 s so that a share in those items' bursts (shares of one item with no gap over the "
+        "window) pairs with up to 5 others of it, and a small burst is not split)"
+    )
 
 
 def test_results_do_not_depend_on_chunking(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
