@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final
@@ -42,6 +42,7 @@ FEATURES: Final = (
     "leans_back",
     "q_len",
     "focus_unmet",
+    "soft_cov",
 )
 
 _WH_NUMBER = re.compile(
@@ -49,9 +50,28 @@ _WH_NUMBER = re.compile(
     r"share|proportion|amount)\b|\bhow much\b",
     re.I,
 )
-_WH_DATE = re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time|decade|century)\b", re.I)
-_WH_NAME = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|company|group|organi[sz]ation)\b", re.I)
-_WH_WHERE = re.compile(r"\bwhere\b|\bwhich (?:city|country|state|place)\b", re.I)
+_WH_DATE = re.compile(
+    r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|time|decade|century)\b|\bhow recently\b"
+    r"|\bsince when\b",
+    re.I,
+)
+# "Which newspaper ...", "what federal agency ...": a question asking which named thing (users
+# ask so where SQuAD says "who"); the answer holds a name the question does not say. One word
+# may come between, but not a verb ("what did people say" asks for no name).
+_VERB = r"(?:is|are|was|were|did|do|does|has|have|had|can|could|will|would|should)\b"
+_WHICH = r"\b(?:which|what) (?:(?!" + _VERB + r")[a-z]+ )?"
+_WH_NAME = re.compile(
+    r"\bwho(?:m|se)?\b|" + _WHICH + r"(?:person|people|company|companies|group|groups|"
+    r"organi[sz]ations?|newspapers?|paper|outlets?|networks?|platforms?|sites?|websites?|"
+    r"body|bodies|agency|agencies|firms?|consultancy|regulators?|team|lab|party|parties|"
+    r"official|officials|brand|app)\b",
+    re.I,
+)
+_WH_WHERE = re.compile(
+    r"\bwhere\b|" + _WHICH + r"(?:city|cities|town|towns|village|country|countries|state|"
+    r"states|place|places|region|county|area|district|street|neighbou?rhood)\b",
+    re.I,
+)
 _NAME_OF = re.compile(r"\bnames? of\b|\bname the\b|\b(?:is|was) (?:his|her|their|its) name\b", re.I)
 # "Who is the lead analyst at X?", "What is the name of the CEO of Y?": the question names the
 # role whose holder it asks for; a quote that never says the role ("analyst", "CEO") does not
@@ -142,6 +162,28 @@ def _has_new_name(text: str, words: frozenset[str]) -> bool:
     return False
 
 
+SOFT_PREFIX: Final = 5  # stems sharing this many first letters count as the same word
+
+
+def soft_coverage(query: Sequence[str], sentence: Iterable[str], idf: dict[str, float]) -> float:
+    """Like `coverage`, but a question stem also counts when a sentence stem shares its first
+    SOFT_PREFIX letters: users paraphrase with other forms of a word ("suspensions" and
+    "suspending", "consultancy" and "consultant") that the stemmer keeps apart."""
+    wanted = set(query)
+    if not wanted:
+        return 0.0
+    have = set(sentence)
+    prefixes = {h[:SOFT_PREFIX] for h in have if len(h) >= SOFT_PREFIX}
+    default = max(idf.values(), default=1.0)
+    total = sum(idf.get(s, default) for s in wanted)
+    met = sum(
+        idf.get(s, default)
+        for s in wanted
+        if s in have or (len(s) >= SOFT_PREFIX and s[:SOFT_PREFIX] in prefixes)
+    )
+    return met / total
+
+
 def _bigrams(stems: Sequence[str]) -> set[tuple[str, str]]:
     return set(pairwise(stems))
 
@@ -202,6 +244,7 @@ def feature_rows(q: QuestionInfo, units: Sequence[Unit], idf: dict[str, float]) 
             float(u.leans_back),
             math.log1p(len(qset)),
             float(bool(q.focus) and not set(q.focus) & (have | set(u.heading_stems))),
+            soft_coverage(q.stems, u.stems, idf),
         )
     return rows
 

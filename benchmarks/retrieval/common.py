@@ -246,13 +246,32 @@ def build_demo_library(
 
 
 # The user-style calibration questions (fitting and thresholds only, never a reported figure):
-# the first file asks about the bundled demo source, the second about calibration_docs/.
-CALIBRATION_FILES = ("calibration_questions.jsonl", "calibration_questions_docs.jsonl")
+# the first file asks about the bundled demo source, the others about calibration_docs/
+# (lakeside_water.txt, token_pump.md, ferry_page.html), one file per document.
+CALIBRATION_FILES = (
+    "calibration_questions.jsonl",
+    "calibration_questions_docs.jsonl",
+    "calibration_questions_token_pump.jsonl",
+    "calibration_questions_ferry.jsonl",
+)
 CALIBRATION_DOCS = DATA / "calibration_docs"
 
 
 def calibration_questions() -> list[Question]:
     return [q for name in CALIBRATION_FILES for q in load_questions(DATA / name)]
+
+
+def calibration_folds() -> list[list[int]]:
+    """Two halves of `calibration_questions()` (their indices), split by file and so by
+    document: alternate files go to alternate halves, so that a model cross-fitted on one half
+    never saw the other half's document in its fit."""
+    folds: list[list[int]] = [[], []]
+    at = 0
+    for n, name in enumerate(CALIBRATION_FILES):
+        count = len(load_questions(DATA / name))
+        folds[n % 2].extend(range(at, at + count))
+        at += count
+    return folds
 
 
 def calibration_documents() -> list[Any]:

@@ -16,9 +16,9 @@ Three scorers are fitted (logistic regression, L2, Newton's method):
 - "probe + calibration": the features plus the question and quote vectors read jointly
   (q * s, |q - s|: 786 columns).
 Each is judged on the validation articles and on the calibration questions (these scored by
-2-fold cross-fitting: each half by a model fitted without it): the refusal threshold that
-maximises balanced accuracy (the mean of the two sets'; the middle of the widest best run, as
-calibrate.py's rule), and that accuracy. The better one is
+2-fold cross-fitting split by document: each half by a model fitted without it): the refusal
+threshold that maximises balanced accuracy (the mean of the two sets'; the middle of the
+widest best run, as calibrate.py's rule), and that accuracy. The better one is
 written to retrieval/model_files/sentence_scorer/scorer.json, with PROVENANCE.md beside it;
 the threshold written there is the same rule on the user-style calibration questions alone,
 the questions the product is for (the product's default, `RetrievalConfig.min_evidence`,
@@ -46,6 +46,7 @@ from benchmarks.retrieval.common import (
     SEED,
     Question,
     build_calibration_library,
+    calibration_folds,
     calibration_questions,
     contains_fact,
     load_line,
@@ -68,6 +69,7 @@ LAMBDAS = {"features": 1.0, "probe": 1000.0}
 VARIANTS = {
     "features": ("features", 0.0),
     "features + calibration": ("features", 5.0),
+    "features + calibration x20": ("features", 20.0),
     "probe + calibration": ("probe", 5.0),
 }
 
@@ -226,29 +228,29 @@ def main(argv: list[str] | None = None) -> int:
     from retrieval.answer_features import FEATURES
 
     cache = RESULTS / "cache" / "fit_collected.pkl"
-    key = (FEATURES, config.max_scored_sentences, len(train_qs), len(val_qs), CALIBRATION_FILES)
+    # Only the SQuAD rows are cached (they take minutes); the calibration questions are
+    # collected afresh each run (seconds), so an edited or added calibration file counts.
+    key = (FEATURES, config.max_scored_sentences, len(train_qs), len(val_qs))
     saved = pickle.loads(cache.read_bytes()) if cache.is_file() and not args.recollect else None
     with tempfile.TemporaryDirectory() as tmp:
         if saved is not None and saved[0] == key:
-            train, val, calib = saved[1]
+            train, val = saved[1]
         else:
             train = collect(train_lib, scopes, train_qs, "train questions")
             val = collect(val_lib, scopes, val_qs, "validation questions")
-            demo = build_calibration_library(Path(tmp) / "demo", config)
-            calib = collect(demo.library, demo.scopes, calibration_questions(), "calibration")
             cache.parent.mkdir(parents=True, exist_ok=True)
-            cache.write_bytes(pickle.dumps((key, (train, val, calib))))
+            cache.write_bytes(pickle.dumps((key, (train, val))))
+        demo = build_calibration_library(Path(tmp) / "demo", config)
+        calib = collect(demo.library, demo.scopes, calibration_questions(), "calibration")
         results: dict[str, Any] = {}
         baseline_val = sweep(rescore(None, val), GRID, config.max_answer_sentences)
         baseline_cal = sweep(rescore(None, calib), GRID, config.max_answer_sentences)
         results["previous"] = _judge(baseline_val, baseline_cal, fixed=0.57)
         fitted: dict[str, SentenceScorer] = {}
         # The calibration questions are in the fit (weighted: SQuAD has 10x more), so their
-        # figures come from 2-fold cross-fitting: each half is scored by a model fitted
-        # without it. The shipped model is fitted on all of them.
-        order = list(range(len(calib)))
-        random.Random(SEED).shuffle(order)
-        folds = [sorted(order[0::2]), sorted(order[1::2])]
+        # figures come from 2-fold cross-fitting, split by document: each half is scored by a
+        # model fitted without it. The shipped model is fitted on all of them.
+        folds = calibration_folds()
         for name, (kind, weight) in VARIANTS.items():
             t0 = time.perf_counter()
 
@@ -287,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             "split": {k: [a.title for a in v] for k, v in split.items()},
             "train_questions": len(train_qs),
             "validation_questions": len(val_qs),
+            "calibration_questions": len(calib),
             "seconds": round(time.perf_counter() - started, 1),
             "load_after": load_line(),
         }
@@ -395,6 +398,7 @@ def _provenance(
     kind, weight = VARIANTS[chosen]
     others = "; ".join(f"{k}: {results[k]['summary']}" for k in VARIANTS if k != chosen)
     joint = " plus q * s and |q - s| of the MiniLM vectors" if kind == "probe" else ""
+    calib_count = info["calibration_questions"]
     sizes = ", ".join(f"{k} {v}" for k, v in SPLIT_SIZES.items())
     m = info["machine"]
     lines = [
@@ -415,11 +419,13 @@ def _provenance(
         f"{', '.join(a.title for a in split['validation'])}; {info['validation_questions']} "
         "questions sampled;",
         f"  - test (never read by the fit): {', '.join(a.title for a in split['test'])}.",
-        "- The user-style calibration questions (`benchmarks/data/calibration_questions.jsonl`,",
-        "  50 over the demo source, and `calibration_questions_docs.jsonl`, 44 over",
-        "  `calibration_docs/`, read together as one library)",
+        "- The user-style calibration questions (`benchmarks/data/calibration_questions.jsonl`",
+        "  over the demo source, and one file per document of `calibration_docs/`: "
+        f"{', '.join(f'`{n}`' for n in CALIBRATION_FILES[1:])}; {calib_count} questions,",
+        "  read together as one library)",
         f"  are in this scorer's fit with weight {weight:g} per row (0: not in it) and, scored",
-        "  by 2-fold cross-fitting, in the threshold choice. `demo_questions.jsonl` and",
+        "  by 2-fold cross-fitting split by document, in the threshold choice. "
+        "`demo_questions.jsonl` and",
         "  `own_questions.jsonl` are not used at all.",
         "- **Choice of scorer:** the best mean balanced accuracy over the validation articles",
         "  and the calibration questions, at each scorer's threshold by calibrate.py's rule",
