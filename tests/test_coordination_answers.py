@@ -4,7 +4,6 @@ questions still go to reporting."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from bot.assistant import Assistant, Requester
 from common.errors import NotFoundError
+from tests.support.rows import write_rows
 
 ALICE = Requester(scope="guild:1", user="alice", can_moderate=True)
 BOB = Requester(scope="guild:2", user="bob", can_moderate=True)
@@ -51,10 +51,7 @@ def write_posts(path: Path) -> None:
                     "account_created_at": "",
                 }
             )
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(path, rows)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ case, punctuation or spacing."""
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from bot.assistant import Assistant, Requester
 from patterns.queries import item_sharers
+from tests.support.rows import write_rows
 
 ME = Requester(scope="guild:1", user="alice", can_moderate=True)
 T0 = 1_700_000_000
@@ -53,10 +53,7 @@ def _write(path: Path) -> None:
         T0 + 990_000,
         "vote for change now -- the time is right friends; and the city needs you",
     )
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(path, rows)
 
 
 @pytest.fixture
