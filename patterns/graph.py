@@ -74,9 +74,7 @@ class Edges:
     weight: F64
     shared: I32
     signal_counts: I32  # (edges x len(SIGNAL_CODE)) distinct items per signal
-    # Pairs left below min-shared that co-posted one item several times: repeats of an item
-    # count once, which users could not tell (the no-cluster advice says so when it happened).
-    repeated_below: int = 0
+    repeated_below: int = 0  # pairs below min-shared that co-posted one item several times
 
     def __len__(self) -> int:
         return int(self.a.shape[0])
@@ -329,10 +327,9 @@ def build_edges(
     total = np.add.reduceat(w[order], starts)
     kept = total >= min_shared - EPS
     kept_pairs = keys_s[starts][kept]
-    del keys_s, w
     most = np.maximum.reduceat(np.concatenate([c.n for c in chunks])[order], starts)
-    repeated = int(np.count_nonzero(~kept & (most >= 2)))
-    del order, most
+    repeated = int(np.count_nonzero(~kept & (most >= 2)))  # repeats count once: users ask
+    del keys_s, order, w, most
     if not kept_pairs.size:
         return replace(empty, repeated_below=repeated), _empty_evidence()
     rows = []
