@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from common.wording import plural
+from common.wording import plural, plural_shown
 from patterns import queries as q
 from patterns.result_text import SIGNAL_LABELS, image_distance
 from patterns.results import ClusterDetail, Example
@@ -289,7 +289,7 @@ def describe_account(b: CitedSentences, ref: q.AnalysisRef, view: q.AccountView)
             post_ids=[p.post_id for i in tie.items for p in (i.post_a, i.post_b)],
         )
         marks.append(m)
-        shared = plural(tie.shared, "shared item")
+        shared = plural_shown(tie.shared, "shared item", len(tie.items))
         parts.append(f"{tie.partner.label} ({shared}, {where}: {items}) [{m}]")
     more = view.total_ties - len(view.ties)
     tail = f"; and {plural(more, 'more linked account')}" if more > 0 else ""

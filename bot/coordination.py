@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.analysis_facts import (
+    SHOWN_ACCOUNTS,
     SIGNAL_NOUNS,
     CitedSentences,
     describe_account,
@@ -210,66 +211,31 @@ class CoordinationAnswerer:
         value = question.subject or ""
         noun = ITEM_NOUNS[kind]
         shown_value = f"#{value.lstrip('#')}" if kind == "hashtag" else value
+        if kind == "text":
+            shown_value = f'"{value}"'
         results = []
         for name, ref in self._each(b, scope, names):
             with self.patterns.reading(scope, name) as (con, _):
                 results.append((name, ref, q.item_sharers(con, ref, kind, value)))
-        found = any(r.sharers for _, _, r in results)
-        if found:  # say nothing of datasets without it
-            results = [(n, ref, r) for n, ref, r in results if r.sharers]
+        found = any(r.sharers for _, _, r in results)  # linked accounts shared it
+        if any(r.posted_by for _, _, r in results):  # say nothing of datasets without it
+            results = [(n, ref, r) for n, ref, r in results if r.posted_by]
         for name, ref, result in results:
-            if not result.sharers:
-                if not result.posted_by and kind in ("url", "hashtag", "image"):
-                    n = b.cite(
-                        ref,
-                        f"Analysis of dataset {name}: none of its {ref.posts:,} posts carries "
-                        f"the {noun} {shown_value}.",
-                    )
-                    b.say(f"No post in dataset {name} has the {noun} {shown_value}", n)
-                    continue
-                posted = (
-                    f"{result.posted_by:,} accounts posted it, but " if result.posted_by else ""
-                )
+            what = f"the {noun} {shown_value}"
+            if not result.posted_by:
+                if kind == "text":
+                    what += " (in whole, in part or near-identically)"
                 n = b.cite(
                     ref,
-                    f"Analysis of dataset {name} ({settings_phrase(ref)}): {posted}no linked "
-                    f"pair of accounts shared the {noun} {shown_value} within the window.",
+                    f"Analysis of dataset {name}: none of its {ref.posts:,} posts carries {what}.",
                 )
-                b.say(
-                    f"In dataset {name}, {posted}no accounts shared the {noun} {shown_value} "
-                    f"within {seconds(ref.window_s)} of each other as part of a link the "
-                    "analysis found",
-                    n,
-                )
+                b.say(f"No post in dataset {name} has {what}", n)
                 continue
-            if result.variants:
-                shown_value = f"{value} (or a text near-identical to it)"
-            clusters: dict[str | None, list[str]] = {}
-            for s in result.sharers:
-                clusters.setdefault(s.cluster_id, []).append(s.account.label)
-            in_clusters = [c for c in clusters if c is not None]
-            fact = (
-                f"Analysis of dataset {name} ({settings_phrase(ref)}): {len(result.sharers)} "
-                f"accounts shared the {noun} {shown_value} within the window of another "
-                f"account's post of it: {name_list([s.account.label for s in result.sharers], 40)}."
-            )
-            post_ids = [e.post_id for s in result.sharers for e in s.posts]
-            n = b.cite(ref, fact, post_ids=post_ids)
-            b.say(
-                f"In dataset {name}, {len(result.sharers)} accounts shared the {noun} "
-                f"{shown_value} within {seconds(ref.window_s)} of another account",
-                n,
-            )
-            for cid in in_clusters[:SHOWN_CLUSTERS]:
-                members = clusters[cid]
-                example = next(s.posts[0] for s in result.sharers if s.cluster_id == cid)
-                m = b.cite_post(ref, example, cid)
-                b.say(f"In cluster {cid}: {name_list(members)}", m)
-            if len(in_clusters) > SHOWN_CLUSTERS:
-                b.say(f"They are spread over {plural(len(in_clusters), 'cluster')} in all")
-            loose = clusters.get(None, [])
-            if loose:
-                b.say(f"In no cluster: {name_list(loose)}", n)
+            if kind == "text":
+                _text_posters(b, ref, result, what)
+            else:
+                _posters(b, ref, result, what)
+            _paired(b, ref, result)
         return found
 
     def _cluster(
@@ -324,3 +290,101 @@ class CoordinationAnswerer:
                 f"{settings_phrase(ref)}",
                 n,
             )
+
+
+def _some(labels: Sequence[str], total: int, limit: int = SHOWN_ACCOUNTS) -> str:
+    """The first `limit` labels, and how many more of `total` there are."""
+    shown = list(labels[:limit])
+    more = total - len(shown)
+    return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
+
+
+def _posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what: str) -> None:
+    """How many accounts' stored posts carry the item: all of them, paired or not."""
+    labels = [p.account.label for p in r.posters]
+    n = b.cite(
+        ref,
+        f"Analysis of dataset {ref.dataset}: {r.posted_by:,} of its {ref.accounts:,} accounts "
+        f"have posts that carry {what}: {_some(labels, r.posted_by, 40)}.",
+        post_ids=[p.example.post_id for p in r.posters[:40]],
+    )
+    b.say(f"In dataset {ref.dataset}, {plural(r.posted_by, 'account')} shared {what}", n)
+
+
+MATCH_PHRASES = {
+    "exact": "with that very text",
+    "contains": "with a post that contains it",
+    "near-identical": "with a near-identical text",
+}
+
+
+def _text_posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what: str) -> None:
+    """Who posted a text: every account whose posts hold it, by how each matches (the whole
+    text, a part of a longer post, or near-identical), one post of each kind quoted."""
+    labels = [p.account.label for p in r.posters]
+    n = b.cite(
+        ref,
+        f"Analysis of dataset {ref.dataset}: {r.posted_by:,} of its {ref.accounts:,} accounts "
+        f"have posts that hold {what} (case, punctuation and spacing aside), in whole, in "
+        f"part or near-identically: {_some(labels, r.posted_by, 40)}.",
+        post_ids=[p.example.post_id for p in r.posters[:40]],
+    )
+    parts = []
+    for match in q.TEXT_MATCHES:
+        count = r.by_match.get(match, 0)
+        if not count:
+            continue
+        mine = [p for p in r.posters if p.match == match]
+        m = b.cite_post(ref, mine[0].example, None) if mine else n
+        names = _some([p.account.label for p in mine], count)
+        parts.append(f"{count:,} {MATCH_PHRASES[match]} ({names})[{m}]")
+    b.say(
+        f"In dataset {ref.dataset}, {plural(r.posted_by, 'account')} posted {what} "
+        f"(case, punctuation and spacing aside)[{n}]: " + "; ".join(parts)
+    )
+
+
+def _paired(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers) -> None:
+    """Which of the posters shared it within the window in pairs the analysis linked, and
+    in which clusters; how many did not."""
+    window = seconds(ref.window_s)
+    if not r.sharers:
+        n = b.cite(
+            ref,
+            f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): no linked pair of "
+            "accounts shared it within the window.",
+        )
+        b.say(
+            f"None of them posted it within {window} of another account as part of a link "
+            "the analysis found",
+            n,
+        )
+        return
+    labels = [s.account.label for s in r.sharers]
+    fact = (
+        f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): {len(r.sharers)} of the "
+        f"{r.posted_by:,} accounts posted it within the window of another account's post of "
+        f"it, in pairs of accounts the analysis linked: {name_list(labels, 40)}."
+    )
+    n = b.cite(ref, fact, post_ids=[e.post_id for s in r.sharers for e in s.posts])
+    them = f"All {len(r.sharers)} of them" if not r.unpaired else f"{len(r.sharers)} of them"
+    b.say(f"{them} posted it within {window} of another account, in pairs the analysis linked", n)
+    clusters: dict[str | None, list[str]] = {}
+    for s in r.sharers:
+        clusters.setdefault(s.cluster_id, []).append(s.account.label)
+    in_clusters = [c for c in clusters if c is not None]
+    for cid in in_clusters[:SHOWN_CLUSTERS]:
+        example = next(s.posts[0] for s in r.sharers if s.cluster_id == cid)
+        m = b.cite_post(ref, example, cid)
+        b.say(f"In cluster {cid}: {name_list(clusters[cid])}", m)
+    if len(in_clusters) > SHOWN_CLUSTERS:
+        b.say(f"They are spread over {plural(len(in_clusters), 'cluster')} in all")
+    loose = clusters.get(None, [])
+    if loose:
+        b.say(f"In no cluster: {name_list(loose)}", n)
+    if r.unpaired:
+        b.say(
+            f"The other {plural(r.unpaired, 'account')} are in no linked pair that posted it "
+            f"within {window} (a link needs min-shared {ref.params.min_shared:g} distinct items)",
+            n,
+        )

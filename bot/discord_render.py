@@ -11,7 +11,7 @@ import discord
 
 from bot.discord_embeds import COLOUR_INFO, pack_embeds
 from bot.discord_text import FIELD_NAME_LIMIT, neutralise, shorten
-from common.wording import plural
+from common.wording import plural, plural_shown
 
 if TYPE_CHECKING:
     from patterns.queries import AccountView
@@ -127,7 +127,7 @@ def account_embeds(views: Sequence[AccountView]) -> list[discord.Embed]:
         for t in v.ties:
             lines.append(
                 f"\u2022 {neutralise(t.partner.account_id)}: "
-                f"{plural(t.shared, 'shared item')}, weight {t.weight:g}"
+                f"{plural_shown(t.shared, 'shared item', len(t.items[:2]))}, weight {t.weight:g}"
             )
             for i in t.items[:2]:
                 times = " and ".join(str(_iso(p.time)) for p in (i.post_a, i.post_b))

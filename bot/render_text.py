@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.assistant import DEMO_SCOPE
-from common.wording import plural
+from common.wording import plural, plural_shown
 from retrieval.catalog_records import SourceRecord
 from retrieval.citations import Answer, Citation
 from retrieval.claim_check import CheckResult
@@ -97,7 +97,7 @@ def render_account(views: Sequence[AccountView]) -> str:
             )
         for t in v.ties:
             where = f"cluster {t.cluster_id}" if t.cluster_id else "not in one cluster"
-            shared = plural(t.shared, "shared item")
+            shared = plural_shown(t.shared, "shared item", len(t.items))
             lines.append(f"    {t.partner.label}: {shared}, weight {t.weight:g} ({where})")
             for i in t.items:
                 lines.append(

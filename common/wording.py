@@ -14,3 +14,9 @@ def format_bytes(size: int) -> str:
         if size >= scale:
             return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
     return f"{size} bytes"
+
+
+def plural_shown(n: int, word: str, shown: int) -> str:
+    """'4 shared items, 3 shown' when a list gives fewer than the count ('2 items' when
+    it gives them all), so that a count and the list under it never disagree."""
+    return plural(n, word) + (f", {shown:,} shown" if shown < n else "")

@@ -180,6 +180,24 @@ def _segment_medians(
     return out
 
 
+_TEXT = ALL_SIGNALS.index("text")
+_NEAR = ALL_SIGNALS.index("near_text")
+
+
+def _copied_texts(occ: Occurrences, rows: npt.NDArray[np.int64]) -> set[int] | None:
+    """The exact texts (occ.sub) of a near-identical item that two or more member accounts
+    posted word for word; None when the item is not a group of near-identical texts."""
+    if not occ.split_near:
+        return None
+    subs = occ.sub[rows].astype(np.int64)
+    if subs.size == 0 or int(subs.min()) < 0:
+        return None
+    pairs = distinct(subs * (int(occ.aid.max()) + 1) + occ.aid[rows].astype(np.int64))
+    per_sub = pairs // (int(occ.aid.max()) + 1)
+    values, counts = np.unique(per_sub, return_counts=True)
+    return {int(v) for v in values[counts >= 2]}
+
+
 @dataclass
 class _Plan:
     """One cluster's top items and example posts, before labels and texts are fetched."""
@@ -200,13 +218,20 @@ def _plan(ci: _ClusterItems, lo: int, hi: int, occ: Occurrences) -> _Plan:
     examples: list[tuple[int, int, int]] = []
     for r in rank[:DETAIL_EXAMPLES].tolist():
         start = int(ci.row_start[r])
+        item_rows = ci.rows[start : start + int(ci.posts[r])]
+        copied = _copied_texts(occ, item_rows) if int(ci.signal[r]) == _TEXT else None
         seen: set[int] = set()
         # The earliest posts of different accounts carrying the item (5 at most per item).
-        for row in ci.rows[start : start + int(ci.posts[r])][:200].tolist():
+        for row in item_rows[:200].tolist():
             account = int(occ.aid[row])
             if account not in seen:
                 seen.add(account)
-                examples.append((int(occ.pid[row]), int(ci.keys[r] % n_items), int(ci.signal[r])))
+                # Each post labelled by what it matched: under an item of identical copies
+                # that also holds near-identical variants, a variant is near-identical text.
+                sig = int(ci.signal[r])
+                if copied is not None and int(occ.sub[row]) not in copied:
+                    sig = _NEAR
+                examples.append((int(occ.pid[row]), int(ci.keys[r] % n_items), sig))
                 if len(seen) >= 5 or len(examples) >= DETAIL_EXAMPLES:
                     break
         if len(examples) >= DETAIL_EXAMPLES:

@@ -121,6 +121,7 @@ def run_analysis(
         edges=len(edges),
         linked_accounts=int(nodes.size),
         largest_group=largest,
+        repeated_pairs=edges.repeated_below,
         load=load,
         notes=tuple(notes),
     )

@@ -12,7 +12,7 @@ import itertools
 import logging
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +74,7 @@ class Edges:
     weight: F64
     shared: I32
     signal_counts: I32  # (edges x len(SIGNAL_CODE)) distinct items per signal
+    repeated_below: int = 0  # pairs below min-shared that co-posted one item several times
 
     def __len__(self) -> int:
         return int(self.a.shape[0])
@@ -324,10 +325,13 @@ def build_edges(
     del keys
     starts = np.flatnonzero(np.r_[True, keys_s[1:] != keys_s[:-1]])
     total = np.add.reduceat(w[order], starts)
-    kept_pairs = keys_s[starts][total >= min_shared - EPS]
-    del keys_s, order, w
+    kept = total >= min_shared - EPS
+    kept_pairs = keys_s[starts][kept]
+    most = np.maximum.reduceat(np.concatenate([c.n for c in chunks])[order], starts)
+    repeated = int(np.count_nonzero(~kept & (most >= 2)))  # repeats count once: users ask
+    del keys_s, order, w, most
     if not kept_pairs.size:
-        return empty, _empty_evidence()
+        return replace(empty, repeated_below=repeated), _empty_evidence()
     rows = []
     for c in chunks:
         pos = np.minimum(np.searchsorted(kept_pairs, c.pair), kept_pairs.size - 1)
@@ -344,7 +348,7 @@ def build_edges(
     flat = np.bincount(group * n_sig + cp.signal.astype(np.int64), minlength=starts.size * n_sig)
     counts: I32 = flat.reshape(starts.size, n_sig).astype(np.int32)
     ev = _evidence(occ, cp)
-    return Edges(ev.a[starts], ev.b[starts], weight, shared, counts), ev
+    return Edges(ev.a[starts], ev.b[starts], weight, shared, counts, repeated), ev
 
 
 def communities(edges: Edges, *, min_size: int, seed: int) -> tuple[I32, list[I32], int]:

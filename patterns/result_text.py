@@ -256,4 +256,11 @@ def nothing_found_message(result: AnalysisResult, wording: Wording = neutral_wor
             f"of linked accounts has {plural(largest, 'account')}, fewer than min-accounts "
             f"{p.min_accounts}); "
         )
+    if result.repeated_pairs:
+        pairs = plural(result.repeated_pairs, "account pair")
+        found += (
+            f"{pairs} posted one item within the window several times, yet shared fewer "
+            f"than min-shared {p.min_shared:g} distinct items: repeats of an item (a hashtag "
+            "set reused on several days) count once; "
+        )
     return word((found, *advice), wording)

@@ -212,6 +212,9 @@ class AnalysisResult:
     edges: int
     linked_accounts: int
     largest_group: int = 0  # accounts in the largest linked group of any size (0: not stored)
+    # Account pairs below min-shared that co-posted one item several times (0: none, or
+    # not stored): the no-cluster advice says that repeats of an item count once.
+    repeated_pairs: int = 0
     load: StoredLoadReport = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -221,8 +224,10 @@ class AnalysisResult:
 
     @property
     def _meta_fields(self) -> set[str]:
-        # An analysis stored before largest_group was kept reads back (0) and writes the same.
-        return _BODY if self.largest_group else _BODY | {"largest_group"}
+        # An analysis stored before largest_group (or repeated_pairs) was kept reads back (0)
+        # and writes the same.
+        unset = {k for k in ("largest_group", "repeated_pairs") if not getattr(self, k)}
+        return _BODY | unset
 
     def meta_json(self) -> dict[str, Any]:
         """Everything else, for storage and exports."""

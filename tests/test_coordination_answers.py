@@ -4,7 +4,6 @@ questions still go to reporting."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from bot.assistant import Assistant, Requester
 from common.errors import NotFoundError
+from tests.support.rows import write_rows
 
 ALICE = Requester(scope="guild:1", user="alice", can_moderate=True)
 BOB = Requester(scope="guild:2", user="bob", can_moderate=True)
@@ -51,10 +51,7 @@ def write_posts(path: Path) -> None:
                     "account_created_at": "",
                 }
             )
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(path, rows)
 
 
 @pytest.fixture
@@ -264,3 +261,19 @@ def test_the_cluster_view_words_members_plainly(analysed: Assistant) -> None:
     view = cluster_view(analysed.cluster(cid, ALICE))
     # Created 10 days before their first posts: new, as the "new accounts" line defines it.
     assert "  camp_1: 3 posts, linked to 3 other members, new account\n" in view
+
+
+def test_an_account_tie_says_how_many_of_its_items_it_shows(analysed: Assistant) -> None:
+    """`chorus account` said "7 shared items" over a list of 3: the count and the list
+    must agree, in the terminal, on Discord and in answers."""
+    from bot.discord_render import account_embeds
+    from bot.render_text import render_account
+
+    views = analysed.account("camp_1", ALICE)
+    tie = views[0].ties[0]
+    assert 0 < len(tie.items) < tie.shared
+    assert f"{tie.shared} shared items, {len(tie.items)} shown, weight" in render_account(views)
+    body = "".join(e.description or "" for e in account_embeds(views))
+    assert f"{tie.shared} shared items, 2 shown, weight" in body
+    answer = analysed.ask("Who is camp_1 coordinating with?", ALICE).answer
+    assert f"({tie.shared} shared items, {len(tie.items)} shown, same cluster:" in answer

@@ -11,9 +11,11 @@ Results are typed; wording is the caller's.
 from patterns.queries.accounts import AccountView, SharedItem, Tie, account_view
 from patterns.queries.items import (
     ITEM_SIGNALS,
+    TEXT_MATCHES,
     ItemKind,
     ItemMatch,
     ItemSharers,
+    Poster,
     Sharer,
     item_keys,
     item_sharers,
@@ -36,6 +38,7 @@ __all__ = [
     "DAY",
     "ITEM_SIGNALS",
     "SORTS",
+    "TEXT_MATCHES",
     "Account",
     "AccountView",
     "AnalysisRef",
@@ -43,6 +46,7 @@ __all__ = [
     "ItemKind",
     "ItemMatch",
     "ItemSharers",
+    "Poster",
     "SharedItem",
     "Sharer",
     "Tie",

@@ -129,3 +129,33 @@ def test_one_word_variants_of_a_short_text_stay_separate_items(
     ]
     result = svc.analyze_file(write(tmp_path, rows), scope="s", params=svc.params())
     assert [c.signals for c in result.clusters] == [{"text": 12}]
+
+
+def test_copies_that_differ_only_in_punctuation_are_identical_text(
+    svc: PatternService, tmp_path: Path
+) -> None:
+    """A user's three accounts posted short copies that differ only in punctuation, case and
+    spacing; at default settings they were neither identical nor near-identical text."""
+    forms = ["Stop the steal, now! {k}", "stop the steal now. {k}", "Stop  the steal -- now {k}"]
+    rows = [
+        (f"pun{i}", 7_200 * k + 5 * i, f.format(k=k)) for k in range(2) for i, f in enumerate(forms)
+    ]
+    result = svc.analyze_file(write(tmp_path, rows), scope="s", params=svc.params())
+    assert [(set(c.accounts), c.signals) for c in result.clusters] == [
+        ({"pun0", "pun1", "pun2"}, {"text": 2})
+    ]
+
+
+def test_each_example_post_is_labelled_by_what_it_matched(
+    svc: PatternService, tmp_path: Path
+) -> None:
+    """a and c post identical copies, b a variant of each: the cluster's item counts as
+    identical text, but b's posts, which match near-identically, are not labelled so."""
+    rows = [("a", 0, BASE), ("b", 10, BASE.replace("cleaner", "safer")), ("c", 20, BASE.upper())]
+    rows += [("a", 3600, SECOND), ("b", 3610, SECOND.replace("buses", "trams"))]
+    rows += [("c", 3620, SECOND.upper())]
+    result = svc.analyze_file(write(tmp_path, rows), scope="s", params=svc.params())
+    [summary] = result.clusters
+    detail = svc.cluster(summary.id, scope="s")
+    labels = {(e.account_id, e.signal) for e in detail.evidence_examples}
+    assert labels == {("a", "text"), ("b", "near_text"), ("c", "text")}

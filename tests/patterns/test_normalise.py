@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
 from typing import Literal
 
 import duckdb
@@ -9,7 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from patterns.normalise import hashtag_set_sql, normalise_url, text_match_key, text_sql, url_domain
+from patterns.normalise import (
+    _PUNCTUATION,
+    hashtag_set_sql,
+    normalise_url,
+    text_match_key,
+    text_sql,
+    url_domain,
+)
 
 CASES = [
     ("RT @foo: Hello   World https://t.co/x", "hello world", "rt hello world https://t.co/x"),
@@ -23,7 +32,11 @@ CASES = [
         "line break tab nbsp ideo",
         "line break tab nbsp ideo",
     ),
-    ("Vote for Mike! Big plans", "vote for mike! big plans", "vote for mike! big plans"),
+    ("Vote for Mike! Big plans", "vote for mike big plans", "vote for mike! big plans"),
+    # Punctuation is space in chorus (a user's copies differed only by it); symbols stay.
+    ("Stop the steal, now!", "stop the steal now", "stop the steal, now!"),
+    ("stop -- the “steal” now...", "stop the steal now", "stop -- the “steal” now..."),
+    ("¿Qué?¡Sí! 5$ + 😀", "qué sí 5$ + 😀", "¿qué?¡sí! 5$ + 😀"),
 ]
 
 
@@ -63,6 +76,13 @@ def test_sql_agrees_with_python_and_the_toolkit(text: str) -> None:
         got = CON.execute(f"SELECT {text_sql('?', mode)}", [text]).fetchone()
         assert got == (text_match_key(text, mode),), mode
     assert text_match_key(text, "toolkit") == _toolkit_reference(text)
+
+
+@pytest.mark.skipif(unicodedata.unidata_version != "14.0.0", reason="written from Unicode 14")
+def test_punctuation_is_unicode_punctuation() -> None:
+    listed = {c for a, b in _PUNCTUATION for c in range(a, b + 1)}
+    wanted = {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] == "P"}
+    assert listed == wanted
 
 
 @pytest.mark.parametrize(

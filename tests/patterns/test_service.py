@@ -278,6 +278,34 @@ def test_min_accounts_is_named_when_every_group_is_smaller(
     )
 
 
+def test_repeats_of_one_item_are_named_when_they_left_pairs_short(
+    svc: PatternService, tmp_path: Path
+) -> None:
+    """Three accounts reuse one hashtag set seconds apart on three days: one item, below
+    min-shared 2, which a user could not tell; the advice says repeats count once, and
+    says so again from the stored analysis. Distinct sets on each day say nothing of it."""
+    path = tmp_path / "tags.csv"
+    lines = ["account_id,created_at,hashtags"]
+    lines += [
+        f"t{i},{1_700_000_000 + 86_400 * d + 3 * i},#Same #Set" for d in range(3) for i in range(3)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    result = svc.analyze_file(path, scope="s", params=svc.params(signals="hashtags"))
+    assert result.clusters == () and result.repeated_pairs == 3
+    said = "3 account pairs posted one item within the window several times"
+    assert said in result.empty_message() and "repeats of an item" in result.empty_message()
+    [stored] = svc.latest_analyses("s", "tags")
+    assert said in stored.empty_message()
+    assert "repeated_pairs" not in stored.to_json()  # the DESIGN.md shape is unchanged
+
+    once = tmp_path / "once.csv"
+    lines = ["account_id,created_at,hashtags"]
+    lines += [f"t{i},{1_700_000_000 + 3 * i},#Same #Set" for i in range(3)]
+    once.write_text("\n".join(lines) + "\n")
+    single = svc.analyze_file(once, scope="s", params=svc.params(signals="hashtags"))
+    assert single.repeated_pairs == 0 and "repeats" not in single.empty_message()
+
+
 def test_progress_is_reported(svc: PatternService, tiny: Path, tmp_path: Path) -> None:
     seen: list[tuple[str, int, int | None]] = []
     svc.analyze_file(tiny, scope="s", progress=lambda s, d, t: seen.append((s, d, t)))
