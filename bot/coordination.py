@@ -305,7 +305,7 @@ def _posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what: str)
     n = b.cite(
         ref,
         f"Analysis of dataset {ref.dataset}: {r.posted_by:,} of its {ref.accounts:,} accounts "
-        f"have posts that carry {what}: {_some(labels, r.posted_by, 40)}.",
+        f"{_have(r.posted_by)} posts that carry {what}: {_some(labels, r.posted_by, 40)}.",
         post_ids=[p.example.post_id for p in r.posters[:40]],
     )
     b.say(f"In dataset {ref.dataset}, {plural(r.posted_by, 'account')} shared {what}", n)
@@ -318,6 +318,11 @@ MATCH_PHRASES = {
 }
 
 
+def _have(count: int) -> str:
+    """The verb after "N of its accounts": one account has, several have."""
+    return "has" if count == 1 else "have"
+
+
 def _text_posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what: str) -> None:
     """Who posted a text: every account whose posts hold it, by how each matches (the whole
     text, a part of a longer post, or near-identical), one post of each kind quoted."""
@@ -325,8 +330,8 @@ def _text_posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what:
     n = b.cite(
         ref,
         f"Analysis of dataset {ref.dataset}: {r.posted_by:,} of its {ref.accounts:,} accounts "
-        f"have posts that hold {what} (case, punctuation and spacing aside), in whole, in "
-        f"part or near-identically: {_some(labels, r.posted_by, 40)}.",
+        f"{_have(r.posted_by)} posts that hold {what} (case, punctuation and spacing aside), "
+        f"in whole, in part or near-identically: {_some(labels, r.posted_by, 40)}.",
         post_ids=[p.example.post_id for p in r.posters[:40]],
     )
     parts = []
@@ -354,9 +359,9 @@ def _paired(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers) -> None:
             f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): no linked pair of "
             "accounts shared it within the window.",
         )
+        who = "None of them posted it" if r.posted_by > 1 else "That account did not post it"
         b.say(
-            f"None of them posted it within {window} of another account as part of a link "
-            "the analysis found",
+            f"{who} within {window} of another account as part of a link the analysis found",
             n,
         )
         return

@@ -110,3 +110,12 @@ def test_the_posters_are_counted_from_the_posts(analysed: Assistant) -> None:
     assert link.unpaired == 70
     assert text.by_match == {"contains": 7}
     assert [p.match for p in text.posters] == ["contains"] * 7
+
+
+def test_one_poster_is_worded_as_one(analysed: Assistant) -> None:
+    # A single unlinked poster: "1 of its accounts has posts", "That account did not post it"
+    # (not "have" and "None of them").
+    answer = analysed.ask('Who posted "Nothing else to add"?', ME)
+    assert "1 account posted the text" in answer.answer, answer.answer
+    assert "That account did not post it within 60 s" in answer.answer
+    assert any("1 of its 77 accounts has posts" in c.quote for c in answer.citations)
