@@ -17,7 +17,8 @@ import duckdb
 
 from common.errors import InputError, LimitError
 from common.progress import Progress, no_progress
-from corpus.posts.formats import CANONICAL_FIELDS, detect_kind
+from corpus.posts.formats import CANONICAL_FIELDS, ColumnMapping, detect_kind
+from corpus.posts.line_endings import crlf_to_lf, first_differing_ending
 from corpus.posts.places import Places, csv_places, numbered
 from corpus.posts.readers import gunzip, prepare, read_csv, read_json, read_parquet
 from corpus.posts.records import LoadReport, PostLimits
@@ -67,11 +68,13 @@ def load_posts(
             f"{shown} is {size:,} bytes, over the limit of {limits.max_bytes:,} (max_dataset_bytes)"
         )
     kind = detect_kind(path, shown).kind
-    temp: Path | None = None
+    temps: list[Path] = []
+    scratch = scratch_dir or path.parent
     try:
         fmt = kind
         if kind == "gzip":
-            temp = gunzip(path, shown, limits, scratch_dir or path.parent)
+            temp = gunzip(path, shown, limits, scratch)
+            temps.append(temp)
             kind = detect_kind(temp, shown).kind
             if kind == "gzip":
                 raise InputError(f"{shown} is gzip inside gzip; decompress it first")
@@ -81,8 +84,16 @@ def load_posts(
         progress("reading", 0, None)
         places: Places
         if kind == "csv":
-            cmap, columns = read_csv(path, con, shown=shown, limits=limits, mapping=mapping)
-            places = csv_places(path)
+            cmap, columns, fmt, places = _read_csv(
+                path,
+                con,
+                shown=shown,
+                limits=limits,
+                mapping=mapping,
+                fmt=fmt,
+                scratch=scratch,
+                temps=temps,
+            )
         elif kind == "parquet":
             cmap, columns = read_parquet(path, con, shown=shown, limits=limits, mapping=mapping)
             places = numbered("row")
@@ -109,5 +120,34 @@ def load_posts(
     except duckdb.Error as exc:
         raise InputError(explain_duckdb(str(exc), shown, kind, limits)) from None
     finally:
-        if temp is not None:
+        for temp in temps:
             temp.unlink(missing_ok=True)
+
+
+def _read_csv(
+    path: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    shown: str,
+    limits: PostLimits,
+    mapping: Mapping[str, str],
+    fmt: str,
+    scratch: Path,
+    temps: list[Path],
+) -> tuple[ColumnMapping, tuple[str, ...], str, Places]:
+    """read_csv, and when DuckDB refuses a file with mixed CRLF/LF row endings, read_csv of
+    a copy with LF only (added to `temps`; its lines are the file's lines)."""
+    try:
+        cmap, columns = read_csv(path, con, shown=shown, limits=limits, mapping=mapping)
+        return cmap, columns, fmt, csv_places(path)
+    except duckdb.InvalidInputException:
+        # Checked only after a failure, so a clean file is read once.
+        mixed = first_differing_ending(path)
+        if mixed is None:
+            raise
+    logger.info("%s: line %d ends in %s, earlier rows in %s", shown, *mixed)
+    fixed = crlf_to_lf(path, scratch)
+    temps.append(fixed)
+    prepare(con)
+    cmap, columns = read_csv(fixed, con, shown=shown, limits=limits, mapping=mapping)
+    return cmap, columns, f"{fmt}, mixed line endings", csv_places(fixed)

@@ -12,6 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from common.errors import InputError
+from corpus.posts import line_endings
+from corpus.posts.line_endings import first_differing_ending
 from tests.corpus.post_support import Post, read_posts
 from tests.patterns.conftest import LIMITS
 
@@ -354,3 +356,59 @@ def test_truncated_json_and_parquet(tmp_path: Path) -> None:
     data = (tmp_path / "ok.parquet").read_bytes()
     with pytest.raises(InputError, match="not a complete Parquet file"):
         load(write(tmp_path, "t.parquet", data[: len(data) // 2]))
+
+
+def test_a_csv_with_mixed_line_endings_loads_and_names_lines_as_written(tmp_path: Path) -> None:
+    """Rows appended with `echo` (LF) to a file written by Python's csv module (CRLF, a line
+    break inside a quoted text kept as LF): DuckDB alone refuses the file."""
+    written = (
+        'post_id,account_id,created_at,text\r\np1,a,2024-01-01,"two\nlines"\r\n'
+        "p2,b,2024-01-02,hi\r\n"
+    )
+    appended = "p3,c,2024-01-03,more\np4,d,whenever,x\n"
+    path = write(tmp_path, "mixed.csv", written + appended)
+    posts, report = load(path)
+    assert [(p.post_id, p.text) for p in posts] == [
+        ("p1", "two\nlines"),
+        ("p2", "hi"),
+        ("p3", "more"),
+    ]
+    assert report.format == "csv, mixed line endings"  # type: ignore[attr-defined]
+    assert report.bad_timestamp_examples == ("line 6: 'whenever'",)  # type: ignore[attr-defined]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.csv"]  # the copy is gone
+    # LF first, CRLF later, gzipped: read the same way, both scratch files removed.
+    packed = tmp_path / "packed.csv.gz"
+    lf_first = "post_id,account_id,created_at,text\np1,a,2024-01-01,x\r\np2,b,2024-01-02,y\r\n"
+    packed.write_bytes(gzip.compress(lf_first.encode()))
+    posts, report = load(packed)
+    assert [p.post_id for p in posts] == ["p1", "p2"]
+    assert report.format == "csv (gzip), mixed line endings"  # type: ignore[attr-defined]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.csv", "packed.csv.gz"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"h\r\na\r\nb\nc\r\n", (3, "LF", "CRLF")),
+        (b"h\na\r\n", (2, "CRLF", "LF")),
+        (b'h\r\n"a\nb"\r\nc\r\n', None),  # a quoted line break is not a row ending
+        (b'h\r\n"a\r\nb"\nc\r\n', (3, "LF", "CRLF")),
+        (b"h\r\na\r\nb", None),
+    ],
+)
+def test_first_differing_ending_finds_the_line(
+    tmp_path: Path, content: bytes, expected: tuple[int, str, str] | None
+) -> None:
+    path = write(tmp_path, "x.csv", content)
+    assert first_differing_ending(path) == expected
+
+
+def test_endings_are_found_and_fixed_across_chunk_boundaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(line_endings, "CHUNK", 4)
+    content = b'abc\r\nde\r\nfgh\r\n"q\r\n"\r\nlast\n'
+    path = write(tmp_path, "x.csv", content)
+    assert first_differing_ending(path) == (6, "LF", "CRLF")
+    fixed = line_endings.crlf_to_lf(path, tmp_path / "scratch")
+    assert fixed.read_bytes() == content.replace(b"\r\n", b"\n")
