@@ -73,7 +73,11 @@ class Ingester:
 
         Content this scope already holds is reported as that source, unless `force`."""
         # Loaders pull in HTML/PDF/HTTP libraries: imported here so questions start fast.
-        from corpus.reporting.load import collect_files, load_file  # noqa: PLC0415
+        from corpus.reporting.load import (  # noqa: PLC0415
+            EmptySourceError,
+            collect_files,
+            load_file,
+        )
         from corpus.web.fetch import fetch_url, is_url  # noqa: PLC0415
 
         require_moderator(req, "add sources")
@@ -81,6 +85,7 @@ class Ingester:
         with self._jobs.slot(req.scope):
             report = IngestReport()
             loaders: list[tuple[str, Path | None]] = []
+            in_folder: set[str] = set()  # files found by walking a folder, not named
             for target in targets:
                 if is_url(target):
                     loaders.append((target, None))
@@ -89,6 +94,8 @@ class Ingester:
                     [Path(target)], max_files=limits.max_files_per_ingest
                 )
                 loaders.extend((str(f), f) for f in files)
+                if Path(target).is_dir():
+                    in_folder.update(str(f) for f in files)
                 report.skipped.extend((str(p), why) for p, why in skipped)
             if title and len(loaders) > 1:
                 raise InputError(
@@ -99,16 +106,24 @@ class Ingester:
             for done, (target, path) in enumerate(loaders):
                 progress("ingesting", done, len(loaders))
                 item = IngestItem(target)
-                report.items.append(item)
                 try:
                     if path is None:
                         policy = self._components.source_fetch_policy()
                         doc = fetch_url(target, policy, title=title)
                     else:
                         doc = load_file(path, max_bytes=limits.max_source_bytes, title=title)
+                except EmptySourceError as exc:
+                    if target in in_folder:
+                        report.skipped.append((target, "empty"))
+                    else:
+                        report.items.append(item)
+                        item.error = exc
+                    continue
                 except ChorusError as exc:
+                    report.items.append(item)
                     item.error = exc
                     continue
+                report.items.append(item)
                 pending.append((item, doc))
                 if sum(len(d.text) for _, d in pending) >= STORE_BATCH_CHARS:
                     self._store(pending, req, force=force)

@@ -36,6 +36,12 @@ from corpus.reporting.plain_text import decode_text, markdown_title
 
 logger = logging.getLogger(__name__)
 
+
+class EmptySourceError(InputError):
+    """A source with nothing in it (no bytes, or whitespace only): a folder's ingest skips
+    it like an unsupported file; named alone, it fails."""
+
+
 # Past this, HTML or PDF extraction is abandoned: pypdf's repair of a damaged cross-reference
 # table rescans the whole file for every object (minutes for a few MB), and no size limit
 # alone bounds that.
@@ -295,7 +301,7 @@ def document_from_bytes(
     PDF and HTML extraction past `time_limit_s` seconds is a LimitError.
     """
     if not data.strip():
-        raise InputError(f"{name}: empty (nothing in it)")
+        raise EmptySourceError(f"{name}: empty (nothing in it)")
     found: str | None
     context: list[str] | None = None  # None: make_document finds them (text, Markdown)
     overtime = f"{name}: extracting the text took over {time_limit_s:g} s; refused"

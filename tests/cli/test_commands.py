@@ -117,6 +117,36 @@ def test_ingest_a_folder_then_list_remove_and_reindex(run_cli: RunCli, tmp_path:
     assert code == 0 and "consistent" in out
 
 
+def test_an_empty_file_in_a_folder_is_skipped_but_named_alone_it_fails(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The troll farm ran 300 accounts from one office.")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "blank.md").write_text(" \n\t\n")
+    code, out, err = run_cli("ingest", "--json", str(folder))
+    assert code == 0, err
+    report = json.loads(out)
+    assert [Path(s["url"]).name for s in report["added"]] == ["a.txt"]
+    assert report["failed"] == []
+    assert [(Path(s["path"]).name, s["reason"]) for s in report["skipped"]] == [
+        ("blank.md", "empty"),
+        ("empty.txt", "empty"),
+    ]
+    assert f"skipped {folder / 'empty.txt'}: empty" in err.splitlines()
+
+    code, out, err = run_cli("ingest", str(folder / "empty.txt"))
+    assert code == 2 and out == ""
+    assert err.strip() == f"chorus: {folder / 'empty.txt'}: empty (nothing in it)"
+
+    only_empty = tmp_path / "nothing"
+    only_empty.mkdir()
+    (only_empty / "e.txt").write_bytes(b"")
+    code, _, err = run_cli("ingest", str(only_empty))
+    assert code == 2 and "nothing to ingest" in err
+
+
 def test_a_duplicate_ingest_names_its_source_and_force_adds_a_copy(
     run_cli: RunCli, tmp_path: Path
 ) -> None:
