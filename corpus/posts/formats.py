@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from common.errors import Hint, InputError, LimitError
 
@@ -179,6 +179,26 @@ class ColumnMapping:
 
     fields: dict[str, str]
     layout: str
+
+
+# Reporting documents, never posts (content sniffing would read them as one-column CSV).
+# Not .txt: Excel saves a tab-separated table as .txt.
+DOCUMENT_SUFFIXES = frozenset(
+    {".md", ".markdown", ".html", ".htm", ".pdf", ".doc", ".docx", ".odt", ".rtf"}
+)
+
+
+def refuse_documents(name: str, shown: str) -> None:
+    """A reporting document given as a post dataset: refused by its name (also as .gz)."""
+    inner = PurePosixPath(name.lower())
+    if inner.suffix == ".gz":
+        inner = inner.with_suffix("")
+    if inner.suffix in DOCUMENT_SUFFIXES:
+        raise InputError(
+            f"{shown} is not a posts file (CSV, JSON, JSON Lines, Parquet, optionally .gz): use ",
+            Hint.command("ingest"),
+            " for reporting",
+        )
 
 
 def detect_kind(path: Path, shown: str) -> FileKind:

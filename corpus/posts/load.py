@@ -17,7 +17,7 @@ import duckdb
 
 from common.errors import InputError, LimitError
 from common.progress import Progress, no_progress
-from corpus.posts.formats import CANONICAL_FIELDS, ColumnMapping, detect_kind
+from corpus.posts.formats import CANONICAL_FIELDS, ColumnMapping, detect_kind, refuse_documents
 from corpus.posts.line_endings import crlf_to_lf, first_differing_ending
 from corpus.posts.places import Places, csv_places, numbered
 from corpus.posts.readers import gunzip, prepare, read_csv, read_json, read_parquet
@@ -57,6 +57,7 @@ def load_posts(
     """
     shown = shown or path.name
     mapping = dict(mapping or {})
+    refuse_documents(path.name, shown)
     try:
         size = path.stat().st_size
     except OSError as exc:

@@ -157,3 +157,14 @@ def test_output_piped_into_a_reader_that_stops_early_ends_quietly(cli_env: Path)
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_analyze_refuses_a_markdown_article_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "article.md"
+    path.write_text("# How a campaign works\n\nSome prose, with a comma.\n")
+    code, out, err = run_cli("analyze", str(path))
+    assert code == 2 and out == ""
+    assert _one_line(err) == (
+        "chorus: article.md is not a posts file (CSV, JSON, JSON Lines, Parquet, optionally "
+        ".gz): use `chorus ingest` for reporting"
+    )

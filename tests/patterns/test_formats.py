@@ -412,3 +412,23 @@ def test_endings_are_found_and_fixed_across_chunk_boundaries(
     assert first_differing_ending(path) == (6, "LF", "CRLF")
     fixed = line_endings.crlf_to_lf(path, tmp_path / "scratch")
     assert fixed.read_bytes() == content.replace(b"\r\n", b"\n")
+
+
+@pytest.mark.parametrize("name", ["article.md", "Fact-Check.HTML", "report.pdf", "notes.md.gz"])
+def test_a_reporting_document_is_refused_as_posts_by_its_name(tmp_path: Path, name: str) -> None:
+    body = b"post_id,account_id,created_at,text\np1,a,2024-01-01,hi\n"  # would load as CSV
+    path = write(tmp_path, name, gzip.compress(body) if name.endswith(".gz") else body)
+    with pytest.raises(InputError) as err:
+        load(path)
+    assert str(err.value) == (
+        f"{name} is not a posts file (CSV, JSON, JSON Lines, Parquet, optionally .gz): "
+        "use ingest for reporting"
+    )
+
+
+def test_a_tab_separated_table_saved_as_txt_still_loads(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "export.txt", "post_id\taccount_id\tcreated_at\ttext\np1\ta\t2024-01-01\thi\n"
+    )
+    posts, _ = load(path)
+    assert [(p.post_id, p.text) for p in posts] == [("p1", "hi")]
