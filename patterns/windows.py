@@ -22,6 +22,9 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 # --window auto: the partners within the window a share of a fast burst should have.
 PARTNERS = 5
+# --window auto: an item's shares are split into bursts at a gap over SPLIT times the item's
+# median gap (its repeats hours apart are separate bursts, not one slow item).
+SPLIT = 20.0
 
 
 def window_pairs(
@@ -95,15 +98,23 @@ class AutoWindow:
     window: float  # the window used
     coornet: float  # CooRnet's estimate, before widening
     fast_items: int  # the fastest items both are read from
-    shared_items: int  # items shared at least twice
+    shared_items: int  # items with a burst of at least two shares
+    split_items: int = 0  # items whose shares were split into more than one burst
 
     def note(self) -> str:
         if not self.shared_items:
             return f"window estimated from the data: {self.window:g} s (no item is shared twice)"
+        split = ""
+        if self.split_items:
+            split = (
+                f" ({self.split_items:,} of them split into bursts at gaps over {SPLIT:g} "
+                "times their median nearest-neighbour lag; an item's time is its bursts' "
+                "median)"
+            )
         why = (
             f"the fastest {self.fast_items:,} of {self.shared_items:,} items shared more than "
-            f"once passed half their shares within a median {self.coornet:g} s, CooRnet's "
-            "estimate"
+            f"once{split} passed half their shares within a median {self.coornet:g} s, "
+            "CooRnet's estimate"
         )
         if self.window > self.coornet:
             why += (
@@ -122,27 +133,35 @@ def estimate_window(item: IntArray, t: FloatArray, *, p: float = 0.5, q: float =
 def auto_window(
     item: IntArray, t: FloatArray, *, p: float = 0.5, q: float = 0.1, most: float = MAX_WINDOW_S
 ) -> AutoWindow:
-    """CooRnet's coordination interval, widened so it does not split the bursts it is read
-    from. Sorted by (item, t).
+    """CooRnet's coordination interval, read within bursts and widened so it does not
+    split the bursts it is read from. Sorted by (item, t).
 
-    CooRnet: for every item shared at least twice, the time from its first share to the
-    first share that takes it past a fraction p of all its shares. Keep the fastest q of
-    items (time at or under the q-quantile); the estimate is the median time among them. At
-    least 1 s, so minute-resolution data (many equal times) still gives a usable window.
+    Bursts first: an item's shares are split at every gap over SPLIT times the median of
+    its shares' nearest-neighbour lags (those over 0 s, so minute-resolution ties do not
+    split). A campaign that repeats its 40 s bursts hours apart otherwise reads as one item
+    that takes hours to pass half its shares (a new user's finding: 12 h, and false
+    clusters of organic accounts). Data without such gaps is one burst per item: plain
+    CooRnet.
 
-    That time reaches only half an item's shares, and the fastest items' at that: a group
+    CooRnet, per burst: the time from its first share to the first share that takes it
+    past a fraction p of its shares; an item's time is the median over its bursts of two
+    or more shares. Keep the fastest q of items (time at or under the q-quantile); the
+    estimate is the median time among them. At least 1 s, so minute-resolution data (many
+    equal times) still gives a usable window.
+
+    That time reaches only half a burst's shares, and the fastest items' at that: a group
     of six that posts an item over 40 s gets a window of 10-20 s, which pairs only
     neighbours and splits the group. So the window is widened for those same items' bursts
-    (an item's shares from its first while no gap between two is over the window): a burst
-    of n shares over a span S needs S * min(1, PARTNERS / (n - 1)) for its shares to pair
-    with about PARTNERS others each (a small burst its whole span, a large one holds
-    together at less), and the window becomes the median need, recomputed at the new window
-    until it stops growing (at most `most`).
+    (from a burst's first share while no gap between two is over the window): a burst of n
+    shares over a span S needs S * min(1, PARTNERS / (n - 1)) for its shares to pair with
+    about PARTNERS others each (a small burst its whole span, a large one holds together at
+    less), and the window becomes the median need, recomputed at the new window until it
+    stops growing (at most `most`).
     """
     n = int(item.shape[0])
     if n < 2:
         return AutoWindow(1.0, 1.0, 0, 0)
-    starts = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
+    starts, split = _burst_starts(item, t)
     counts = np.diff(np.r_[starts, n])
     shared = counts >= 2
     starts, counts = starts[shared], counts[shared]
@@ -150,16 +169,18 @@ def auto_window(
         return AutoWindow(1.0, 1.0, 0, 0)
     rank = np.floor(p * counts).astype(np.int64) + 1  # first share with rank/count > p
     rank = np.minimum(rank, counts)
-    reach = t[starts + rank - 1] - t[starts]
+    items, reach = _group_median(item[starts], t[starts + rank - 1] - t[starts])
     cut = np.quantile(reach, q)
     fast = reach <= cut
     coornet = min(most, max(1.0, float(np.median(reach[fast]))))
     window = coornet
-    fast_starts = starts[fast]
-    last_of_item = np.r_[item[1:] != item[:-1], True]  # the last share of each item
+    fast_starts = starts[np.isin(item[starts], items[fast])]
+    # A burst's last share: the item's last, or the share before a split.
+    last = np.r_[item[1:] != item[:-1], True]
+    last[:-1] |= split
     gaps = np.r_[np.diff(t), np.inf]
     for _ in range(64):  # each round takes in at least one more share; a few suffice
-        ends = np.flatnonzero(last_of_item | (gaps > window))  # a burst's last share
+        ends = np.flatnonzero(last | (gaps > window))
         burst_end = ends[np.searchsorted(ends, fast_starts)]
         # The window that gives a burst's shares about PARTNERS partners each, spread as
         # they are: a small burst needs its whole span, a large one holds together at less.
@@ -169,4 +190,33 @@ def auto_window(
         if span <= window or window >= most:
             break
         window = min(most, span)
-    return AutoWindow(window, coornet, int(fast.sum()), int(starts.size))
+    split_items = int(np.unique(item[:-1][split]).size)
+    return AutoWindow(window, coornet, int(fast.sum()), int(items.size), split_items)
+
+
+def _group_median(keys: IntArray, values: FloatArray) -> tuple[IntArray, FloatArray]:
+    """The distinct keys, ascending, and the median of each one's values."""
+    order = np.lexsort((values, keys))
+    k, v = keys[order], values[order]
+    first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    count = np.diff(np.r_[first, k.size])
+    return k[first], (v[first + (count - 1) // 2] + v[first + count // 2]) / 2
+
+
+def _burst_starts(item: IntArray, t: FloatArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """The first share of each burst, and which gaps (between shares k and k + 1) split an
+    item: those over SPLIT times the median of the item's positive nearest-neighbour lags.
+    Sorted by (item, t)."""
+    same = item[1:] == item[:-1]
+    gaps = np.diff(t)
+    split = np.zeros(gaps.shape[0], dtype=bool)
+    lag = np.full(item.shape[0], np.inf)  # each share's lag to the nearest share of its item
+    inner = np.where(same, gaps, np.inf)
+    lag[1:] = inner
+    lag[:-1] = np.minimum(lag[:-1], inner)
+    has = np.isfinite(lag) & (lag > 0)
+    if has.any():
+        keys, median = _group_median(item[has], lag[has])
+        at = np.flatnonzero(same & np.isin(item[:-1], keys))
+        split[at] = gaps[at] > SPLIT * median[np.searchsorted(keys, item[at])]
+    return np.flatnonzero(np.r_[True, ~same | split]), split

@@ -89,6 +89,32 @@ def test_auto_window_does_not_split_the_bursts_it_is_read_from() -> None:
     )
 
 
+def test_auto_window_reads_bursts_repeated_hours_apart() -> None:
+    """Four messages are each posted by 4 accounts within 20 s, and again 6 h and 12 h
+    later; 16 organic items are shared 6-15 times over two days. Read across the repeats,
+    CooRnet's time to half the shares is the 6 h between bursts (the window was 12 h);
+    split into bursts, it is the seconds within one."""
+    rng = np.random.default_rng(7)
+    item: list[int] = []
+    t: list[float] = []
+    for k in range(4):
+        for repeat in range(3):
+            start = 1000.0 * k + 21_600.0 * repeat
+            item += [k] * 4
+            t += [start + s for s in sorted(rng.uniform(0, 20, 4))]
+    for k in range(16):
+        shares = int(rng.integers(6, 16))
+        item += [100 + k] * shares
+        t += list(rng.uniform(0, 172_800, shares))
+    order = np.lexsort((np.asarray(t), np.asarray(item)))
+    items, times = np.asarray(item, dtype=np.int64)[order], np.asarray(t)[order]
+    chosen = auto_window(items, times)
+    assert 1 <= chosen.coornet <= chosen.window <= 20  # seconds, not the 6 h between repeats
+    assert chosen.split_items == 4  # the campaign items; organic items stay whole
+    assert chosen.shared_items == 20 and chosen.fast_items == 2
+    assert "4 of them split into bursts at gaps over 20 times" in chosen.note()
+
+
 def test_results_do_not_depend_on_chunking(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Evidence is walked and reduced in chunks of items; tiny chunks and compactions
     must give the very same edges, weights and clusters."""
