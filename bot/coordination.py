@@ -365,7 +365,10 @@ def _paired(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers) -> None:
             n,
         )
         return
-    labels = [s.account.label for s in r.sharers]
+    # Names listed as the cluster's Members section lists them (r.sharers runs by paired
+    # posts, which reads as no order at all).
+    by_member = sorted(r.sharers, key=lambda s: s.member_order)
+    labels = [s.account.label for s in by_member]
     fact = (
         f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): {len(r.sharers)} of the "
         f"{r.posted_by:,} accounts posted it within the window of another account's post of "
@@ -374,9 +377,10 @@ def _paired(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers) -> None:
     n = b.cite(ref, fact, post_ids=[e.post_id for s in r.sharers for e in s.posts])
     them = f"All {len(r.sharers)} of them" if not r.unpaired else f"{len(r.sharers)} of them"
     b.say(f"{them} posted it within {window} of another account, in pairs the analysis linked", n)
-    clusters: dict[str | None, list[str]] = {}
-    for s in r.sharers:
-        clusters.setdefault(s.cluster_id, []).append(s.account.label)
+    # Clusters in sharer order (most paired posts first), each one's names in member order.
+    clusters: dict[str | None, list[str]] = {s.cluster_id: [] for s in r.sharers}
+    for s in by_member:
+        clusters[s.cluster_id].append(s.account.label)
     in_clusters = [c for c in clusters if c is not None]
     for cid in in_clusters[:SHOWN_CLUSTERS]:
         example = next(s.posts[0] for s in r.sharers if s.cluster_id == cid)
@@ -388,8 +392,9 @@ def _paired(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers) -> None:
     if loose:
         b.say(f"In no cluster: {name_list(loose)}", n)
     if r.unpaired:
+        others = "account is" if r.unpaired == 1 else f"{r.unpaired:,} accounts are"
         b.say(
-            f"The other {plural(r.unpaired, 'account')} are in no linked pair that posted it "
-            f"within {window} (a link needs min-shared {ref.params.min_shared:g} distinct items)",
+            f"The other {others} in no linked pair that posted it within {window} "
+            f"(a link needs min-shared {ref.params.min_shared:g} distinct items)",
             n,
         )
