@@ -299,9 +299,16 @@ def _some(labels: Sequence[str], total: int, limit: int = SHOWN_ACCOUNTS) -> str
     return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
 
 
+def _poster_names(posters: Sequence[q.Poster], limit: int) -> list[str]:
+    """Labels, the first `limit` (chosen closest match and most posts first) put in
+    account-id order, so a listed group reads like a cluster's Members section."""
+    head = sorted(posters[:limit], key=lambda p: p.account.account_id)
+    return [p.account.label for p in (*head, *posters[limit:])]
+
+
 def _posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what: str) -> None:
     """How many accounts' stored posts carry the item: all of them, paired or not."""
-    labels = [p.account.label for p in r.posters]
+    labels = _poster_names(r.posters, 40)
     n = b.cite(
         ref,
         f"Analysis of dataset {ref.dataset}: {r.posted_by:,} of its {ref.accounts:,} accounts "
@@ -326,7 +333,7 @@ def _have(count: int) -> str:
 def _text_posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what: str) -> None:
     """Who posted a text: every account whose posts hold it, by how each matches (the whole
     text, a part of a longer post, or near-identical), one post of each kind quoted."""
-    labels = [p.account.label for p in r.posters]
+    labels = _poster_names(r.posters, 40)
     n = b.cite(
         ref,
         f"Analysis of dataset {ref.dataset}: {r.posted_by:,} of its {ref.accounts:,} accounts "
@@ -341,7 +348,7 @@ def _text_posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what:
             continue
         mine = [p for p in r.posters if p.match == match]
         m = b.cite_post(ref, mine[0].example, None) if mine else n
-        names = _some([p.account.label for p in mine], count)
+        names = _some(_poster_names(mine, SHOWN_ACCOUNTS), count)
         parts.append(f"{count:,} {MATCH_PHRASES[match]} ({names})[{m}]")
     b.say(
         f"In dataset {ref.dataset}, {plural(r.posted_by, 'account')} posted {what} "

@@ -157,4 +157,8 @@ def test_linked_names_run_as_members_do_and_one_other_is_singular(
     answer = asked.answer
     assert re.search(r"In cluster c[0-9a-f]+: b0, b1, b2, b3\b", answer), answer
     assert any("linked: b0, b1, b2, b3." in c.quote for c in asked.citations)
+    assert any(
+        "the link https://news.example/story: b0, b1, b2, b3, org." in c.quote
+        for c in asked.citations
+    )
     assert "The other account is in no linked pair" in answer
