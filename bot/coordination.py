@@ -299,9 +299,16 @@ def _some(labels: Sequence[str], total: int, limit: int = SHOWN_ACCOUNTS) -> str
     return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
 
 
+def _poster_names(posters: Sequence[q.Poster], limit: int) -> list[str]:
+    """Labels, the first `limit` (chosen closest match and most posts first) put in
+    account-id order, so a listed group reads like a cluster's Members section."""
+    head = sorted(posters[:limit], key=lambda p: p.account.account_id)
+    return [p.account.label for p in (*head, *posters[limit:])]
+
+
 def _posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what: str) -> None:
     """How many accounts' stored posts carry the item: all of them, paired or not."""
-    labels = [p.account.label for p in r.posters]
+    labels = _poster_names(r.posters, 40)
     n = b.cite(
         ref,
         f"Analysis of dataset {ref.dataset}: {r.posted_by:,} of its {ref.accounts:,} accounts "
@@ -326,7 +333,7 @@ def _have(count: int) -> str:
 def _text_posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what: str) -> None:
     """Who posted a text: every account whose posts hold it, by how each matches (the whole
     text, a part of a longer post, or near-identical), one post of each kind quoted."""
-    labels = [p.account.label for p in r.posters]
+    labels = _poster_names(r.posters, 40)
     n = b.cite(
         ref,
         f"Analysis of dataset {ref.dataset}: {r.posted_by:,} of its {ref.accounts:,} accounts "
@@ -341,7 +348,7 @@ def _text_posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what:
             continue
         mine = [p for p in r.posters if p.match == match]
         m = b.cite_post(ref, mine[0].example, None) if mine else n
-        names = _some([p.account.label for p in mine], count)
+        names = _some(_poster_names(mine, SHOWN_ACCOUNTS), count)
         parts.append(f"{count:,} {MATCH_PHRASES[match]} ({names})[{m}]")
     b.say(
         f"In dataset {ref.dataset}, {plural(r.posted_by, 'account')} posted {what} "
@@ -365,7 +372,10 @@ def _paired(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers) -> None:
             n,
         )
         return
-    labels = [s.account.label for s in r.sharers]
+    # Names listed as the cluster's Members section lists them (r.sharers runs by paired
+    # posts, which reads as no order at all).
+    by_member = sorted(r.sharers, key=lambda s: s.member_order)
+    labels = [s.account.label for s in by_member]
     fact = (
         f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): {len(r.sharers)} of the "
         f"{r.posted_by:,} accounts posted it within the window of another account's post of "
@@ -374,9 +384,10 @@ def _paired(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers) -> None:
     n = b.cite(ref, fact, post_ids=[e.post_id for s in r.sharers for e in s.posts])
     them = f"All {len(r.sharers)} of them" if not r.unpaired else f"{len(r.sharers)} of them"
     b.say(f"{them} posted it within {window} of another account, in pairs the analysis linked", n)
-    clusters: dict[str | None, list[str]] = {}
-    for s in r.sharers:
-        clusters.setdefault(s.cluster_id, []).append(s.account.label)
+    # Clusters in sharer order (most paired posts first), each one's names in member order.
+    clusters: dict[str | None, list[str]] = {s.cluster_id: [] for s in r.sharers}
+    for s in by_member:
+        clusters[s.cluster_id].append(s.account.label)
     in_clusters = [c for c in clusters if c is not None]
     for cid in in_clusters[:SHOWN_CLUSTERS]:
         example = next(s.posts[0] for s in r.sharers if s.cluster_id == cid)
@@ -388,8 +399,9 @@ def _paired(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers) -> None:
     if loose:
         b.say(f"In no cluster: {name_list(loose)}", n)
     if r.unpaired:
+        others = "account is" if r.unpaired == 1 else f"{r.unpaired:,} accounts are"
         b.say(
-            f"The other {plural(r.unpaired, 'account')} are in no linked pair that posted it "
-            f"within {window} (a link needs min-shared {ref.params.min_shared:g} distinct items)",
+            f"The other {others} in no linked pair that posted it within {window} "
+            f"(a link needs min-shared {ref.params.min_shared:g} distinct items)",
             n,
         )

@@ -119,3 +119,46 @@ def test_one_poster_is_worded_as_one(analysed: Assistant) -> None:
     assert "1 account posted the text" in answer.answer, answer.answer
     assert "That account did not post it within 60 s" in answer.answer
     assert any("1 of its 77 accounts has posts" in c.quote for c in answer.citations)
+
+
+def test_linked_names_run_as_members_do_and_one_other_is_singular(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    # A user saw "heron_01, ..., heron_07, heron_06": names came most paired posts first.
+    # Here b0 joins one burst of two, so it has fewer paired posts than b1..b3.
+    rows: list[dict[str, object]] = []
+    for burst in range(2):
+        for k in range(4):
+            if burst == 1 and k == 0:
+                continue
+            rows.append(
+                {
+                    "post_id": f"p{len(rows)}",
+                    "account_id": f"b{k}",
+                    "created_at": T0 + 20_000 * burst + 5 * k,
+                    "text": f"burst {burst} from b{k}",
+                    "urls": LINK,
+                    "hashtags": "#Election",
+                }
+            )
+    rows.append(
+        {
+            "post_id": "late",
+            "account_id": "org",
+            "created_at": T0 + 90_000,
+            "text": "late",
+            "urls": LINK,
+            "hashtags": "",
+        }
+    )
+    write_rows(tmp_path / "posts.csv", rows)
+    assistant.analyze(str(tmp_path / "posts.csv"), ME, name="order")
+    asked = assistant.ask(f"Which accounts shared the link {LINK}?", ME)
+    answer = asked.answer
+    assert re.search(r"In cluster c[0-9a-f]+: b0, b1, b2, b3\b", answer), answer
+    assert any("linked: b0, b1, b2, b3." in c.quote for c in asked.citations)
+    assert any(
+        "the link https://news.example/story: b0, b1, b2, b3, org." in c.quote
+        for c in asked.citations
+    )
+    assert "The other account is in no linked pair" in answer

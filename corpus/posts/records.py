@@ -6,6 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from common.wording import plural
+
+
+def _was(n: int) -> str:
+    return "was" if n == 1 else "were"
+
 
 @dataclass(frozen=True)
 class PostLimits:
@@ -60,16 +66,23 @@ class LoadReport:
             if dropped:
                 parts.append(f"{dropped:,} dropped")
             out.append(
-                f"{self.duplicate_rows:,} rows repeated an earlier post id: {', '.join(parts)}"
+                f"{plural(self.duplicate_rows, 'row')} repeated an earlier post id: "
+                f"{', '.join(parts)}"
             )
         if self.bad_timestamps:
             shown = "; ".join(self.bad_timestamp_examples)
+            had = (
+                "an unparseable timestamp" if self.bad_timestamps == 1 else "unparseable timestamps"
+            )
             out.append(
-                f"{self.bad_timestamps:,} rows had unparseable timestamps and were skipped "
-                f"({shown})"
+                f"{plural(self.bad_timestamps, 'row')} had {had} and {_was(self.bad_timestamps)} "
+                f"skipped ({shown})"
             )
         if self.missing_account:
-            out.append(f"{self.missing_account:,} rows had no account id and were skipped")
+            out.append(
+                f"{plural(self.missing_account, 'row')} had no account id and "
+                f"{_was(self.missing_account)} skipped"
+            )
         if self.generated_ids:
             out.append("no post id column: posts are numbered by row (row-1, row-2, ...)")
         out.extend(self.image_notes)

@@ -54,6 +54,12 @@ class Sharer:
     cluster_id: str | None
     posts: tuple[Example, ...]  # its posts of the item that paired within the window
     match: str = ""  # a text asked for: the closest match among those posts (TEXT_MATCHES)
+    partners: int = 0  # linked accounts inside its cluster (0 outside clusters)
+
+    @property
+    def member_order(self) -> tuple[int, str]:
+        """The order of a cluster's Members section: most partners, then account id."""
+        return -self.partners, self.account.account_id
 
 
 @dataclass(frozen=True)
@@ -231,13 +237,14 @@ def item_sharers(
     kept = posters[:POSTERS_KEPT]
     aids = list(by_account) + [int(r[0]) for r in kept]
     accounts = accounts_by_aid(con, aids)
-    clusters = dict(
-        con.execute(
-            "SELECT aid, cluster_id FROM cluster_members WHERE analysis_id = ? "
+    membership = {
+        int(a): (str(c), int(n))
+        for a, c, n in con.execute(
+            "SELECT aid, cluster_id, partners FROM cluster_members WHERE analysis_id = ? "
             "AND aid IN (SELECT unnest(?))",
             [ref.analysis_id, list(by_account)],
         ).fetchall()
-    )
+    }
     shown = [p for ps in by_account.values() for p, _ in ps[:posts_per_account]]
     posts = posts_by_pid(con, shown + [int(r[3]) for r in kept])
 
@@ -247,9 +254,10 @@ def item_sharers(
     sharers = [
         Sharer(
             accounts[a],
-            clusters.get(a),
+            membership[a][0] if a in membership else None,
             tuple(example_post(posts, accounts, p) for p, _ in ps[:posts_per_account]),
             label(ps[0][1]),
+            membership[a][1] if a in membership else 0,
         )
         for a, ps in by_account.items()
     ]

@@ -219,6 +219,24 @@ def test_one_post_over_several_rows_is_merged(tmp_path: Path) -> None:
     assert "3 rows repeated an earlier post id: 2 merged" in report.notes()[0]  # type: ignore[attr-defined]
 
 
+def test_one_dropped_row_is_worded_as_one(tmp_path: Path) -> None:
+    # A user saw "note: 1 rows had no account id" and "1 rows repeated an earlier post id".
+    path = write(
+        tmp_path,
+        "one.csv",
+        "post_id,account_id,created_at,text\n"
+        "p1,ann,2024-01-01T10:00:00Z,hi\n"
+        "p1,ben,2024-01-01T10:00:05Z,hi\n"
+        "p2,,2024-01-01T10:00:06Z,hi\n"
+        "p3,cat,not-a-date,hi\n",
+    )
+    _, report = load(path)
+    notes = report.notes()  # type: ignore[attr-defined]
+    assert any(n.startswith("1 row repeated an earlier post id: 1 dropped") for n in notes), notes
+    assert "1 row had no account id and was skipped" in notes
+    assert any(n.startswith("1 row had an unparseable timestamp and was skipped") for n in notes)
+
+
 def test_map_overrides_and_generated_ids(tmp_path: Path) -> None:
     path = write(
         tmp_path, "odd.csv", "who,when,said\nann,2024-01-01 10:00,hi\nben,2024-01-01 10:00:30,hi\n"

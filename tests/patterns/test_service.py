@@ -37,7 +37,8 @@ def test_json_is_exactly_the_design_shape(svc: PatternService, tiny: Path) -> No
     }
     assert cluster["accounts"] == ["a1", "a2", "a3"] and cluster["size"] == 3
     assert cluster["signals"] == {"text": 1, "url": 1}
-    assert cluster["first_seen"] == "2024-01-01T00:00:05Z" and ISO.match(cluster["last_seen"])
+    # p01 (a1, 00:00:00) co-posts with p03 (a2, 00:00:10), though the pair keeps p02-p03.
+    assert cluster["first_seen"] == "2024-01-01T00:00:00Z" and ISO.match(cluster["last_seen"])
     for example in cluster["examples"]:
         assert set(example) == {"post_id", "account_id", "time", "text"}
         assert ISO.match(example["time"])
