@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from patterns.arrays import distinct
+from patterns.cluster_spans import co_post_spans
 from patterns.graph import Edges, Evidence
 from patterns.params import ALL_SIGNALS, AnalysisParams
 from patterns.result_text import distinct_posts, own_label
@@ -165,38 +166,6 @@ def _cluster_items(
     return _ClusterItems(keys, signal, accounts, posts, row_start, rows)
 
 
-def _spans(
-    ci: _ClusterItems, occ: Occurrences, label: npt.NDArray[np.int64], window: float, k: int
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Each cluster's earliest and latest co-post: a member post of an item co-shared in
-    the cluster with another member's post of that item within the window (NaN when none).
-
-    The evidence keeps one co-post per pair and item, so its times alone would miss bursts
-    that repeat. Rows of one item are in time order, so a post's nearest post by another
-    account is the last post of the account run before it or the first of the run after."""
-    first = np.full(k, np.inf)
-    last = np.full(k, -np.inf)
-    rows = ci.rows
-    if rows.size:
-        n_items = max(occ.n_items, 1)
-        key = label[occ.aid[rows]] * n_items + occ.item[rows]
-        t, aid = occ.t[rows], occ.aid[rows]
-        head = np.r_[True, (key[1:] != key[:-1]) | (aid[1:] != aid[:-1])]
-        run = np.cumsum(head) - 1
-        starts = np.flatnonzero(head)
-        ends = np.r_[starts[1:] - 1, rows.size - 1]
-        same_prev = np.r_[False, key[starts[1:]] == key[starts[:-1]]]
-        same_next = np.r_[same_prev[1:], False]
-        prev_t = np.where(same_prev, np.r_[-np.inf, t[ends[:-1]]], -np.inf)
-        next_t = np.where(same_next, np.r_[t[starts[1:]], np.inf], np.inf)
-        # Same arithmetic as the window walk (later minus earlier <= window).
-        co = (t - prev_t[run] <= window) | (next_t[run] - t <= window)
-        cl = key[co] // n_items
-        np.minimum.at(first, cl, t[co])
-        np.maximum.at(last, cl, t[co])
-    return np.where(np.isfinite(first), first, np.nan), np.where(np.isfinite(last), last, np.nan)
-
-
 def _segment_medians(
     values: npt.NDArray[np.float64], bounds: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float64]:
@@ -325,7 +294,7 @@ def describe(
         owner[d.occ.pid[ci.rows]] = d.occ.aid[ci.rows] + 1  # a post has one account
         member_posts = np.bincount(owner[owner > 0] - 1, minlength=label.size)
     medians = _segment_medians(d.evidence.lag[inside.rows], inside.bounds)
-    span_first, span_last = _spans(ci, d.occ, label, d.window, k)
+    span_first, span_last = co_post_spans(ci.rows, d.occ, label, d.window, k)
     plans = [_plan(ci, int(bounds[c]), int(bounds[c + 1]), d.occ) for c in range(k)]
     wanted = [it for p in plans for lst in p.top.values() for it, _, _ in lst]
     wanted += [it for p in plans for _, it, _ in p.examples]
