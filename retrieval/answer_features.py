@@ -44,6 +44,8 @@ FEATURES: Final = (
     "focus_unmet",
     "soft_cov",
 )
+# Bumped whenever a feature is computed differently, so cached feature rows are not reused.
+FEATURES_VERSION: Final = 2
 
 _WH_NUMBER = re.compile(
     r"\bhow (?:many|much|long|far|old|big|large|often|tall|high)\b|\bwhat (?:number|percentage|"
@@ -105,6 +107,10 @@ _DATE = re.compile(
 )
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:dollars|euros|pounds|usd|eur|gbp)\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'\-]+")
+# Capitalised words that name no one and nowhere: "founded in January" does not answer "who".
+_NOT_NAMES: Final = frozenset(
+    _MONTHS + "monday tuesday wednesday thursday friday saturday sunday".split()
+)
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s+|\n\s*)\Z")
 
 
@@ -154,7 +160,8 @@ def question_info(question: str, stems: Sequence[str], vector: np.ndarray) -> Qu
 def _has_new_name(text: str, words: frozenset[str]) -> bool:
     """A capitalised word, not opening a sentence, that the question does not say."""
     for m in _CAPITALISED.finditer(text):
-        if m.group().lower() in words or _SENTENCE_START.search(
+        word = m.group().lower()
+        if word in words or word in _NOT_NAMES or _SENTENCE_START.search(
             text, max(0, m.start() - 3), m.start()
         ):
             continue

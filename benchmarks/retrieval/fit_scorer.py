@@ -225,12 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     import pickle
     import tempfile
 
-    from retrieval.answer_features import FEATURES
+    from retrieval.answer_features import FEATURES, FEATURES_VERSION
 
     cache = RESULTS / "cache" / "fit_collected.pkl"
     # Only the SQuAD rows are cached (they take minutes); the calibration questions are
     # collected afresh each run (seconds), so an edited or added calibration file counts.
-    key = (FEATURES, config.max_scored_sentences, len(train_qs), len(val_qs))
+    key = (FEATURES, FEATURES_VERSION, config.max_scored_sentences, len(train_qs), len(val_qs))
     saved = pickle.loads(cache.read_bytes()) if cache.is_file() and not args.recollect else None
     with tempfile.TemporaryDirectory() as tmp:
         if saved is not None and saved[0] == key:

@@ -116,6 +116,28 @@ def test_a_role_question_is_not_answered_by_a_quote_without_the_role(filled: Lib
     assert "Brightwave" in filled.ask("Which firm did Calder Holdings pay?", ["s"]).answer
 
 
+ALLIANCE = """The Coastal Ratepayers Alliance was founded in January 2026. Its sole listed \
+director is Piet Halloran, a former sales manager at a bottled-water company.
+
+The post first appeared on 3 March 2026 from the account @bay_watch_77. It included a photo \
+of dead fish. A reverse image search shows that the photo was taken in 2019 at a lake in Poland."""
+
+
+def test_a_who_or_where_question_is_answered_by_the_sentence_that_says_who_or_where(
+    filled: Library,
+) -> None:
+    # Found by a new user: the sentence sharing the question's words (with a month, which is
+    # no name) was quoted, and the next one, holding the name or place, was left out.
+    filled.add(
+        make_document(ALLIANCE, title="alliance", origin="test:alliance", kind="text"),
+        scope="s",
+        added_by="t",
+    )
+    filled.config = LOW
+    assert "Piet Halloran" in filled.ask("Who runs the Coastal Ratepayers Alliance?", ["s"]).answer
+    assert "Poland" in filled.ask("Where was the photo of dead fish taken?", ["s"]).answer
+
+
 @pytest.mark.parametrize(
     ("question", "role"),
     [
