@@ -13,6 +13,11 @@ from retrieval.sentences import split_sentences
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 _TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
+# Markers written right after a link ("https://x.org/a[1]."): terminals and Discord take
+# them for part of the link, which then leads nowhere.
+_GLUED_MARKERS = re.compile(
+    r"((?:https?://|www\.)\S*?)((?:\[\d{1,3}\])+)(?=[.,;:!?]*(?:\s|$))", re.IGNORECASE
+)
 _WORDS = re.compile(r"\w+")
 MIN_SUPPORT = 0.34  # share of a sentence's content words its cited passages must contain
 ECHO_WORDS = 8  # this many consecutive words of the system prompt in an answer: an echo
@@ -93,6 +98,12 @@ class CheckedText:
     dropped_sentences: int
     removed_markers: int
     refused: bool
+
+
+def spaced_markers(text: str) -> str:
+    """`text` with a space between a link and the citation markers right after it, so
+    the link stays the link when clicked."""
+    return _GLUED_MARKERS.sub(r"\1 \2", text)
 
 
 def is_refusal(text: str) -> bool:
