@@ -123,7 +123,8 @@ class CoordinationAnswerer:
             self._ages(b, question, scope, targets)
         else:
             self._count(b, scope, targets)
-        # A question that names one of the datasets asks it, whatever else it says.
+        # A question about ages that names a dataset asks it: "harbor" in "Which accounts in
+        # harbor are new?" is no word of ages, but it is not a fact the reporting holds.
         route: Route = "dataset" if chosen and question.intent == "ages" else question.route
         return DatasetAnswer(b.answer(text), route, found)
 
