@@ -52,7 +52,8 @@ def describe_ages(b: CitedSentences, ref: q.AnalysisRef, ages: q.AccountAges) ->
     were = "was" if ages.new == 1 else "were"
     undated = ages.accounts - ages.with_dates
     without = f"; {undated:,} of its {ages.accounts:,} accounts have none" if undated else ""
-    clustered = f", {ages.new_in_clusters:,} of them in clusters" if ages.new_in_clusters else ""
+    where = "a cluster" if ages.new_in_clusters == 1 else "clusters"
+    clustered = f", {ages.new_in_clusters:,} of them in {where}" if ages.new_in_clusters else ""
     n = b.cite(
         ref,
         f"Analysis of dataset {name} ({settings_phrase(ref)}): {ages.new:,} of its "
