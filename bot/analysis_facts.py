@@ -12,7 +12,7 @@ from patterns import queries as q
 from patterns.result_text import SIGNAL_LABELS, image_distance
 from patterns.results import ClusterDetail, Example
 from patterns.serialise import iso
-from retrieval.citations import Answer, Citation
+from retrieval.citations import Answer, Citation, spaced_markers
 
 SIGNAL_NOUNS = {
     "text": "identical texts",
@@ -92,11 +92,12 @@ class CitedSentences:
         return self.cite(ref, quote, cluster_id=cluster_id, post_ids=[e.post_id])
 
     def say(self, sentence: str, *marks: int) -> None:
-        """A sentence, its citation markers before the closing full stop."""
+        """A sentence, its citation markers before the closing full stop (after a space
+        where the sentence ends in a link, which they would otherwise lengthen)."""
         markers = "".join(f"[{m}]" for m in marks)
         body = sentence.rstrip()
         end = body[-1] if body and body[-1] in ".?!" else "."
-        self.sentences.append(f"{body.rstrip('.?!')}{markers}{end}")
+        self.sentences.append(spaced_markers(f"{body.rstrip('.?!')}{markers}{end}"))
 
     def answer(self, question: str) -> Answer:
         return Answer(

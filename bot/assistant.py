@@ -16,6 +16,7 @@ It joins retrieval and patterns, applies limits and permissions, and knows about
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -168,6 +169,12 @@ class Assistant:
         )
         if dataset is None:
             return reporting
+        if dataset.route == "either":  # "Who is behind #X?": only reporting that says who
+            from retrieval.attribution import who_is_behind  # noqa: PLC0415
+
+            reporting, silent = who_is_behind(question, reporting)
+            if silent is not None:
+                return replace(dataset.answer, notes=[*dataset.answer.notes, silent])
         if reporting.refused:  # the one that has an answer; "no post has #X" is one to "#X?"
             return dataset.answer if dataset.found or dataset.route == "either" else reporting
         if dataset.found and dataset.route == "either":  # "Who is behind #X?": what each holds

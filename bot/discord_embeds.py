@@ -21,7 +21,7 @@ from bot.discord_text import (
 )
 from common.wording import plural
 from retrieval.catalog_records import SourceRecord
-from retrieval.citations import Answer, Citation
+from retrieval.citations import Answer, Citation, spaced_markers
 from retrieval.claim_check import CheckResult
 
 # Our own footers stay short so that title + a full description + footer fit in 6,000.
@@ -108,7 +108,7 @@ def answer_embeds(answer: Answer) -> list[discord.Embed]:
     if answer.refused:
         return pack_embeds(
             title=title,
-            body=neutralise(answer.answer),
+            body=neutralise(spaced_markers(answer.answer)),
             fields=[],
             footer=footer,
             colour=COLOUR_REFUSAL,
@@ -116,7 +116,7 @@ def answer_embeds(answer: Answer) -> list[discord.Embed]:
         )
     return pack_embeds(
         title=title,
-        body=neutralise(answer.answer),
+        body=neutralise(spaced_markers(answer.answer)),
         fields=_citation_fields(answer.citations),
         footer=footer,
         colour=COLOUR_ANSWER,
@@ -126,7 +126,7 @@ def answer_embeds(answer: Answer) -> list[discord.Embed]:
 
 def check_embeds(result: CheckResult) -> list[discord.Embed]:
     verdict = result.verdict.replace("_", " ")
-    body = f"**Verdict: {verdict}**\n\n{neutralise(result.explanation)}"
+    body = f"**Verdict: {verdict}**\n\n{neutralise(spaced_markers(result.explanation))}"
     footer = (
         f"Judged by {result.model}; the verdict must cite the evidence."
         if result.model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.assistant import DEMO_SCOPE
 from common.wording import plural, plural_shown
 from retrieval.catalog_records import SourceRecord
-from retrieval.citations import Answer, Citation
+from retrieval.citations import Answer, Citation, spaced_markers
 from retrieval.claim_check import CheckResult
 
 if TYPE_CHECKING:
@@ -35,22 +36,46 @@ def citation_origin(c: Citation) -> str:
     return "; ".join(parts)
 
 
+_ENDS_IN_LINK = re.compile(r"(?:https?://|www\.)\S+$", re.IGNORECASE)
+_LEADING_MARKERS = re.compile(r"\s*((?:\[\d{1,3}\])+[.,;:!?]*)(?:\s+|$)")
+
+
+def wrapped(text: str, width: int, indent: str = "") -> list[str]:
+    """Lines of at most `width` where the words allow, broken only at spaces: a link cut at
+    a hyphen or in mid-word no longer opens when clicked, so a long word keeps its own
+    line instead. A citation marker glued to a link gets a space before it, for the same
+    reason, and stays on the link's line."""
+    wrapper = textwrap.TextWrapper(
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    lines: list[str] = []
+    for line in wrapper.wrap(spaced_markers(text)):
+        markers = _LEADING_MARKERS.match(line) if lines else None
+        if markers is None or not _ENDS_IN_LINK.search(lines[-1]):
+            lines.append(line)
+            continue
+        lines[-1] += " " + markers.group(1)
+        if rest := line[markers.end() :]:
+            lines.append(indent + rest)
+    return lines
+
+
 def _citation_lines(citations: list[Citation]) -> list[str]:
     lines = []
     for c in citations:
         where = f" <{c.origin}>" if c.origin.startswith(("http://", "https://")) else ""
         lines.append(f"[{c.n}] {c.title}{where} ({citation_origin(c)})")
-        lines.extend(
-            textwrap.wrap(
-                f"\u201c{c.quote}\u201d", width=96, initial_indent="    ", subsequent_indent="    "
-            )
-        )
+        lines.extend(wrapped(f"\u201c{c.quote}\u201d", 96, "    "))
     return lines
 
 
 def render_answer(answer: Answer) -> str:
     mode = "model: " + answer.model if answer.mode == "llm" else "extractive: verbatim quotes"
-    lines = [textwrap.fill(answer.answer, width=100), ""]
+    lines = [*wrapped(answer.answer, 100), ""]
     if answer.citations:
         lines += ["Sources:", *_citation_lines(answer.citations), ""]
     lines += [f"({mode})", *(f"(note: {n})" for n in answer.notes)]
@@ -62,7 +87,7 @@ def render_check(result: CheckResult) -> str:
     lines = [
         f"Claim: {result.claim}",
         f"Verdict: {verdict}",
-        textwrap.fill(result.explanation, 100),
+        *wrapped(result.explanation, 100),
     ]
     if result.citations:
         lines += ["", "Evidence:", *_citation_lines(result.citations)]

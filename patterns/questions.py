@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
+from patterns.age_questions import AGE_QUESTION_WORDS, ASKS_AGES, period_days
 from patterns.queries import ItemKind
 
-Intent = Literal["account", "item", "top", "cluster", "members", "count"]
+Intent = Literal["account", "item", "top", "cluster", "members", "count", "ages"]
 # Which material answers a question (see Question.route).
 Route = Literal["dataset", "either", "reporting"]
 
@@ -179,6 +180,7 @@ class Question:
     # the reporting may both answer; "reporting": asks a fact about an item ("How many
     # accounts were suspended in the #X flood?"), which the reporting answers first.
     route: Route = "dataset"
+    period_days: float | None = None  # for "ages": "created in the last week" is 7
 
     @property
     def about_coordination(self) -> bool:
@@ -271,6 +273,26 @@ def _item_route(flat: str, value: str) -> Route:
     return "reporting" if words - _ITEM_QUESTION_WORDS else "either"
 
 
+def _ages_route(flat: str) -> Route:
+    """Whether a question about new accounts asks the dataset, or a fact of the reporting
+    (a word outside the vocabulary of ages; a dataset's name is the answerer's to see)."""
+    if _ASKS_DATASET.search(flat):
+        return "dataset"
+    words = {w.lower() for w in re.findall(r"[^\W\d_]{2,}", flat)}
+    return "reporting" if words - _ITEM_QUESTION_WORDS - AGE_QUESTION_WORDS else "dataset"
+
+
+def _about_the_whole(flat: str) -> tuple[Intent, dict[str, str]] | None:
+    """A question about the dataset's clusters by some measure ("top"), or its accounts'
+    ages: neither names one account or item."""
+    sort = _top_sort(flat)
+    if sort is not None and _CLUSTER_WORD.search(flat):
+        return "top", {"sort": sort}
+    if ASKS_AGES.search(flat):
+        return "ages", {"route": _ages_route(flat)}
+    return None
+
+
 def _intent(flat: str, ids: tuple[str, ...]) -> tuple[Intent | None, dict[str, str]]:
     """The intent and what it is about (subject, item_kind, sort), in order of precedence."""
     if _COUNT.search(flat):
@@ -285,9 +307,9 @@ def _intent(flat: str, ids: tuple[str, ...]) -> tuple[Intent | None, dict[str, s
     )
     if item is not None and (_ITEM_VERB.search(flat) or item[0] in ("url", "hashtag")):
         return "item", about_item
-    sort = _top_sort(flat)
-    if sort is not None and _CLUSTER_WORD.search(flat):
-        return "top", {"sort": sort}
+    whole = _about_the_whole(flat)
+    if whole is not None:
+        return whole
     subject = _account_subject(flat)
     if subject is not None:
         return "account", {"subject": subject}
@@ -310,4 +332,5 @@ def parse(text: str) -> Question:
         cluster_ids=ids,
         words=tokens(flat),
         route=cast("Route", about.get("route", "dataset")),
+        period_days=period_days(flat) if intent == "ages" else None,
     )

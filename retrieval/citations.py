@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -13,6 +13,11 @@ from retrieval.sentences import split_sentences
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 _TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
+# Markers written right after a link ("https://x.org/a[1]."): terminals and Discord take
+# them for part of the link, which then leads nowhere.
+_GLUED_MARKERS = re.compile(
+    r"((?:https?://|www\.)\S*?)((?:\[\d{1,3}\])+)(?=[.,;:!?]*(?:\s|$))", re.IGNORECASE
+)
 _WORDS = re.compile(r"\w+")
 MIN_SUPPORT = 0.34  # share of a sentence's content words its cited passages must contain
 ECHO_WORDS = 8  # this many consecutive words of the system prompt in an answer: an echo
@@ -95,6 +100,12 @@ class CheckedText:
     refused: bool
 
 
+def spaced_markers(text: str) -> str:
+    """`text` with a space between a link and the citation markers right after it, so
+    the link stays the link when clicked."""
+    return _GLUED_MARKERS.sub(r"\1 \2", text)
+
+
 def is_refusal(text: str) -> bool:
     flat = " ".join(text.split()).lower()
     return REFUSAL.lower().rstrip(".") in flat
@@ -175,6 +186,32 @@ def join_answers(first: Answer, second: Answer) -> Answer:
         evidence=max(first.evidence, second.evidence),
         notes=[*first.notes, *second.notes],
     )
+
+
+# A model-written answer's sentences: text up to the citation markers that close it.
+_CITED_SENTENCE = re.compile(r"\S.*?(?:\s*\[\d{1,3}\])+[.!?\"”’)]*(?=\s|$)", re.DOTALL)
+
+
+def kept_sentences(answer: Answer, keep: Callable[[str], bool]) -> Answer | None:
+    """The answer with only the cited sentences `keep` accepts (an extractive answer's
+    quotes; a model's sentences, each with its markers), the citations they use numbered
+    from 1; None when it accepts none."""
+    if answer.mode == "extractive":
+        parts = [(c.quote, [c.n]) for c in answer.citations]
+    else:
+        found = _CITED_SENTENCE.findall(answer.answer)
+        parts = [(s, [int(n) for n in MARKER.findall(s)]) for s in found]
+    parts = [(s, ns) for s, ns in parts if keep(MARKER.sub("", s).strip())]
+    if not parts:
+        return None
+    order = list(dict.fromkeys(n for _, ns in parts for n in ns))
+    by_n = {c.n: c for c in answer.citations}
+    citations = [replace(by_n[old], n=new) for new, old in enumerate(order, 1) if old in by_n]
+    if answer.mode == "extractive":
+        text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    else:
+        text = renumber(" ".join(s for s, _ in parts), order)
+    return replace(answer, answer=text, citations=citations)
 
 
 def renumber(text: str, order: Sequence[int]) -> str:

@@ -277,3 +277,31 @@ def test_an_account_tie_says_how_many_of_its_items_it_shows(analysed: Assistant)
     assert f"{tie.shared} shared items, 2 shown, weight" in body
     answer = analysed.ask("Who is camp_1 coordinating with?", ALICE).answer
     assert f"({tie.shared} shared items, {len(tie.items)} shown, same cluster:" in answer
+
+
+def test_who_is_behind_an_item_quotes_only_reporting_that_says_who(analysed: Assistant) -> None:
+    """The reporting part of "Who is behind #X?" quoted "A wave of posts with the hashtag
+    #X appeared on November 20." as if it said who: a sentence that names no one behind it
+    is not the reporting's answer, and when no sentence does, that is said."""
+    analysed.ingest_text(
+        "The #Vote flood\n\nThe #Vote campaign appeared on November 20, pushed by accounts "
+        "created days before.",
+        "notes",
+        ALICE,
+    )
+    silent = analysed.ask("Who is behind #Vote?", ALICE)
+    assert _accounts_named(silent.answer) == set(CAMPAIGN)
+    assert silent.citations and all(c.kind == "analysis" for c in silent.citations)
+    [note] = silent.notes
+    assert note.startswith("none of the reporting found says who is behind it; the closest:")
+    assert "#Vote" in note
+    analysed.ingest_text(
+        "Who ran it\n\nBrightline, a paid consultancy, was behind #Vote.", "memo", ALICE
+    )
+    named = analysed.ask("Who is behind #Vote?", ALICE)
+    quotes = [c.quote for c in named.citations if c.kind == "source"]
+    assert quotes == ["Brightline, a paid consultancy, was behind #Vote."]
+    assert not named.notes
+    data = named.to_json()
+    assert [c["n"] for c in data["citations"]] == list(range(1, len(data["citations"]) + 1))
+    assert all(f"[{c['n']}]" in data["answer"] for c in data["citations"])

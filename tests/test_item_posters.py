@@ -65,12 +65,13 @@ def analysed(assistant: Assistant, tmp_path: Path) -> Assistant:
 
 def test_every_sharer_is_counted_and_the_linked_ones_named(analysed: Assistant) -> None:
     for question, what in (
-        (f"Which accounts shared the link {LINK}?", f"the link {LINK}"),
-        ("Which accounts used the hashtag #election?", "the hashtag #election"),
+        # A marker after a link is spaced off it, so the link stays clickable.
+        (f"Which accounts shared the link {LINK}?", f"the link {LINK} ["),
+        ("Which accounts used the hashtag #election?", "the hashtag #election["),
     ):
         answer = analysed.ask(question, ME).answer
         # A user saw "4 accounts shared the link" where 74 had: the count is every poster.
-        assert f"In dataset news, 74 accounts shared {what}[" in answer, answer
+        assert f"In dataset news, 74 accounts shared {what}" in answer, answer
         assert "4 of them posted it within 60 s of another account" in answer
         assert all(b in answer for b in BOTS)
         assert "The other 70 accounts are in no linked pair" in answer

@@ -1,6 +1,7 @@
 """Questions answered from a stored analysis: who an account is linked to and by what
-(`accounts`), which accounts shared an item within the window (`items`), which cluster is
-biggest by any measure and what the analysis holds (`rows`).
+(`accounts`), which accounts are new (`ages`), which accounts shared an item within the
+window (`items`), which cluster is biggest by any measure and what the analysis holds
+(`rows`).
 
 Everything reads the rows an analysis stores (accounts, posts, edges, evidence, items,
 clusters, cluster_members) of one open dataset file, through bind parameters only: a
@@ -9,6 +10,7 @@ Results are typed; wording is the caller's.
 """
 
 from patterns.queries.accounts import AccountView, SharedItem, Tie, account_view
+from patterns.queries.ages import AccountAges, NewAccount, account_ages
 from patterns.queries.items import (
     ITEM_SIGNALS,
     TEXT_MATCHES,
@@ -40,16 +42,19 @@ __all__ = [
     "SORTS",
     "TEXT_MATCHES",
     "Account",
+    "AccountAges",
     "AccountView",
     "AnalysisRef",
     "ClusterRow",
     "ItemKind",
     "ItemMatch",
     "ItemSharers",
+    "NewAccount",
     "Poster",
     "SharedItem",
     "Sharer",
     "Tie",
+    "account_ages",
     "account_view",
     "cluster_row",
     "cluster_rows",

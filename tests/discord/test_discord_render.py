@@ -202,6 +202,18 @@ def test_answer_embed_shows_markers_sources_link_and_model() -> None:
     assert "ollama:llama3.1" in (embed.footer.text or "")
 
 
+def test_a_marker_after_a_link_is_spaced_off_it() -> None:
+    """Discord's autolink takes "https://example.org/x[1" for the link: a space keeps it
+    whole, in answers and in claim checks; a marker after a word stays where it was."""
+    c = citation(1, "q")
+    answer = Answer("Q", "Shared https://example.org/x[1]. By bots[1].", "extractive", False, [c])
+    (embed,) = answer_embeds(answer)
+    assert embed.description == "Shared https://example.org/x [1]. By bots[1]."
+    check = CheckResult("C", "evidence_only", "See https://example.org/x[1].", [c])
+    (checked,) = check_embeds(check)
+    assert (checked.description or "").endswith("See https://example.org/x [1].")
+
+
 def test_a_non_web_origin_is_not_shown_as_a_link() -> None:
     c = citation(1, "q", url="chorus:demo/file.txt")
     (embed,) = answer_embeds(Answer("Q", "A [1].", "extractive", False, [c]))

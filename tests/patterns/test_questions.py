@@ -105,3 +105,54 @@ def test_datasets_named_in_a_question(question: str, expected: list[str]) -> Non
 
     names = ["a", "a/cluster/b", "german_elections", "ira"]
     assert named_datasets(parse(question), names) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "period"),
+    [
+        ("Which accounts in harbor are new?", None),
+        ("What are the new accounts in the harbor dataset?", None),
+        ("Which recently created accounts posted?", None),
+        ("Which accounts were created in the last week?", 7.0),
+        ("Which accounts in harbor were created in the past 48 hours?", 2.0),
+        ("Accounts created within the last 3 days", 3.0),
+        ("Which accounts are less than 30 days old?", 30.0),
+        ("How old are the accounts in harbor?", None),
+        ("When were the accounts created?", None),
+        ("Are any of the accounts new?", None),
+        ("Which users are newest?", None),
+    ],
+)
+def test_questions_about_new_accounts(question: str, period: float | None) -> None:
+    """However new accounts are asked about, the answer comes from their creation dates
+    (a user asking "Which accounts in harbor are new?" was given the cluster count)."""
+    q = parse(question)
+    assert q.intent == "ages"
+    assert q.period_days == period
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("Which cluster has the newest accounts?", "top"),  # a cluster, by its share
+        ("How old is the account u17?", "account"),  # one account's view has its date
+        ("Which accounts posted the video made by the campaign?", None),
+        ("Which account had the most followers?", None),
+    ],
+)
+def test_questions_near_new_accounts_keep_their_kind(question: str, intent: str | None) -> None:
+    assert parse(question).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("question", "route"),
+    [
+        ("Which accounts were created in the last week?", "dataset"),
+        ("Which new accounts are in the posts dataset?", "dataset"),
+        ("How many new accounts did Twitter suspend?", "reporting"),  # a reported fact
+    ],
+)
+def test_what_a_question_about_new_accounts_asks(question: str, route: str) -> None:
+    q = parse(question)
+    assert q.intent == "ages"
+    assert q.route == route
