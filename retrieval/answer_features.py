@@ -161,8 +161,10 @@ def _has_new_name(text: str, words: frozenset[str]) -> bool:
     """A capitalised word, not opening a sentence, that the question does not say."""
     for m in _CAPITALISED.finditer(text):
         word = m.group().lower()
-        if word in words or word in _NOT_NAMES or _SENTENCE_START.search(
-            text, max(0, m.start() - 3), m.start()
+        if (
+            word in words
+            or word in _NOT_NAMES
+            or _SENTENCE_START.search(text, max(0, m.start() - 3), m.start())
         ):
             continue
         return True

@@ -15,6 +15,7 @@ import numpy as np
 from common.errors import ChorusError, Hint, NotFoundError
 from common.progress import Progress, no_progress
 from corpus.reporting.documents import SourceDocument
+from retrieval.authorship import asks_author, byline_answer
 from retrieval.catalog import Catalog
 from retrieval.catalog_records import ChunkRecord, SourceRecord
 from retrieval.citations import Answer
@@ -239,6 +240,11 @@ class Library:
             return claim_answer(question, result, mode="extractive" if model is None else "llm")
         # A follow-up is retrieved with the earlier question, so "and why?" finds its topic.
         query = f"{history[0]} {question}" if history else question
+        if asks_author(question) and content_stems(question):
+            hits = self.retrieve(query, scopes)[0]
+            byline = byline_answer(question, hits, self.sources(scopes), self.catalog)
+            if byline is not None:  # "Who wrote it?": the byline, which answers nothing else
+                return byline
         if model is None:
             return extractive_answer(
                 question,

@@ -17,7 +17,9 @@ _ATX_HEADING: Final = re.compile(r"^ {0,3}#{1,6}[ \t]+\S")
 _SETEXT_UNDERLINE: Final = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE: Final = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BYLINE: Final = re.compile(
-    r"^\s*(?:by|written by|posted by|reporting by|photo:|image:|credit:)\s+\S", re.I
+    r"^\s*(?:by|(?:written|posted|filed|compiled|edited|reported) by|reporting by|photo:|image:"
+    r"|credit:)\s+\S",
+    re.I,
 )
 _EMPHASIS_LINE: Final = re.compile(r"^\s*([*_]{1,2})\S.*\S\1\s*$")
 _WORDS: Final = re.compile(r"\S+")
@@ -38,6 +40,11 @@ def reads_as_title(line: str) -> bool:
 def is_byline(line: str) -> bool:
     flat = _squash(line)
     return bool(_BYLINE.match(flat)) and len(_WORDS.findall(flat)) <= 12
+
+
+def bylines_outside(text: str, lines: Sequence[str], limit: int = 2) -> list[str]:
+    """The first `limit` byline lines among `lines` that `text` does not hold."""
+    return [line for line in lines if is_byline(line) and line not in text][:limit]
 
 
 def plain_text_title(text: str) -> str | None:

@@ -19,6 +19,7 @@ from common.deadline import run_with_deadline
 from common.errors import InputError, LimitError
 from common.wording import format_bytes
 from corpus.reporting.context_lines import (
+    bylines_outside,
     markdown_context,
     pdf_context,
     plain_text_context,
@@ -325,6 +326,9 @@ def document_from_bytes(
             on_timeout=lambda: LimitError(overtime),
             name="chorus-extract",
         )
+        # A byline in the page's header is dropped by the extractor with the header; it is
+        # kept (as context, above the text) so that "Who wrote it?" can quote it.
+        text = "".join(f"{line}\n\n" for line in bylines_outside(text, context)) + text
     elif kind in ("text", "markdown"):
         text = decode_text(data, name=name, charset=charset)
         # A note's first line that reads as a title names it better than its file name.
