@@ -4,6 +4,7 @@ account's post of it in a pair the analysis linked, with their clusters."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -319,20 +320,29 @@ def _text_posts(con: duckdb.DuckDBPyConnection, ref: AnalysisRef, key: str) -> p
     is near-identical to it (2: only for a text of MIN_TOKENS distinct words or more, as
     near-identical groups are made)."""
     words = sorted(set(key.split(" ")))
+    jaccard = ref.params.near_text_threshold - 1e-12
     near = (
         "OR len(list_intersect(w, $w)) >= $j * len(list_distinct(list_concat(w, $w)))"
         if len(words) >= MIN_TOKENS
         else ""
     )
+    # Every word of a normalised text is a run of its lower-cased text, so a post can only
+    # match when its raw text holds all the key's words (near-identical: the share of them the
+    # Jaccard bar needs). Counting those is cheap; normalising every post per question is not.
+    need = max(1, math.ceil(jaccard * len(words))) if near else len(words)
+    held = " + ".join(f"contains(low, $w{i})::INT" for i in range(len(words)))
+    args: dict[str, object] = {f"w{i}": w for i, w in enumerate(words)}
+    args.update({"k": key, "pk": f" {key} ", "need": need})
+    if near:
+        args.update({"w": words, "j": jaccard})
     return con.sql(
         "SELECT pid, aid, t, CASE WHEN nt = $k THEN 0 WHEN contains(' ' || nt || ' ', $pk) "
         "THEN 1 ELSE 2 END AS how FROM (SELECT pid, aid, t, nt, string_split(nt, ' ') AS w "
         f"FROM (SELECT pid, aid, t, {text_sql('text', ref.params.normalisation)} AS nt "
-        "FROM posts WHERE text IS NOT NULL)) "
+        "FROM (SELECT pid, aid, t, text, lower(text) AS low FROM posts WHERE text IS NOT NULL) "
+        f"WHERE {held} >= $need)) "
         f"WHERE nt <> '' AND (nt = $k OR contains(' ' || nt || ' ', $pk) {near})",
-        params={"k": key, "pk": f" {key} ", "w": words, "j": ref.params.near_text_threshold - 1e-12}
-        if near
-        else {"k": key, "pk": f" {key} "},
+        params=args,
     ).to_arrow_table()
 
 
