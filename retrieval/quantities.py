@@ -69,6 +69,23 @@ _MONTH_ONLY: Final = re.compile(
     + rf"|\b(?P<mon2>{_FULL_MONTHS})(?=,?\s+(?P<y2>(?:1[5-9]|20)\d\d)\b)"
 )
 _YEAR: Final = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_NUMBER_WORD: Final = "|".join(sorted([*_SMALL, *_TENS], key=len, reverse=True))
+_PAIR_SIDE: Final = rf"(?:\d+|{_NUMBER_WORD})"
+# A vote or a score written as a pair: "6-1", "6 to 1", "six-to-one", "five votes to two".
+# Only "votes" or a word about voting or winning in the text makes a pair one ("from 5 to
+# 10 posts" is a range); "from", "between" or "aged" before it make it a range all the same.
+_TALLY: Final = re.compile(
+    rf"(?<!\bfrom )(?<!\bbetween )(?<!\baged )(?<!\bages )(?<![\d.,\-–—])\b(?P<a>{_PAIR_SIDE})"
+    rf"(?P<votes>\s+votes?)?(?:\s*[-–—]\s*|[\s-]+to[\s-]+)(?P<b>{_PAIR_SIDE})(?:\s+votes?)?\b"
+    r"(?![.,]\d)",
+    re.I,
+)
+_TALLY_CONTEXT: Final = re.compile(
+    r"\b(?:vot(?:e|es|ed|ing)|pass(?:ed|es)?|approv(?:e|ed|es)|reject(?:ed|s)?|won|wins?|"
+    r"lost|loses?|beat|beats|defeat(?:ed|s)?|scored?|tally|margin|ballots?|ruled|split|"
+    r"majority|upheld|overturned)\b",
+    re.I,
+)
 _CONTEXT_WORDS: Final = 4  # words before a quantity that say what it is of ("the count on")
 _COUNT: Final = re.compile(
     rf"\b(?P<n>{_NUM}|" + "|".join([*_SMALL, *_TENS, *_VAGUE]) + r")\b"
@@ -81,9 +98,9 @@ _WORD: Final = re.compile(r"[\w’'\-]+")
 
 @dataclass(frozen=True)
 class Quantity:
-    kind: str  # "money" | "percent" | "date" | "year" | "count"
+    kind: str  # "money" | "percent" | "date" | "year" | "tally" | "count"
     slot: str  # what it is of: currency, the noun counted
-    value: str  # normalised, for comparison; a date's is "MM-DD", or "MM" for a month
+    value: str  # normalised, for comparison; a date's is "MM-DD" ("MM": a month); a tally's "6-1"
     text: str  # as written
     year: str = ""  # a date's year, when written with it
     dated: str = ""  # a date as written with its year ("17 April 2026")
@@ -140,7 +157,7 @@ def _read(text: str) -> tuple[Found, str]:
     once), and `text` with them blanked. Each knows the other words before it in its
     clause: what it is of."""
     found: Found = []
-    for reader in (_money, _percents, _dates, _months, _years, _counts):
+    for reader in (_money, _percents, _dates, _months, _years, _tallies, _counts):
         for span, quantity in reader(text):
             if all(span[1] <= s or span[0] >= e for (s, e), _ in found):
                 found.append((span, quantity))
@@ -229,10 +246,27 @@ def _years(text: str) -> Found:
     ]
 
 
+def _tallies(text: str) -> Found:
+    """Votes and scores ("six to one", "5-2"): the pair is the value, in either order (which
+    side won is said in words: "passed", "against")."""
+    out: Found = []
+    for m in _TALLY.finditer(text):
+        if not (m.group("votes") or _TALLY_CONTEXT.search(text)):
+            continue
+        a, b = _number(m.group("a")), _number(m.group("b"))
+        if a is None or b is None:
+            continue
+        value = f"{_fmt(max(a, b))}-{_fmt(min(a, b))}"
+        out.append((m.span(), Quantity("tally", "votes", value, m.group())))
+    return out
+
+
 def _counts(text: str) -> Found:
     out: Found = []
     for m in _COUNT.finditer(text):
-        noun = next((s for s in content_stems(m.group("rest")) if not s.isdigit()), "")
+        # What is counted is a word, not another number ("six to one" counts nothing).
+        words = [w for w in _WORD.findall(m.group("rest")) if _number(w) is None]
+        noun = next(iter(content_stems(" ".join(words))), "")
         if not noun:
             continue
         word = m.group("n").lower()

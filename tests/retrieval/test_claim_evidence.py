@@ -1,5 +1,6 @@
 """Evidence that names its subject differently ("The agency was paid $48,000") is quoted with
-the sentence it leans on, so claim checks see the subject and the figure together."""
+the sentence it leans on, so claim checks see the subject and the figure together; votes and
+scores written as pairs ("six to one", "5-2") are compared as one figure."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from corpus.reporting.documents import make_document
 from retrieval.config import RetrievalConfig
 from retrieval.extractive import leans_back
 from retrieval.library import Library
+from retrieval.quantities import mismatches, quantities
 from tests.retrieval.catalog_support import source_text
 
 RACE = """# Council race ad spending
@@ -111,6 +113,62 @@ def test_a_sentence_that_opens_a_paragraph_is_never_joined(library: Library) -> 
     answer = library.ask("How much was the agency paid?", ["s"])
     assert not answer.refused
     assert answer.citations[0].quote == "The agency was paid $48,000 for the work."
+
+
+def test_a_vote_claim_points_at_both_tallies(race: Library) -> None:
+    result = race.check("The council voted six to one", ["s"])
+    cited = next(c for c in result.citations if "five votes to two" in c.quote)
+    assert cited.quote == VOTE
+    assert f"The claim says six to one; [{cited.n}] says five votes to two." in result.explanation
+    agreeing = race.check("The council voted 5-2", ["s"])
+    assert any(c.quote == VOTE for c in agreeing.citations)
+    assert "The claim says" not in agreeing.explanation
+
+
+@pytest.mark.parametrize(
+    ("claim", "evidence", "expected"),
+    [
+        (
+            "The council voted six to one",
+            "The measure passed five votes to two.",
+            [("six to one", "five votes to two")],
+        ),
+        ("The council voted 6-1", "The council voted 5–2 on Tuesday.", [("6-1", "5–2")]),
+        ("The council voted 6-1", "The council voted six to one.", []),
+        ("The council voted 6 to 1", "The board passed it by six votes to one.", []),
+        ("The council voted six-to-one", "The vote was 6-1.", []),
+        # which side won is said in words ("passed", "against"), not by the order
+        ("The council voted 1-6 against it", "The council voted 6-1 against it.", []),
+    ],
+)
+def test_tallies_are_compared_as_one_figure(
+    claim: str, evidence: str, expected: list[tuple[str, str]]
+) -> None:
+    found = mismatches(claim, [(1, evidence)])
+    assert [(m.claim.text, m.evidence.text) for m in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The council voted six to one", ["6-1"]),
+        ("It passed 7 to 0.", ["7-0"]),
+        ("The vote was 218–214.", ["218-214"]),
+        ("It passed by a 6-1 vote on June 2-3.", ["6-1"]),
+        # a pair is a range, not a tally, without a word about voting or winning
+        ("We saw 5-10 posts.", []),
+        ("The votes rose from 5 to 10 posts a day.", []),
+        ("Voters aged 18-24 voted early.", []),
+        ("The vote share went from 1.5-2 to 3.", []),
+    ],
+)
+def test_pairs_read_as_tallies_only_about_votes(text: str, expected: list[str]) -> None:
+    assert [q.value for q in quantities(text) if q.kind == "tally"] == expected
+
+
+def test_a_number_word_is_not_what_a_count_counts() -> None:
+    assert quantities("They met six to one") == []  # once read as six of "one"
+    assert [q.kind for q in quantities("The council voted six to one")] == ["tally"]
 
 
 def test_a_sentence_leaning_on_a_planted_instruction_is_quoted_alone(library: Library) -> None:
