@@ -94,6 +94,8 @@ _COUNT: Final = re.compile(
     re.I,
 )
 _WORD: Final = re.compile(r"[\w’'\-]+")
+# Words after a number that leave its noun to the count before ("40 more were flagged").
+_ELIDED: Final = frozenset("more fewer others other additional extra".split())
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,11 @@ class Quantity:
     def nearness(self, other: Quantity) -> tuple[int, int]:
         """How close another quantity of the same slot is, to point at the one the claim
         means: the words before both ("the count in July", "the count on 14 August"),
-        then how much of a differing date they share (month, day, year)."""
+        then how much of a differing date they share (month, day, year), or for counts
+        whether the word after the number is the same ("400 more" is nearer "40 more")."""
         context = len(set(self.context) & set(other.context))
         if self.kind != "date":
-            return context, 0
+            return context, int(self.text.split()[1:] == other.text.split()[1:])
         mine, theirs = self.value.split("-"), other.value.split("-")
         same = sum(a == b for a, b in zip(mine, theirs, strict=False))  # a month has no day
         return context, same + (bool(self.year) and self.year == other.year)
@@ -263,12 +266,16 @@ def _tallies(text: str) -> Found:
 
 def _counts(text: str) -> Found:
     out: Found = []
+    last = ""  # what the count before counted
     for m in _COUNT.finditer(text):
         # What is counted is a word, not another number ("six to one" counts nothing).
         words = [w for w in _WORD.findall(m.group("rest")) if _number(w) is None]
         noun = next(iter(content_stems(" ".join(words))), "")
+        if not noun and _first_word(m.group("rest")).strip().lower() in _ELIDED:
+            noun = last  # "310 accounts ... 40 more were under review": 40 accounts
         if not noun:
             continue
+        last = noun
         word = m.group("n").lower()
         n = _number(word)
         value = _fmt(n) if n is not None else word

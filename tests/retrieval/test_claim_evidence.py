@@ -166,6 +166,25 @@ def test_pairs_read_as_tallies_only_about_votes(text: str, expected: list[str]) 
     assert [q.value for q in quantities(text) if q.kind == "tally"] == expected
 
 
+REVIEW = "Twitter removed 310 accounts in March. The company said 40 more were under review."
+
+
+@pytest.mark.parametrize(
+    ("claim", "expected"),
+    [
+        # "40 more" counts what the count before it counted, and "400 more" means it
+        ("Twitter said 400 more accounts were under review", [("400 more", "40 more")]),
+        ("Twitter said 40 more accounts were under review", []),
+        ("Twitter removed 300 accounts", [("300 accounts", "310 accounts")]),
+    ],
+)
+def test_a_count_without_its_noun_counts_the_one_before(
+    claim: str, expected: list[tuple[str, str]]
+) -> None:
+    found = mismatches(claim, [(1, REVIEW)])
+    assert [(m.claim.text, m.evidence.text) for m in found] == expected
+
+
 def test_a_number_word_is_not_what_a_count_counts() -> None:
     assert quantities("They met six to one") == []  # once read as six of "one"
     assert [q.kind for q in quantities("The council voted six to one")] == ["tally"]
