@@ -7,7 +7,8 @@ paid ...") is quoted together with it, as one contiguous span. The candidates ar
 the fitted sentence scorer (retrieval/sentence_scorer.py), which reads the question and the
 quote together: MiniLM vectors of both, shared words, whether the quote holds what the
 question asks for. Only the best `max_scored` by a cheap lexical pre-score are embedded,
-which bounds the cost per question. The best ones are picked with a diversity penalty, then put in reading order.
+which bounds the cost per question. The best ones are picked with a diversity penalty, then
+put in reading order.
 """
 
 from __future__ import annotations
