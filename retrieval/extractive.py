@@ -2,12 +2,13 @@
 
 Every whole sentence of the retrieved chunks is a candidate quote, except titles, headings
 and bylines (context: they lift the sentences under them but are never quoted alone). A
-sentence that leans on the one before ("They receive ...", "It was ...") is quoted together
-with it, as one contiguous span. The candidates are scored by the fitted sentence scorer
-(retrieval/sentence_scorer.py), which reads the question and the quote together: MiniLM
-vectors of both, shared words, whether the quote holds what the question asks for. Only the
-best `max_scored` by a cheap lexical pre-score are embedded, which bounds the cost per
-question. The best ones are picked with a diversity penalty, then put in reading order.
+sentence that leans on the one before ("They receive ...", "It was ...", "The agency was
+paid ...") is quoted together with it, as one contiguous span. The candidates are scored by
+the fitted sentence scorer (retrieval/sentence_scorer.py), which reads the question and the
+quote together: MiniLM vectors of both, shared words, whether the quote holds what the
+question asks for. Only the best `max_scored` by a cheap lexical pre-score are embedded,
+which bounds the cost per question. The best ones are picked with a diversity penalty, then
+put in reading order.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from retrieval.answer_features import QuestionInfo, Unit, feature_rows, question
 from retrieval.catalog import Catalog
 from retrieval.citations import Answer, Citation
 from retrieval.cross_encoder import CrossEncoder
-from retrieval.lexical import content_stems, coverage, idf_weights, jaccard
+from retrieval.lexical import (
+    IRREGULAR,
+    STOPWORDS,
+    content_stems,
+    coverage,
+    idf_weights,
+    jaccard,
+)
 from retrieval.quotable import quotable
 from retrieval.search import Hit
 from retrieval.sentence_scorer import SentenceScorer
@@ -44,6 +52,16 @@ _LEANS_BACK = re.compile(
     re.I,
 )
 
+# "The" and a bare noun that open a sentence refer back when the verb follows ("The agency
+# was paid ...", "The firm said ..."); more words, a clause or an apposition say which one
+# themselves ("The county budget office found", "The agency that ran", "The agency, X,").
+_DEFINITE = re.compile(r"^[\"“‘']?[Tt]he\s+(?P<noun>[a-z][a-z\-]*)\s+(?P<next>[a-z]+)\b")
+_FINITE = frozenset(
+    "is was were are has had have will would could can may might must should did does do "
+    "also later then never still".split()
+)
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'\-]*")
+
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -62,8 +80,28 @@ class Candidate:
     prescore: float = 0.0  # the cheap pre-score that picks which candidates are embedded
 
 
-def leans_back(text: str) -> bool:
-    return _LEANS_BACK.match(text) is not None
+def leans_back(text: str, before: str = "") -> bool:
+    """Whether `text` refers back to the sentence `before` it: it opens with a pronoun or a
+    linking word ("It was ...", "Those posts ..."), or with "The" and a bare noun and its
+    verb ("The agency was paid ...") where `before` holds something the noun may stand for:
+    the same noun, or a name."""
+    if _LEANS_BACK.match(text) is not None:
+        return True
+    m = _DEFINITE.match(text)
+    if m is None or not before or not _reads_as_verb(m.group("next"), m.group("noun")):
+        return False
+    noun = content_stems(m.group("noun"))
+    if noun and noun[0] in content_stems(before):
+        return True
+    return any(w.lower() not in STOPWORDS for w in _CAPITALISED.findall(before))
+
+
+def _reads_as_verb(word: str, noun: str) -> bool:
+    """Whether the word after "The NOUN" reads as its verb: an auxiliary, a past form, or a
+    present one after a singular noun ("The firm says")."""
+    if word in _FINITE or word in IRREGULAR or (len(word) > 4 and word.endswith("ed")):
+        return True
+    return not noun.endswith("s") and len(word) > 3 and word.endswith("s") and word[-2] != "s"
 
 
 @dataclass
@@ -103,7 +141,11 @@ def _units(hits: Sequence[Hit], catalog: Catalog) -> dict[tuple[str, int, int], 
                 continue  # a title, heading or byline: context, not an answer
             start, text, leans = s.start, s.text, False
             prev = sentences[n - 1] if n > 0 else None
-            if prev is not None and leans_back(s.text) and _joinable(window, lo, prev, s, context):
+            if (
+                prev is not None
+                and leans_back(s.text, prev.text)
+                and _joinable(window, lo, prev, s, context)
+            ):
                 start, leans = prev.start, True
                 text = window[prev.start - lo : s.end - lo]
             key = (sid, start, s.end)
@@ -117,9 +159,9 @@ def _units(hits: Sequence[Hit], catalog: Catalog) -> dict[tuple[str, int, int], 
 def _joinable(
     window: str, lo: int, prev: Sentence, s: Sentence, context: Sequence[tuple[int, int]]
 ) -> bool:
-    """The antecedent is in the same paragraph, whole, and not a heading."""
-    if prev.start == lo and lo > 0:
-        return False
+    """The antecedent is in the same paragraph, whole, quotable, and not a heading."""
+    if (prev.start == lo and lo > 0) or not quotable(prev.text):
+        return False  # a planted instruction or a bare link is never quoted, joined or not
     gap = window[prev.end - lo : s.start - lo]
     return "\n\n" not in gap and not inside(context, prev.start, prev.end)
 

@@ -69,6 +69,23 @@ _MONTH_ONLY: Final = re.compile(
     + rf"|\b(?P<mon2>{_FULL_MONTHS})(?=,?\s+(?P<y2>(?:1[5-9]|20)\d\d)\b)"
 )
 _YEAR: Final = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_NUMBER_WORD: Final = "|".join(sorted([*_SMALL, *_TENS], key=len, reverse=True))
+_PAIR_SIDE: Final = rf"(?:\d+|{_NUMBER_WORD})"
+# A vote or a score written as a pair: "6-1", "6 to 1", "six-to-one", "five votes to two".
+# Only "votes" or a word about voting or winning in the text makes a pair one ("from 5 to
+# 10 posts" is a range); "from", "between" or "aged" before it make it a range all the same.
+_TALLY: Final = re.compile(
+    rf"(?<!\bfrom )(?<!\bbetween )(?<!\baged )(?<!\bages )(?<![\d.,\-–—])\b(?P<a>{_PAIR_SIDE})"
+    rf"(?P<votes>\s+votes?)?(?:\s*[-–—]\s*|[\s-]+to[\s-]+)(?P<b>{_PAIR_SIDE})(?:\s+votes?)?\b"
+    r"(?![.,]\d)",
+    re.I,
+)
+_TALLY_CONTEXT: Final = re.compile(
+    r"\b(?:vot(?:e|es|ed|ing)|pass(?:ed|es)?|approv(?:e|ed|es)|reject(?:ed|s)?|won|wins?|"
+    r"lost|loses?|beat|beats|defeat(?:ed|s)?|scored?|tally|margin|ballots?|ruled|split|"
+    r"majority|upheld|overturned)\b",
+    re.I,
+)
 _CONTEXT_WORDS: Final = 4  # words before a quantity that say what it is of ("the count on")
 _COUNT: Final = re.compile(
     rf"\b(?P<n>{_NUM}|" + "|".join([*_SMALL, *_TENS, *_VAGUE]) + r")\b"
@@ -77,13 +94,15 @@ _COUNT: Final = re.compile(
     re.I,
 )
 _WORD: Final = re.compile(r"[\w’'\-]+")
+# Words after a number that leave its noun to the count before ("40 more were flagged").
+_ELIDED: Final = frozenset("more fewer others other additional extra".split())
 
 
 @dataclass(frozen=True)
 class Quantity:
-    kind: str  # "money" | "percent" | "date" | "year" | "count"
+    kind: str  # "money" | "percent" | "date" | "year" | "tally" | "count"
     slot: str  # what it is of: currency, the noun counted
-    value: str  # normalised, for comparison; a date's is "MM-DD", or "MM" for a month
+    value: str  # normalised, for comparison; a date's is "MM-DD" ("MM": a month); a tally's "6-1"
     text: str  # as written
     year: str = ""  # a date's year, when written with it
     dated: str = ""  # a date as written with its year ("17 April 2026")
@@ -107,10 +126,11 @@ class Quantity:
     def nearness(self, other: Quantity) -> tuple[int, int]:
         """How close another quantity of the same slot is, to point at the one the claim
         means: the words before both ("the count in July", "the count on 14 August"),
-        then how much of a differing date they share (month, day, year)."""
+        then how much of a differing date they share (month, day, year), or for counts
+        whether the word after the number is the same ("400 more" is nearer "40 more")."""
         context = len(set(self.context) & set(other.context))
         if self.kind != "date":
-            return context, 0
+            return context, int(self.text.split()[1:] == other.text.split()[1:])
         mine, theirs = self.value.split("-"), other.value.split("-")
         same = sum(a == b for a, b in zip(mine, theirs, strict=False))  # a month has no day
         return context, same + (bool(self.year) and self.year == other.year)
@@ -140,7 +160,7 @@ def _read(text: str) -> tuple[Found, str]:
     once), and `text` with them blanked. Each knows the other words before it in its
     clause: what it is of."""
     found: Found = []
-    for reader in (_money, _percents, _dates, _months, _years, _counts):
+    for reader in (_money, _percents, _dates, _months, _years, _tallies, _counts):
         for span, quantity in reader(text):
             if all(span[1] <= s or span[0] >= e for (s, e), _ in found):
                 found.append((span, quantity))
@@ -229,12 +249,33 @@ def _years(text: str) -> Found:
     ]
 
 
+def _tallies(text: str) -> Found:
+    """Votes and scores ("six to one", "5-2"): the pair is the value, in either order (which
+    side won is said in words: "passed", "against")."""
+    out: Found = []
+    for m in _TALLY.finditer(text):
+        if not (m.group("votes") or _TALLY_CONTEXT.search(text)):
+            continue
+        a, b = _number(m.group("a")), _number(m.group("b"))
+        if a is None or b is None:
+            continue
+        value = f"{_fmt(max(a, b))}-{_fmt(min(a, b))}"
+        out.append((m.span(), Quantity("tally", "votes", value, m.group())))
+    return out
+
+
 def _counts(text: str) -> Found:
     out: Found = []
+    last = ""  # what the count before counted
     for m in _COUNT.finditer(text):
-        noun = next((s for s in content_stems(m.group("rest")) if not s.isdigit()), "")
+        # What is counted is a word, not another number ("six to one" counts nothing).
+        words = [w for w in _WORD.findall(m.group("rest")) if _number(w) is None]
+        noun = next(iter(content_stems(" ".join(words))), "")
+        if not noun and _first_word(m.group("rest")).strip().lower() in _ELIDED:
+            noun = last  # "310 accounts ... 40 more were under review": 40 accounts
         if not noun:
             continue
+        last = noun
         word = m.group("n").lower()
         n = _number(word)
         value = _fmt(n) if n is not None else word

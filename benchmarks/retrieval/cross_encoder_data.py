@@ -40,7 +40,7 @@ def quotes(paragraph: str) -> list[str]:
     sents = split_sentences(paragraph)
     out = [sents[0].text] if sents else []
     for prev, s in pairwise(sents):
-        out.append(paragraph[prev.start : s.end] if leans_back(s.text) else s.text)
+        out.append(paragraph[prev.start : s.end] if leans_back(s.text, prev.text) else s.text)
     return out
 
 
