@@ -16,6 +16,7 @@ It joins retrieval and patterns, applies limits and permissions, and knows about
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -166,6 +167,8 @@ class Assistant:
             model_name=self._parts.model_name,
             history=history,
         )
+        if dataset is not None and dataset.route == "reporting_only":  # never who posted it
+            return replace(reporting, notes=[*reporting.notes, *dataset.answer.notes])
         if dataset is None:
             return reporting
         if reporting.refused:  # the one that has an answer; "no post has #X" is one to "#X?"
