@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from bot.account_answers import describe_account_fact
 from bot.analysis_facts import (
     SIGNAL_NOUNS,
     CitedSentences,
@@ -25,6 +24,7 @@ from bot.analysis_facts import (
 )
 from bot.cluster_overview import SHOWN_CLUSTERS, describe_clusters
 from bot.item_answers import paired, posters, text_posters
+from bot.profile_answers import describe_account_fact
 from common.errors import NotFoundError
 from common.wording import plural
 from patterns import queries as q
