@@ -167,8 +167,10 @@ class Assistant:
             model_name=self._parts.model_name,
             history=history,
         )
-        if dataset is not None and dataset.route == "reporting_only":  # never who posted it
-            return replace(reporting, notes=[*reporting.notes, *dataset.answer.notes])
+        if dataset is not None and dataset.route == "reporting_only":
+            # "Who paid for #X?": the reporting alone, with the note of what datasets hold.
+            reporting = replace(reporting, notes=[*reporting.notes, *dataset.answer.notes])
+            dataset = None
         if dataset is None:
             return reporting
         if reporting.refused:  # the one that has an answer; "no post has #X" is one to "#X?"
