@@ -5,24 +5,14 @@ asked (creation date, posts, first or last post); a link without a scheme is a l
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.assistant import Assistant, Requester
-from tests.test_coordination_answers import CAMPAIGN, DECOYS, write_posts
+from tests import test_coordination_answers as campaign
+from tests.test_coordination_answers import ALICE, CAMPAIGN, DECOYS
 
-ALICE = Requester(scope="guild:1", user="alice", can_moderate=True)
 BOB = Requester(scope="guild:2", user="bob", can_moderate=True)  # no dataset analysed
-T0 = 1_700_000_000  # write_posts: round r starts at T0 + 50,000 r; account k posts 7 k later
-
-
-@pytest.fixture
-def analysed(assistant: Assistant, tmp_path: Path) -> Assistant:
-    path = tmp_path / "posts.csv"
-    write_posts(path)
-    assistant.analyze(str(path), ALICE, name="campaign")
-    return assistant
+analysed = campaign.analysed  # the fixture: an Assistant with ALICE's campaign dataset
 
 
 def _named(text: str) -> set[str]:
