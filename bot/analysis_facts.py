@@ -40,7 +40,7 @@ def settings_phrase(ref: q.AnalysisRef) -> str:
     )
 
 
-def _clip(text: str | None, width: int = 120) -> str:
+def clip(text: str | None, width: int = 120) -> str:
     flat = " ".join((text or "").split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
@@ -117,7 +117,7 @@ def name_list(accounts: Sequence[str], limit: int = SHOWN_ACCOUNTS) -> str:
     return text + (f" and {more} more" if more > 0 else "")
 
 
-def _signals(signals: dict[str, int]) -> str:
+def signals_phrase(signals: dict[str, int]) -> str:
     parts = [
         f"{n:,} {SIGNAL_NOUNS.get(s, s) if n != 1 else SIGNAL_NOUNS.get(s, s).rstrip('s')}"
         for s, n in sorted(signals.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -126,11 +126,11 @@ def _signals(signals: dict[str, int]) -> str:
 
 
 def _item_phrase(item: q.SharedItem) -> str:
-    label = _clip(item.label, 80)
+    label = clip(item.label, 80)
     what = SIGNAL_LABELS.get(item.signal, item.signal)
     theirs = item.post_b.text
     if item.signal == "near_text" and theirs and theirs != item.label:  # each post's own words
-        return f'{what} "{label}" and "{_clip(theirs, 80)}"'
+        return f'{what} "{label}" and "{clip(theirs, 80)}"'
     return f'{what} "{label}"'
 
 
@@ -164,14 +164,14 @@ def describe_cluster(
     )
     fact = (
         f"Analysis of dataset {ref.dataset} ({settings_phrase(ref)}): cluster {s.id} has "
-        f"{s.size} accounts; it shared {_signals(s.signals)}; active from "
+        f"{s.size} accounts; it shared {signals_phrase(s.signals)}; active from "
         f"{iso(s.first_seen)} to {iso(s.last_seen)}; score {s.score:g}; {new}."
     )
     examples = list(detail.evidence_examples)
     n = b.cite(ref, fact, cluster_id=s.id, post_ids=[e.post_id for e in examples])
     head = intro + f" is {s.id}" if intro else f"Cluster {s.id} of dataset {ref.dataset}"
     b.say(
-        f"{head}: {s.size} accounts that shared {_signals(s.signals)}, active from "
+        f"{head}: {s.size} accounts that shared {signals_phrase(s.signals)}, active from "
         f"{iso(s.first_seen)} to {iso(s.last_seen)} (score {s.score:g}; {new})",
         n,
     )
@@ -179,7 +179,7 @@ def describe_cluster(
     top.sort(key=lambda t: (-t.accounts, -t.posts, t.value))
     if top:
         parts = "; ".join(
-            f'{SIGNAL_LABELS.get(t.signal, t.signal)} "{_clip(t.value, 80)}" '
+            f'{SIGNAL_LABELS.get(t.signal, t.signal)} "{clip(t.value, 80)}" '
             f"({t.accounts} accounts, {t.posts} posts)"
             for t in top[:4]
         )

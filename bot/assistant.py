@@ -167,6 +167,10 @@ class Assistant:
             model_name=self._parts.model_name,
             history=history,
         )
+        if dataset is not None and dataset.route == "reporting_only":
+            # "Who paid for #X?": the reporting alone, with the note of what datasets hold.
+            reporting = replace(reporting, notes=[*reporting.notes, *dataset.answer.notes])
+            dataset = None
         if dataset is None:
             return reporting
         if dataset.route == "either":  # "Who is behind #X?": only reporting that says who

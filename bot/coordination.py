@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.age_answers import describe_ages
@@ -23,10 +23,14 @@ from bot.analysis_facts import (
     describe_members,
     settings_phrase,
 )
+from bot.cluster_overview import SHOWN_CLUSTERS, describe_clusters
 from bot.item_answers import paired, posters, text_posters
+from bot.profile_answers import describe_account_fact
 from common.errors import NotFoundError
 from common.wording import plural
 from patterns import queries as q
+from patterns.queries.accounts import account_posts
+from patterns.question_kinds import COORDINATING_WORDS
 from patterns.questions import Intent, Question, Route, parse
 from retrieval.citations import Answer
 
@@ -83,6 +87,34 @@ def named_datasets(question: Question, names: Sequence[str]) -> list[str]:
     return sorted(hits) if len(hits) == 1 else []
 
 
+def _not_ours(question: Question, names: Sequence[str]) -> Answer:
+    """No answer, only a note of what the datasets do hold, for a question only the
+    reporting answers (who paid for or ran something)."""
+    if question.intent == "item" and question.subject:
+        value = question.subject
+        shown = f"#{value.lstrip('#')}" if question.item_kind == "hashtag" else value
+        ask = f"Which accounts posted {shown}?"
+    elif question.intent == "account" and question.subject:
+        ask = f"Who is {question.subject} coordinating with?"
+    else:
+        ask = "Which accounts are coordinating?"
+    held = f"dataset {names[0]} shows" if len(names) == 1 else f"datasets {', '.join(names)} show"
+    note = (
+        f"{held} who posted what and when, not who paid for or ran it; for the accounts, ask: {ask}"
+    )
+    return Answer(question.text, "", "extractive", refused=True, citations=[], notes=[note])
+
+
+def _routed(question: Question, chosen: Sequence[str]) -> Question:
+    """The facts of one account are in the dataset and may be in the reporting too; a
+    question naming a dataset asks it which of its accounts coordinate."""
+    if question.account_fact is not None:
+        return replace(question, route="either")
+    if question.intent == "members" and not question.cluster_ids and chosen:
+        return replace(question, route="dataset")
+    return question
+
+
 @dataclass(frozen=True)
 class DatasetAnswer:
     answer: Answer
@@ -98,23 +130,22 @@ class CoordinationAnswerer:
         names = self.patterns.dataset_names(scope)
         if not names:
             return None
-        question = parse(text)
-        chosen = named_datasets(question, names)
-        if question.intent is None and not (chosen and question.about_coordination):
-            account = self._mentioned_account(question, scope, chosen or names)
-            if account is None:
-                return None
-            question = Question(question.text, "account", subject=account, words=question.words)
-        if question.intent is None:  # "show me the clusters": the best ones, by score
-            intent: Intent = "top" if re.search(r"\bclusters?\b", question.text, re.I) else "count"
-            question = Question(question.text, intent, sort="score", words=question.words)
+        asked = self._asked(text, scope, names)
+        if asked is None:
+            return None
+        question, chosen = asked
         targets = chosen or names
+        if question.route == "reporting_only":  # "Who paid for #X?": who posted it is no answer
+            return DatasetAnswer(_not_ours(question, targets), "reporting_only", found=False)
+        question = _routed(question, chosen)
         b = CitedSentences()
         found = True  # an item shared by linked accounts, or any other answer
         if question.intent == "account":
             self._account(b, question, scope, targets)
         elif question.intent == "item":
             found = self._item(b, question, scope, targets)
+        elif question.intent == "members" and not question.cluster_ids:
+            self._coordinating(b, scope, targets)
         elif question.intent in ("cluster", "members"):
             self._cluster(b, question, scope, targets)
         elif question.intent == "top":
@@ -129,6 +160,28 @@ class CoordinationAnswerer:
         return DatasetAnswer(b.answer(text), route, found)
 
     # -- helpers ----------------------------------------------------------------------
+    def _asked(
+        self, text: str, scope: str, names: Sequence[str]
+    ) -> tuple[Question, list[str]] | None:
+        """What the question asks of these datasets, and the ones it names; None when it
+        is not about them."""
+        question = parse(text)
+        chosen = named_datasets(question, names)
+        if question.intent is None and not (chosen and question.about_coordination):
+            account = self._mentioned_account(question, scope, chosen or names)
+            if account is None:
+                return None
+            question = replace(question, intent="account", subject=account)
+        if question.intent is None:  # "show me the clusters": the best ones, by score
+            intent: Intent = "top" if re.search(r"\bclusters?\b", question.text, re.I) else "count"
+            question = replace(question, intent=intent, sort="score")
+        if question.intent == "members" and not question.cluster_ids:
+            # "Which accounts posted together with kb_voice01?" asks for that account's ties.
+            account = self._mentioned_account(question, scope, chosen or names, COORDINATING_WORDS)
+            if account is not None:
+                question = replace(question, intent="account", subject=account, route="dataset")
+        return question, chosen
+
     def _analysed(self, scope: str, names: Sequence[str]) -> list[tuple[str, q.AnalysisRef | None]]:
         out = []
         for name in names:
@@ -150,16 +203,22 @@ class CoordinationAnswerer:
                 yield name, ref
 
     def _mentioned_account(
-        self, question: Question, scope: str, names: Sequence[str]
+        self,
+        question: Question,
+        scope: str,
+        names: Sequence[str],
+        skip: frozenset[str] = frozenset(),
     ) -> str | None:
         """A token of the question that is an account name exactly: any token when the
         question is about coordination, otherwise only tokens that cannot be ordinary
         words (an @handle, a digit or _ inside, mixed case like BigSeanBeast), so that
-        "What did Bloomberg say?" stays a reporting question."""
+        "What did Bloomberg say?" stays a reporting question; never the words in `skip`."""
         candidates = [
             w
             for w in question.words
-            if len(w) >= 2 and (question.about_coordination or _name_like(w))
+            if len(w) >= 2
+            and (question.about_coordination or _name_like(w))
+            and w.lower() not in skip
         ]
         if not candidates:
             return None
@@ -195,6 +254,10 @@ class CoordinationAnswerer:
                     continue
                 seen_any = True
                 for account in found[:3]:
+                    if question.account_fact is not None:  # when created, what it posted
+                        posts = account_posts(con, account)
+                        describe_account_fact(b, ref, posts, question.account_fact)
+                        continue
                     view = q.account_view(con, ref, account)
                     describe_account(b, ref, view)
         if not seen_any:
@@ -258,6 +321,17 @@ class CoordinationAnswerer:
                 describe_cluster(b, ref, detail)
             return
         b.say(f"There is no cluster {cid} in the latest analysis of any dataset here")
+
+    def _coordinating(self, b: CitedSentences, scope: str, names: Sequence[str]) -> None:
+        """Which accounts are coordinating: each dataset's clusters, strongest first."""
+        for name, ref in self._each(b, scope, names):
+            with self.patterns.reading(scope, name) as (con, _):
+                rows = q.cluster_rows(con, ref)
+                details = [
+                    self.patterns.detail(con, ref, r.cluster_id) for r in rows[:SHOWN_CLUSTERS]
+                ]
+            shown = [d for d in details if d is not None]
+            describe_clusters(b, ref, shown, len(rows))
 
     def _top(self, b: CitedSentences, question: Question, scope: str, names: Sequence[str]) -> None:
         sort = question.sort or "score"

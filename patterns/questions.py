@@ -13,10 +13,18 @@ from typing import Literal, cast
 
 from patterns.age_questions import AGE_QUESTION_WORDS, ASKS_AGES, period_days
 from patterns.queries import ItemKind
+from patterns.question_kinds import (
+    BARE_LINK,
+    COORDINATING_WORDS,
+    AccountFact,
+    account_fact,
+    asks_who_coordinates,
+    asks_who_paid,
+)
 
 Intent = Literal["account", "item", "top", "cluster", "members", "count", "ages"]
 # Which material answers a question (see Question.route).
-Route = Literal["dataset", "either", "reporting"]
+Route = Literal["dataset", "either", "reporting", "reporting_only"]
 
 CLUSTER_ID = re.compile(r"\bc[0-9a-f]{12}\b")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'“”‘’]+", re.IGNORECASE)
@@ -107,7 +115,9 @@ _ACCOUNT_TEMPLATES = [
 _NOT_NAMES = frozenset(
     "a an the any this that it who whom whose which what had has have having is was were are "
     "be been being did does do done with of in on at to for from and or by posted shared used "
-    "said says holds held made makes got gets can could would should will may might must".split()
+    "said says holds held made makes got gets can could would should will may might must "
+    # "Which accounts are coordinating in the campaign dataset?" names no account either.
+    "coordinating coordinated colluding linked connected working posting acting together".split()
 )
 _DATASET_TAIL = re.compile(
     r"\s+(?:in|from|of|within) (?:the )?(?:dataset |data set )?\S+(?: dataset| data set| data)?"
@@ -178,13 +188,21 @@ class Question:
     # "dataset": asked about the analysis (who posted an item, an account's ties, clusters);
     # "either": names an item and asks nothing else ("Who is behind #X?"), so the dataset and
     # the reporting may both answer; "reporting": asks a fact about an item ("How many
-    # accounts were suspended in the #X flood?"), which the reporting answers first.
+    # accounts were suspended in the #X flood?"), which the reporting answers first;
+    # "reporting_only": asks who paid for or ran something ("Who paid for the #X
+    # campaign?"), which only the reporting says: who posted #X is no answer to it.
     route: Route = "dataset"
     period_days: float | None = None  # for "ages": "created in the last week" is 7
 
     @property
     def about_coordination(self) -> bool:
         return self.intent is not None or bool(COORDINATION_WORDS.search(self.text))
+
+    @property
+    def account_fact(self) -> AccountFact | None:
+        """For a question about one account, the fact it asks (when it was created, its
+        posts, its first or last post); None asks for its cluster and ties."""
+        return account_fact(self.text) if self.intent == "account" else None
 
 
 def _clean(token: str) -> str:
@@ -205,7 +223,7 @@ def tokens(text: str) -> tuple[str, ...]:
 
 def _item(text: str) -> tuple[ItemKind, str] | None:
     """The item a question names: a link, a hashtag, a quoted text, an image hash."""
-    url = _URL.search(text)
+    url = _URL.search(text) or BARE_LINK.search(text)
     lower = text.lower()
     about_image = bool(_IMAGE_WORD.search(lower))
     if url:  # "the image https://.../a.jpg" names an image by its URL, not a shared link
@@ -268,7 +286,7 @@ def _item_route(flat: str, value: str) -> Route:
     if _ITEM_VERB.search(flat) or _ASKS_DATASET.search(flat):
         return "dataset"
     rest = flat.replace(value, " ")
-    rest = _HASHTAG.sub(" ", _URL.sub(" ", _QUOTED.sub(" ", rest)))
+    rest = _HASHTAG.sub(" ", BARE_LINK.sub(" ", _URL.sub(" ", _QUOTED.sub(" ", rest))))
     words = {w.lower() for w in re.findall(r"[^\W\d_]{2,}", rest)}
     return "reporting" if words - _ITEM_QUESTION_WORDS else "either"
 
@@ -313,7 +331,25 @@ def _intent(flat: str, ids: tuple[str, ...]) -> tuple[Intent | None, dict[str, s
     subject = _account_subject(flat)
     if subject is not None:
         return "account", {"subject": subject}
+    return _unnamed(flat, item, about_item)
+
+
+def _unnamed(
+    flat: str, item: tuple[ItemKind, str] | None, about_item: dict[str, str]
+) -> tuple[Intent | None, dict[str, str]]:
+    """A question naming no account, cluster or count: which accounts coordinate (the
+    members of every cluster), or one about the item it names, if any."""
+    if item is None and asks_who_coordinates(flat):
+        return "members", {"route": _coordinating_route(flat)}
     return ("item" if item is not None else None), about_item
+
+
+def _coordinating_route(flat: str) -> Route:
+    """Whether "which accounts are coordinating?" asks the dataset, or a fact of the
+    reporting (a word outside the vocabulary of coordination: "suspended"). The words
+    around "dataset" may be its name; the answerer sees the others."""
+    words = {w.lower() for w in re.findall(r"[^\W\d_]{2,}", _DATASET_NAMED.sub(" ", flat))}
+    return "reporting" if words - COORDINATING_WORDS else "dataset"
 
 
 def parse(text: str) -> Question:
@@ -322,6 +358,8 @@ def parse(text: str) -> Question:
     flat = " ".join(text.split())
     ids = tuple(dict.fromkeys(CLUSTER_ID.findall(flat)))
     intent, about = _intent(flat, ids)
+    if asks_who_paid(flat):  # who paid for or ran it: the reporting's, whatever it names
+        about = {**about, "route": "reporting_only"}
     kind = about.get("item_kind")
     return Question(
         flat,

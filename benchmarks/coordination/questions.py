@@ -256,7 +256,12 @@ def _cluster_cases(
             d,
             tag,
             phr["count"].format(d=d),
-            fact_check(f"has {len(clusters)} coordination clusters", set(), accounts),
+            # "has 1 coordination cluster": one cluster is said in the singular.
+            fact_check(
+                f"has {len(clusters)} coordination cluster{'' if len(clusters) == 1 else 's'}",
+                set(),
+                accounts,
+            ),
         ),
     ]
     if img["signals"].get("image"):

@@ -166,3 +166,38 @@ def account_view(
         else bool(account.first_post - account.created_at <= horizon)
     )
     return AccountView(ref, account, cluster, tuple(out), total, is_new)
+
+
+@dataclass(frozen=True)
+class AccountPosts:
+    """An account's stored posts: how many, the earliest few and the last one."""
+
+    account: Account
+    count: int
+    earliest: tuple[Example, ...]  # in time order
+    last: Example | None
+
+
+def account_posts(
+    con: duckdb.DuckDBPyConnection, account: Account, *, shown: int = 5
+) -> AccountPosts:
+    """The account's posts in time order (ties by stored order), the earliest `shown`
+    and the last, for questions about what it posted and when."""
+    sql = "SELECT post_id, t, text FROM posts WHERE aid = ? ORDER BY t {0}, pid {0} LIMIT ?"
+    first = con.execute(sql.format("ASC"), [account.aid, shown]).fetchall()
+    last = con.execute(sql.format("DESC"), [account.aid, 1]).fetchone()
+    row = con.execute("SELECT count(*) FROM posts WHERE aid = ?", [account.aid]).fetchone()
+
+    def example(r: tuple[object, ...]) -> Example:
+        return Example(str(r[0]), account.account_id, float(str(r[1])), _text(r[2]))
+
+    return AccountPosts(
+        account,
+        int(str(row[0])) if row else 0,
+        tuple(example(r) for r in first),
+        None if last is None else example(last),
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
