@@ -213,8 +213,15 @@ def cluster_view(d: ClusterDetail) -> str:
     return "\n".join(out)
 
 
-def cluster_table(result: AnalysisResult, *, limit: int = 20, sort: str = "score") -> str:
-    """A ranked table for the terminal (clusters in the order given, `sort` named)."""
+def cluster_table(
+    result: AnalysisResult,
+    *,
+    limit: int = 20,
+    sort: str = "score",
+    wording: Wording = neutral_wording,
+) -> str:
+    """A ranked table for the terminal (clusters in the order given, `sort` named). With
+    none, the same head line and notes, then why nothing was found (hints in `wording`)."""
     p = result.params
     head = (
         f"{result.dataset}: {result.posts:,} posts, {result.accounts:,} accounts; "
@@ -225,7 +232,7 @@ def cluster_table(result: AnalysisResult, *, limit: int = 20, sort: str = "score
     lines = [head]
     lines.extend(f"note: {n}" for n in result.notes)
     if not result.clusters:
-        lines.append(result.empty_message())
+        lines.append(result.empty_message(wording))
         return "\n".join(lines)
     lines.append(f"{'cluster':<14}{'size':>6}{'score':>10}  {'first seen':<21}signals")
     for c in result.clusters[:limit]:
@@ -239,18 +246,32 @@ def cluster_table(result: AnalysisResult, *, limit: int = 20, sort: str = "score
     return "\n".join(lines)
 
 
+# Below these a dataset is too small for a larger window to be worth advising.
+TINY_POSTS = 10
+TINY_ACCOUNTS = 3
+
+
 def nothing_found_message(result: AnalysisResult, wording: Wording = neutral_wording) -> str:
     """ "no clusters at window 60 s, min-shared 2; try a larger window"; the smaller
-    cluster size to try is a hint, named by each front end (`wording`)."""
+    cluster size to try is a hint, named by each front end (`wording`). A tiny dataset is
+    said to be too small instead: a larger window does not help two posts."""
     p = result.params
     window = window_label(result.window_s, p)
-    advice: tuple[Part, ...] = ("try a larger window",)
+    tiny = result.posts < TINY_POSTS or result.accounts < TINY_ACCOUNTS
+    advice: tuple[Part, ...] = (
+        (
+            f"the dataset is too small to show coordination ("
+            f"{plural(result.posts, 'post')}, {plural(result.accounts, 'account')})",
+        )
+        if tiny
+        else ("try a larger window",)
+    )
     found = f"no clusters at window {window}, min-shared {p.min_shared:g}; "
     # Every group too small for min-accounts: that is the limit to name first.
     largest = result.largest_group or result.linked_accounts
     if result.edges and largest < p.min_accounts:
         smaller = Hint.option("min_accounts", str(max(2, largest)))
-        advice = ("try ", smaller, " or a larger window")
+        advice = ("try ", smaller) if tiny else ("try ", smaller, " or a larger window")
         found = (
             f"no clusters at window {window}, min-shared {p.min_shared:g} (the largest group "
             f"of linked accounts has {plural(largest, 'account')}, fewer than min-accounts "

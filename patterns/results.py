@@ -249,9 +249,11 @@ class AnalysisResult:
         """The plain sentence shown when nothing was found, its hint in `wording`'s terms."""
         return result_text.nothing_found_message(self, wording)
 
-    def render_text(self, limit: int = 20, sort: str = "score") -> str:
+    def render_text(
+        self, limit: int = 20, sort: str = "score", wording: Wording = neutral_wording
+    ) -> str:
         """A ranked table for the terminal (clusters in the order given, `sort` named)."""
-        return result_text.cluster_table(self, limit=limit, sort=sort)
+        return result_text.cluster_table(self, limit=limit, sort=sort, wording=wording)
 
 
 @dataclass(frozen=True, kw_only=True)
