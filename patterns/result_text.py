@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from common.errors import Hint, Part, Wording, neutral_wording, word
-from common.wording import plural
+from common.wording import plural, window_text
 from patterns.params import AnalysisParams
 from patterns.serialise import iso
 
@@ -75,7 +75,7 @@ def image_distance(p: AnalysisParams) -> str:
 
 def window_label(window_s: float, params: AnalysisParams) -> str:
     auto = " (auto)" if params.window_s == "auto" else ""
-    return f"{seconds(window_s)}{auto}"
+    return f"{window_text(window_s)}{auto}"
 
 
 def _names(detail: ClusterDetail, limit: int) -> str:
@@ -118,7 +118,7 @@ def cluster_summary(d: ClusterDetail) -> str:
     """A self-contained, citable description of the cluster, in plain sentences."""
     lines = [
         f'Coordination cluster {d.id} in dataset "{d.dataset}": {d.size} accounts '
-        f"posted the same content within {seconds(d.window_s)} of each other "
+        f"posted the same content within {window_text(d.window_s)} of each other "
         f"({_settings(d.params)}).",
         f"Signals shared inside the cluster: {_signal_phrase(d)}.",
     ]
@@ -160,7 +160,7 @@ def cluster_view(d: ClusterDetail) -> str:
     """The terminal view of `chorus cluster ID`."""
     out = [
         f"Cluster {d.id}  ·  dataset {d.dataset}  ·  {d.size} accounts  ·  score {d.score:g}",
-        f"  window {seconds(d.window_s)}; {_settings(d.params)}",
+        f"  window {window_text(d.window_s)}; {_settings(d.params)}",
         f"  active {short_time(d.first_seen)} → {short_time(d.last_seen)}",
         f"  {d.co_posts} co-posts, median lag {seconds(d.median_lag_s)}, "
         f"{d.edges} linked pairs, density {d.density:.2f}",

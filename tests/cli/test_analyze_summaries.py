@@ -63,3 +63,21 @@ def test_a_run_that_finds_nothing_in_enough_data_still_advises_a_larger_window(
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith("campaign: 12 posts, 6 accounts; window 1 s")
     assert lines[-1] == "no clusters at window 1 s, min-shared 2; try a larger window"
+
+
+def test_a_fractional_window_reads_the_same_in_the_table_answers_and_views(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """The auto window came out as 8.6 s in the table and 8.57143 s in answers."""
+    write_posts(tmp_path / "campaign.csv")
+    code, table, _ = run_cli("analyze", str(tmp_path / "campaign.csv"), "--window", "8.571428")
+    assert code == 0 and "window 8.6 s," in table.splitlines()[0]
+    cluster_id = table.splitlines()[-1].split()[0]
+    shown = [
+        table,
+        run_cli("cluster", cluster_id)[1],
+        run_cli("account", "org1")[1],
+        run_cli("ask", "Is org1 in a cluster?")[1],
+    ]
+    for text in shown:
+        assert "8.6 s" in text and "8.57" not in text, text
