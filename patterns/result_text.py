@@ -234,11 +234,14 @@ def cluster_table(
     if not result.clusters:
         lines.append(result.empty_message(wording))
         return "\n".join(lines)
-    lines.append(f"{'cluster':<14}{'size':>6}{'score':>10}  {'first seen':<21}signals")
+    shares = result.new_shares  # ranked by the new-account share: show it, ties too
+    new_head = f"{'new accounts':<14}" if shares else ""
+    lines.append(f"{'cluster':<14}{'size':>6}{'score':>10}  {new_head}{'first seen':<21}signals")
     for c in result.clusters[:limit]:
         sig = ", ".join(f"{k} {v}" for k, v in sorted(c.signals.items(), key=lambda kv: -kv[1]))
+        new = f"{_new_share(*shares.get(c.id, (0, 0))):<14}" if shares else ""
         lines.append(
-            f"{c.id:<14}{c.size:>6}{c.score:>10g}  {short_time(c.first_seen)[:19]:<21}{sig}"
+            f"{c.id:<14}{c.size:>6}{c.score:>10g}  {new}{short_time(c.first_seen)[:19]:<21}{sig}"
         )
     if len(result.clusters) > limit:
         more = plural(len(result.clusters) - limit, "more cluster")
@@ -249,6 +252,11 @@ def cluster_table(
 # Below these a dataset is too small for a larger window to be worth advising.
 TINY_POSTS = 10
 TINY_ACCOUNTS = 3
+
+
+def _new_share(new: int, dated: int) -> str:
+    """ "7/8 (88%)", as `chorus cluster` says it; "unknown" without creation dates."""
+    return f"{new}/{dated} ({new / dated:.0%})" if dated else "unknown"
 
 
 def nothing_found_message(result: AnalysisResult, wording: Wording = neutral_wording) -> str:

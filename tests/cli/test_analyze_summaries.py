@@ -81,3 +81,27 @@ def test_a_fractional_window_reads_the_same_in_the_table_answers_and_views(
     ]
     for text in shown:
         assert "8.6 s" in text and "8.57" not in text, text
+
+
+def test_sort_new_shows_the_new_account_share_it_sorts_by(run_cli: RunCli, tmp_path: Path) -> None:
+    """Group a: 4 accounts, one made 10 days before posting; group b: 3, all made then. By
+    score a comes first; by new-account share b does, and the table shows the share."""
+    path = tmp_path / "groups.csv"
+    t0 = 1_700_000_000
+    new, old = t0 - 864_000, 1_000_000_000
+    lines = ["post_id,account_id,created_at,urls,account_created_at"]
+    for group, born in (("a", [new, old, old, old]), ("b", [new] * 3)):
+        for k in range(2):
+            for i, created in enumerate(born):
+                t = t0 + 3600 * (k + (4 if group == "b" else 0)) + i
+                lines.append(f"{group}{k}{i},{group}{i},{t},https://{group}.example/{k},{created}")
+    path.write_text("\n".join(lines) + "\n")
+    code, out, _ = run_cli("analyze", str(path))
+    assert code == 0 and "new accounts" not in out
+    by_score = [line.split()[0] for line in out.splitlines()[2:4]]
+    code, out, _ = run_cli("clusters", "--sort", "new")
+    assert code == 0
+    head, first, second = out.splitlines()[1:4]
+    assert "new accounts" in head
+    assert "3/3 (100%)" in first and "1/4 (25%)" in second, out
+    assert [first.split()[0], second.split()[0]] == by_score[::-1]
