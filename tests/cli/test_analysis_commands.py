@@ -239,7 +239,7 @@ def test_cluster_ids_follow_the_dataset_name_as_the_readme_says(
     run_cli: RunCli, posts: Path
 ) -> None:
     """Same data and parameters: the same id under one name, another under another name."""
-    ids = {}
+    ids: dict[str, str] = {}
     for name in ("one", "two", "one"):
         code, out, _ = run_cli("analyze", str(posts), "--name", name, "--json")
         assert code == 0
