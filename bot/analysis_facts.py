@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from common.wording import plural, plural_shown
+from common.wording import plural, plural_shown, window_text
 from patterns import queries as q
 from patterns.result_text import SIGNAL_LABELS, image_distance
 from patterns.results import ClusterDetail, Example
@@ -27,15 +27,11 @@ SIGNAL_NOUNS = {
 SHOWN_ACCOUNTS = 12
 
 
-def seconds(x: float) -> str:
-    return f"{x:g} s"
-
-
 def settings_phrase(ref: q.AnalysisRef) -> str:
     p = ref.params
     auto = " (estimated)" if p.window_s == "auto" else ""
     return (
-        f"window {seconds(ref.window_s)}{auto}, min-shared {p.min_shared:g}, "
+        f"window {window_text(ref.window_s)}{auto}, min-shared {p.min_shared:g}, "
         f"min-accounts {p.min_accounts}{image_distance(p)}"
     )
 
@@ -258,7 +254,7 @@ def describe_account(b: CitedSentences, ref: q.AnalysisRef, view: q.AccountView)
             )
             b.say(
                 f"Its links to other accounts (items both posted within "
-                f"{seconds(ref.window_s)}, {weighed}) reach min-shared "
+                f"{window_text(ref.window_s)}, {weighed}) reach min-shared "
                 f"{ref.params.min_shared:g} with none",
                 n,
             )

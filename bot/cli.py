@@ -106,3 +106,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("chorus: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
+
+
+if __name__ == "__main__":  # `python -m bot.cli` runs the CLI too, not a silent import
+    raise SystemExit(main())

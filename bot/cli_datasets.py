@@ -65,12 +65,8 @@ def cmd_analyze(assistant: Assistant, args: argparse.Namespace) -> int:
     human = sys.stderr if args.json else sys.stdout
     if args.json:
         emit_json(result.to_json())
-    if not result.clusters:  # the table carries the notes; the plain message does not
-        for note in result.notes:
-            print_line(f"note: {note}", file=sys.stderr)
-    print_line(
-        result.render_text() if result.clusters else result.empty_message(cli_wording), file=human
-    )
+    # With no clusters too: the head line (posts, accounts, settings) and notes, then why.
+    print_line(result.render_text(wording=cli_wording), file=human)
     for path in written:
         print_line(f"wrote {path}", file=human)
     return 0
@@ -92,12 +88,8 @@ def cmd_clusters(assistant: Assistant, args: argparse.Namespace) -> int:
     if not results:
         say("No analysed datasets yet. Run `chorus analyze DATASET`.")
     limit = DEFAULT_CLUSTER_LIMIT if args.limit is None else args.limit
-    for result in results:
-        say(
-            result.render_text(limit=limit, sort=args.sort)
-            if result.clusters
-            else result.empty_message(cli_wording)
-        )
+    for result in results:  # each headed by its dataset's name, with clusters or without
+        say(result.render_text(limit=limit, sort=args.sort, wording=cli_wording))
     return 0
 
 

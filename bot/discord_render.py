@@ -11,7 +11,7 @@ import discord
 
 from bot.discord_embeds import COLOUR_INFO, pack_embeds
 from bot.discord_text import FIELD_NAME_LIMIT, neutralise, shorten
-from common.wording import plural, plural_shown
+from common.wording import plural, plural_shown, window_text
 
 if TYPE_CHECKING:
     from patterns.queries import AccountView
@@ -111,7 +111,7 @@ def account_embeds(views: Sequence[AccountView]) -> list[discord.Embed]:
     for v in views:
         a, ref = v.account, v.ref
         params = (
-            f"window {ref.window_s:g} s, min-shared {ref.params.min_shared:g}, "
+            f"window {window_text(ref.window_s)}, min-shared {ref.params.min_shared:g}, "
             f"min-accounts {ref.params.min_accounts}"
         )
         born = _iso(a.created_at) or "unknown (not in the dataset)"

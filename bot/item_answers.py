@@ -9,10 +9,9 @@ from bot.analysis_facts import (
     SHOWN_ACCOUNTS,
     CitedSentences,
     name_list,
-    seconds,
     settings_phrase,
 )
-from common.wording import plural
+from common.wording import plural, window_text
 from patterns import queries as q
 
 SHOWN_CLUSTERS = 3
@@ -85,7 +84,7 @@ def text_posters(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers, what: 
 def paired(b: CitedSentences, ref: q.AnalysisRef, r: q.ItemSharers) -> None:
     """Which of the posters shared it within the window in pairs the analysis linked, and
     in which clusters; how many did not."""
-    window = seconds(ref.window_s)
+    window = window_text(ref.window_s)
     if not r.sharers:
         n = b.cite(
             ref,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.assistant import DEMO_SCOPE
-from common.wording import plural, plural_shown
+from common.wording import plural, plural_shown, window_text
 from retrieval.catalog_records import SourceRecord
 from retrieval.citations import Answer, Citation, spaced_markers
 from retrieval.claim_check import CheckResult
@@ -101,7 +101,7 @@ def render_account(views: Sequence[AccountView]) -> str:
     for v in views:
         a, ref = v.account, v.ref
         params = (
-            f"window {ref.window_s:g} s, min-shared {ref.params.min_shared:g}, "
+            f"window {window_text(ref.window_s)}, min-shared {ref.params.min_shared:g}, "
             f"min-accounts {ref.params.min_accounts}"
         )
         lines.append(f"{a.label}  ·  dataset {ref.dataset}  ·  {plural(a.posts, 'post')}")

@@ -8,6 +8,12 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {many or word + 's'}"
 
 
+def window_text(window_s: float) -> str:
+    """A time window as every table, answer and note shows it, in seconds as `--window`
+    takes them: whole from 10 s, else two significant digits ("8.6 s", "60 s", "300 s")."""
+    return f"{window_s:.2g} s" if window_s < 10 else f"{window_s:.0f} s"
+
+
 def format_bytes(size: int) -> str:
     """Sizes in messages: decimal units, as people read them in file managers."""
     for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):

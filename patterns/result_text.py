@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from common.errors import Hint, Part, Wording, neutral_wording, word
-from common.wording import plural
+from common.wording import plural, window_text
 from patterns.params import AnalysisParams
 from patterns.serialise import iso
 
@@ -75,7 +75,7 @@ def image_distance(p: AnalysisParams) -> str:
 
 def window_label(window_s: float, params: AnalysisParams) -> str:
     auto = " (auto)" if params.window_s == "auto" else ""
-    return f"{seconds(window_s)}{auto}"
+    return f"{window_text(window_s)}{auto}"
 
 
 def _names(detail: ClusterDetail, limit: int) -> str:
@@ -118,7 +118,7 @@ def cluster_summary(d: ClusterDetail) -> str:
     """A self-contained, citable description of the cluster, in plain sentences."""
     lines = [
         f'Coordination cluster {d.id} in dataset "{d.dataset}": {d.size} accounts '
-        f"posted the same content within {seconds(d.window_s)} of each other "
+        f"posted the same content within {window_text(d.window_s)} of each other "
         f"({_settings(d.params)}).",
         f"Signals shared inside the cluster: {_signal_phrase(d)}.",
     ]
@@ -160,7 +160,7 @@ def cluster_view(d: ClusterDetail) -> str:
     """The terminal view of `chorus cluster ID`."""
     out = [
         f"Cluster {d.id}  ·  dataset {d.dataset}  ·  {d.size} accounts  ·  score {d.score:g}",
-        f"  window {seconds(d.window_s)}; {_settings(d.params)}",
+        f"  window {window_text(d.window_s)}; {_settings(d.params)}",
         f"  active {short_time(d.first_seen)} → {short_time(d.last_seen)}",
         f"  {d.co_posts} co-posts, median lag {seconds(d.median_lag_s)}, "
         f"{d.edges} linked pairs, density {d.density:.2f}",
@@ -213,8 +213,15 @@ def cluster_view(d: ClusterDetail) -> str:
     return "\n".join(out)
 
 
-def cluster_table(result: AnalysisResult, *, limit: int = 20, sort: str = "score") -> str:
-    """A ranked table for the terminal (clusters in the order given, `sort` named)."""
+def cluster_table(
+    result: AnalysisResult,
+    *,
+    limit: int = 20,
+    sort: str = "score",
+    wording: Wording = neutral_wording,
+) -> str:
+    """A ranked table for the terminal (clusters in the order given, `sort` named). With
+    none, the same head line and notes, then why nothing was found (hints in `wording`)."""
     p = result.params
     head = (
         f"{result.dataset}: {result.posts:,} posts, {result.accounts:,} accounts; "
@@ -225,13 +232,16 @@ def cluster_table(result: AnalysisResult, *, limit: int = 20, sort: str = "score
     lines = [head]
     lines.extend(f"note: {n}" for n in result.notes)
     if not result.clusters:
-        lines.append(result.empty_message())
+        lines.append(result.empty_message(wording))
         return "\n".join(lines)
-    lines.append(f"{'cluster':<14}{'size':>6}{'score':>10}  {'first seen':<21}signals")
+    shares = result.new_shares  # ranked by the new-account share: show it, ties too
+    new_head = f"{'new accounts':<14}" if shares else ""
+    lines.append(f"{'cluster':<14}{'size':>6}{'score':>10}  {new_head}{'first seen':<21}signals")
     for c in result.clusters[:limit]:
         sig = ", ".join(f"{k} {v}" for k, v in sorted(c.signals.items(), key=lambda kv: -kv[1]))
+        new = f"{_new_share(*shares.get(c.id, (0, 0))):<14}" if shares else ""
         lines.append(
-            f"{c.id:<14}{c.size:>6}{c.score:>10g}  {short_time(c.first_seen)[:19]:<21}{sig}"
+            f"{c.id:<14}{c.size:>6}{c.score:>10g}  {new}{short_time(c.first_seen)[:19]:<21}{sig}"
         )
     if len(result.clusters) > limit:
         more = plural(len(result.clusters) - limit, "more cluster")
@@ -239,18 +249,37 @@ def cluster_table(result: AnalysisResult, *, limit: int = 20, sort: str = "score
     return "\n".join(lines)
 
 
+# Below these a dataset is too small for a larger window to be worth advising.
+TINY_POSTS = 10
+TINY_ACCOUNTS = 3
+
+
+def _new_share(new: int, dated: int) -> str:
+    """ "7/8 (88%)", as `chorus cluster` says it; "unknown" without creation dates."""
+    return f"{new}/{dated} ({new / dated:.0%})" if dated else "unknown"
+
+
 def nothing_found_message(result: AnalysisResult, wording: Wording = neutral_wording) -> str:
     """ "no clusters at window 60 s, min-shared 2; try a larger window"; the smaller
-    cluster size to try is a hint, named by each front end (`wording`)."""
+    cluster size to try is a hint, named by each front end (`wording`). A tiny dataset is
+    said to be too small instead: a larger window does not help two posts."""
     p = result.params
     window = window_label(result.window_s, p)
-    advice: tuple[Part, ...] = ("try a larger window",)
+    tiny = result.posts < TINY_POSTS or result.accounts < TINY_ACCOUNTS
+    advice: tuple[Part, ...] = (
+        (
+            f"the dataset is too small to show coordination ("
+            f"{plural(result.posts, 'post')}, {plural(result.accounts, 'account')})",
+        )
+        if tiny
+        else ("try a larger window",)
+    )
     found = f"no clusters at window {window}, min-shared {p.min_shared:g}; "
     # Every group too small for min-accounts: that is the limit to name first.
     largest = result.largest_group or result.linked_accounts
     if result.edges and largest < p.min_accounts:
         smaller = Hint.option("min_accounts", str(max(2, largest)))
-        advice = ("try ", smaller, " or a larger window")
+        advice = ("try ", smaller) if tiny else ("try ", smaller, " or a larger window")
         found = (
             f"no clusters at window {window}, min-shared {p.min_shared:g} (the largest group "
             f"of linked accounts has {plural(largest, 'account')}, fewer than min-accounts "

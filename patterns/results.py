@@ -217,6 +217,10 @@ class AnalysisResult:
     repeated_pairs: int = 0
     load: StoredLoadReport = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Per cluster id, (new accounts, accounts with a creation date): set only where the
+    # clusters were ranked by that share (`--sort new`), so the table can show it. Read
+    # from the stored clusters, never stored with the analysis.
+    new_shares: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the DESIGN.md shape."""
@@ -227,7 +231,7 @@ class AnalysisResult:
         # An analysis stored before largest_group (or repeated_pairs) was kept reads back (0)
         # and writes the same.
         unset = {k for k in ("largest_group", "repeated_pairs") if not getattr(self, k)}
-        return _BODY | unset
+        return _BODY | unset | {"new_shares"}
 
     def meta_json(self) -> dict[str, Any]:
         """Everything else, for storage and exports."""
@@ -249,9 +253,11 @@ class AnalysisResult:
         """The plain sentence shown when nothing was found, its hint in `wording`'s terms."""
         return result_text.nothing_found_message(self, wording)
 
-    def render_text(self, limit: int = 20, sort: str = "score") -> str:
+    def render_text(
+        self, limit: int = 20, sort: str = "score", wording: Wording = neutral_wording
+    ) -> str:
         """A ranked table for the terminal (clusters in the order given, `sort` named)."""
-        return result_text.cluster_table(self, limit=limit, sort=sort)
+        return result_text.cluster_table(self, limit=limit, sort=sort, wording=wording)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -287,16 +287,20 @@ class PatternService:
             with self._open(store, name) as con:
                 latest = latest_analysis(con)
                 ref = latest_ref(con) if latest is not None and sort != "score" else None
-                order = (
-                    [r.cluster_id for r in ranked(cluster_rows(con, ref), sort)]
-                    if ref is not None
-                    else None
-                )
+                rows = ranked(cluster_rows(con, ref), sort) if ref is not None else None
             if latest is None:
                 continue
-            if order is not None:
+            if rows is not None:
                 by_id = {c.id: c for c in latest.clusters}
-                latest = replace(latest, clusters=tuple(by_id[c] for c in order if c in by_id))
+                latest = replace(
+                    latest,
+                    clusters=tuple(by_id[r.cluster_id] for r in rows if r.cluster_id in by_id),
+                    new_shares=(
+                        {r.cluster_id: (r.new_accounts, r.with_dates) for r in rows}
+                        if sort == "new"
+                        else {}
+                    ),
+                )
             out.append(latest)
         return out
 

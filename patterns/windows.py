@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from common.wording import plural, window_text
 from patterns.params import MAX_WINDOW_S
 
 IntArray = npt.NDArray[np.int64]
@@ -102,27 +103,22 @@ class AutoWindow:
     split_items: int = 0  # items whose shares were split into more than one burst
 
     def note(self) -> str:
+        """Said in plain words; docs/coordination.md has the rule in full."""
+        head = f"window estimated from the data: {window_text(self.window)}"
         if not self.shared_items:
-            return f"window estimated from the data: {self.window:g} s (no item is shared twice)"
-        split = ""
-        if self.split_items:
-            split = (
-                f" ({self.split_items:,} of them split into bursts at gaps over {SPLIT:g} "
-                "times their median nearest-neighbour lag; an item's time is its bursts' "
-                "median)"
-            )
+            return f"{head} (no item is shared twice)"
         why = (
             f"the fastest {self.fast_items:,} of {self.shared_items:,} items shared more than "
-            f"once{split} passed half their shares within a median {self.coornet:g} s, "
-            "CooRnet's estimate"
+            f"once reached half their shares within {window_text(self.coornet)}"
         )
         if self.window > self.coornet:
+            why += f"; widened to {window_text(self.window)} to keep their bursts whole"
+        if self.split_items:
             why += (
-                f"; widened to {self.window:g} s so that a share in those items' bursts "
-                f"(shares of one item with no gap over the window) pairs with up to {PARTNERS} "
-                "others of it, and a small burst is not split"
+                f"; {plural(self.split_items, 'item')} shared in bursts far apart "
+                f"{'was' if self.split_items == 1 else 'were'} timed per burst"
             )
-        return f"window estimated from the data: {self.window:g} s ({why})"
+        return f"{head} ({why})"
 
 
 def estimate_window(item: IntArray, t: FloatArray, *, p: float = 0.5, q: float = 0.1) -> float:

@@ -29,6 +29,9 @@ _BOUNDARY = re.compile(r"([.!?…]+[\"'”’)\]]*)(\s+)|(\n\s*)")
 _CITED = re.compile(r"\[\d{1,3}\]\Z")
 # "1." / "a)" / "iv." at the start of a line: a list marker, not the end of a sentence.
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\Z")
+# A bullet ("- ", "* ", "• ") or number ("1. ", "2) ") opening a list item's line: markup,
+# not the sentence, so its span (and every quote of it) starts after the marker.
+_ITEM_MARKER = re.compile(r"(?:[-*+•‣◦▪–]|\d{1,3}[.)])[ \t]+")
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,16 @@ def _add(
     start, end = span
     while start < end and text[start].isspace():
         start += 1
+    if _opens_line(text, start) and (marker := _ITEM_MARKER.match(text, start, end)):
+        start = marker.end()
     while end > start and text[end - 1].isspace():
         end -= 1
     if end - start >= min_chars:
         spans.append(Sentence(start + offset, end + offset, text[start:end]))
+
+
+def _opens_line(text: str, at: int) -> bool:
+    """Whether only spaces or tabs stand between the line's start and `at`."""
+    while at > 0 and text[at - 1] in " \t":
+        at -= 1
+    return at == 0 or text[at - 1] == "\n"

@@ -155,6 +155,9 @@ TOOLKIT_COLUMNS = (
     "timestamp",
     "urls",
 )
+# The layout of a file whose columns were matched to fields by their names (aliases): the
+# load report then says which column feeds which field, since that was a guess.
+MAPPED_BY_NAME = "columns mapped by name"
 DELIMITERS = (",", "\t", ";", "|")
 SAMPLE_BYTES = 256 * 1024
 MAX_HEADER_BYTES = 1024 * 1024
@@ -376,4 +379,4 @@ def _layout(columns: Sequence[str], fields: Mapping[str, str], mapped: bool) -> 
         return "CooRTweet multi-object table"
     if all(fields.get(f) == f for f in fields if f in CANONICAL_FIELDS):
         return "canonical columns"
-    return "columns mapped by name" + (" and --map" if mapped else "")
+    return MAPPED_BY_NAME + (" and --map" if mapped else "")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.wording import plural
+from corpus.posts.formats import ALL_FIELDS, MAPPED_BY_NAME
 
 
 def _was(n: int) -> str:
@@ -55,7 +56,7 @@ class LoadReport:
 
     def notes(self) -> list[str]:
         """Plain sentences about anything dropped or assumed."""
-        out = []
+        out = [] if (used := self.columns_used()) is None else [used]
         if self.duplicate_rows:
             dropped = self.duplicate_rows - self.merged_rows
             parts = []
@@ -87,6 +88,20 @@ class LoadReport:
             out.append("no post id column: posts are numbered by row (row-1, row-2, ...)")
         out.extend(self.image_notes)
         return out
+
+    def columns_used(self) -> str | None:
+        """Which column fed which field, where names were matched to fields (a guess, so
+        said): "columns used: account_id=user, created_at=time, ..."; None for canonical
+        columns or a known export."""
+        if not self.layout.startswith(MAPPED_BY_NAME):
+            return None
+        order = {f: i for i, f in enumerate(ALL_FIELDS)}
+        ordered = sorted(self.mapping.items(), key=lambda fc: order.get(fc[0], len(order)))
+        renamed = [f"{f}={c}" for f, c in ordered if c.strip().lower() != f]
+        same = len(ordered) - len(renamed)
+        own = "its own name" if same == 1 else "their own names"
+        rest = f"; {plural(same, 'other field')} by {own}" if same else ""
+        return f"columns used: {', '.join(renamed)}{rest}"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -233,3 +233,16 @@ def test_limit_is_per_dataset_in_the_text_and_in_json(run_cli: RunCli, posts: Pa
     assert code == code_j == 0 and len(ids) == 2
     assert sorted(c["id"] for c in listed) == sorted(ids)
     assert {c["dataset"] for c in listed} == {"one", "two"}
+
+
+def test_cluster_ids_follow_the_dataset_name_as_the_readme_says(
+    run_cli: RunCli, posts: Path
+) -> None:
+    """Same data and parameters: the same id under one name, another under another name."""
+    ids: dict[str, str] = {}
+    for name in ("one", "two", "one"):
+        code, out, _ = run_cli("analyze", str(posts), "--name", name, "--json")
+        assert code == 0
+        [cluster] = json.loads(out)["clusters"]
+        assert ids.setdefault(name, cluster["id"]) == cluster["id"]
+    assert ids["one"] != ids["two"]

@@ -83,9 +83,8 @@ def test_auto_window_does_not_split_the_bursts_it_is_read_from() -> None:
     assert estimate_window(items, times) == 40.0
     assert chosen.note() == (
         "window estimated from the data: 40 s (the fastest 3 of 25 items shared more than "
-        "once passed half their shares within a median 21 s, CooRnet's estimate; widened to "
-        "40 s so that a share in those items' bursts (shares of one item with no gap over the "
-        "window) pairs with up to 5 others of it, and a small burst is not split)"
+        "once reached half their shares within 21 s; widened to 40 s to keep their bursts "
+        "whole)"
     )
 
 
@@ -112,7 +111,7 @@ def test_auto_window_reads_bursts_repeated_hours_apart() -> None:
     assert 1 <= chosen.coornet <= chosen.window <= 20  # seconds, not the 6 h between repeats
     assert chosen.split_items == 4  # the campaign items; organic items stay whole
     assert chosen.shared_items == 20 and chosen.fast_items == 2
-    assert "4 of them split into bursts at gaps over 20 times" in chosen.note()
+    assert "; 4 items shared in bursts far apart were timed per burst)" in chosen.note()
 
 
 def test_results_do_not_depend_on_chunking(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -172,6 +172,29 @@ def test_extractive_answer_quotes_verbatim_and_cites(library: Library) -> None:
     assert all(c.title == "Campaign" for c in answer.citations)
 
 
+TIMELINE = """# Campaign timeline
+
+- 26 February 2026: the council approves the plant by 7 votes to 4.
+- 27 February 2026: the domain kesslingtruth.org is registered.
+- 11 March 2026: Chirper suspends 52 accounts.
+"""
+
+
+def test_a_quote_of_a_list_item_starts_after_its_marker_and_stays_verbatim(
+    library: Library,
+) -> None:
+    library.add(doc(TIMELINE, "Timeline"), scope="g1", added_by="a")
+    answer = library.ask("When was the domain kesslingtruth.org registered?", ["g1"])
+    assert not answer.refused, answer.notes
+    quotes = [c.quote for c in answer.citations]
+    assert "27 February 2026: the domain kesslingtruth.org is registered." in quotes
+    text = source_text(library.catalog, answer.citations[0].source_id)
+    for c in answer.citations:
+        assert not c.quote.startswith("-") and text[c.start : c.end] == c.quote
+        assert text[c.start - 2 : c.start] == "- "  # the span begins right after the marker
+    assert "- " not in answer.answer
+
+
 def test_unanswerable_questions_are_refused(library: Library) -> None:
     library.add(doc(CAMPAIGN, "Campaign"), scope="g1", added_by="a")
     answer = library.ask("What is the boiling point of mercury?", ["g1"])

@@ -92,6 +92,32 @@ def test_split_table(text: str, expected: int) -> None:
         assert text[s.start : s.end] == s.text
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Steps:\n- collect posts\n* find clusters\n• report",
+            ["Steps:", "collect posts", "find clusters", "report"],
+        ),
+        (
+            "Findings:\n1. Accounts were new.\n  2) Posts matched.",
+            ["Findings:", "Accounts were new.", "Posts matched."],
+        ),
+        # Not a marker: a minus sign, a dash inside a line, a decimal number.
+        (
+            "-5 degrees at night. It fell - 5 points.",
+            ["-5 degrees at night.", "It fell - 5 points."],
+        ),
+        ("3.5 percent rose.\n- ", ["3.5 percent rose."]),
+    ],
+)
+def test_a_list_item_sentence_starts_after_its_marker(text: str, expected: list[str]) -> None:
+    spans = split_sentences(text, offset=7)
+    assert [s.text for s in spans] == expected
+    for s in spans:
+        assert text[s.start - 7 : s.end - 7] == s.text
+
+
 def test_wrapped_pdf_line_stays_one_sentence() -> None:
     text = "We removed 1,420 of the accounts. The remaining\n450 accounts received labels."
     assert [s.text for s in split_sentences(text)][
