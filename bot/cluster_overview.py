@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.analysis_facts import CitedSentences, name_list, seconds, settings_phrase, signals_phrase
+from bot.analysis_facts import CitedSentences, name_list, settings_phrase, signals_phrase
 from common.wording import plural
 from patterns import queries as q
+from patterns.result_text import seconds
 from patterns.results import ClusterDetail
 from patterns.serialise import iso
 
