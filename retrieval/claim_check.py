@@ -21,9 +21,9 @@ from prompts.phrases import (
 )
 from retrieval.chat_model import complete
 from retrieval.citations import Citation, Passage, check_citations
-from retrieval.extractive import Candidate, overlaps, select, to_citations
+from retrieval.extractive import NEAR_DUPLICATE, Candidate, overlaps, select, to_citations
 from retrieval.generated import prompt_sources
-from retrieval.lexical import content_stems, coverage
+from retrieval.lexical import content_stems, coverage, jaccard
 from retrieval.quantities import mismatches, without_quantities
 
 if TYPE_CHECKING:
@@ -123,7 +123,10 @@ def evidence(
     for g in gathered:
         if len(chosen) >= room:
             break
-        if not any(overlaps(g.candidate, o) for o in chosen):
+        if not any(
+            overlaps(g.candidate, o) or jaccard(g.candidate.stems, o.stems) >= NEAR_DUPLICATE
+            for o in chosen
+        ):  # a copy of the same page says it again
             chosen.append(g.candidate)
     more = [c for c in reports if not any(overlaps(c, o) for o in chosen)]
     more = more[: MAX_SHOWN - len(chosen)]

@@ -54,6 +54,16 @@ def test_a_check_shows_the_refutation_then_the_report_named_as_one(
     assert [c.n for c in result.citations] == list(range(1, len(quotes) + 1))
 
 
+def test_a_second_copy_of_the_page_does_not_repeat_its_refutation(
+    factcheck: tuple[Library, str],
+) -> None:
+    library, _ = factcheck
+    copy = load_file(PAGE, max_bytes=1 << 20, title="Mirror of the check")
+    library.add(copy, scope="s", added_by="t", force=True)
+    quotes = [c.quote for c in library.check(CLAIM, ["s"]).citations]
+    assert quotes.count("Our rating: False.") == 1 and quotes.count("No such ban exists.") == 1
+
+
 def test_a_page_verdict_is_not_taken_for_a_claim_the_page_only_states(
     factcheck: tuple[Library, str],
 ) -> None:
