@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.assistant import DEMO_SCOPE
 from common.wording import plural, plural_shown
+from prompts.phrases import REPORTS_LABEL
 from retrieval.catalog_records import SourceRecord
 from retrieval.citations import Answer, Citation
 from retrieval.claim_check import CheckResult
@@ -35,11 +36,12 @@ def citation_origin(c: Citation) -> str:
     return "; ".join(parts)
 
 
-def _citation_lines(citations: list[Citation]) -> list[str]:
+def _citation_lines(citations: list[Citation], reporting: Sequence[int] = ()) -> list[str]:
     lines = []
     for c in citations:
         where = f" <{c.origin}>" if c.origin.startswith(("http://", "https://")) else ""
-        lines.append(f"[{c.n}] {c.title}{where} ({citation_origin(c)})")
+        label = f"; {REPORTS_LABEL}" if c.n in reporting else ""
+        lines.append(f"[{c.n}] {c.title}{where} ({citation_origin(c)}{label})")
         lines.extend(
             textwrap.wrap(
                 f"\u201c{c.quote}\u201d", width=96, initial_indent="    ", subsequent_indent="    "
@@ -65,7 +67,7 @@ def render_check(result: CheckResult) -> str:
         textwrap.fill(result.explanation, 100),
     ]
     if result.citations:
-        lines += ["", "Evidence:", *_citation_lines(result.citations)]
+        lines += ["", "Evidence:", *_citation_lines(result.citations, result.reporting)]
     return "\n".join(lines)
 
 
