@@ -10,13 +10,11 @@ check also takes, within WINDOW characters of that statement:
 - the page's verdict line ("Verdict: False.", "Our ruling: Mostly false", or the sentence
   under a "Verdict" heading), the one nearest the statement;
 - sentences that deny what the claim says: a word judging it that the claim lacks ("not",
-  "no", "false", "denied") with two of the claim's content words, or one in the section of
-  a sentence reporting the claim;
+  "no", "false", "denied") with half the claim's content words (figures and dates left
+  out), or one of them in the section of a sentence reporting the claim;
 - the sentences next to a sentence reporting the claim (NEAR_AFTER after it, NEAR_BEFORE
   before), in its section (no heading between them), unless the report is already quoted
   with its judgment ("The main claim was X. That claim is false: ...");
-- then other denials with one of the claim's content words ("A council spokesperson called
-  the posts untrue"): weaker, so they come last.
 
 The scorer cannot rank these against the claim, so each carries the score of the statement
 that ties it to the claim.
@@ -34,13 +32,13 @@ from retrieval.catalog_records import ChunkRecord
 from retrieval.claim_check import STRONG_OVERLAP, judges, reports_claim
 from retrieval.extractive import Candidate, overlaps, prepare
 from retrieval.lexical import content_stems
+from retrieval.quantities import without_quantities
 from retrieval.search import Hit
 
 WINDOW: Final = 3000  # characters read either side of a statement of the claim
 NEAR_AFTER: Final = 2  # sentences taken after a sentence reporting the claim (the rebuttal)
 NEAR_BEFORE: Final = 1  # and before it
-WEAK_DENIALS: Final = 2  # denials with one of the claim's words, outside a report's section
-DENIAL_WORDS: Final = 2  # claim content words a denial holds outside that section
+DENIAL_SHARE: Final = 0.5  # share of the claim's content words a denial holds elsewhere
 
 _VERDICT_LINE: Final = re.compile(
     r"^(?:our |the |final |claim )?(?:verdict|rating|ruling|conclusion|assessment)"
@@ -51,7 +49,6 @@ _VERDICT_HEADING: Final = re.compile(
     r"^\W*(?:our |the |final )?(?:verdict|rating|ruling|conclusion)\W*$", re.I
 )
 
-WEAK_TIER: Final = 3
 Role = Literal["verdict", "denies", "near"]
 
 
@@ -59,17 +56,18 @@ Role = Literal["verdict", "denies", "near"]
 class Gathered:
     candidate: Candidate
     role: Role
-    tier: int  # which come first: verdict 0, denial 1, neighbour 2, weaker denial WEAK_TIER
+    tier: int  # which come first: verdict 0, denial 1, neighbour 2
     rank: float  # then: nearer the statement, or more of the claim's words
 
 
-def denies(claim: str, text: str, *, min_words: int = DENIAL_WORDS) -> bool:
+def denies(claim: str, text: str, *, min_share: float = DENIAL_SHARE) -> bool:
     """Whether a sentence judges what the claim says ("The plant has not been built",
-    "There is no plant, so ... nothing that could have killed these fish"): a judging word
-    the claim lacks, with `min_words` of its content words (all, for a shorter claim)."""
-    wanted = set(content_stems(claim))
+    "There is no plant, so ... nothing that could have killed these fish"): a word judging
+    it that the claim lacks, with `min_share` of its content words (at least one). The
+    claim's figures and dates are not counted: "not until 11 March" is about anything."""
+    wanted = {s for s in content_stems(without_quantities(claim)) if not s.isdigit()}
     shared = wanted & set(content_stems(text))
-    return bool(wanted) and len(shared) >= min(min_words, len(wanted)) and judges(claim, text)
+    return bool(shared) and len(shared) >= min_share * len(wanted) and judges(claim, text)
 
 
 def gather(
@@ -88,9 +86,6 @@ def gather(
     found.sort(key=lambda g: (g.tier, g.rank, g.candidate.start))
     out: list[Gathered] = []
     for g in found:
-        weak = sum(o.tier == WEAK_TIER for o in out)
-        if g.tier == WEAK_TIER and weak >= WEAK_DENIALS:
-            continue
         if not any(overlaps(g.candidate, o.candidate) for o in out):
             out.append(g)
     return out
@@ -114,13 +109,8 @@ def _in_source(
         best = min(verdicts, key=lambda u: (not _within(u, sections), _distance(u, reporting)))
         found.append(Gathered(_tied(best, reporting), "verdict", 0, _distance(best, reporting)))
     for u in units:
-        if denies(claim, u.text, min_words=1):
-            strong = _within(u, sections) or denies(claim, u.text)
-            found.append(
-                Gathered(
-                    _tied(u, anchors), "denies", 1 if strong else WEAK_TIER, _distance(u, anchors)
-                )
-            )
+        if denies(claim, u.text, min_share=0.0 if _within(u, sections) else DENIAL_SHARE):
+            found.append(Gathered(_tied(u, anchors), "denies", 1, _distance(u, anchors)))
     for a, (lo, hi) in zip(reporting, sections, strict=True):
         if a in judged:
             continue

@@ -11,6 +11,7 @@ import pytest
 from corpus.reporting.documents import make_document
 from corpus.reporting.load import load_file
 from retrieval.citations import MARKER
+from retrieval.claim_check import reports_claim
 from retrieval.claim_context import denies
 from retrieval.claim_questions import yes_no_claim
 from retrieval.library import Library
@@ -24,7 +25,8 @@ REFUTING = (
     "Our rating: False.",
     "No such ban exists.",
     "In May the council voted to widen the cycle lanes on Market Street.",
-    "A council spokesperson called the posts untrue.",
+    "A council spokesperson called the posts untrue: there has never been a ban on bicycles in "
+    "Norbury.",
 )
 
 
@@ -47,8 +49,9 @@ def test_a_check_shows_the_refutation_then_the_report_named_as_one(
     last = result.citations[-1]
     assert last.quote.startswith(REPORT) and result.reporting == (last.n,)
     assert result.explanation.startswith(f"Source [{last.n}] only reports that the claim is made.")
-    # A negation that is not about the claim stays out ("not recorded by the organisers").
-    assert not any("weather" in q for q in quotes)
+    # Negations that are not about the claim stay out: "not recorded by the organisers",
+    # and one with a single word of the claim outside the report's section.
+    assert not any("weather" in q or "did not say" in q for q in quotes)
     text = source_text(library.catalog, sid)
     assert all(text[c.start : c.end] == c.quote for c in result.citations)
     assert [c.n for c in result.citations] == list(range(1, len(quotes) + 1))
@@ -136,22 +139,35 @@ def test_the_sentence_under_a_verdict_heading_is_the_verdict(library: Library) -
 
 
 @pytest.mark.parametrize(
-    ("quote", "min_words", "expected"),
+    ("quote", "min_share", "expected"),
     [
-        ("The plant has not been built.", 1, True),
-        ("The plant has not been built.", 2, False),  # one of the claim's words only
-        ('"There is no plant, so there is nothing that could have killed these fish."', 2, True),
-        ("The plant killed thousands of fish in the harbour.", 1, False),  # agrees
-        ("The weather was not recorded.", 1, False),  # none of its words
+        ("The plant has not been built.", 0.0, True),
+        ("The plant has not been built.", 0.5, False),  # one of the claim's five words only
+        ('"There is no plant, so there is nothing that could have killed these fish."', 0.5, True),
+        ("The plant killed thousands of fish in the harbour.", 0.0, False),  # agrees
+        ("The weather was not recorded.", 0.0, False),  # none of its words
+        ("Thousands did not attend the harbour festival.", 0.5, False),  # its figure is no word
     ],
 )
-def test_a_sentence_that_denies_the_claim(quote: str, min_words: int, expected: bool) -> None:
+def test_a_sentence_that_denies_the_claim(quote: str, min_share: float, expected: bool) -> None:
     claim = "The desalination plant killed thousands of fish in the harbour."
-    assert denies(claim, quote, min_words=min_words) is expected
+    assert denies(claim, quote, min_share=min_share) is expected
 
 
 def test_a_denial_the_claim_itself_makes_is_no_denial() -> None:
     assert not denies("The plant has not been built", "The plant has not been built yet.")
+
+
+@pytest.mark.parametrize(
+    ("quote", "reports"),
+    [
+        ("A fisherman, Tomas Ruel, said he was offered 100 euros to post the slogan.", True),
+        # Another figure: evidence about the claim, not a report of it.
+        ("A fisherman, Tomas Ruel, said he was offered 40 euros to post the slogan.", False),
+    ],
+)
+def test_a_report_with_another_figure_is_evidence(quote: str, reports: bool) -> None:
+    assert reports_claim("Tomas Ruel was offered 100 euros to post the slogan", quote) is reports
 
 
 @pytest.mark.parametrize(
