@@ -14,7 +14,7 @@ check also takes, within WINDOW characters of that statement:
   out), or one of them in the section of a sentence reporting the claim;
 - the sentences next to a sentence reporting the claim (NEAR_AFTER after it, NEAR_BEFORE
   before), in its section (no heading between them), unless the report is already quoted
-  with its judgment ("The main claim was X. That claim is false: ...");
+  with its judgment ("The main claim was X. That claim is false: ...").
 
 The scorer cannot rank these against the claim, so each carries the score of the statement
 that ties it to the claim.
@@ -50,14 +50,14 @@ _VERDICT_HEADING: Final = re.compile(
 )
 
 Role = Literal["verdict", "denies", "near"]
+_FIRST: Final[dict[str, int]] = {"verdict": 0, "denies": 1, "near": 2}  # which come first
 
 
 @dataclass(frozen=True)
 class Gathered:
     candidate: Candidate
     role: Role
-    tier: int  # which come first: verdict 0, denial 1, neighbour 2
-    rank: float  # then: nearer the statement, or more of the claim's words
+    rank: float  # within a role, lower first: characters from the statement
 
 
 def denies(claim: str, text: str, *, min_share: float = DENIAL_SHARE) -> bool:
@@ -83,7 +83,7 @@ def gather(
     for sid in dict.fromkeys(a.source_id for a in anchors):
         mine = [a for a in anchors if a.source_id == sid]
         found += _in_source(claim, mine, [a for a in mine if a in judged], catalog)
-    found.sort(key=lambda g: (g.tier, g.rank, g.candidate.start))
+    found.sort(key=lambda g: (_FIRST[g.role], g.rank, g.candidate.start))
     out: list[Gathered] = []
     for g in found:
         if not any(overlaps(g.candidate, o.candidate) for o in out):
@@ -107,10 +107,10 @@ def _in_source(
     verdicts = [u for u in units if reporting and _is_verdict(u, context, catalog)]
     if verdicts:
         best = min(verdicts, key=lambda u: (not _within(u, sections), _distance(u, reporting)))
-        found.append(Gathered(_tied(best, reporting), "verdict", 0, _distance(best, reporting)))
+        found.append(Gathered(_tied(best, reporting), "verdict", _distance(best, reporting)))
     for u in units:
         if denies(claim, u.text, min_share=0.0 if _within(u, sections) else DENIAL_SHARE):
-            found.append(Gathered(_tied(u, anchors), "denies", 1, _distance(u, anchors)))
+            found.append(Gathered(_tied(u, anchors), "denies", _distance(u, anchors)))
     for a, (lo, hi) in zip(reporting, sections, strict=True):
         if a in judged:
             continue
@@ -118,7 +118,7 @@ def _in_source(
         after = [u for u in inside if u.start >= a.end][:NEAR_AFTER]
         before = [u for u in inside if u.end <= a.start][-NEAR_BEFORE:]
         for u in [*after, *before]:
-            found.append(Gathered(replace(u, score=a.score), "near", 2, _distance(u, [a])))
+            found.append(Gathered(replace(u, score=a.score), "near", _distance(u, [a])))
     return [g for g in found if not any(overlaps(g.candidate, a) for a in anchors)]
 
 
