@@ -20,6 +20,7 @@ from bot.discord_text import (
     shorten,
 )
 from common.wording import plural
+from prompts.phrases import REPORTS_LABEL
 from retrieval.catalog_records import SourceRecord
 from retrieval.citations import Answer, Citation, spaced_markers
 from retrieval.claim_check import CheckResult
@@ -79,12 +80,15 @@ def group_embeds(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
     return groups
 
 
-def _citation_fields(citations: Iterable[Citation]) -> list[tuple[str, str]]:
+def _citation_fields(
+    citations: Iterable[Citation], reporting: Sequence[int] = ()
+) -> list[tuple[str, str]]:
     fields: list[tuple[str, str]] = []
     for c in citations:
         link = c.origin if c.origin.startswith(("http://", "https://")) else ""
         link_line = f"<{link}>\n" if link and len(link) <= 300 else ""
-        name = shorten(f"[{c.n}] {neutralise(c.title)}", FIELD_NAME_LIMIT)
+        label = f" ({REPORTS_LABEL})" if c.n in reporting else ""
+        name = shorten(f"[{c.n}]{label} {neutralise(c.title)}", FIELD_NAME_LIMIT)
         # The quote is evidence: never truncated, continued in further fields instead.
         quote = f"\u201c{neutralise(c.quote)}\u201d"
         parts = nonblank_pieces(quote, FIELD_VALUE_LIMIT - len(link_line))
@@ -135,7 +139,7 @@ def check_embeds(result: CheckResult) -> list[discord.Embed]:
     return pack_embeds(
         title="Claim: " + neutralise(result.claim),
         body=body,
-        fields=_citation_fields(result.citations),
+        fields=_citation_fields(result.citations, result.reporting),
         footer=footer,
         colour=VERDICT_COLOURS.get(result.verdict, COLOUR_INFO),
         more_title="Evidence (continued)",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.assistant import DEMO_SCOPE
 from common.wording import plural, plural_shown, window_text
+from prompts.phrases import REPORTS_LABEL
 from retrieval.catalog_records import SourceRecord
 from retrieval.citations import Answer, Citation, spaced_markers
 from retrieval.claim_check import CheckResult
@@ -64,11 +65,12 @@ def wrapped(text: str, width: int, indent: str = "") -> list[str]:
     return lines
 
 
-def _citation_lines(citations: list[Citation]) -> list[str]:
+def _citation_lines(citations: list[Citation], reporting: Sequence[int] = ()) -> list[str]:
     lines = []
     for c in citations:
         where = f" <{c.origin}>" if c.origin.startswith(("http://", "https://")) else ""
-        lines.append(f"[{c.n}] {c.title}{where} ({citation_origin(c)})")
+        label = f"; {REPORTS_LABEL}" if c.n in reporting else ""
+        lines.append(f"[{c.n}] {c.title}{where} ({citation_origin(c)}{label})")
         lines.extend(wrapped(f"\u201c{c.quote}\u201d", 96, "    "))
     return lines
 
@@ -90,7 +92,7 @@ def render_check(result: CheckResult) -> str:
         *wrapped(result.explanation, 100),
     ]
     if result.citations:
-        lines += ["", "Evidence:", *_citation_lines(result.citations)]
+        lines += ["", "Evidence:", *_citation_lines(result.citations, result.reporting)]
     return "\n".join(lines)
 
 

@@ -34,3 +34,4 @@ CLAIM_REPORTED = {
     1: "Source {refs} only reports that the claim is made.",
     2: "Sources {refs} only report that the claim is made.",
 }
+REPORTS_LABEL = "only reports the claim"  # beside such a source in a check's evidence list

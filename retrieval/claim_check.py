@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from prompts import claim_check as check_prompt
 from prompts.phrases import (
+    CLAIM_REPORTED,
     EVIDENCE_ONLY,
     EXPLAIN_EVIDENCE_ONLY,
     EXPLAIN_MISMATCH_UNCHECKED,
@@ -20,29 +21,33 @@ from prompts.phrases import (
 )
 from retrieval.chat_model import complete
 from retrieval.citations import Citation, Passage, check_citations
-from retrieval.extractive import Candidate, overlaps, select, to_citations
+from retrieval.extractive import NEAR_DUPLICATE, Candidate, overlaps, select, to_citations
 from retrieval.generated import prompt_sources
-from retrieval.lexical import content_stems, coverage
+from retrieval.lexical import content_stems, coverage, jaccard
 from retrieval.quantities import mismatches, without_quantities
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
-MAX_EVIDENCE = 5
+    from retrieval.claim_context import Gathered
+
+MAX_EVIDENCE = 5  # picked by the scorer
+MAX_SHOWN = 8  # with what the check found beside the claim's statements, and its reports
 STRONG_OVERLAP = 0.5  # share of the claim's other content words a quote must hold to count
 REPORTS_SHARE = 0.6  # share of the claim's content words a sentence reporting it holds
 # Words that say a sentence reports what someone says ("Opponents say X"), and words that
 # judge what they are said of ("X is false"): a sentence with the claim's words and a
 # reporting word, and no judging word the claim lacks, only reports that the claim is made.
-_REPORTING = frozenset(
+REPORTING = frozenset(
     "say says said saying claim claims claimed claiming allege alleges alleged alleging argue "
     "argues argued assert asserts asserted insist insists insisted contend contends contended "
     "suggest suggests suggested according rumour rumours rumoured rumor rumors rumored "
     "believe believes believed maintain maintains maintained accuse accuses accused".split()
 )
 _JUDGING = frozenset(
-    "not no never nor none cannot false untrue wrong incorrect inaccurate misleading myth "
-    "debunked denied denies deny baseless unfounded exaggerated exaggeration".split()
+    "not no never nor none nothing nobody neither cannot false untrue wrong incorrect "
+    "inaccurate misleading myth hoax fabricated debunked denied denies deny baseless unfounded "
+    "exaggerated exaggeration".split()
 )
 _WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
@@ -54,6 +59,7 @@ class CheckResult:
     explanation: str
     citations: list[Citation]
     model: str = ""
+    reporting: tuple[int, ...] = ()  # the [n] of citations that only report the claim made
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,7 +70,7 @@ class CheckResult:
         }
 
 
-def _lower_words(text: str) -> set[str]:
+def lower_words(text: str) -> set[str]:
     return {w.lower().replace("’", "'") for w in _WORDS.findall(text)}
 
 
@@ -76,28 +82,60 @@ def reports_claim(claim: str, quote: str) -> bool:
     wanted = set(content_stems(claim))
     if not wanted or len(wanted & set(content_stems(quote))) < REPORTS_SHARE * len(wanted):
         return False
-    mine, theirs = _lower_words(claim), _lower_words(quote)
-    added = theirs - mine
-    judging = {w for w in added if w in _JUDGING or w.endswith("n't")}
-    return bool(added & _REPORTING) and not judging
+    added = lower_words(quote) - lower_words(claim)
+    if not added & REPORTING or judges(claim, quote):
+        return False
+    # "Ruel said he was offered 40 euros" against "offered 100 euros" is evidence about it.
+    return not mismatches(claim, [(0, quote)])
 
 
-def evidence(claim: str, candidates: Sequence[Candidate], min_evidence: float) -> list[Citation]:
-    """The passages that bear on the claim, ranked by the answer scorer, in reading order.
+def judges(claim: str, quote: str) -> bool:
+    """Whether a quote has a word judging the claim ("not", "false", "denied", "isn't")
+    that the claim itself lacks."""
+    added = lower_words(quote) - lower_words(claim)
+    return any(w in _JUDGING or w.endswith("n't") for w in added)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    citations: list[Citation]  # the evidence about the claim first, then the reports of it
+    reporting: tuple[int, ...]  # the [n] of those that only report the claim being made
+
+
+def evidence(
+    claim: str,
+    candidates: Sequence[Candidate],
+    min_evidence: float,
+    gathered: Sequence[Gathered] = (),
+) -> Evidence:
+    """The passages that bear on the claim, ranked by the answer scorer, in reading order;
+    then those that only report it.
 
     Evidence that disagrees with the claim is kept: the scorer ranks what bears on it, and a
     differing number ("$2,500 per month" against "$5,000 a month") is pointed out below.
     A sentence that only reports the claim being made scores best (it has all its words),
     so it is picked apart, after the others: it must not set the bar that evidence about
-    the claim has to reach.
+    the claim has to reach. What the check found beside the claim's statements (its
+    verdict line, denials, neighbours: retrieval/claim_context.py) comes after the scorer's
+    picks and before the reports, as room allows.
     """
     reporting = [c for c in candidates if reports_claim(claim, c.text)]
     chosen = select([c for c in candidates if c not in reporting], MAX_EVIDENCE, min_evidence)
-    room = MAX_EVIDENCE - len(chosen)
-    if room > 0:
-        more = select(reporting, room, min_evidence)
-        chosen += [c for c in more if not any(overlaps(c, o) for o in chosen)]
-    return to_citations(chosen)
+    reports = select(reporting, MAX_SHOWN, min_evidence)
+    room = MAX_SHOWN - (1 if reports else 0)  # one report is always shown, named as one
+    for g in gathered:
+        if len(chosen) >= room:
+            break
+        if not any(
+            overlaps(g.candidate, o) or jaccard(g.candidate.stems, o.stems) >= NEAR_DUPLICATE
+            for o in chosen
+        ):  # a copy of the same page says it again
+            chosen.append(g.candidate)
+    more = [c for c in reports if not any(overlaps(c, o) for o in chosen)]
+    more = more[: MAX_SHOWN - len(chosen)]
+    about = to_citations(chosen)
+    after = [replace(c, n=c.n + len(about)) for c in to_citations(more)]
+    return Evidence([*about, *after], tuple(c.n for c in after))
 
 
 def strong_evidence(claim: str, citations: Sequence[Citation]) -> list[tuple[int, str]]:
@@ -126,12 +164,25 @@ def check_claim(
     candidates: Sequence[Candidate],
     *,
     min_evidence: float,
+    gathered: Sequence[Gathered] = (),
     model: BaseChatModel | None = None,
     model_name: str = "",
 ) -> CheckResult:
-    citations = evidence(claim, candidates, min_evidence)
-    if not citations:
+    found = evidence(claim, candidates, min_evidence, gathered)
+    if not found.citations:
         return CheckResult(claim, "not_enough_evidence", EXPLAIN_NOT_ENOUGH, [], model_name)
+    result = _judged(claim, found.citations, model, model_name)
+    if not found.reporting:
+        return result
+    # Named first, so a reader never takes a report of the claim for evidence of it.
+    refs = " and ".join(f"[{n}]" for n in found.reporting)
+    named = CLAIM_REPORTED[min(len(found.reporting), 2)].format(refs=refs)
+    return replace(result, explanation=_join(named, result.explanation), reporting=found.reporting)
+
+
+def _judged(
+    claim: str, citations: list[Citation], model: BaseChatModel | None, model_name: str
+) -> CheckResult:
     differs = mismatch_note(claim, citations)
     if model is None:
         return CheckResult(claim, EVIDENCE_ONLY, _join(EXPLAIN_EVIDENCE_ONLY, differs), citations)

@@ -1,15 +1,15 @@
 """Questions that ask whether a claim is true ("Is the claim that X true?", "Is it true that
 X?") are claim checks: `ask` answers them with the check's evidence, its mismatches and (with
-a model) its verdict, never with a sentence that only reports the claim being made."""
+a model) its verdict, never with a sentence that only reports the claim being made. So is a
+yes/no question whose extractive answer would quote such a sentence."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
-from prompts.phrases import CLAIM_REPORTED, CLAIM_VERDICTS, REFUSAL
-from retrieval.citations import MARKER, Answer
-from retrieval.claim_check import CheckResult, reports_claim
+from prompts.phrases import CLAIM_VERDICTS, REFUSAL
+from retrieval.citations import Answer
+from retrieval.claim_check import REPORTING, CheckResult, lower_words
 from retrieval.lexical import content_stems
 
 _TRUE = r"(?:really |actually |in fact )?(?:true|correct|accurate|right|false|untrue|wrong|a fact)"
@@ -23,6 +23,9 @@ _SHAPES = [
     )
 ]
 _QUOTES = "\"'“”‘’"
+_YES_NO = re.compile(
+    r"^(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\s+\S", re.I
+)
 
 
 def claim_asked(question: str) -> str | None:
@@ -37,31 +40,33 @@ def claim_asked(question: str) -> str | None:
     return None
 
 
+def yes_no_claim(question: str) -> str | None:
+    """The question itself as the claim it asks about, for a yes/no question ("Did the plant
+    kill fish in the harbour?") that asks nothing about who said what; else None. A sentence
+    that reports that claim being made ("A post claims the plant killed fish") must not
+    answer it: it says someone says so, not that it is so."""
+    flat = " ".join(question.split()).rstrip("?!. ")
+    if not _YES_NO.match(flat) or lower_words(flat) & REPORTING:
+        return None
+    return flat if content_stems(flat) else None
+
+
 def claim_answer(question: str, result: CheckResult, *, mode: str) -> Answer:
     """The check as an answer: the verdict where a model gave one that was checked, the
-    evidence (quoted, each with its [n]) before the sentences that only report the claim
-    being made, which are named as such, then the check's explanation (mismatches, or why
-    there is no verdict)."""
+    evidence (quoted, each with its [n]), then the check's explanation, which names the
+    sentences that only report the claim being made (never quoted here), and points at
+    mismatches or says why there is no verdict."""
     if not result.citations:
         return Answer(question, REFUSAL, mode, True, [], model=result.model)
-    reporting = [c for c in result.citations if reports_claim(result.claim, c.quote)]
-    about = [c for c in result.citations if c not in reporting]
-    mapping = {c.n: new for new, c in enumerate([*about, *reporting], start=1)}
     parts = [CLAIM_VERDICTS.get(result.verdict, "")]
-    parts += [f"{c.quote} [{mapping[c.n]}]" for c in about]
-    if reporting:
-        refs = " and ".join(f"[{mapping[c.n]}]" for c in reporting)
-        parts.append(CLAIM_REPORTED[min(len(reporting), 2)].format(refs=refs))
-    parts.append(
-        MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", result.explanation)
-    )
-    citations = sorted((replace(c, n=mapping[c.n]) for c in result.citations), key=lambda c: c.n)
+    parts += [f"{c.quote} [{c.n}]" for c in result.citations if c.n not in result.reporting]
+    parts.append(result.explanation)
     return Answer(
         question,
         " ".join(p for p in parts if p),
         mode,
         False,
-        citations,
+        list(result.citations),
         model=result.model,
-        evidence=max(c.score for c in citations),
+        evidence=max(c.score for c in result.citations),
     )

@@ -19,8 +19,9 @@ from retrieval.authorship import asks_author, byline_answer
 from retrieval.catalog import Catalog
 from retrieval.catalog_records import ChunkRecord, SourceRecord
 from retrieval.citations import Answer
-from retrieval.claim_check import CheckResult, check_claim
-from retrieval.claim_questions import claim_answer, claim_asked
+from retrieval.claim_check import CheckResult, check_claim, reports_claim
+from retrieval.claim_context import gather
+from retrieval.claim_questions import claim_answer, claim_asked, yes_no_claim
 from retrieval.config import RetrievalConfig
 from retrieval.cross_encoder import MODEL_FILE as CROSS_ENCODER_FILE
 from retrieval.cross_encoder import CrossEncoder, load_cross_encoder
@@ -246,12 +247,17 @@ class Library:
             if byline is not None:  # "Who wrote it?": the byline, which answers nothing else
                 return byline
         if model is None:
-            return extractive_answer(
+            answer = extractive_answer(
                 question,
                 self.candidates(query, scopes),
                 min_evidence=self.config.min_evidence,
                 max_sentences=self.config.max_answer_sentences,
             )
+            asked = yes_no_claim(question)
+            if asked and any(reports_claim(asked, c.quote) for c in answer.citations):
+                # "Did X?" answered by "A post claims X" reads as a yes: check X instead.
+                return claim_answer(question, self.check(asked, scopes), mode="extractive")
+            return answer
         self._encodings()
         hits, sims = self.retrieve(query, scopes)
         return generated_answer(
@@ -272,10 +278,13 @@ class Library:
         model: BaseChatModel | None = None,
         model_name: str = "",
     ) -> CheckResult:
+        candidates = self.candidates(claim, scopes)
+        floor = self.config.min_claim_evidence
         return check_claim(
             claim,
-            self.candidates(claim, scopes),
-            min_evidence=self.config.min_claim_evidence,
+            candidates,
+            min_evidence=floor,
+            gathered=gather(claim, candidates, self.catalog, floor),
             model=model,
             model_name=model_name,
         )

@@ -26,6 +26,7 @@ from bot.discord_text import (
     plain_message,
     shorten,
 )
+from bot.render_text import render_check
 from patterns.results import ClusterListing, ClusterSummary, Example, Member
 from retrieval.catalog_records import SourceRecord
 from retrieval.citations import MARKER, Answer, Citation
@@ -244,6 +245,20 @@ def test_check_embeds_show_verdict_and_evidence() -> None:
     assert "supported" in (embed.description or "")
     assert embed.fields and embed.colour == discord.Colour.green()
     assert_embed_limits(check_embeds(CheckResult("c" * 5000, "evidence_only", "e" * 9000, [])))
+
+
+def test_check_embeds_and_text_label_the_source_that_only_reports_the_claim() -> None:
+    cites = [citation(1, "No such ban exists."), citation(2, "Posts claim a ban.")]
+    result = CheckResult("c", "evidence_only", "e", cites, reporting=(2,))
+    (embed,) = check_embeds(result)
+    names = [f.name or "" for f in embed.fields]
+    assert names[1].startswith("[2] (only reports the claim)")
+    assert "only reports" not in names[0]
+    lines = render_check(result).splitlines()
+    assert [ln.endswith("; only reports the claim)") for ln in lines if ln.startswith("[")] == [
+        False,
+        True,
+    ]
 
 
 def test_sources_list_says_who_added_what() -> None:
