@@ -20,7 +20,7 @@ from typing import Final
 
 import numpy as np
 
-from retrieval.lexical import content_stems, coverage
+from retrieval.lexical import STOPWORDS, content_stems, coverage
 
 FEATURES: Final = (
     "sent_cos",
@@ -45,7 +45,7 @@ FEATURES: Final = (
     "soft_cov",
 )
 # Bumped whenever a feature is computed differently, so cached feature rows are not reused.
-FEATURES_VERSION: Final = 2
+FEATURES_VERSION: Final = 3
 
 _WH_NUMBER = re.compile(
     r"\bhow (?:many|much|long|far|old|big|large|often|tall|high)\b|\bwhat (?:number|percentage|"
@@ -112,6 +112,18 @@ _NOT_NAMES: Final = frozenset(
     _MONTHS + "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s+|\n\s*)\Z")
+_NAME_AFTER = re.compile(r",| [A-Z]")
+_OPENERS: Final = STOPWORDS | frozenset(
+    "according after although as at before but during however if in on since so then there "
+    "this while yet also now later many most some several one two three last earlier "
+    "meanwhile still instead both each every its their his her our".split()
+)
+# "When" is also answered by a relative time: "within an hour", "the night before", "at 11:40".
+_RELATIVE_TIME = re.compile(
+    r"\b(?:hours?|minutes?|days?|weeks?|months?|years?|nights?|morning|evening|afternoon|noon"
+    r"|midnight|tonight|ago|weekend)\b|\b\d{1,2}[:.]\d\d\b|\b[ap]\.m\.",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -158,13 +170,16 @@ def question_info(question: str, stems: Sequence[str], vector: np.ndarray) -> Qu
 
 
 def _has_new_name(text: str, words: frozenset[str]) -> bool:
-    """A capitalised word, not opening a sentence, that the question does not say."""
+    """A capitalised word that the question does not say, and not a month or weekday. One
+    opening a sentence counts only when it reads as a name there: followed by a comma or
+    another capitalised word ("Brightline, a consultancy, ...", "Piet Halloran said"), and
+    not a word that often opens sentences ("Researchers found", "However, ...")."""
     for m in _CAPITALISED.finditer(text):
         word = m.group().lower()
-        if (
-            word in words
-            or word in _NOT_NAMES
-            or _SENTENCE_START.search(text, max(0, m.start() - 3), m.start())
+        if word in words or word in _NOT_NAMES:
+            continue
+        if _SENTENCE_START.search(text, max(0, m.start() - 3), m.start()) and (
+            word in _OPENERS or not _NAME_AFTER.match(text, m.end())
         ):
             continue
         return True
@@ -223,7 +238,7 @@ def feature_rows(q: QuestionInfo, units: Sequence[Unit], idf: dict[str, float]) 
     for i, u in enumerate(units):
         have = set(u.stems)
         has_number = bool(_NUMBER.search(u.text))
-        has_date = bool(_DATE.search(u.text))
+        has_date = bool(_DATE.search(u.text) or _RELATIVE_TIME.search(u.text))
         has_name = _has_new_name(u.text, q.words)
         has_money = bool(_MONEY.search(u.text))
         wanted = [

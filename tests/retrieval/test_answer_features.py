@@ -82,3 +82,27 @@ def test_a_quote_without_what_the_question_asks_for_keeps_half_its_probability()
     assert probs.tolist() == pytest.approx(
         [0.5, 0.5 * TYPE_MISSING_FACTOR, 0.5 * TYPE_MISSING_FACTOR * ROLE_MISSING_FACTOR]
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "met"),
+    [
+        # a name opening its sentence, as an apposition or a full name, is a name
+        ("Who is behind #Vote?", "Brightline, a paid consultancy, was behind #Vote.", True),
+        ("Who said it?", "Piet Halloran said so on Monday.", True),
+        # a common word opening a sentence is not
+        ("Who is behind #Vote?", "Researchers linked it to a network.", False),
+        ("Who is behind #Vote?", "However, nobody claimed it.", False),
+        # a relative time answers "when"
+        ("When were the posts deleted?", "Those posts were deleted within an hour.", True),
+        ("When was the image posted?", "The page posted it at 11:40 p.m.", True),
+        ("When were the posts deleted?", "Those posts were deleted by the platform.", False),
+    ],
+)
+def test_what_counts_as_the_name_or_time_asked_for(question: str, text: str, met: bool) -> None:
+    q = question_info(question, content_stems(question), np.ones(3, dtype=np.float32))
+    row = feature_rows(q, [_unit(text)], {})[0]
+    assert (row[FEATURES.index("type_met")], row[FEATURES.index("type_unmet")]) == (
+        float(met),
+        float(not met),
+    )
