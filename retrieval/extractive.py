@@ -184,6 +184,12 @@ class Scored:
     vectors: np.ndarray  # their MiniLM vectors
 
 
+def rank_key(c: Candidate) -> tuple[float, str, int, int]:
+    """Best score first; of equal scores at the same place, the longer quote (a sentence
+    joined to the one it leans on holds that one too)."""
+    return (-c.score, c.source_id, c.start, -c.end)
+
+
 def prepare(
     question: str,
     hits: Sequence[Hit],
@@ -220,7 +226,7 @@ def prepare(
                 prescore=score,
             )
         )
-    pre.sort(key=lambda c: (-c.prescore, c.source_id, c.start))
+    pre.sort(key=lambda c: (-c.prescore, c.source_id, c.start, -c.end))
     empty = np.zeros((0, 0), dtype=np.float32)
     if query_vector is None or embed is None or not pre:
         return Scored(pre, None, empty, empty)
@@ -267,7 +273,7 @@ def candidate_sentences(
         return joint_scores(question, pre[:max_scored], cross_encoder)
     if scorer is None:
         legacy = prepare(question, hits, similarities, catalog).candidates
-        return sorted(legacy, key=lambda c: (-c.score, c.source_id, c.start))
+        return sorted(legacy, key=rank_key)
     scored = prepare(
         question,
         hits,
@@ -281,7 +287,7 @@ def candidate_sentences(
         return []
     probs = scorer.probabilities(scored.rows, scored.question.vector, scored.vectors)
     out = [replace(c, score=float(p)) for c, p in zip(scored.candidates, probs, strict=False)]
-    out.sort(key=lambda c: (-c.score, c.source_id, c.start))
+    out.sort(key=rank_key)
     return out
 
 
@@ -292,7 +298,7 @@ def joint_scores(
     first."""
     probs = encoder.probabilities(question, [c.text for c in candidates])
     out = [replace(c, score=float(p)) for c, p in zip(candidates, probs, strict=True)]
-    out.sort(key=lambda c: (-c.score, c.source_id, c.start))
+    out.sort(key=rank_key)
     return out
 
 

@@ -34,7 +34,7 @@ from benchmarks.retrieval.calibrate import Scored, sweep
 from benchmarks.retrieval.common import RESULTS, SEED, contains_fact, write_result
 from benchmarks.retrieval.fit_scorer import GRID, Collected, _judge, design, fit_logistic
 from retrieval.answer_features import FEATURES
-from retrieval.extractive import extractive_answer
+from retrieval.extractive import extractive_answer, rank_key
 from retrieval.sentence_scorer import SentenceScorer
 
 COMMAND = "python -m benchmarks.retrieval.answerability"
@@ -82,7 +82,7 @@ def _stage1(items: list[Collected]) -> SentenceScorer:
 
 def _ranked(c: Collected, probs: np.ndarray) -> list[Any]:
     cands = [replace(k, score=float(p)) for k, p in zip(c.candidates, probs, strict=False)]
-    return sorted(cands, key=lambda k: (-k.score, k.source_id, k.start))
+    return sorted(cands, key=rank_key)
 
 
 def _table(items: list[Collected], s1: SentenceScorer) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.retrieval.common import RESULTS, SEED, load_line
+from retrieval.extractive import rank_key
 
 COMMAND = "python -m benchmarks.retrieval.fit_cross_encoder"
 MAX_TOKENS = 128
@@ -174,7 +175,7 @@ def judge_all(model_file: Path, val: list[Any], calib: list[Any]) -> dict[str, A
                 feat = logistic.probabilities(c.rows, c.qvec, c.vectors)
                 top, score = top[:n], 0.5 * (score[:n] + feat)
             cands = [replace(k, score=float(v)) for k, v in zip(top, score, strict=True)]
-            cands.sort(key=lambda k: (-k.score, k.source_id, k.start))
+            cands.sort(key=rank_key)
             out.append(Scored(c.question, cands[0].score if cands else 0.0, cands))
         return out
 

@@ -60,6 +60,7 @@ from benchmarks.retrieval.squad_data import (
     split_articles,
     squad_library,
 )
+from retrieval.extractive import rank_key
 
 COMMAND = "python -m benchmarks.retrieval.fit_scorer"
 GRID = [round(i / 100, 2) for i in range(0, 101)]
@@ -173,11 +174,11 @@ def rescore(scorer: Any, items: list[Collected]) -> list[Scored]:
     out = []
     for c in items:
         if scorer is None:
-            cands = sorted(c.candidates, key=lambda k: (-k.score, k.source_id, k.start))
+            cands = sorted(c.candidates, key=rank_key)
         else:
             probs = scorer.probabilities(c.rows, c.qvec, c.vectors) if len(c.rows) else []
             cands = [replace(k, score=float(p)) for k, p in zip(c.candidates, probs, strict=False)]
-            cands.sort(key=lambda k: (-k.score, k.source_id, k.start))
+            cands.sort(key=rank_key)
         out.append(Scored(c.question, cands[0].score if cands else 0.0, cands))
     return out
 

@@ -39,6 +39,7 @@ from benchmarks.retrieval.common import (
     write_result,
 )
 from retrieval.extractive import LEGACY_DENSE_WEIGHT as DENSE_WEIGHT
+from retrieval.extractive import rank_key
 
 Variant = Callable[[Any, float], float]  # (candidate, sentence cosine) -> score
 VARIANTS: dict[str, Variant] = {
@@ -70,7 +71,7 @@ def rescored(
         sims = [float(np.dot(qv, cache[c.text])) for c in cands]
         for name, fn in VARIANTS.items():
             new = [dataclasses.replace(c, score=fn(c, s)) for c, s in zip(cands, sims, strict=True)]
-            new.sort(key=lambda c: (-c.score, c.source_id, c.start))
+            new.sort(key=rank_key)
             out[name].append(Scored(q, new[0].score if new else 0.0, new))
     return out
 
