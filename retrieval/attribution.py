@@ -69,8 +69,10 @@ def who_is_behind(question: str, answer: Answer) -> tuple[Answer, str | None]:
     """For a question that asks who is behind something, the answer cut to the sentences
     that say who, and None; when none does, the answer as it was and a note saying so,
     with the passage it would have quoted. Any other question: the answer and None."""
-    if answer.refused or not asks_who_is_behind(question):
+    if not asks_who_is_behind(question):
         return answer, None
+    if answer.refused:  # nothing scored near enough: none of it says who, a fortiori
+        return answer, "none of the reporting found says who is behind it"
     kept = kept_sentences(answer, lambda sentence: says_who_is_behind(sentence, question))
     if kept is not None:
         return kept, None

@@ -292,9 +292,9 @@ def test_who_is_behind_an_item_quotes_only_reporting_that_says_who(analysed: Ass
     silent = analysed.ask("Who is behind #Vote?", ALICE)
     assert _accounts_named(silent.answer) == set(CAMPAIGN)
     assert silent.citations and all(c.kind == "analysis" for c in silent.citations)
-    [note] = silent.notes
-    assert note.startswith("none of the reporting found says who is behind it; the closest:")
-    assert "#Vote" in note
+    [note] = silent.notes  # the sentence names no one: refused, or kept out of the answer
+    assert note.startswith("none of the reporting found says who is behind it")
+    assert "“The #Vote campaign appeared" in note or "; the closest:" not in note
     analysed.ingest_text(
         "Who ran it\n\nBrightline, a paid consultancy, was behind #Vote.", "memo", ALICE
     )
