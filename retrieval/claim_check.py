@@ -21,10 +21,17 @@ from prompts.phrases import (
 )
 from retrieval.chat_model import complete
 from retrieval.citations import Citation, Passage, check_citations
-from retrieval.extractive import NEAR_DUPLICATE, Candidate, overlaps, select, to_citations
+from retrieval.extractive import (
+    NEAR_DUPLICATE,
+    Candidate,
+    overlaps,
+    rank_key,
+    select,
+    to_citations,
+)
 from retrieval.generated import prompt_sources
 from retrieval.lexical import content_stems, coverage, jaccard
-from retrieval.quantities import mismatches, without_quantities
+from retrieval.quantities import mismatches, quantities, without_quantities
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -119,6 +126,7 @@ def evidence(
     verdict line, denials, neighbours: retrieval/claim_context.py) comes after the scorer's
     picks and before the reports, as room allows.
     """
+    candidates = _with_figures(claim, candidates)
     reporting = [c for c in candidates if reports_claim(claim, c.text)]
     chosen = select([c for c in candidates if c not in reporting], MAX_EVIDENCE, min_evidence)
     reports = select(reporting, MAX_SHOWN, min_evidence)
@@ -136,6 +144,42 @@ def evidence(
     about = to_citations(chosen)
     after = [replace(c, n=c.n + len(about)) for c in to_citations(more)]
     return Evidence([*about, *after], tuple(c.n for c in after))
+
+
+def _with_figures(claim: str, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """For a claim with figures, a sentence without one of their kinds gives way to the
+    longer quote that holds it and such a figure (a sentence joined to the one that leans on
+    it: "The council voted in May. The measure passed five votes to two."), which takes its
+    score: the figures are what the claim is checked against."""
+    kinds = {q.kind for q in quantities(claim)}
+    if not kinds:
+        return list(candidates)
+
+    def figures(text: str) -> set[str]:
+        return kinds & {q.kind for q in quantities(text)}
+
+    out = list(candidates)
+    for i, c in enumerate(out):
+        if figures(c.text):
+            continue
+        wider = [
+            o
+            for o in candidates
+            if o.source_id == c.source_id
+            and o.start <= c.start
+            and c.end <= o.end
+            and o is not c
+            and figures(o.text)
+        ]
+        if wider:
+            out[i] = replace(max(wider, key=lambda o: o.score), score=c.score)
+    seen: set[tuple[str, int, int]] = set()
+    kept = []
+    for c in sorted(out, key=rank_key):
+        if (c.source_id, c.start, c.end) not in seen:
+            seen.add((c.source_id, c.start, c.end))
+            kept.append(c)
+    return kept
 
 
 def strong_evidence(claim: str, citations: Sequence[Citation]) -> list[tuple[int, str]]:
