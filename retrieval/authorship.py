@@ -30,6 +30,14 @@ _ASKS_AUTHOR: Final = re.compile(
 )
 _MARKUP: Final = "*_ \t"  # Markdown emphasis around a byline line is not part of the quote
 MAX_SOURCES: Final = 3  # the byline is looked for in the best-ranked few sources only
+# Words that name a source only by its kind ("Who wrote the article?", "... this report?"):
+# with no other word, the best-ranked source with a byline is the one meant.
+_DOCUMENT_STEMS: Final = frozenset(
+    content_stems(
+        "article piece story report note notes post page document source memo briefing "
+        "fact check fact-check investigation analysis text it"
+    )
+)
 # Words of the question that ask for the author, not which source.
 _AUTHOR_STEMS: Final = frozenset(
     content_stems(
@@ -71,8 +79,12 @@ def byline_answer(
     None when no such source has a byline."""
     asked = set(content_stems(question)) - _AUTHOR_STEMS
     ranked: dict[str, int] = {}
+    told: dict[str, set[str]] = {}  # the question's words its retrieved chunks hold
     for hit in hits:
         ranked.setdefault(hit.chunk.source_id, len(ranked))
+        told.setdefault(hit.chunk.source_id, set()).update(
+            asked & set(content_stems(hit.chunk.text))
+        )
     found: list[_Byline] = []
     titles = {r.id: len(asked & set(content_stems(r.title))) for r in sources}
     most = max(titles.values(), default=0)
@@ -106,6 +118,9 @@ def byline_answer(
     if not found:
         return None
     best = min(found, key=lambda b: (-b.named, b.rank, b.source_id))
+    topic = asked - _DOCUMENT_STEMS
+    if not best.named and topic and not topic & told.get(best.source_id, set()):
+        return None  # "Who wrote Pride and Prejudice?": no source here is the one asked about
     citation = Citation(
         1,
         best.source_id,

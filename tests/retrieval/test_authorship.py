@@ -71,6 +71,16 @@ def test_a_page_header_byline_is_kept_as_context_and_never_answers_anything_else
     assert all("Lindqvist" not in c.quote for c in answer.citations)
 
 
+def test_an_author_question_about_no_source_here_is_not_answered_with_a_byline(
+    three: Library,
+) -> None:
+    # A held-out off-topic question was answered with an unrelated source's byline.
+    answer = three.ask("Who wrote Pride and Prejudice?", ["s"])
+    assert all("By " not in c.quote[:3] for c in answer.citations)
+    assert "Lindqvist" not in answer.answer and "Brandt" not in answer.answer
+    assert "Brandt" in three.ask("Who wrote the article?", ["s"]).answer  # the best-ranked
+
+
 def test_a_named_source_without_a_byline_is_said_to_have_none(three: Library) -> None:
     answer = three.ask("Who wrote the timeline?", ["s"])
     assert answer.refused
