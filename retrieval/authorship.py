@@ -47,8 +47,18 @@ _AUTHOR_STEMS: Final = frozenset(
 )
 
 
+# The question must be about a document ("Who wrote the fact-check?"), not a work or a law
+# that a source is about ("Who wrote the Communist Manifesto?": the text may say, a byline
+# does not).
+_A_DOCUMENT: Final = re.compile(
+    r"\b(?:article|piece|story|report|note|notes|post|page|document|memo|briefing|column|blog"
+    r"|newsletter|thread|timeline|investigation|fact[- ]?check|this|it)\b",
+    re.I,
+)
+
+
 def asks_author(question: str) -> bool:
-    return bool(_ASKS_AUTHOR.search(question))
+    return bool(_ASKS_AUTHOR.search(question) and _A_DOCUMENT.search(question))
 
 
 @dataclass(frozen=True)

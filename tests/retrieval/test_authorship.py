@@ -95,6 +95,8 @@ def test_a_named_source_without_a_byline_is_said_to_have_none(three: Library) ->
         ("Who is the author of this report?", True),
         ("Whose article reported the invoice?", True),
         ("Who paid for the campaign?", False),
+        ("Who wrote the Communist Manifesto?", False),  # a work the sources may be about
+        ("Who wrote Pride and Prejudice?", False),
         ("Who runs the alliance?", False),
     ],
 )
