@@ -79,6 +79,13 @@ def dask_client(engine: EngineChoice) -> Iterator[Client]:
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if engine.scheduler:
         try:
+            # Checked before any connection: a client started on a bad address can fail
+            # inside Dask's event-loop start-up instead, with no message, on a busy machine.
+            from distributed.comm.addressing import get_address_host_port  # noqa: PLC0415
+            from distributed.comm.registry import get_backend  # noqa: PLC0415
+
+            get_backend(engine.scheduler.split("://")[0] if "://" in engine.scheduler else "tcp")
+            get_address_host_port(engine.scheduler)
             client = Client(engine.scheduler, timeout=CONNECT_TIMEOUT_S)
         except ValueError as exc:  # no port, an unknown scheme
             raise InputError(
