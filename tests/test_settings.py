@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from bot.discord_permissions import role_ids
 from bot.settings import Settings, SettingsError, known_setting_names, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,12 +144,64 @@ def test_a_name_like_no_setting_gets_no_guess(
     assert "did you mean" not in str(err.value)
 
 
-def test_moderator_role_takes_ids_only(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHORUS_MODERATOR_ROLE", "123, 456")
-    assert load_settings().moderator_role == "123, 456"
-    monkeypatch.setenv("CHORUS_MODERATOR_ROLE", "Fact Checkers")
-    with pytest.raises(SettingsError, match=r"^bad setting CHORUS_MODERATOR_ROLE: "):
+@pytest.mark.parametrize("value", ["123, 456", '["123", "456"]', "[123, 456]"])
+def test_moderator_role_is_ids_comma_separated_or_json(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # The README promises `a,b` or a JSON list for list settings; the role ids are one.
+    monkeypatch.setenv("CHORUS_MODERATOR_ROLE", value)
+    assert role_ids(load_settings().moderator_role) == {123, 456}
+
+
+@pytest.mark.parametrize("value", ["Fact Checkers", "123,Moderators", '["123", "mods"]'])
+def test_a_role_name_is_refused_saying_where_the_id_is(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("CHORUS_MODERATOR_ROLE", value)
+    with pytest.raises(SettingsError) as err:
         load_settings()
+    message = str(err.value)
+    assert message.startswith("bad setting CHORUS_MODERATOR_ROLE: takes role ids (numbers)")
+    assert "Copy Role ID" in message
+    assert "pattern" not in message  # not pydantic's regex
+
+
+@pytest.mark.parametrize(("value", "level"), [("info", "INFO"), (" Debug ", "DEBUG")])
+def test_log_level_is_read_in_any_case(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str, level: str
+) -> None:
+    monkeypatch.setenv("CHORUS_LOG_LEVEL", value)
+    assert load_settings().log_level == level
+
+
+@pytest.mark.parametrize(
+    ("value", "memory"), [("512mb", "512MB"), ("2 gib", "2GiB"), ("1.5GB", "1.5GB")]
+)
+def test_analysis_memory_units_are_read_in_any_case(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str, memory: str
+) -> None:
+    # Kept in the spelling DuckDB's SET memory_limit documents.
+    monkeypatch.setenv("CHORUS_LIMITS__ANALYSIS_MEMORY", value)
+    assert load_settings().limits.analysis_memory == memory
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("CHORUS_LOG_LEVEL", "loud", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("CHORUS_LIMITS__ANALYSIS_MEMORY", "512", "KB, MB, GB, TB or KiB, MiB, GiB, TiB"),
+        ("CHORUS_LIMITS__ANALYSIS_MEMORY", "lots", "(e.g. 512MB, 2GiB)"),
+    ],
+)
+def test_a_bad_level_or_size_lists_the_accepted_forms(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert says in str(err.value)
+    assert f"(got {value!r})" in str(err.value)
+    assert "pattern" not in str(err.value)
 
 
 @pytest.mark.parametrize(
