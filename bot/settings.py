@@ -252,6 +252,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"{network!r} is not an IP network (e.g. 10.1.2.0/24)") from None
         return value
 
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str) -> str:
+        # Checked with the other settings, so a bad one exits as they do (2), before any work.
+        value = value.strip()
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError(
+                "must be an http(s) URL, e.g. http://127.0.0.1:8000, or empty for the "
+                "embedded store"
+            )
+        return value
+
     @field_validator("data_dir", mode="before")
     @classmethod
     def _empty_is_default(cls, value: object) -> object:
@@ -273,9 +286,13 @@ def _env_name(loc: tuple[Any, ...]) -> str:
     head, *rest = (str(part) for part in loc)
     if head == "discord_token":
         return "DISCORD_TOKEN"
-    name = NESTED_DELIMITER.join([head, *rest]).upper()
-    # .env keys that match nothing arrive with their prefix still on (CHORUS_FOO).
-    return name if name.startswith(ENV_PREFIX) else ENV_PREFIX + name
+    return ENV_PREFIX + NESTED_DELIMITER.join([head, *rest]).upper()
+
+
+def _dotenv_name(loc: tuple[Any, ...]) -> str:
+    """The name an unknown `.env` key was written as: a top-level one arrives whole, prefix
+    and all (DISCORD_TOKN, CHORUS_FOO); a nested one without its prefix."""
+    return str(loc[0]).upper() if len(loc) == 1 else _env_name(loc)
 
 
 def _unknown_env_names(environ: dict[str, str]) -> list[str]:
@@ -309,11 +326,17 @@ def known_setting_names() -> list[str]:
     return names
 
 
-def _unknown_setting(name: str) -> SettingsError:
+def _unknown_setting(name: str, *, in_dotenv: bool = False) -> SettingsError:
     """'unknown setting X', with the closest real names: a typo should point at its fix."""
     close = difflib.get_close_matches(name.upper(), known_setting_names(), n=2, cutoff=0.75)
+    where = " in .env" if in_dotenv else ""
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    return SettingsError(f"unknown setting {name}{hint} (see .env.example for the list)")
+    if in_dotenv and not name.startswith(ENV_PREFIX) and not close:
+        # .env is read by Chorus alone: a provider's key written there reaches no client.
+        hint = (
+            "; .env holds only CHORUS_ settings and DISCORD_TOKEN (put API keys in the environment)"
+        )
+    return SettingsError(f"unknown setting {name}{where}{hint} (see .env.example for the list)")
 
 
 def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:
@@ -326,7 +349,7 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
     except ValidationError as exc:
         err = exc.errors()[0]
         if err["type"] == "extra_forbidden":  # a name in .env that matches no setting
-            raise _unknown_setting(_env_name(err["loc"])) from None
+            raise _unknown_setting(_dotenv_name(err["loc"]), in_dotenv=True) from None
         value = err.get("input")
         # A check's own sentence, without pydantic's "Value error, " in front of it.
         cause = err.get("ctx", {}).get("error")

@@ -113,7 +113,9 @@ def test_a_bad_setting_is_one_line_naming_it(
 
 def test_an_unknown_name_in_dotenv_is_named(clean_env: Path) -> None:
     (clean_env / ".env").write_text("CHORUS_RETRIEVAL__TOP_KK=3\n")
-    with pytest.raises(SettingsError, match="TOP_KK; did you mean CHORUS_RETRIEVAL__TOP_K"):
+    with pytest.raises(
+        SettingsError, match=r"TOP_KK in \.env; did you mean CHORUS_RETRIEVAL__TOP_K"
+    ):
         load_settings()
 
 
@@ -258,3 +260,42 @@ def test_analysis_settings_and_flags_are_one_model(
     assert (params.window_s, params.popular_min_accounts) == ("auto", 25)
     assert set(params.to_json()) == set(AnalysisParams.model_fields)
     assert set(AnalysisParams.model_fields) < set(type(config).model_fields)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        # Named as written, not with a CHORUS_ added: the user searches .env for that name.
+        ("DISCORD_TOKN=abc", "unknown setting DISCORD_TOKN in .env; did you mean DISCORD_TOKEN?"),
+        ("CHORUS_LLMM=x", "unknown setting CHORUS_LLMM in .env; did you mean CHORUS_LLM?"),
+        (
+            "OPENAI_API_KEY=sk",
+            "unknown setting OPENAI_API_KEY in .env; .env holds only CHORUS_ settings and "
+            "DISCORD_TOKEN (put API keys in the environment)",
+        ),
+    ],
+)
+def test_an_unknown_dotenv_name_is_named_as_written(
+    clean_env: Path, line: str, message: str
+) -> None:
+    (clean_env / ".env").write_text(line + "\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize("url", ["localhost:8000", "ftp://host", "http://"])
+def test_a_bad_chroma_url_is_a_settings_error(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    # A SettingsError exits 2, as every other bad setting does, before any store is opened.
+    monkeypatch.setenv("CHORUS_CHROMA_URL", url)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert str(err.value) == (
+        "bad setting CHORUS_CHROMA_URL: must be an http(s) URL, e.g. http://127.0.0.1:8000, "
+        f"or empty for the embedded store (got {url!r})"
+    )
+    assert SettingsError.exit_code == 2
+    monkeypatch.setenv("CHORUS_CHROMA_URL", " http://127.0.0.1:8000 ")
+    assert load_settings().chroma_url == "http://127.0.0.1:8000"

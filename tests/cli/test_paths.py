@@ -65,7 +65,9 @@ def test_unknown_setting_in_dotenv_is_named_as_written(run_cli: RunCli, tmp_path
     (tmp_path / ".env").write_text("CHORUS_FOO=1\n")
     code, _, err = run_cli("sources", "list")
     assert code == 2
-    assert _one_line(err) == "chorus: unknown setting CHORUS_FOO (see .env.example for the list)"
+    assert _one_line(err) == (
+        "chorus: unknown setting CHORUS_FOO in .env (see .env.example for the list)"
+    )
 
 
 def test_analyze_a_missing_file_says_the_file_is_missing(run_cli: RunCli, tmp_path: Path) -> None:
