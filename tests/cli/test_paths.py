@@ -235,3 +235,18 @@ def test_a_gzip_bomb_upload_is_refused_at_the_ratio_bound_naming_the_upload(
     assert not list((assistant.settings.data_dir / "uploads").iterdir())
     datasets = assistant.settings.data_dir / "datasets"
     assert not [p for p in datasets.rglob("*") if p.is_file() and ".gunzip-" in p.name]
+
+
+def test_doctor_checks_the_model_spec(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without it a bad CHORUS_LLM passed doctor and failed on the first ask.
+    monkeypatch.setenv("CHORUS_LLM", "gpt4")
+    code, out, _ = run_cli("doctor")
+    assert code == 1
+    assert "found: bad setting CHORUS_LLM='gpt4': write it as provider:model" in out
+    code, out, _ = run_cli("doctor", "--json")
+    assert code == 1 and json.loads(out)["consistent"] is True  # the store itself is fine
+    assert json.loads(out)["setting_problems"][0].startswith("bad setting CHORUS_LLM")
+    monkeypatch.setenv("CHORUS_LLM", "")
+    assert run_cli("doctor")[0] == 0
