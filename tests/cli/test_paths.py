@@ -250,3 +250,36 @@ def test_doctor_checks_the_model_spec(
     assert json.loads(out)["setting_problems"][0].startswith("bad setting CHORUS_LLM")
     monkeypatch.setenv("CHORUS_LLM", "")
     assert run_cli("doctor")[0] == 0
+
+
+def test_analyze_help_names_the_setting_behind_each_default() -> None:
+    # "--window (default 60)" read as false when .env set CHORUS_ANALYSIS__WINDOW_S=30.
+    import argparse
+    import re
+
+    from bot.cli_parser import build_parser
+    from patterns.params import AnalysisConfig
+
+    [sub] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    helps = {a.dest: str(a.help) for a in sub.choices["analyze"]._actions}
+    shipped = AnalysisConfig()
+    fields = {
+        "window": "window_s",
+        "min_accounts": "min_accounts",
+        "min_shared": "min_shared",
+        "new_account_days": "new_account_days",
+        "normalisation": "normalisation",
+        "weighting": "weighting",
+        "popular_share": "popular_share",
+        "engine": "engine",
+        "workers": "dask_workers",
+        "image_distance": "image_distance",
+    }
+    for dest, name in fields.items():
+        said = re.search(
+            rf"the setting CHORUS_ANALYSIS__{name.upper()}, (\S+) unless set", helps[dest]
+        )
+        assert said, helps[dest]
+        value = getattr(shipped, name)
+        assert said.group(1) == (f"{value:g}" if isinstance(value, float) else str(value)), dest
+    assert not any(re.search(r"\(default \d", text) for text in helps.values())
