@@ -237,6 +237,15 @@ def test_a_gzip_bomb_upload_is_refused_at_the_ratio_bound_naming_the_upload(
     assert not [p for p in datasets.rglob("*") if p.is_file() and ".gunzip-" in p.name]
 
 
+def test_a_bad_chroma_url_exits_2_as_other_bad_settings(
+    run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHORUS_CHROMA_URL", "localhost:8000")
+    code, _, err = run_cli("doctor")
+    assert code == 2
+    assert _one_line(err).startswith("chorus: bad setting CHORUS_CHROMA_URL: must be an http(s)")
+
+
 def test_doctor_checks_the_model_spec(
     run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
