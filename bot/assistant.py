@@ -146,10 +146,14 @@ class Assistant:
 
     def doctor(self, *, repair: bool = True, progress: Progress = no_progress) -> DoctorReport:
         """Catalog against vector index, then what an earlier version left in the catalog
-        (cluster summaries), then each stored analysis' cluster references."""
+        (cluster summaries), then each stored analysis' cluster references; and whether
+        CHORUS_LLM names a provider whose package is installed."""
+        from retrieval.chat_model import spec_problem  # noqa: PLC0415
         from retrieval.doctor import diagnose  # noqa: PLC0415
 
         report = diagnose(self.library, repair=repair, progress=progress)
+        llm = spec_problem(self.settings.llm)
+        report.setting_problems += [llm] if llm else []
         self._bridge.doctor(report, repair=repair)
         return report
 

@@ -11,6 +11,12 @@ DEFAULT_CLUSTER_LIMIT = 20
 ALL_SIGNALS_HELP = ("text", "near_text", "url", "domain", "hashtags", "image", "repost", "reply")
 
 
+def _default(setting: str, shipped: str) -> str:
+    """An option's default is a setting that .env may change: name it with the shipped value,
+    since the parser is built before the settings are read (`--help` stays instant)."""
+    return f"(default: the setting CHORUS_ANALYSIS__{setting}, {shipped} unless set)"
+
+
 def _add_pattern_commands(sub: Any) -> None:
     """analyze, clusters, cluster and datasets (DESIGN.md, "Command line")."""
     p = sub.add_parser("analyze", help="find coordination clusters in a post dataset")
@@ -20,45 +26,67 @@ def _add_pattern_commands(sub: Any) -> None:
         help="a CSV/JSONL/Parquet file (or a zip of one with its images), or a stored name",
     )
     p.add_argument("--name", help="dataset name (default: the file name)")
-    p.add_argument("--window", help="co-occurrence window in seconds, or 'auto' (default 60)")
-    p.add_argument("--min-accounts", type=int, help="smallest cluster reported (default 3)")
-    p.add_argument("--min-shared", type=float, help="shared items for an edge (default 2)")
-    p.add_argument("--signals", help="comma-separated: " + ",".join(ALL_SIGNALS_HELP))
-    p.add_argument("--new-account-days", type=int, help="'new account' age, days (default 60)")
+    p.add_argument(
+        "--window", help="co-occurrence window in seconds, or 'auto' " + _default("WINDOW_S", "60")
+    )
+    p.add_argument(
+        "--min-accounts",
+        type=int,
+        help="smallest cluster reported " + _default("MIN_ACCOUNTS", "3"),
+    )
+    p.add_argument(
+        "--min-shared", type=float, help="shared items for an edge " + _default("MIN_SHARED", "2")
+    )
+    p.add_argument(
+        "--signals",
+        help="comma-separated: "
+        + ",".join(ALL_SIGNALS_HELP)
+        + " "
+        + _default("SIGNALS", "all but domain"),
+    )
+    p.add_argument(
+        "--new-account-days",
+        type=int,
+        help="'new account' age, days " + _default("NEW_ACCOUNT_DAYS", "60"),
+    )
     # No argparse choices: a bad value is one line, "unknown ...; choose one of ...", as
     # the analysis parameters' own checks word it (argparse prints its whole usage first).
     p.add_argument(
         "--normalisation",
         metavar="chorus|toolkit",
-        help="text normalisation for identical text (default chorus; see docs)",
+        help="text normalisation for identical text, see docs "
+        + _default("NORMALISATION", "chorus"),
     )
     p.add_argument(
         "--weighting",
         metavar="discounted|count",
-        help="edge weight: discounted (popular items weigh less; default) or count (every "
-        "distinct shared item counts 1, the toolkit's rule)",
+        help="edge weight: discounted (popular items weigh less) or count (every distinct "
+        "shared item counts 1, the toolkit's rule) " + _default("WEIGHTING", "discounted"),
     )
     p.add_argument(
         "--popular-share",
         type=float,
         help="discounted weighting: items used by more than this share of accounts weigh "
-        "less (default 0.01; 1 turns it off)",
+        "less; 1 turns it off " + _default("POPULAR_SHARE", "0.01"),
     )
     p.add_argument(
         "--engine",
         metavar="duckdb|dask",
-        help="where pairing runs: this process (duckdb, default) or a Dask cluster (the "
-        "'.[dask]' extra); the results are the same",
+        help="where pairing runs: this process (duckdb) or a Dask cluster (the '.[dask]' "
+        "extra); the results are the same " + _default("ENGINE", "duckdb"),
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="--engine dask: a scheduler address")
     p.add_argument(
-        "--workers", type=int, help="--engine dask without --scheduler: local workers (default 2)"
+        "--workers",
+        type=int,
+        help="--engine dask without --scheduler: local workers " + _default("DASK_WORKERS", "2"),
     )
     p.add_argument(
         "--shared-dir",
         metavar="PATH_OR_URL",
         help="--engine dask: where shards are written for the workers to read, a path or "
-        "fsspec URL (s3://...) every worker can see (default: DATA_DIR/dask-shards)",
+        "fsspec URL (s3://...) every worker can see "
+        + _default("DASK_SHARED_DIR", "DATA_DIR/dask-shards"),
     )
     p.add_argument(
         "--map",
@@ -72,7 +100,8 @@ def _add_pattern_commands(sub: Any) -> None:
         "--image-distance",
         type=int,
         metavar="BITS",
-        help="perceptual image hashes this many bits apart (of 64) match (default 4)",
+        help="perceptual image hashes this many bits apart (of 64) match "
+        + _default("IMAGE_DISTANCE", "4"),
     )
     p.add_argument(
         "--no-fetch-images",

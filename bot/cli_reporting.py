@@ -131,9 +131,13 @@ def cmd_doctor(assistant: Assistant, args: argparse.Namespace) -> int:
 
     with TerminalProgress() as bar:
         report = assistant.doctor(repair=not args.dry_run, progress=bar)
+    # A bad setting fails doctor too: otherwise it is found only by the first ask.
+    code = 0 if (report.consistent or report.repairs) and not report.setting_problems else 1
     if args.json:
         emit_json(report.to_json())
-        return 0 if report.consistent or report.repairs else 1
+        return code
+    for problem in report.setting_problems:
+        say(f"found: {problem}")
     for problem in report.problems:
         say(f"found: {problem}")
     for repair in report.repairs:
@@ -147,4 +151,4 @@ def cmd_doctor(assistant: Assistant, args: argparse.Namespace) -> int:
         f"catalog and vector index {state}: {report.sources} sources, {report.chunks} chunks, "
         f"{report.vectors} vectors"
     )
-    return 0 if report.consistent or report.repairs else 1
+    return code

@@ -9,25 +9,27 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import (
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from common.errors import ChorusError
-from patterns.params import AnalysisConfig, ListSetting
+from patterns.params import AnalysisConfig, ListSetting, list_setting
 from retrieval.config import RetrievalConfig
 
 ENV_PREFIX = "CHORUS_"
@@ -51,9 +53,7 @@ class Limits(BaseModel):
         100, ge=1, description="a gzipped or zipped dataset may unpack to this many times its size"
     )
     analysis_memory: str = Field(
-        "512MB",
-        pattern=r"^[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)$",
-        description="DuckDB memory limit per dataset connection (spills to disk past it)",
+        "512MB", description="DuckDB memory limit per dataset connection (spills to disk past it)"
     )
     analysis_temp_dir: Path | None = Field(
         None, description="where DuckDB spills past the memory limit; empty: the data dir"
@@ -68,6 +68,11 @@ class Limits(BaseModel):
         2, ge=1, description="ingests/analyses/charts running at once in the bot, all servers"
     )
     quick_workers: int = Field(4, ge=1, description="bot threads for asks, checks and lists")
+
+    @field_validator("analysis_memory", mode="before")
+    @classmethod
+    def _memory(cls, value: object) -> object:
+        return _memory_size(value) if isinstance(value, str) else value
 
     @field_validator("analysis_temp_dir", mode="before")
     @classmethod
@@ -119,6 +124,49 @@ class DiscordConfig(BaseModel):
     @classmethod
     def _loopback_gateway(cls, value: str) -> str:
         return _loopback_url(value, ("ws", "wss"))
+
+
+_MEMORY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([KMGT])(I?)B", re.IGNORECASE)
+MEMORY_FORMS = "a number and a unit KB, MB, GB, TB or KiB, MiB, GiB, TiB (e.g. 512MB, 2GiB)"
+
+
+def _memory_size(value: str) -> str:
+    """A size as DuckDB takes it, written in any case ("512mb" -> "512MB")."""
+    match = _MEMORY.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"must be {MEMORY_FORMS} (got {value!r})")
+    number, unit, binary = match.groups()
+    return f"{number}{unit.upper()}{'i' if binary else ''}B"
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(value: object) -> object:
+    """A level in any case: `info` is what people write."""
+    if not isinstance(value, str):
+        return value
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)} (got {value!r})")
+    return level
+
+
+def _role_ids(value: object) -> object:
+    """Role ids as `123,456` or a JSON list (as other list settings), kept as `123,456`.
+
+    A role name is the usual mistake, so the message says where the id is found."""
+    ids = list_setting(value)
+    if not isinstance(ids, (list, tuple)):
+        return ids
+    parts = [str(part).strip() for part in ids]
+    names = [part for part in parts if not part.isdigit()]
+    if names:
+        raise ValueError(
+            f"takes role ids (numbers), not names (got {names[0]!r}); in Discord, with "
+            "Developer Mode on, right-click the role in Server Settings > Roles and Copy Role ID"
+        )
+    return ",".join(parts)
 
 
 def _loopback_url(value: str, schemes: tuple[str, ...]) -> str:
@@ -178,17 +226,15 @@ class Settings(BaseSettings):
     )
     shared_demo: bool = Field(True, description="the bundled demo source is visible everywhere")
     dev_guild: int | None = Field(None, description="sync slash commands to this server only")
-    moderator_role: str = Field(
-        "",
-        pattern=r"^\s*([0-9]+\s*(,\s*[0-9]+\s*)*)?$",
-        description="role ids (comma-separated) that may add/remove sources and datasets",
+    moderator_role: Annotated[str, NoDecode, BeforeValidator(_role_ids)] = Field(
+        "", description="role ids (comma-separated) that may add/remove sources and datasets"
     )
     discord_token: SecretStr = Field(
         SecretStr(""),
         validation_alias=AliasChoices("DISCORD_TOKEN", "CHORUS_DISCORD_TOKEN"),
         description="bot token (DISCORD_TOKEN)",
     )
-    log_level: str = Field("WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    log_level: Annotated[str, BeforeValidator(_log_level)] = "WARNING"
 
     limits: Limits = Limits()
     retrieval: RetrievalConfig = RetrievalConfig()
@@ -204,6 +250,19 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(network, strict=False)
             except ValueError:
                 raise ValueError(f"{network!r} is not an IP network (e.g. 10.1.2.0/24)") from None
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str) -> str:
+        # Checked with the other settings, so a bad one exits as they do (2), before any work.
+        value = value.strip()
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError(
+                "must be an http(s) URL, e.g. http://127.0.0.1:8000, or empty for the "
+                "embedded store"
+            )
         return value
 
     @field_validator("data_dir", mode="before")
@@ -227,9 +286,13 @@ def _env_name(loc: tuple[Any, ...]) -> str:
     head, *rest = (str(part) for part in loc)
     if head == "discord_token":
         return "DISCORD_TOKEN"
-    name = NESTED_DELIMITER.join([head, *rest]).upper()
-    # .env keys that match nothing arrive with their prefix still on (CHORUS_FOO).
-    return name if name.startswith(ENV_PREFIX) else ENV_PREFIX + name
+    return ENV_PREFIX + NESTED_DELIMITER.join([head, *rest]).upper()
+
+
+def _dotenv_name(loc: tuple[Any, ...]) -> str:
+    """The name an unknown `.env` key was written as: a top-level one arrives whole, prefix
+    and all (DISCORD_TOKN, CHORUS_FOO); a nested one without its prefix."""
+    return str(loc[0]).upper() if len(loc) == 1 else _env_name(loc)
 
 
 def _unknown_env_names(environ: dict[str, str]) -> list[str]:
@@ -263,11 +326,17 @@ def known_setting_names() -> list[str]:
     return names
 
 
-def _unknown_setting(name: str) -> SettingsError:
+def _unknown_setting(name: str, *, in_dotenv: bool = False) -> SettingsError:
     """'unknown setting X', with the closest real names: a typo should point at its fix."""
     close = difflib.get_close_matches(name.upper(), known_setting_names(), n=2, cutoff=0.75)
+    where = " in .env" if in_dotenv else ""
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    return SettingsError(f"unknown setting {name}{hint} (see .env.example for the list)")
+    if in_dotenv and not name.startswith(ENV_PREFIX) and not close:
+        # .env is read by Chorus alone: a provider's key written there reaches no client.
+        hint = (
+            "; .env holds only CHORUS_ settings and DISCORD_TOKEN (put API keys in the environment)"
+        )
+    return SettingsError(f"unknown setting {name}{where}{hint} (see .env.example for the list)")
 
 
 def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:
@@ -280,7 +349,7 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
     except ValidationError as exc:
         err = exc.errors()[0]
         if err["type"] == "extra_forbidden":  # a name in .env that matches no setting
-            raise _unknown_setting(_env_name(err["loc"])) from None
+            raise _unknown_setting(_dotenv_name(err["loc"]), in_dotenv=True) from None
         value = err.get("input")
         # A check's own sentence, without pydantic's "Value error, " in front of it.
         cause = err.get("ctx", {}).get("error")

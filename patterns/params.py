@@ -47,7 +47,7 @@ MAX_IMAGE_DISTANCE = 12  # of 64 bits; past it unrelated pictures match, and sea
 ENGINES: tuple[str, ...] = ("duckdb", "dask")
 
 
-def _list_setting(value: object) -> object:
+def list_setting(value: object) -> object:
     """A list written as JSON (["a", "b"]) or, as people write it, a,b."""
     if not isinstance(value, str):
         return value
@@ -61,7 +61,7 @@ def _list_setting(value: object) -> object:
 
 
 # NoDecode: the settings source hands the raw string over instead of failing on non-JSON.
-ListSetting = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_list_setting)]
+ListSetting = Annotated[tuple[str, ...], NoDecode, BeforeValidator(list_setting)]
 
 
 MAX_WINDOW_S = 30 * 86_400.0  # past a month every post of an item co-occurs: no longer a burst

@@ -25,6 +25,8 @@ class DoctorReport:
     sources: int = 0
     chunks: int = 0
     vectors: int = 0
+    # Settings that will fail when first used (CHORUS_LLM); not the store's consistency.
+    setting_problems: list[str] = field(default_factory=list)
 
     @property
     def consistent(self) -> bool:
@@ -38,6 +40,7 @@ class DoctorReport:
             "vectors": self.vectors,
             "problems": self.problems,
             "repairs": self.repairs,
+            "setting_problems": self.setting_problems,
         }
 
 

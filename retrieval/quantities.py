@@ -69,6 +69,14 @@ _MONTH_ONLY: Final = re.compile(
     + rf"|\b(?P<mon2>{_FULL_MONTHS})(?=,?\s+(?P<y2>(?:1[5-9]|20)\d\d)\b)"
 )
 _YEAR: Final = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+# A number after its noun names one thing, not a count of it: "ticket 4471", "case 12".
+# Only nouns that take a number this way; "banned 12" or "report 12 pages" are not labels.
+_LABEL: Final = re.compile(
+    r"\b(?P<noun>tickets?|cases?|issues?|incidents?|complaints?|requests?|dockets?|exhibits?|"
+    r"sections?|articles?|rules?|pages?|chapters?|versions?|rooms?|flights?|waves?|rounds?|"
+    r"phases?|ref|reference)\s+(?:#\s?|no\.\s?|number\s+)?(?P<n>\d[\d,]*)\b(?![.,:]\d)",
+    re.I,
+)
 _NUMBER_WORD: Final = "|".join(sorted([*_SMALL, *_TENS], key=len, reverse=True))
 _PAIR_SIDE: Final = rf"(?:\d+|{_NUMBER_WORD})"
 # A vote or a score written as a pair: "6-1", "6 to 1", "six-to-one", "five votes to two".
@@ -100,7 +108,7 @@ _ELIDED: Final = frozenset("more fewer others other additional extra".split())
 
 @dataclass(frozen=True)
 class Quantity:
-    kind: str  # "money" | "percent" | "date" | "year" | "tally" | "count"
+    kind: str  # "money" | "percent" | "date" | "label" | "year" | "tally" | "count"
     slot: str  # what it is of: currency, the noun counted
     value: str  # normalised, for comparison; a date's is "MM-DD" ("MM": a month); a tally's "6-1"
     text: str  # as written
@@ -160,7 +168,7 @@ def _read(text: str) -> tuple[Found, str]:
     once), and `text` with them blanked. Each knows the other words before it in its
     clause: what it is of."""
     found: Found = []
-    for reader in (_money, _percents, _dates, _months, _years, _tallies, _counts):
+    for reader in (_money, _percents, _dates, _months, _labels, _years, _tallies, _counts):
         for span, quantity in reader(text):
             if all(span[1] <= s or span[0] >= e for (s, e), _ in found):
                 found.append((span, quantity))
@@ -243,6 +251,19 @@ def _months(text: str) -> Found:
     return out
 
 
+def _labels(text: str) -> Found:
+    """ "ticket 4471": the slot is the noun, the value the number; only the number is
+    blanked, so the noun still says what the claim is about."""
+    out: Found = []
+    for m in _LABEL.finditer(text):
+        noun = m.group("noun").lower()
+        noun = noun[:-1] if noun.endswith("s") and noun != "ref" else noun
+        value = m.group("n").replace(",", "")
+        shown = f"{m.group('noun')} {m.group('n')}"
+        out.append((m.span("n"), Quantity("label", noun, value, shown)))
+    return out
+
+
 def _years(text: str) -> Found:
     return [
         (m.span(), Quantity("year", "year", m.group(), m.group())) for m in _YEAR.finditer(text)
@@ -277,6 +298,8 @@ def _counts(text: str) -> Found:
             continue
         last = noun
         word = m.group("n").lower()
+        if word == "all" and _number(_first_word(m.group("rest")).strip()) is not None:
+            word = _first_word(m.group("rest")).strip().lower()  # "all seven": seven
         n = _number(word)
         value = _fmt(n) if n is not None else word
         shown = m.group("n") + _first_word(m.group("rest"))

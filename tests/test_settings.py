@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from bot.discord_permissions import role_ids
 from bot.settings import Settings, SettingsError, known_setting_names, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +68,22 @@ _BAD_SIGNALS = "bad setting CHORUS_ANALYSIS__SIGNALS:"
     [
         ("CHORUS_RETRIEVAL__TOP_K", "many", "bad setting CHORUS_RETRIEVAL__TOP_K"),
         ("CHORUS_LIMITS__MAX_SOURCE_BYTES", "-1", "bad setting CHORUS_LIMITS__MAX_SOURCE_BYTES"),
-        ("CHORUS_LOG_LEVEL", "LOUD", "bad setting CHORUS_LOG_LEVEL"),
+        # Level and size list the accepted forms (once pydantic's raw regex).
+        (
+            "CHORUS_LOG_LEVEL",
+            "loud",
+            "bad setting CHORUS_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL "
+            "(got 'loud')",
+        ),
+        *[
+            (
+                "CHORUS_LIMITS__ANALYSIS_MEMORY",
+                bad,
+                "bad setting CHORUS_LIMITS__ANALYSIS_MEMORY: must be a number and a unit KB, MB, "
+                f"GB, TB or KiB, MiB, GiB, TiB (e.g. 512MB, 2GiB) (got {bad!r})",
+            )
+            for bad in ("512", "lots")
+        ],
         ("CHORUS_SHARED_DEMO", "perhaps", "bad setting CHORUS_SHARED_DEMO"),
         ("CHORUS_LMM", "x", "unknown setting CHORUS_LMM"),
         ("CHORUS_RETRIEVAL__TOPK", "3", "unknown setting CHORUS_RETRIEVAL__TOPK"),
@@ -98,6 +114,16 @@ _BAD_SIGNALS = "bad setting CHORUS_ANALYSIS__SIGNALS:"
             "most 1 (got nan)",
         ),
         ("CHORUS_ANALYSIS__WEIGHTING", "most", "bad setting CHORUS_ANALYSIS__WEIGHTING: unknown"),
+        # Checked with the other settings (once only when the store opened, exiting 1).
+        *[
+            (
+                "CHORUS_CHROMA_URL",
+                url,
+                "bad setting CHORUS_CHROMA_URL: must be an http(s) URL, e.g. "
+                f"http://127.0.0.1:8000, or empty for the embedded store (got {url!r})",
+            )
+            for url in ("localhost:8000", "ftp://host", "http://")
+        ],
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(
@@ -112,7 +138,9 @@ def test_a_bad_setting_is_one_line_naming_it(
 
 def test_an_unknown_name_in_dotenv_is_named(clean_env: Path) -> None:
     (clean_env / ".env").write_text("CHORUS_RETRIEVAL__TOP_KK=3\n")
-    with pytest.raises(SettingsError, match="TOP_KK; did you mean CHORUS_RETRIEVAL__TOP_K"):
+    with pytest.raises(
+        SettingsError, match=r"TOP_KK in \.env; did you mean CHORUS_RETRIEVAL__TOP_K"
+    ):
         load_settings()
 
 
@@ -143,12 +171,45 @@ def test_a_name_like_no_setting_gets_no_guess(
     assert "did you mean" not in str(err.value)
 
 
-def test_moderator_role_takes_ids_only(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHORUS_MODERATOR_ROLE", "123, 456")
-    assert load_settings().moderator_role == "123, 456"
-    monkeypatch.setenv("CHORUS_MODERATOR_ROLE", "Fact Checkers")
-    with pytest.raises(SettingsError, match=r"^bad setting CHORUS_MODERATOR_ROLE: "):
+@pytest.mark.parametrize("value", ["123, 456", '["123", "456"]', "[123, 456]"])
+def test_moderator_role_is_ids_comma_separated_or_json(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # The README promises `a,b` or a JSON list for list settings; the role ids are one.
+    monkeypatch.setenv("CHORUS_MODERATOR_ROLE", value)
+    assert role_ids(load_settings().moderator_role) == {123, 456}
+
+
+@pytest.mark.parametrize("value", ["Fact Checkers", "123,Moderators", '["123", "mods"]'])
+def test_a_role_name_is_refused_saying_where_the_id_is(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("CHORUS_MODERATOR_ROLE", value)
+    with pytest.raises(SettingsError) as err:
         load_settings()
+    message = str(err.value)
+    assert message.startswith("bad setting CHORUS_MODERATOR_ROLE: takes role ids (numbers)")
+    assert "Copy Role ID" in message
+    assert "pattern" not in message  # not pydantic's regex
+
+
+@pytest.mark.parametrize(("value", "level"), [("info", "INFO"), (" Debug ", "DEBUG")])
+def test_log_level_is_read_in_any_case(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str, level: str
+) -> None:
+    monkeypatch.setenv("CHORUS_LOG_LEVEL", value)
+    assert load_settings().log_level == level
+
+
+@pytest.mark.parametrize(
+    ("value", "memory"), [("512mb", "512MB"), ("2 gib", "2GiB"), ("1.5GB", "1.5GB")]
+)
+def test_analysis_memory_units_are_read_in_any_case(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str, memory: str
+) -> None:
+    # Kept in the spelling DuckDB's SET memory_limit documents.
+    monkeypatch.setenv("CHORUS_LIMITS__ANALYSIS_MEMORY", value)
+    assert load_settings().limits.analysis_memory == memory
 
 
 @pytest.mark.parametrize(
@@ -205,3 +266,32 @@ def test_analysis_settings_and_flags_are_one_model(
     assert (params.window_s, params.popular_min_accounts) == ("auto", 25)
     assert set(params.to_json()) == set(AnalysisParams.model_fields)
     assert set(AnalysisParams.model_fields) < set(type(config).model_fields)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        # Named as written, not with a CHORUS_ added: the user searches .env for that name.
+        ("DISCORD_TOKN=abc", "unknown setting DISCORD_TOKN in .env; did you mean DISCORD_TOKEN?"),
+        ("CHORUS_LLMM=x", "unknown setting CHORUS_LLMM in .env; did you mean CHORUS_LLM?"),
+        (
+            "OPENAI_API_KEY=sk",
+            "unknown setting OPENAI_API_KEY in .env; .env holds only CHORUS_ settings and "
+            "DISCORD_TOKEN (put API keys in the environment)",
+        ),
+    ],
+)
+def test_an_unknown_dotenv_name_is_named_as_written(
+    clean_env: Path, line: str, message: str
+) -> None:
+    (clean_env / ".env").write_text(line + "\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert str(err.value).startswith(message)
+
+
+def test_a_chroma_url_is_kept_without_its_spaces(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHORUS_CHROMA_URL", " http://127.0.0.1:8000 ")
+    assert load_settings().chroma_url == "http://127.0.0.1:8000"

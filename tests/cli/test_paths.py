@@ -65,7 +65,9 @@ def test_unknown_setting_in_dotenv_is_named_as_written(run_cli: RunCli, tmp_path
     (tmp_path / ".env").write_text("CHORUS_FOO=1\n")
     code, _, err = run_cli("sources", "list")
     assert code == 2
-    assert _one_line(err) == "chorus: unknown setting CHORUS_FOO (see .env.example for the list)"
+    assert _one_line(err) == (
+        "chorus: unknown setting CHORUS_FOO in .env (see .env.example for the list)"
+    )
 
 
 def test_analyze_a_missing_file_says_the_file_is_missing(run_cli: RunCli, tmp_path: Path) -> None:
@@ -233,3 +235,60 @@ def test_a_gzip_bomb_upload_is_refused_at_the_ratio_bound_naming_the_upload(
     assert not list((assistant.settings.data_dir / "uploads").iterdir())
     datasets = assistant.settings.data_dir / "datasets"
     assert not [p for p in datasets.rglob("*") if p.is_file() and ".gunzip-" in p.name]
+
+
+def test_a_bad_chroma_url_exits_2_as_other_bad_settings(
+    run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHORUS_CHROMA_URL", "localhost:8000")
+    code, _, err = run_cli("doctor")
+    assert code == 2
+    assert _one_line(err).startswith("chorus: bad setting CHORUS_CHROMA_URL: must be an http(s)")
+
+
+def test_doctor_checks_the_model_spec(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without it a bad CHORUS_LLM passed doctor and failed on the first ask.
+    monkeypatch.setenv("CHORUS_LLM", "gpt4")
+    code, out, _ = run_cli("doctor")
+    assert code == 1
+    assert "found: bad setting CHORUS_LLM='gpt4': write it as provider:model" in out
+    code, out, _ = run_cli("doctor", "--json")
+    assert code == 1 and json.loads(out)["consistent"] is True  # the store itself is fine
+    assert json.loads(out)["setting_problems"][0].startswith("bad setting CHORUS_LLM")
+    monkeypatch.setenv("CHORUS_LLM", "")
+    assert run_cli("doctor")[0] == 0
+
+
+def test_analyze_help_names_the_setting_behind_each_default() -> None:
+    # "--window (default 60)" read as false when .env set CHORUS_ANALYSIS__WINDOW_S=30.
+    import argparse
+    import re
+
+    from bot.cli_parser import build_parser
+    from patterns.params import AnalysisConfig
+
+    [sub] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    helps = {a.dest: str(a.help) for a in sub.choices["analyze"]._actions}
+    shipped = AnalysisConfig()
+    fields = {
+        "window": "window_s",
+        "min_accounts": "min_accounts",
+        "min_shared": "min_shared",
+        "new_account_days": "new_account_days",
+        "normalisation": "normalisation",
+        "weighting": "weighting",
+        "popular_share": "popular_share",
+        "engine": "engine",
+        "workers": "dask_workers",
+        "image_distance": "image_distance",
+    }
+    for dest, name in fields.items():
+        said = re.search(
+            rf"the setting CHORUS_ANALYSIS__{name.upper()}, (\S+) unless set", helps[dest]
+        )
+        assert said, helps[dest]
+        value = getattr(shipped, name)
+        assert said.group(1) == (f"{value:g}" if isinstance(value, float) else str(value)), dest
+    assert not any(re.search(r"\(default \d", text) for text in helps.values())

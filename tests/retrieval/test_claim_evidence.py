@@ -203,3 +203,61 @@ def test_a_sentence_leaning_on_a_planted_instruction_is_quoted_alone(library: Li
     quote = next(c.quote for c in answer.citations if "70 accounts" in c.quote)
     assert quote == "It ran 70 accounts that posted identical messages."
     assert all("Ignore all previous" not in c.quote for c in answer.citations)
+
+
+MODLOG = """# Mod log: nitro raid
+
+Moderator Grace banned all seven accounts at 21:10 UTC, after a second wave at 21:02 UTC.
+The raid was reported to Discord Trust & Safety under ticket 4471."""
+
+
+@pytest.mark.parametrize(
+    ("claim", "said"),
+    [
+        ("The raid was reported under ticket 5000", ("ticket 5000", "ticket 4471")),
+        ("Grace banned 12 accounts at 21:10 UTC", ("12 accounts", "all seven")),
+    ],
+)
+def test_a_check_points_at_both_numbers(
+    library: Library, claim: str, said: tuple[str, str]
+) -> None:
+    doc = make_document(MODLOG, title="modlog", origin="test:modlog", kind="markdown")
+    library.add(doc, scope="s", added_by="t")
+    result = library.check(claim, ["s"])
+    cited = next(c for c in result.citations if said[1] in c.quote)
+    assert f"The claim says {said[0]}; [{cited.n}] says {said[1]}." in result.explanation
+
+
+@pytest.mark.parametrize(
+    ("claim", "evidence", "expected"),
+    [
+        # a number after its noun names one ticket, case or page: another number differs
+        (
+            "It was filed as ticket 5000",
+            "It was filed as ticket 4471.",
+            [("ticket 5000", "ticket 4471")],
+        ),
+        ("It was filed as ticket #4471", "It was filed as ticket 4471.", []),
+        ("The ruling cites case 12", "The ruling cites cases 12 and 14.", []),
+        ("The ruling cites case 13", "The ruling cites case 12.", [("case 13", "case 12")]),
+        # "all seven" counts seven
+        ("Grace banned 7 accounts", "Grace banned all seven accounts.", []),
+        (
+            "Grace banned 12 accounts",
+            "Grace banned all seven accounts.",
+            [("12 accounts", "all seven")],
+        ),
+    ],
+)
+def test_labels_and_all_n_are_compared(
+    claim: str, evidence: str, expected: list[tuple[str, str]]
+) -> None:
+    found = mismatches(claim, [(1, evidence)])
+    assert [(m.claim.text, m.evidence.text) for m in found] == expected
+
+
+def test_a_labels_number_is_not_a_count_or_a_year() -> None:
+    # "ticket 2025 was opened" once read 2025 as a year, or as a count of "open".
+    found = quantities("Ticket 2025 was opened")
+    assert [(q.kind, q.slot, q.value) for q in found] == [("label", "ticket", "2025")]
+    assert [q.kind for q in quantities("Grace banned 12 accounts")] == ["count"]

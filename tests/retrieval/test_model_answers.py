@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from prompts.phrases import EVIDENCE_ONLY, REFUSAL
-from retrieval.chat_model import ChatModelError, load_chat_model
+from retrieval.chat_model import ChatModelError, load_chat_model, spec_problem
 from retrieval.citations import Passage
 from retrieval.generated import budget_sources, prompt_sources
 from retrieval.library import Library
@@ -184,3 +184,39 @@ def test_an_unreachable_model_fails_fast_with_one_line(stocked: Library) -> None
 def test_a_bad_model_spec_is_one_clear_line() -> None:
     with pytest.raises(ChatModelError, match="bad setting CHORUS_LLM='nonsense:x'"):
         load_chat_model("nonsense:x", timeout_s=1)
+
+
+def test_a_spec_without_a_provider_names_the_form_not_langchains_argument() -> None:
+    # init_chat_model says "specify 'model_provider'", which is no Chorus setting.
+    with pytest.raises(ChatModelError) as err:
+        load_chat_model("gpt4", timeout_s=1)
+    assert str(err.value) == (
+        "bad setting CHORUS_LLM='gpt4': write it as provider:model, e.g. ollama:llama3.1 or "
+        "openai:gpt-4o-mini"
+    )
+    assert "model_provider" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("", None),
+        ("ollama:llama3.1:8b", None),  # a model name may hold a colon itself
+        ("ollama:", "write it as provider:model"),
+        ("olama:llama3.1", "unknown provider 'olama'; did you mean ollama?"),
+    ],
+)
+def test_spec_problem_finds_what_load_would_fail_on(spec: str, says: str | None) -> None:
+    pytest.importorskip("langchain_ollama")
+    problem = spec_problem(spec)
+    assert problem is None if says is None else says in (problem or "")
+
+
+def test_spec_problem_names_the_missing_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *_: None)
+    assert spec_problem("openai:gpt-4o-mini") == (
+        "CHORUS_LLM=openai:gpt-4o-mini: the provider's package langchain-openai is not "
+        "installed (pip install langchain-openai)"
+    )
