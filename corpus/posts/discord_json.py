@@ -13,29 +13,13 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from common.errors import Hint, InputError
+from corpus.posts.json_records import as_dict, as_list, as_text
 
 DISCORD_EXPORT = "DiscordChatExporter JSON"
 # Discord's snowflake ids carry their creation time (ms since 2015-01-01) in the top bits;
 # a user id's time is when the account was created.
 DISCORD_EPOCH_MS = 1420070400000
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"})
-
-
-def _d(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _s(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str | int | float):
-        text = str(value)
-        return text if text.strip() else None
-    return None
 
 
 def is_discord_export(value: Any) -> bool:
@@ -54,7 +38,7 @@ def is_discord_message(value: Any) -> bool:
         and "id" in value
         and "timestamp" in value
         and "content" in value
-        and "id" in _d(value.get("author"))
+        and "id" in as_dict(value.get("author"))
     )
 
 
@@ -69,7 +53,7 @@ def discord_records(value: Any) -> Iterator[tuple[dict[str, Any], int]]:
     """Canonical records, each with its message's number (1-based) in the export; one
     message given alone is number 1."""
     if is_discord_export(value):
-        for i, msg in enumerate(_l(value["messages"]), start=1):
+        for i, msg in enumerate(as_list(value["messages"]), start=1):
             if isinstance(msg, dict):
                 yield discord_message_record(msg), i
     elif isinstance(value, dict):
@@ -77,33 +61,33 @@ def discord_records(value: Any) -> Iterator[tuple[dict[str, Any], int]]:
 
 
 def discord_message_record(msg: Mapping[str, Any]) -> dict[str, Any]:
-    author = _d(msg.get("author"))
-    author_id = _s(author.get("id"))
-    images = [_d(a) for a in _l(msg.get("attachments")) if _is_image(_d(a))]
+    author = as_dict(msg.get("author"))
+    author_id = as_text(author.get("id"))
+    images = [as_dict(a) for a in as_list(msg.get("attachments")) if _is_image(as_dict(a))]
     # With --media, DiscordChatExporter rewrites attachment URLs to local paths beside the
     # export; those are read as files, the rest fetched as URLs.
-    urls = [_s(a.get("url")) for a in images]
+    urls = [as_text(a.get("url")) for a in images]
     remote = [u for u in urls if u and u.lower().startswith(("http://", "https://"))]
     local = [u for u in urls if u and u not in remote]
-    embeds = [_s(_d(e).get("url")) for e in _l(msg.get("embeds"))]
+    embeds = [as_text(as_dict(e).get("url")) for e in as_list(msg.get("embeds"))]
     return {
-        "post_id": _s(msg.get("id")),
+        "post_id": as_text(msg.get("id")),
         "account_id": author_id,
-        "created_at": _s(msg.get("timestamp")) or snowflake_time(_s(msg.get("id"))),
-        "text": _s(msg.get("content")),
+        "created_at": as_text(msg.get("timestamp")) or snowflake_time(as_text(msg.get("id"))),
+        "text": as_text(msg.get("content")),
         "urls": [u for u in embeds if u],
         "hashtags": [],
         "image_files": local,
         "image_urls": remote,
-        "reply_to": _s(_d(msg.get("reference")).get("messageId")),
+        "reply_to": as_text(as_dict(msg.get("reference")).get("messageId")),
         "account_created_at": snowflake_time(author_id),
-        "account_name": _s(author.get("name")) or _s(author.get("nickname")),
+        "account_name": as_text(author.get("name")) or as_text(author.get("nickname")),
         "platform": "discord",
     }
 
 
 def _is_image(attachment: Mapping[str, Any]) -> bool:
-    name = _s(attachment.get("fileName")) or _s(attachment.get("url")) or ""
+    name = as_text(attachment.get("fileName")) or as_text(attachment.get("url")) or ""
     return PurePosixPath(name.split("?", 1)[0].lower()).suffix in IMAGE_SUFFIXES
 
 
