@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common.errors import InputError, LimitError
+from common.errors import Hint, InputError, LimitError
 from common.progress import Progress
 from corpus.posts.discord_json import (
     DISCORD_EXPORT,
@@ -232,7 +232,8 @@ class _Stager:
                 raise InputError(
                     f"{self.place} {number}: {col} is a JSON "
                     f"{'object' if isinstance(value, dict) else 'list'}, not an id; "
-                    f"{f} needs one value (an id field inside it, mapped with --map)"
+                    f"{f} needs one value: map a column that holds one with ",
+                    Hint.option("map", f"{f}=COLUMN"),
                 )
             self.batch[f].append(list_text(value) if f in LIST_FIELDS else scalar_text(value))
 
