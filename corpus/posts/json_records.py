@@ -19,6 +19,7 @@ from common.errors import InputError, LimitError
 # Twitter's snowflake ids carry the post time (ms since the Twitter epoch) in the top bits.
 TWITTER_EPOCH_MS = 1288834974657
 READ_CHUNK = 1 << 20
+EXPORT_HEAD = 64 << 10  # how far into a JSON object its `messages` key is looked for
 
 
 def _first_line_object(f: Any, shown: str, max_record_bytes: int) -> dict[str, Any] | None:
@@ -157,11 +158,48 @@ class _JsonStream:
             self.pos = end
             return value
 
+    def _export_messages(self) -> int | None:
+        """Where the messages of a DiscordChatExporter export start (just inside its
+        `"messages": [`), found among the top-level keys of the first chunk, after its
+        `guild` or `channel`; None for any other value. A channel's export is one object
+        far larger than one record may be, so its messages are streamed as the records."""
+        buf, i, end = self.buf, self.pos, min(len(self.buf), self.pos + EXPORT_HEAD)
+        if buf[i] != "{":
+            return None
+        depth, key_start = 0, -1
+        keys: set[str] = set()
+        while i < end:
+            ch = buf[i]
+            if ch == '"':
+                close = i + 1
+                while close < end and buf[close] != '"':
+                    close += 2 if buf[close] == "\\" else 1
+                if depth == 1:
+                    key_start = i
+                i = close
+            elif ch in "{[":
+                depth += 1
+            elif ch in "}]":
+                depth -= 1
+                if depth == 0:
+                    return None
+            elif ch == ":" and depth == 1 and key_start >= 0:
+                key = buf[key_start + 1 : buf.rindex('"', key_start, i)]
+                after = len(buf[i + 1 : end]) - len(buf[i + 1 : end].lstrip())
+                if key == "messages" and keys & {"guild", "channel"}:
+                    at = i + 1 + after
+                    return at + 1 if at < end and buf[at] == "[" else None
+                keys.add(key)
+                key_start = -1
+            i += 1
+        return None
+
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         if not self._skip(commas=False):
             return
-        in_array = self.buf[self.pos] == "["
-        self.pos += int(in_array)
+        inner = self._export_messages()
+        in_array = inner is not None or self.buf[self.pos] == "["
+        self.pos = inner if inner is not None else self.pos + int(in_array)
         while True:
             if not self._skip(commas=in_array):
                 if in_array:
@@ -171,7 +209,7 @@ class _JsonStream:
                 return
             if in_array and self.buf[self.pos] == "]":
                 self.pos += 1
-                if self._skip(commas=False):
+                if inner is None and self._skip(commas=False):
                     raise InputError(f"{self.shown}: unexpected data after the JSON array")
                 return
             value = self._value()

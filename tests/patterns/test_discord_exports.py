@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from common.errors import InputError
+from corpus.posts.discord_json import is_discord_message
+from corpus.posts.json_records import iter_json_values
 from tests.corpus.post_support import read_posts
 from tests.patterns.conftest import LIMITS
 
@@ -118,3 +120,23 @@ def test_a_list_is_never_an_account_id(tmp_path: Path) -> None:
     path.write_text(json.dumps({"user": ["a", "b"], "time": "2026-01-01", "text": "x"}) + "\n")
     with pytest.raises(InputError, match="line 1: user is a JSON list, not an id; account_id"):
         read_posts(path, limits=LIMITS)
+
+
+def test_a_channel_export_larger_than_one_record_streams_its_messages(tmp_path: Path) -> None:
+    export = {
+        "guild": {"id": "5", "name": 'The "quoted" {guild} \\ [x]'},
+        "channel": {"id": "1", "name": "general"},
+        "messages": MESSAGES * 10,
+        "messageCount": 30,
+    }
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export, indent=2), encoding="utf-8")
+    assert path.stat().st_size > 4000
+    # The export is one object over the record limit; its messages are the records.
+    values = list(iter_json_values(path, "export.json", max_record_bytes=2000))
+    assert [n for n, _ in values] == list(range(1, 31))
+    assert all(is_discord_message(v) for _, v in values)
+    # Any other object, even one with a messages list, is still one record.
+    path.write_text(json.dumps({"messages": MESSAGES, "other": 1}), encoding="utf-8")
+    ((n, value),) = iter_json_values(path, "export.json", max_record_bytes=1 << 20)
+    assert n == 1 and set(value) == {"messages", "other"}
