@@ -19,10 +19,18 @@ from corpus.posts.load import LoadReport
 from patterns.arrays import distinct
 from patterns.clusters import ClusterRecord, DescribeInput, describe
 from patterns.dataset_schema import TABLES
-from patterns.graph import Edges, Evidence, build_edges, collect_co_posts, communities, item_weights
+from patterns.graph import (
+    CoPosts,
+    Edges,
+    Evidence,
+    build_edges,
+    collect_co_posts,
+    communities,
+    item_weights,
+)
 from patterns.params import ALL_SIGNALS, AnalysisParams, EngineChoice
-from patterns.results import AnalysisResult
-from patterns.signals import SIGNAL_CODE, build_occurrences
+from patterns.results import AnalysisResult, PopularDiscount
+from patterns.signals import SIGNAL_CODE, Occurrences, build_occurrences
 from patterns.store import KEEP_ANALYSES
 from patterns.windows import auto_window
 
@@ -79,9 +87,10 @@ def run_analysis(
             occ.item_accounts, accounts, params.popular_share, params.popular_min_accounts
         )
     edges, evidence = build_edges(occ, chunks, weights, params.min_shared)
-    del chunks
     progress("clustering", 0, 2)
     nodes, groups, largest = communities(edges, min_size=params.min_accounts, seed=params.seed)
+    discount = PopularDiscount() if groups else popular_discount(occ, chunks, weights, params)
+    del chunks
     progress("clustering", 1, 2)
     # Ids follow the window used, so `--window auto` that settles on 60 s gives the ids of
     # `--window 60`.
@@ -122,11 +131,38 @@ def run_analysis(
         linked_accounts=int(nodes.size),
         largest_group=largest,
         repeated_pairs=edges.repeated_below,
+        popular=discount,
         load=load,
         notes=tuple(notes),
     )
     return Analysis(
         result, details, edges, evidence, weights, occ.item_signal, occ.item_accounts, cluster_of
+    )
+
+
+def popular_discount(
+    occ: Occurrences,
+    chunks: list[CoPosts],
+    weights: npt.NDArray[np.float64],
+    params: AnalysisParams,
+) -> PopularDiscount:
+    """Where the down-weighting of popular items left no cluster, what counting every item
+    in full would link (a large raid in a small export is "popular"); empty otherwise."""
+    if params.weighting != "discounted" or not bool((weights < 1).any()):
+        return PopularDiscount()
+    edges, ev = build_edges(occ, chunks, np.ones_like(weights), params.min_shared)
+    _, groups, _ = communities(edges, min_size=params.min_accounts, seed=params.seed)
+    items = np.unique(ev.item)
+    items = items[weights[items] < 1]
+    if not groups or not items.size:
+        return PopularDiscount()
+    top = int(items[np.argmax(occ.item_accounts[items])])
+    near = ev.item == top
+    return PopularDiscount(
+        group=max(int(g.size) for g in groups),
+        item_accounts=int(occ.item_accounts[top]),
+        item_linked=int(np.unique(np.r_[ev.a[near], ev.b[near]]).size),
+        item_weight=round(float(weights[top]), 2),
     )
 
 

@@ -292,4 +292,20 @@ def nothing_found_message(result: AnalysisResult, wording: Wording = neutral_wor
             f"than min-shared {p.min_shared:g} distinct items: repeats of an item (a hashtag "
             "set reused on several days) count once; "
         )
+    pop = result.popular
+    if pop.group and not tiny:
+        # The rule stays (it keeps organic virality out), but here it is what hid the links.
+        threshold = max(p.popular_share * result.accounts, p.popular_min_accounts)
+        found += (
+            f"popular items are down-weighted (used by more than {threshold:g} accounts): "
+            f"counting them in full, {plural(pop.group, 'account')} would link; the most "
+            f"shared, posted by {pop.item_accounts} of {result.accounts} accounts "
+            f"({pop.item_linked} within the window of each other), weighs {pop.item_weight:g}; "
+        )
+        advice = (
+            "try ",
+            Hint.option("weighting", "count"),
+            " or ",
+            Hint.option("popular_share", "1"),
+        )
     return word((found, *advice), wording)

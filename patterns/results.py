@@ -197,6 +197,18 @@ StoredLoadReport = Annotated[
 _BODY = {"dataset", "posts", "accounts", "clusters"}
 
 
+@dataclass(frozen=True)
+class PopularDiscount:
+    """Set where no cluster was found but counting popular items in full would give one:
+    the largest group that would link, and the most shared discounted item among its links
+    (accounts posting it, those linked through it, its weight). group 0: not the cause."""
+
+    group: int = 0
+    item_accounts: int = 0
+    item_linked: int = 0
+    item_weight: float = 0.0
+
+
 @dataclass(frozen=True, kw_only=True)
 class AnalysisResult:
     """One analysis of one dataset."""
@@ -215,6 +227,7 @@ class AnalysisResult:
     # Account pairs below min-shared that co-posted one item several times (0: none, or
     # not stored): the no-cluster advice says that repeats of an item count once.
     repeated_pairs: int = 0
+    popular: PopularDiscount = field(default_factory=PopularDiscount)
     load: StoredLoadReport = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     # Per cluster id, (new accounts, accounts with a creation date): set only where the
@@ -231,6 +244,8 @@ class AnalysisResult:
         # An analysis stored before largest_group (or repeated_pairs) was kept reads back (0)
         # and writes the same.
         unset = {k for k in ("largest_group", "repeated_pairs") if not getattr(self, k)}
+        if not self.popular.group:
+            unset.add("popular")
         return _BODY | unset | {"new_shares"}
 
     def meta_json(self) -> dict[str, Any]:

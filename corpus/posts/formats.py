@@ -54,8 +54,10 @@ REQUIRED_FIELDS: tuple[str, ...] = ("account_id", "created_at")
 # At least one of these must be present, or there is nothing to compare posts by.
 SIGNAL_FIELDS: tuple[str, ...] = tuple(n for n, _, r in POST_FIELDS if _SIGNAL in r)
 
-# Known column names, most specific first. A column feeds one field only; fields are
-# resolved in ALL_FIELDS order, so `author_id` becomes the account and `author` its name.
+# Known column names, most specific first, compared by name_key (so `AuthorID`, `author_id`
+# and `author.id` are one name). A column feeds one field only; fields are resolved in
+# ALL_FIELDS order, so an id column (`AuthorID`) becomes the account and the display name
+# (`Author`) its name: display names are not unique, and raiders share one on purpose.
 ALIASES: dict[str, tuple[str, ...]] = {
     "post_id": (
         "post_id",
@@ -73,6 +75,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "author_id",
         "userid",
         "user_id_str",
+        "member_id",
+        "sender_id",
+        "owner_id",
         "account",
         "user",
         "author",
@@ -127,6 +132,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "user_name",
         "user_screen_name",
         "author.username",
+        "author.name",
+        "user.name",
         "author_name",
         "author",
         "name",
@@ -315,6 +322,11 @@ def _unique_names(header: Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
+def name_key(name: str) -> str:
+    """A column name as aliases are compared: case, spaces, `_`, `-` and `.` do not count."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
 def resolve_mapping(
     columns: Sequence[str], user_mapping: Mapping[str, str], shown: str
 ) -> ColumnMapping:
@@ -322,8 +334,10 @@ def resolve_mapping(
     that were found."""
     found = ", ".join(columns) if columns else "(none)"
     by_lower: dict[str, str] = {}
+    by_key: dict[str, str] = {}
     for col in columns:
         by_lower.setdefault(col.strip().lower(), col)
+        by_key.setdefault(name_key(col), col)
     fields: dict[str, str] = {}
     claimed: set[str] = set()
     for field, column in user_mapping.items():
@@ -344,7 +358,7 @@ def resolve_mapping(
         if field in fields:
             continue
         for alias in ALIASES[field]:
-            found_col = by_lower.get(alias)
+            found_col = by_lower.get(alias) or by_key.get(name_key(alias))
             if found_col is not None and found_col not in claimed:
                 fields[field] = found_col
                 claimed.add(found_col)

@@ -19,6 +19,7 @@ from common.errors import InputError, LimitError
 # Twitter's snowflake ids carry the post time (ms since the Twitter epoch) in the top bits.
 TWITTER_EPOCH_MS = 1288834974657
 READ_CHUNK = 1 << 20
+EXPORT_HEAD = 64 << 10  # how far into a JSON object its `messages` key is looked for
 
 
 def _first_line_object(f: Any, shown: str, max_record_bytes: int) -> dict[str, Any] | None:
@@ -157,11 +158,48 @@ class _JsonStream:
             self.pos = end
             return value
 
+    def _export_messages(self) -> int | None:
+        """Where the messages of a DiscordChatExporter export start (just inside its
+        `"messages": [`), found among the top-level keys of the first chunk, after its
+        `guild` or `channel`; None for any other value. A channel's export is one object
+        far larger than one record may be, so its messages are streamed as the records."""
+        buf, i, end = self.buf, self.pos, min(len(self.buf), self.pos + EXPORT_HEAD)
+        if buf[i] != "{":
+            return None
+        depth, key_start = 0, -1
+        keys: set[str] = set()
+        while i < end:
+            ch = buf[i]
+            if ch == '"':
+                close = i + 1
+                while close < end and buf[close] != '"':
+                    close += 2 if buf[close] == "\\" else 1
+                if depth == 1:
+                    key_start = i
+                i = close
+            elif ch in "{[":
+                depth += 1
+            elif ch in "}]":
+                depth -= 1
+                if depth == 0:
+                    return None
+            elif ch == ":" and depth == 1 and key_start >= 0:
+                key = buf[key_start + 1 : buf.rindex('"', key_start, i)]
+                after = len(buf[i + 1 : end]) - len(buf[i + 1 : end].lstrip())
+                if key == "messages" and keys & {"guild", "channel"}:
+                    at = i + 1 + after
+                    return at + 1 if at < end and buf[at] == "[" else None
+                keys.add(key)
+                key_start = -1
+            i += 1
+        return None
+
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         if not self._skip(commas=False):
             return
-        in_array = self.buf[self.pos] == "["
-        self.pos += int(in_array)
+        inner = self._export_messages()
+        in_array = inner is not None or self.buf[self.pos] == "["
+        self.pos = inner if inner is not None else self.pos + int(in_array)
         while True:
             if not self._skip(commas=in_array):
                 if in_array:
@@ -171,7 +209,7 @@ class _JsonStream:
                 return
             if in_array and self.buf[self.pos] == "]":
                 self.pos += 1
-                if self._skip(commas=False):
+                if inner is None and self._skip(commas=False):
                     raise InputError(f"{self.shown}: unexpected data after the JSON array")
                 return
             value = self._value()
@@ -182,15 +220,15 @@ class _JsonStream:
 # --- flattening -------------------------------------------------------------------------
 
 
-def _d(value: Any) -> Mapping[str, Any]:
+def as_dict(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _l(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _s(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str | int | float):
@@ -220,10 +258,10 @@ def twitter_v2_records(value: Any) -> Iterator[dict[str, Any]]:
     """Canonical records from a v2 page ({"data": [...], "includes": {"users": [...]}}) or
     one v2 tweet (as twarc2 flatten writes them, with an "author" object)."""
     if is_twitter_v2_page(value):
-        includes = _d(value.get("includes"))
-        users = {_s(_d(u).get("id")): _d(u) for u in _l(includes.get("users"))}
-        media = _media_urls(_l(includes.get("media")))
-        for tweet in _l(value["data"]):
+        includes = as_dict(value.get("includes"))
+        users = {as_text(as_dict(u).get("id")): as_dict(u) for u in as_list(includes.get("users"))}
+        media = _media_urls(as_list(includes.get("media")))
+        for tweet in as_list(value["data"]):
             if isinstance(tweet, dict):
                 yield _v2_tweet(tweet, users, media)
     elif isinstance(value, dict):
@@ -234,8 +272,10 @@ def _media_urls(media: list[Any]) -> dict[str | None, str | None]:
     """media_key -> the picture's URL: `url` for photos, `preview_image_url` for videos."""
     out: dict[str | None, str | None] = {}
     for m in media:
-        item = _d(m)
-        out[_s(item.get("media_key"))] = _s(item.get("url")) or _s(item.get("preview_image_url"))
+        item = as_dict(m)
+        out[as_text(item.get("media_key"))] = as_text(item.get("url")) or as_text(
+            item.get("preview_image_url")
+        )
     return out
 
 
@@ -245,63 +285,72 @@ def _v2_tweet(
     media: Mapping[str | None, str | None],
 ) -> dict[str, Any]:
     refs: dict[str, str | None] = {}
-    for item in _l(tweet.get("referenced_tweets")):
-        ref = _d(item)
-        kind = _s(ref.get("type"))
+    for item in as_list(tweet.get("referenced_tweets")):
+        ref = as_dict(item)
+        kind = as_text(ref.get("type"))
         if kind:
-            refs[kind] = _s(ref.get("id"))
-    entities = _d(tweet.get("entities"))
-    author_id = _s(tweet.get("author_id"))
-    author = _d(tweet.get("author")) or users.get(author_id, {})
-    post_id = _s(tweet.get("id"))
-    attachments = _d(tweet.get("attachments"))
-    keys = [_s(k) for k in _l(attachments.get("media_keys"))]
+            refs[kind] = as_text(ref.get("id"))
+    entities = as_dict(tweet.get("entities"))
+    author_id = as_text(tweet.get("author_id"))
+    author = as_dict(tweet.get("author")) or users.get(author_id, {})
+    post_id = as_text(tweet.get("id"))
+    attachments = as_dict(tweet.get("attachments"))
+    keys = [as_text(k) for k in as_list(attachments.get("media_keys"))]
     # twarc2's flattened tweets carry their media objects inline, under attachments.media.
-    inline = _media_urls(_l(attachments.get("media")))
+    inline = _media_urls(as_list(attachments.get("media")))
     return {
         "post_id": post_id,
         "account_id": author_id,
-        "created_at": _s(tweet.get("created_at")) or _snowflake_time(post_id),
-        "text": _s(tweet.get("text")),
+        "created_at": as_text(tweet.get("created_at")) or _snowflake_time(post_id),
+        "text": as_text(tweet.get("text")),
         "urls": [
-            _s(_d(u).get("expanded_url")) or _s(_d(u).get("url")) for u in _l(entities.get("urls"))
+            as_text(as_dict(u).get("expanded_url")) or as_text(as_dict(u).get("url"))
+            for u in as_list(entities.get("urls"))
         ],
-        "hashtags": [_s(_d(h).get("tag")) for h in _l(entities.get("hashtags"))],
+        "hashtags": [as_text(as_dict(h).get("tag")) for h in as_list(entities.get("hashtags"))],
         "image_hashes": keys,
         "image_urls": [inline.get(k) or media.get(k) for k in keys],
         "repost_of": refs.get("retweeted"),
         "reply_to": refs.get("replied_to"),
-        "account_created_at": _s(author.get("created_at")),
-        "account_name": _s(author.get("username")),
+        "account_created_at": as_text(author.get("created_at")),
+        "account_name": as_text(author.get("username")),
         "platform": "twitter",
     }
 
 
 def twitter_v1_record(tweet: Mapping[str, Any]) -> dict[str, Any]:
-    user = _d(tweet.get("user"))
-    retweeted = _d(tweet.get("retweeted_status"))
-    extended = _d(tweet.get("extended_tweet"))
-    text = _s(tweet.get("full_text")) or _s(extended.get("full_text")) or _s(tweet.get("text"))
-    entities = _d(extended.get("entities")) or _d(tweet.get("entities"))
-    media = _l(_d(tweet.get("extended_entities")).get("media")) or _l(entities.get("media"))
-    post_id = _s(tweet.get("id_str"))
+    user = as_dict(tweet.get("user"))
+    retweeted = as_dict(tweet.get("retweeted_status"))
+    extended = as_dict(tweet.get("extended_tweet"))
+    text = (
+        as_text(tweet.get("full_text"))
+        or as_text(extended.get("full_text"))
+        or as_text(tweet.get("text"))
+    )
+    entities = as_dict(extended.get("entities")) or as_dict(tweet.get("entities"))
+    media = as_list(as_dict(tweet.get("extended_entities")).get("media")) or as_list(
+        entities.get("media")
+    )
+    post_id = as_text(tweet.get("id_str"))
     return {
         "post_id": post_id,
-        "account_id": _s(user.get("id_str")) or _s(user.get("id")),
-        "created_at": _s(tweet.get("created_at")) or _snowflake_time(post_id),
+        "account_id": as_text(user.get("id_str")) or as_text(user.get("id")),
+        "created_at": as_text(tweet.get("created_at")) or _snowflake_time(post_id),
         "text": text,
         "urls": [
-            _s(_d(u).get("expanded_url")) or _s(_d(u).get("url")) for u in _l(entities.get("urls"))
+            as_text(as_dict(u).get("expanded_url")) or as_text(as_dict(u).get("url"))
+            for u in as_list(entities.get("urls"))
         ],
-        "hashtags": [_s(_d(h).get("text")) for h in _l(entities.get("hashtags"))],
-        "image_hashes": [_s(_d(m).get("id_str")) for m in media],
+        "hashtags": [as_text(as_dict(h).get("text")) for h in as_list(entities.get("hashtags"))],
+        "image_hashes": [as_text(as_dict(m).get("id_str")) for m in media],
         "image_urls": [
-            _s(_d(m).get("media_url_https")) or _s(_d(m).get("media_url")) for m in media
+            as_text(as_dict(m).get("media_url_https")) or as_text(as_dict(m).get("media_url"))
+            for m in media
         ],
-        "repost_of": _s(retweeted.get("id_str")),
-        "reply_to": _s(tweet.get("in_reply_to_status_id_str")),
-        "account_created_at": _s(user.get("created_at")),
-        "account_name": _s(user.get("screen_name")),
+        "repost_of": as_text(retweeted.get("id_str")),
+        "reply_to": as_text(tweet.get("in_reply_to_status_id_str")),
+        "account_created_at": as_text(user.get("created_at")),
+        "account_name": as_text(user.get("screen_name")),
         "platform": "twitter",
     }
 

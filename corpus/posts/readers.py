@@ -19,8 +19,16 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common.errors import InputError, LimitError
+from common.errors import Hint, InputError, LimitError
 from common.progress import Progress
+from corpus.posts.discord_json import (
+    DISCORD_EXPORT,
+    discord_records,
+    flatten,
+    is_discord_export,
+    is_discord_message,
+    refuse_object_maps,
+)
 from corpus.posts.formats import ALL_FIELDS, LIST_FIELDS, ColumnMapping, resolve_mapping, sniff_csv
 from corpus.posts.json_records import (
     is_json_lines,
@@ -40,6 +48,7 @@ from corpus.posts.unpack import copy_bounded
 
 JSON_SAMPLE_RECORDS = 1000
 JSON_BATCH = 20_000
+ID_FIELDS = frozenset({"post_id", "account_id", "repost_of", "reply_to"})
 
 
 @contextlib.contextmanager
@@ -158,38 +167,48 @@ def read_parquet(
     return cmap, cols
 
 
-def _twitter_kind(first: Any) -> str:
+def _known_kind(first: Any) -> str:
     if is_twitter_v2_page(first) or is_twitter_v2_tweet(first):
         return "Twitter API v2 JSON"
     if is_twitter_v1_tweet(first):
         return "Twitter API v1.1 JSON"
+    if is_discord_export(first) or is_discord_message(first):
+        return DISCORD_EXPORT
     return ""
 
 
 def _records(
-    values: Iterator[tuple[int, Any]], twitter: str, shown: str, limits: PostLimits, unit: str
+    values: Iterator[tuple[int, Any]], known: str, shown: str, limits: PostLimits, unit: str
 ) -> Iterator[tuple[Mapping[str, Any], int]]:
-    """Flat records and their line or record number: Twitter tweets flattened to canonical
-    keys, other objects as they are."""
+    """Flat records and their line, record or message number: known exports flattened to
+    canonical keys, other objects to dotted keys (corpus/posts/discord_json.py)."""
     for number, value in values:
-        if twitter == "Twitter API v2 JSON":
+        if known == "Twitter API v2 JSON":
             for rec in twitter_v2_records(value):
                 yield rec, number
             continue
         if not isinstance(value, dict):
             raise InputError(f"{shown} {unit} {number}: not a JSON object")
-        if twitter:
+        if known == DISCORD_EXPORT:
+            # A whole export's posts are named by message, the messages list's by record.
+            for rec, i in discord_records(value):
+                yield rec, i if unit == "message" else number
+        elif known:
             yield twitter_v1_record(value), number
         else:
-            _check_keys(value, shown, f"{unit} {number}", limits)
-            yield value, number
+            flat = flatten(value)
+            _check_keys(flat, shown, f"{unit} {number}", limits)
+            yield flat, number
 
 
 class _Stager:
     """Canonical rows in Arrow batches, appended to the temporary table _stage."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, sources: Mapping[str, str]) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, sources: Mapping[str, str], place: str
+    ) -> None:
         self.con = con
+        self.place = place  # "posts.json record", for a refusal
         self.sources = sources
         list_type = pa.list_(pa.string())
         self.schema = pa.schema(
@@ -208,6 +227,14 @@ class _Stager:
         for f in ALL_FIELDS:
             col = self.sources.get(f)
             value = rec.get(col) if col is not None else None
+            if f in ID_FIELDS and isinstance(value, dict | list):
+                # An object's JSON text would be an id that changes with any of its fields.
+                raise InputError(
+                    f"{self.place} {number}: {col} is a JSON "
+                    f"{'object' if isinstance(value, dict) else 'list'}, not an id; "
+                    f"{f} needs one value: map a column that holds one with ",
+                    Hint.option("map", f"{f}=COLUMN"),
+                )
             self.batch[f].append(list_text(value) if f in LIST_FIELDS else scalar_text(value))
 
     def flush(self) -> None:
@@ -241,21 +268,25 @@ def read_json(
             break
     if not sample:
         raise InputError(f"{shown} has no records")
-    twitter = _twitter_kind(sample[0][1])
-    if twitter:
+    known = _known_kind(sample[0][1])
+    if is_discord_export(sample[0][1]):
+        unit = "message"
+    if known:
         columns: tuple[str, ...] = ALL_FIELDS
-        cmap = ColumnMapping(resolve_mapping(columns, mapping, shown).fields, twitter)
+        cmap = ColumnMapping(resolve_mapping(columns, mapping, shown).fields, known)
     else:
         keys: dict[str, None] = {}
         for number, value in sample:
             if not isinstance(value, dict):
                 raise InputError(f"{shown} {unit} {number}: not a JSON object")
-            _check_keys(value, shown, f"{unit} {number}", limits)
-            keys.update(dict.fromkeys(str(k) for k in value))
+            flat = flatten(value)
+            _check_keys(flat, shown, f"{unit} {number}", limits)
+            keys.update(dict.fromkeys(str(k) for k in flat))
         columns = tuple(keys)
+        refuse_object_maps(mapping, columns, shown)
         cmap = resolve_mapping(columns, mapping, shown)
-    stager = _Stager(con, cmap.fields)
-    for rec, number in _records(itertools.chain(sample, values), twitter, shown, limits, unit):
+    stager = _Stager(con, cmap.fields, f"{shown} {unit}")
+    for rec, number in _records(itertools.chain(sample, values), known, shown, limits, unit):
         if stager.rows >= limits.max_rows:
             raise LimitError(
                 f"{shown} has more than {limits.max_rows:,} posts, over the limit "
