@@ -113,7 +113,9 @@ class LoadReport:
         return f"columns used: {', '.join(renamed)}{rest}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        # "from_text" only when there is one: analyses stored before it read back the same.
+        extra = {"from_text": dict(self.from_text)} if self.from_text else {}
+        return extra | {
             "source": self.source,
             "format": self.format,
             "layout": self.layout,
@@ -128,7 +130,6 @@ class LoadReport:
             "missing_account": self.missing_account,
             "generated_ids": self.generated_ids,
             "image_notes": list(self.image_notes),
-            "from_text": dict(self.from_text),
         }
 
     @classmethod
