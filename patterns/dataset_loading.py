@@ -80,6 +80,8 @@ class DatasetLoader:
         """Whether the stored dataset (`con`, its `meta`) is this file's load as it stands."""
         if meta.get("sha256") != sha or meta.get("user_mapping") != dict(mapping):
             return False
+        if meta.get("format_version") != FORMAT_VERSION:
+            return False  # stored by an older load, which read less of the file
         # The images depend on more than the file: the files it names, the fetch settings.
         # Changed since the load (a fixed setting, a replaced picture): hash them again
         # rather than reuse what failed.

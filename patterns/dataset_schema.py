@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import duckdb
 
-FORMAT_VERSION = 1
+# 2: links and hashtags read from the text of datasets without those columns.
+FORMAT_VERSION = 2
 
 # Analyses' tables; `IF NOT EXISTS` so a file from an earlier version gains what it lacks.
 SCHEMA = """

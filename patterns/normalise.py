@@ -170,9 +170,11 @@ _LOOKS_LIKE_HOST = re.compile(r"^(?:www\.|[^\s/?#]+\.[A-Za-z]{2,}(?:[:/?#]|$))",
 def normalise_url(url: str, mode: TextMode = "chorus") -> str:
     """The link that same-URL matching compares ("" for nothing).
 
-    chorus: a scheme is assumed (http://) when the text looks like a host and path; scheme
-    and host lowercased; user info dropped; default ports (:80, :443) dropped; fragment
-    dropped; a trailing slash dropped (so "x.com/a/" = "x.com/a" and "x.com/" = "x.com");
+    chorus: a scheme is assumed when the text looks like a host and path, and http:// is
+    read as https:// (one page: "discord.gg/x", "http://discord.gg/x" and
+    "https://discord.gg/x" are one link); scheme and host lowercased; user info dropped;
+    default ports (:80, :443) dropped; fragment dropped; a trailing slash dropped (so
+    "x.com/a/" = "x.com/a" and "x.com/" = "x.com");
     utm_* and the click ids in TRACKING_PARAMS removed; the other query parameters sorted
     (kept as written, not re-encoded). Text that is not a link (an anonymised id such as
     "23678") is compared as written.
@@ -185,7 +187,7 @@ def normalise_url(url: str, mode: TextMode = "chorus") -> str:
     if m is None:
         if not _LOOKS_LIKE_HOST.match(url):
             return url
-        m = _URL_PARTS.match("http://" + url)
+        m = _URL_PARTS.match("https://" + url)
         if m is None:
             return url
     scheme, netloc, path, query = m.group(1).lower(), m.group(2), m.group(3), m.group(4)
@@ -207,6 +209,7 @@ def normalise_url(url: str, mode: TextMode = "chorus") -> str:
             and k not in TRACKING_PARAMS
         )
         query = "&".join(kept)
+    scheme = "https" if scheme == "http" else scheme
     return f"{scheme}://{name}{path}" + (f"?{query}" if query else "")
 
 

@@ -1,7 +1,8 @@
 """Shapes of question the parser (patterns/questions.py) tells apart besides its intents:
 who paid for or ran something (a fact only the reporting holds), which accounts are
-coordinating (the dataset's clusters), the fact asked about one account (its creation
-date, its posts, its first or last post), and links written without a scheme."""
+coordinating (the dataset's clusters), and the fact asked about one account (its creation
+date, its posts, its first or last post). Links are read as posts' text is
+(corpus/posts/text_items.py)."""
 
 from __future__ import annotations
 
@@ -126,13 +127,3 @@ def account_fact(text: str) -> AccountFact | None:
         if pattern.search(text):
             return fact
     return None
-
-
-# A link written without a scheme ("kesslingtruth.org/petition"): a host and a path. A
-# bare host needs a common top-level domain, so "posts.csv" stays a file name.
-BARE_LINK = re.compile(
-    r"(?<![\w@/.#:-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+"
-    r"(?:[a-z]{2,}/[^\s<>\"'“”‘’]*|(?:com|org|net|info|news|io|co|uk|de|fr|ru|eu|gov|edu|"
-    r"me|tv|ly|us|ca|au|in|nl|it|es|pl|biz|online|site|xyz)\b(?![.\w]))",
-    re.IGNORECASE,
-)

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
+from corpus.posts.text_items import LINK, first_link
 from patterns.age_questions import AGE_QUESTION_WORDS, ASKS_AGES, period_days
 from patterns.queries import ItemKind
 from patterns.question_kinds import (
-    BARE_LINK,
     COORDINATING_WORDS,
     AccountFact,
     account_fact,
@@ -27,7 +27,6 @@ Intent = Literal["account", "item", "top", "cluster", "members", "count", "ages"
 Route = Literal["dataset", "either", "reporting", "reporting_only"]
 
 CLUSTER_ID = re.compile(r"\bc[0-9a-f]{12}\b")
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'“”‘’]+", re.IGNORECASE)
 _HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|'([^']{3,})'")
 _HANDLE = re.compile(r"(?<![\w/])@([\w.]+)")
@@ -223,11 +222,11 @@ def tokens(text: str) -> tuple[str, ...]:
 
 def _item(text: str) -> tuple[ItemKind, str] | None:
     """The item a question names: a link, a hashtag, a quoted text, an image hash."""
-    url = _URL.search(text) or BARE_LINK.search(text)
+    url = first_link(text)
     lower = text.lower()
     about_image = bool(_IMAGE_WORD.search(lower))
     if url:  # "the image https://.../a.jpg" names an image by its URL, not a shared link
-        return ("image" if about_image else "url"), url.group(0).rstrip(_TRAILING)
+        return ("image" if about_image else "url"), url.rstrip(_TRAILING)
     quoted = _QUOTED.search(text)
     if quoted:
         value = next(g for g in quoted.groups() if g)
@@ -286,7 +285,7 @@ def _item_route(flat: str, value: str) -> Route:
     if _ITEM_VERB.search(flat) or _ASKS_DATASET.search(flat):
         return "dataset"
     rest = flat.replace(value, " ")
-    rest = _HASHTAG.sub(" ", BARE_LINK.sub(" ", _URL.sub(" ", _QUOTED.sub(" ", rest))))
+    rest = _HASHTAG.sub(" ", LINK.sub(" ", _QUOTED.sub(" ", rest)))
     words = {w.lower() for w in re.findall(r"[^\W\d_]{2,}", rest)}
     return "reporting" if words - _ITEM_QUESTION_WORDS else "either"
 

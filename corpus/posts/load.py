@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -23,6 +24,7 @@ from corpus.posts.places import Places, csv_places, numbered
 from corpus.posts.readers import gunzip, prepare, read_csv, read_json, read_parquet
 from corpus.posts.records import LoadReport, PostLimits
 from corpus.posts.sql import explain_duckdb, finish, ident, literal
+from corpus.posts.text_items import fill_from_text
 
 __all__ = [
     "CANONICAL_FIELDS",
@@ -102,8 +104,16 @@ def load_posts(
             cmap, columns, fmt, places = read_json(
                 path, con, shown=shown, limits=limits, mapping=mapping, progress=progress, fmt=fmt
             )
+        # No urls or hashtags column (given, matched or mapped): read them from the text, as
+        # a Discord export writes them; a dataset with the column keeps its own.
+        wanted = {f for f in ("urls", "hashtags") if f not in cmap.fields}
+        from_text = (
+            fill_from_text(con, wanted, max_items=limits.max_items_per_post)
+            if "text" in cmap.fields
+            else {}
+        )
         progress("reading", 1, 1)
-        return finish(
+        report = finish(
             con,
             shown=shown,
             fmt=fmt,
@@ -114,6 +124,7 @@ def load_posts(
             view=view,
             places=places,
         )
+        return replace(report, from_text=from_text)
     except duckdb.OutOfMemoryException:
         raise LimitError(
             f"{shown} needs more memory than Chorus allows for one load; split the file"

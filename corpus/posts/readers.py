@@ -52,7 +52,7 @@ ID_FIELDS = frozenset({"post_id", "account_id", "repost_of", "reply_to"})
 
 
 @contextlib.contextmanager
-def _in_file_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def in_file_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Rows stored in file order, so a row's position is its row number in the file."""
     got = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
     before = bool(got and got[0])
@@ -112,7 +112,7 @@ def read_csv(
     select = canonical_select({f: (ident(c), False) for f, c in cmap.fields.items()})
     # No LIMIT: it makes DuckDB read on one thread. max_bytes bounds the work, and the row
     # limit is checked right after.
-    with _in_file_order(con):
+    with in_file_order(con):
         con.execute(
             f"CREATE TEMP TABLE _src AS SELECT {select} FROM read_csv({literal(str(path))}, "
             f"header = true, delim = {literal(dialect.delimiter)}, quote = '\"', escape = '\"', "
@@ -161,7 +161,7 @@ def read_parquet(
     select = canonical_select(
         {f: (ident(c), types[c].endswith("[]")) for f, c in cmap.fields.items()}
     )
-    with _in_file_order(con):
+    with in_file_order(con):
         con.execute(f"CREATE TEMP TABLE _src AS SELECT {select} FROM {src}")
     con.execute("CREATE OR REPLACE TEMP VIEW _canon AS SELECT rowid + 1 AS row, * FROM _src")
     return cmap, cols

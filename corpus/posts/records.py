@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from common.wording import plural
@@ -53,6 +53,9 @@ class LoadReport:
     missing_account: int = 0
     generated_ids: bool = False
     image_notes: tuple[str, ...] = ()  # what hashing the posts' images found and skipped
+    # Fields read from the post text for want of a column ("urls", "hashtags"), and how
+    # many posts got at least one.
+    from_text: dict[str, int] = field(default_factory=dict)
 
     def notes(self) -> list[str]:
         """Plain sentences about anything dropped or assumed."""
@@ -86,6 +89,12 @@ class LoadReport:
             )
         if self.generated_ids:
             out.append("no post id column: posts are numbered by row (row-1, row-2, ...)")
+        for name, what in (("urls", "links"), ("hashtags", "hashtags")):
+            if self.from_text.get(name):
+                out.append(
+                    f"{what} read from the text (no {name} column), found in "
+                    f"{plural(self.from_text[name], 'post')}"
+                )
         out.extend(self.image_notes)
         return out
 
@@ -104,7 +113,9 @@ class LoadReport:
         return f"columns used: {', '.join(renamed)}{rest}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        # "from_text" only when there is one: analyses stored before it read back the same.
+        extra = {"from_text": dict(self.from_text)} if self.from_text else {}
+        return extra | {
             "source": self.source,
             "format": self.format,
             "layout": self.layout,
@@ -138,4 +149,5 @@ class LoadReport:
             missing_account=int(data["missing_account"]),
             generated_ids=bool(data["generated_ids"]),
             image_notes=tuple(data.get("image_notes", ())),
+            from_text={str(k): int(v) for k, v in data.get("from_text", {}).items()},
         )

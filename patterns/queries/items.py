@@ -96,10 +96,7 @@ def item_keys(kind: ItemKind, value: str) -> list[str]:
     normalises it (a link canonicalised, a hashtag lowercased with its #)."""
     raw = value.strip()
     if kind == "url":
-        forms = {raw, normalise_url(raw)}
-        if "://" not in raw:  # "x.org/a" is assumed http:// but may be posted as https://
-            forms.add(normalise_url("https://" + raw))
-        return sorted(forms - {""})
+        return sorted({raw, normalise_url(raw)} - {""})
     if kind == "hashtag":
         tag = raw.lstrip("#").lower()
         return [f"#{tag}"] if tag else []

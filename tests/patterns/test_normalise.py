@@ -90,15 +90,20 @@ def test_punctuation_is_unicode_punctuation() -> None:
     [
         (
             "HTTP://Example.COM:80/a/?utm_source=x&b=2&a=1#frag",
-            "http://example.com/a?a=1&b=2",
+            "https://example.com/a?a=1&b=2",
             "example.com",
         ),
         ("https://x.com/", "https://x.com", "x.com"),
-        ("www.x.com/a/", "http://www.x.com/a", "x.com"),
-        ("x.com/path?fbclid=1&gclid=2&utm_medium=m", "http://x.com/path", "x.com"),
+        ("www.x.com/a/", "https://www.x.com/a", "x.com"),
+        ("x.com/path?fbclid=1&gclid=2&utm_medium=m", "https://x.com/path", "x.com"),
         ("https://x.com:8443/p", "https://x.com:8443/p", "x.com"),
         ("https://x.com:443/p", "https://x.com/p", "x.com"),
-        ("http://user@Host.com/", "http://host.com", "host.com"),
+        ("http://x.com:443/p", "https://x.com:443/p", "x.com"),  # not http's own port
+        ("http://user@Host.com/", "https://host.com", "host.com"),
+        # One invite however it is written (L7): with either scheme or none.
+        ("http://discord.gg/fr33n1tro", "https://discord.gg/fr33n1tro", "discord.gg"),
+        ("discord.gg/fr33n1tro", "https://discord.gg/fr33n1tro", "discord.gg"),
+        ("ftp://x.com/a", "ftp://x.com/a", "x.com"),
         ("23678", "23678", ""),  # an anonymised id, not a link
         ("not a link", "not a link", ""),
     ],
