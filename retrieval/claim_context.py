@@ -119,7 +119,9 @@ def _in_source(
         before = [u for u in inside if u.end <= a.start][-NEAR_BEFORE:]
         for u in [*after, *before]:
             found.append(Gathered(replace(u, score=a.score), "near", _distance(u, [a])))
-    return [g for g in found if not any(overlaps(g.candidate, a) for a in anchors)]
+    # Not the reports again (they are listed apart); a strong sentence that is not one may
+    # be gathered: the check shows it only if its own score did not already pick it.
+    return [g for g in found if not any(overlaps(g.candidate, a) for a in reporting)]
 
 
 def _units_near(anchors: Sequence[Candidate], catalog: Catalog, length: int) -> list[Candidate]:

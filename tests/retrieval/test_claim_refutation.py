@@ -184,3 +184,25 @@ def test_a_report_with_another_figure_is_evidence(quote: str, reports: bool) -> 
 )
 def test_the_claim_a_yes_no_question_asks_about(question: str, claim: str | None) -> None:
     assert yes_no_claim(question) == claim
+
+
+def test_a_strong_denial_below_the_picks_bar_is_still_gathered(
+    factcheck: tuple[Library, str],
+) -> None:
+    # Found with a fuller library: the spokesperson's denial shares most of the claim's words
+    # (so it anchors the search), scored just over the floor but under the bar of the
+    # scorer's picks, and was then neither picked nor gathered.
+    from dataclasses import replace
+
+    from retrieval.claim_context import gather
+
+    library, _ = factcheck
+    floor = library.config.min_claim_evidence
+    cands = library.candidates(CLAIM, ["s"])
+    spokesperson = next(c for c in cands if c.text.startswith("A council spokesperson"))
+    cands = [replace(c, score=floor + 0.001) if c is spokesperson else c for c in cands]
+    gathered = gather(CLAIM, cands, library.catalog, floor)
+    assert any(
+        g.role == "denies" and g.candidate.text.startswith("A council spokesperson")
+        for g in gathered
+    )
