@@ -108,7 +108,7 @@ _DATE = re.compile(
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:dollars|euros|pounds|usd|eur|gbp)\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'\-]+")
 # Capitalised words that name no one and nowhere: "founded in January" does not answer "who".
-_NOT_NAMES: Final = frozenset(
+NOT_NAMES: Final = frozenset(
     _MONTHS + "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s+|\n\s*)\Z")
@@ -176,7 +176,7 @@ def _has_new_name(text: str, words: frozenset[str]) -> bool:
     not a word that often opens sentences ("Researchers found", "However, ...")."""
     for m in _CAPITALISED.finditer(text):
         word = m.group().lower()
-        if word in words or word in _NOT_NAMES:
+        if word in words or word in NOT_NAMES:
             continue
         if _SENTENCE_START.search(text, max(0, m.start() - 3), m.start()) and (
             word in _OPENERS or not _NAME_AFTER.match(text, m.end())

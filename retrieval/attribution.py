@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from retrieval.answer_features import NOT_NAMES
 from retrieval.citations import Answer, kept_sentences
 from retrieval.lexical import STOPWORDS
 
@@ -36,11 +37,6 @@ _ATTRIBUTES: Final = re.compile(
     re.IGNORECASE,
 )
 _CAPITALISED: Final = re.compile(r"\b[A-Z][\w’'&.\-]*")
-_NOT_NAMES: Final = frozenset(
-    """january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
-    saturday sunday""".split()
-)
 
 
 def asks_who_is_behind(question: str) -> bool:
@@ -53,7 +49,7 @@ def _names_someone(text: str, question: str) -> bool:
     asked = {w.lower() for w in re.findall(r"\w+", question)}
     for m in _CAPITALISED.finditer(text):
         word = m.group().rstrip(".’'").lower()
-        if word in asked or word in _NOT_NAMES or (word in STOPWORDS and m.start() == 0):
+        if word in asked or word in NOT_NAMES or (word in STOPWORDS and m.start() == 0):
             continue
         if word in STOPWORDS and re.search(r"[.!?:;\"“]\s*$", text[: m.start()]):
             continue  # a sentence inside the quote opens with it

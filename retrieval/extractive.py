@@ -21,7 +21,7 @@ import numpy as np
 
 from corpus.reporting.context_lines import inside
 from prompts.phrases import REFUSAL
-from retrieval.answer_features import QuestionInfo, Unit, feature_rows, question_info
+from retrieval.answer_features import NOT_NAMES, QuestionInfo, Unit, feature_rows, question_info
 from retrieval.catalog import Catalog
 from retrieval.citations import Answer, Citation
 from retrieval.cross_encoder import CrossEncoder
@@ -93,7 +93,11 @@ def leans_back(text: str, before: str = "") -> bool:
     noun = content_stems(m.group("noun"))
     if noun and noun[0] in content_stems(before):
         return True
-    return any(w.lower() not in STOPWORDS for w in _CAPITALISED.findall(before))
+    # a name, not a month or a weekday ("on June 2" names nothing the noun stands for)
+    return any(
+        w.lower() not in STOPWORDS and w.lower() not in NOT_NAMES
+        for w in _CAPITALISED.findall(before)
+    )
 
 
 def _reads_as_verb(word: str, noun: str) -> bool:

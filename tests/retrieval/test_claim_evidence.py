@@ -61,6 +61,13 @@ def race(library: Library) -> Library:
         ("The Guardian reported it first.", "Blue Heron Media ran the ads.", False),
         # nothing before it that the noun could stand for
         ("The council met on Tuesday.", "The posts went up at night.", False),
+        # a month or a weekday is no name for the noun to stand for
+        (
+            "The organizers were paid $2,500 per month.",
+            "We suspended 144 accounts on June 2 for spam.",
+            False,
+        ),
+        ("The firm was paid in cash.", "The vote was held on Monday.", False),
         ("The agency was paid $48,000.", "", False),
     ],
 )
