@@ -195,7 +195,13 @@ class Library:
             else CROSS_ENCODER_FILE
         )
 
-    def candidates(self, question: str, scopes: Sequence[str]) -> list[Candidate]:
+    def candidates(
+        self,
+        question: str,
+        scopes: Sequence[str],
+        retrieved: tuple[list[Hit], dict[str, float]] | None = None,
+    ) -> list[Candidate]:
+        """Scored candidate quotes; `retrieved`: the search for `question` already made."""
         # A missing or damaged model file stops here, before any search.
         joint = self.config.sentence_scorer == "cross_encoder"
         encoder = self.cross_encoder if joint else None
@@ -204,7 +210,7 @@ class Library:
             encoder.check()
         if not content_stems(question):
             return []  # only stopwords, emoji or punctuation: nothing to look for
-        hits, sims = self.retrieve(question, scopes)
+        hits, sims = retrieved or self.retrieve(question, scopes)
         if encoder is not None:
             return candidate_sentences(
                 question,
@@ -241,15 +247,16 @@ class Library:
             return claim_answer(question, result, mode="extractive" if model is None else "llm")
         # A follow-up is retrieved with the earlier question, so "and why?" finds its topic.
         query = f"{history[0]} {question}" if history else question
+        retrieved = None
         if asks_author(question) and content_stems(question):
-            hits = self.retrieve(query, scopes)[0]
-            byline = byline_answer(question, hits, self.sources(scopes), self.catalog)
+            retrieved = self.retrieve(query, scopes)  # searched once, also for what follows
+            byline = byline_answer(question, retrieved[0], self.sources(scopes), self.catalog)
             if byline is not None:  # "Who wrote it?": the byline, which answers nothing else
                 return byline
         if model is None:
             answer = extractive_answer(
                 question,
-                self.candidates(query, scopes),
+                self.candidates(query, scopes, retrieved),
                 min_evidence=self.config.min_evidence,
                 max_sentences=self.config.max_answer_sentences,
             )
@@ -259,7 +266,7 @@ class Library:
                 return claim_answer(question, self.check(asked, scopes), mode="extractive")
             return answer
         self._encodings()
-        hits, sims = self.retrieve(query, scopes)
+        hits, sims = retrieved or self.retrieve(query, scopes)
         return generated_answer(
             question,
             build_passages(hits, sims, self.catalog),
