@@ -305,3 +305,36 @@ def test_who_is_behind_an_item_quotes_only_reporting_that_says_who(analysed: Ass
     data = named.to_json()
     assert [c["n"] for c in data["citations"]] == list(range(1, len(data["citations"]) + 1))
     assert all(f"[{c['n']}]" in data["answer"] for c in data["citations"])
+
+
+def test_a_display_name_several_accounts_share_names_each_of_them(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    """Two accounts both displayed as 'Patriot News' (one coordinating, one not): the
+    answer says both ids go by that name instead of describing one as if it were the
+    only one, and asking by id describes that account alone."""
+    rows = []
+    for r in range(3):
+        t0 = 1_700_000_000 + 50_000 * r
+        for k, (acc, name) in enumerate(
+            (("111", "Patriot News"), ("222", "helper"), ("333", "Patriot News"))
+        ):
+            text = f"Share this now {r}!" if acc != "333" else f"my own thought {r}{k}"
+            rows.append(
+                {
+                    "post_id": f"p{r}{k}",
+                    "account_id": acc,
+                    "account_name": name,
+                    "created_at": t0 + 5 * k if acc != "333" else t0 + 20_000,
+                    "text": text,
+                }
+            )
+    path = tmp_path / "posts.csv"
+    write_rows(path, rows)
+    assistant.analyze(str(path), ALICE, name="namesakes")
+    answer = assistant.ask("Who is Patriot News coordinating with?", ALICE)
+    assert "2 different accounts in dataset namesakes go by Patriot News" in answer.answer
+    assert "ids 111, 333" in answer.answer, answer.answer
+    assert not answer.refused
+    by_id = assistant.ask("Who is 111 coordinating with?", ALICE)
+    assert "different accounts" not in by_id.answer and "helper" in by_id.answer, by_id.answer
