@@ -95,10 +95,20 @@ _TALLY_CONTEXT: Final = re.compile(
     re.I,
 )
 _CONTEXT_WORDS: Final = 4  # words before a quantity that say what it is of ("the count on")
+# The words after the number are looked at, not consumed: "between 10 and 40 accounts"
+# has two counts.
 _COUNT: Final = re.compile(
     rf"\b(?P<n>{_NUM}|" + "|".join([*_SMALL, *_TENS, *_VAGUE]) + r")\b"
-    r"(?:\s+of(?:\s+the|\s+their|\s+its)?)?"
-    r"(?P<rest>(?:\s+[\w’'\-]+){1,3})",
+    r"(?=(?:\s+of(?:\s+the|\s+their|\s+its)?)?"
+    r"(?P<rest>(?:\s+[\w’'\-]+){1,3}))",
+    re.I,
+)
+# A time of day: "21:10 UTC", "9:30 a.m.", "21:10:05". Read before counts, so that its
+# minutes are not a count of whatever follows ("10 UTC").
+_TIME: Final = re.compile(
+    r"(?<![\d:.])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?::[0-5]\d)?(?![\d:])"
+    r"(?:\s?(?P<mer>[ap]\.?m\b\.?))?"
+    r"(?:\s?(?P<zone>UTC|GMT|[ECMP][SD]T|CES?T|BST)\b)?",
     re.I,
 )
 _WORD: Final = re.compile(r"[\w’'\-]+")
@@ -108,7 +118,7 @@ _ELIDED: Final = frozenset("more fewer others other additional extra".split())
 
 @dataclass(frozen=True)
 class Quantity:
-    kind: str  # "money" | "percent" | "date" | "label" | "year" | "tally" | "count"
+    kind: str  # "money" | "percent" | "date" | "time" | "label" | "year" | "tally" | "count"
     slot: str  # what it is of: currency, the noun counted
     value: str  # normalised, for comparison; a date's is "MM-DD" ("MM": a month); a tally's "6-1"
     text: str  # as written
@@ -119,6 +129,8 @@ class Quantity:
     def same_day(self, other: Quantity) -> bool:
         """The same value; for dates, the same month, and day where both name one ("July"
         agrees with "14 July": the evidence is only more precise)."""
+        if self.kind == "time":
+            return _same_time(self.value, other.value)
         if self.kind != "date":
             return self.value == other.value
         return all(
@@ -168,7 +180,17 @@ def _read(text: str) -> tuple[Found, str]:
     once), and `text` with them blanked. Each knows the other words before it in its
     clause: what it is of."""
     found: Found = []
-    for reader in (_money, _percents, _dates, _months, _labels, _years, _tallies, _counts):
+    for reader in (
+        _money,
+        _percents,
+        _times,
+        _dates,
+        _months,
+        _labels,
+        _years,
+        _tallies,
+        _counts,
+    ):
         for span, quantity in reader(text):
             if all(span[1] <= s or span[0] >= e for (s, e), _ in found):
                 found.append((span, quantity))
@@ -215,6 +237,33 @@ def _percents(text: str) -> Found:
         if n is not None:
             out.append((m.span(), Quantity("percent", "%", _fmt(n), m.group())))
     return out
+
+
+def _times(text: str) -> Found:
+    """Times of day, as "HH:MM" on a 24-hour clock; "~H:MM" (hour 1-12) when no a.m./p.m.
+    says which half of the day, so "9:30" agrees with "9:30 p.m." and with "21:30"."""
+    out: Found = []
+    for m in _TIME.finditer(text):
+        hour, minute = int(m.group("h")), m.group("m")
+        mer = (m.group("mer") or "").lower()[:1]
+        if mer and not 1 <= hour <= 12:
+            continue  # "14:00 pm" is not a time anyone means
+        if mer:
+            hour = hour % 12 + (12 if mer == "p" else 0)
+            value = f"{hour:02d}:{minute}"
+        elif 1 <= hour <= 12:
+            value = f"~{hour}:{minute}"
+        else:
+            value = f"{hour:02d}:{minute}"
+        out.append((m.span(), Quantity("time", "time", value, m.group().rstrip())))
+    return out
+
+
+def _same_time(a: str, b: str) -> bool:
+    if not (a.startswith("~") or b.startswith("~")):
+        return a == b
+    (ha, ma), (hb, mb) = (v.lstrip("~").split(":") for v in (a, b))
+    return ma == mb and int(ha) % 12 == int(hb) % 12
 
 
 def _dates(text: str) -> Found:
@@ -288,7 +337,10 @@ def _tallies(text: str) -> Found:
 def _counts(text: str) -> Found:
     out: Found = []
     last = ""  # what the count before counted
+    taken = 0  # the end of the words a count read as its own ("all seven")
     for m in _COUNT.finditer(text):
+        if m.start() < taken:
+            continue
         # What is counted is a word, not another number ("six to one" counts nothing).
         words = [w for w in _WORD.findall(m.group("rest")) if _number(w) is None]
         noun = next(iter(content_stems(" ".join(words))), "")
@@ -300,6 +352,7 @@ def _counts(text: str) -> Found:
         word = m.group("n").lower()
         if word == "all" and _number(_first_word(m.group("rest")).strip()) is not None:
             word = _first_word(m.group("rest")).strip().lower()  # "all seven": seven
+            taken = m.end("n") + len(_first_word(m.group("rest")))
         n = _number(word)
         value = _fmt(n) if n is not None else word
         shown = m.group("n") + _first_word(m.group("rest"))

@@ -268,3 +268,31 @@ def test_a_labels_number_is_not_a_count_or_a_year() -> None:
     found = quantities("Ticket 2025 was opened")
     assert [(q.kind, q.slot, q.value) for q in found] == [("label", "ticket", "2025")]
     assert [q.kind for q in quantities("Grace banned 12 accounts")] == ["count"]
+
+
+def test_a_time_of_day_is_a_time_not_a_count_of_what_follows() -> None:
+    # "21:10 UTC" was once read as a count of "UTC" 10, and the count after it was lost.
+    found = quantities("The raid began at 21:10 UTC and 40 accounts joined.")
+    assert [(q.kind, q.value) for q in found] == [("time", "21:10"), ("count", "40")]
+    assert [q.value for q in quantities("between 10 and 40 accounts")] == ["10", "40"]
+    assert [q.value for q in quantities("At 9:30 p.m. and again at 9:30 a.m.")] == [
+        "21:30",
+        "09:30",
+    ]
+    assert quantities("a ratio of 2:1") == [] and quantities("version 1.10:30") == []
+
+
+@pytest.mark.parametrize(
+    ("claim", "evidence", "said"),
+    [
+        ("The raid began at 21:40", "The raid began at 21:10 UTC.", ("21:40", "21:10 UTC")),
+        ("The raid began at 9:10", "The raid began at 9:10 p.m.", None),
+        ("The raid began at 9:10", "The raid began at 21:10.", None),
+        ("The raid began at 9:10 a.m.", "The raid began at 21:10.", ("9:10 a.m.", "21:10")),
+    ],
+)
+def test_times_of_day_are_compared_by_the_clock(
+    claim: str, evidence: str, said: tuple[str, str] | None
+) -> None:
+    found = [(m.claim.text, m.evidence.text) for m in mismatches(claim, [(1, evidence)])]
+    assert found == ([said] if said else [])
