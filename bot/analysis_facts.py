@@ -25,6 +25,7 @@ SIGNAL_NOUNS = {
     "reply": "replied-to posts",
 }
 SHOWN_ACCOUNTS = 12
+SHOWN_NAMESAKES = 3  # accounts described in full when several share the name asked about
 
 
 def settings_phrase(ref: q.AnalysisRef) -> str:
@@ -291,3 +292,22 @@ def describe_account(b: CitedSentences, ref: q.AnalysisRef, view: q.AccountView)
     more = view.total_ties - len(view.ties)
     tail = f"; and {plural(more, 'more linked account')}" if more > 0 else ""
     b.sentences.append(f"{lead}: " + "; ".join(parts) + tail + ".")
+
+
+def say_namesakes(
+    b: CitedSentences, ref: q.AnalysisRef, name: str, found: Sequence[q.Account]
+) -> None:
+    """Say that several accounts answer to `name` and which, so that a reader never takes
+    one account's ties for another's; the first few are described after this."""
+    ids = [a.account_id for a in found]
+    n = b.cite(
+        ref,
+        f"Analysis of dataset {ref.dataset}: {len(found):,} accounts have the id or display "
+        f"name {name}: {name_list(ids)}.",
+    )
+    shown = "" if len(found) <= SHOWN_NAMESAKES else f"; the first {SHOWN_NAMESAKES} are described"
+    b.say(
+        f"{len(found):,} different accounts in dataset {ref.dataset} go by {name} "
+        f"(ids {name_list(ids)}){shown}; ask about one id to see only that account",
+        n,
+    )

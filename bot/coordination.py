@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from bot.age_answers import describe_ages
 from bot.analysis_facts import (
+    SHOWN_NAMESAKES,
     SIGNAL_NOUNS,
     CitedSentences,
     describe_account,
     describe_cluster,
     describe_members,
-    name_list,
+    say_namesakes,
     settings_phrase,
 )
 from bot.cluster_overview import SHOWN_CLUSTERS, describe_clusters
@@ -50,28 +51,6 @@ COMMON_WORDS = frozenset(
     "what which how many most all any one new top set data posts accounts cluster "
     "clusters group".split()
 )
-
-
-SHOWN_NAMESAKES = 3  # accounts described in full when several share the name asked about
-
-
-def _say_namesakes(
-    b: CitedSentences, ref: q.AnalysisRef, name: str, found: Sequence[q.Account]
-) -> None:
-    """Say that several accounts answer to `name` and which, so that a reader never takes
-    one account's ties for another's; the first few are described after this."""
-    ids = [a.account_id for a in found]
-    n = b.cite(
-        ref,
-        f"Analysis of dataset {ref.dataset}: {len(found):,} accounts have the id or display "
-        f"name {name}: {name_list(ids)}.",
-    )
-    shown = "" if len(found) <= SHOWN_NAMESAKES else f"; the first {SHOWN_NAMESAKES} are described"
-    b.say(
-        f"{len(found):,} different accounts in dataset {ref.dataset} go by {name} "
-        f"(ids {name_list(ids)}){shown}; ask about one id to see only that account",
-        n,
-    )
 
 
 def _name_like(word: str) -> bool:
@@ -277,7 +256,7 @@ class CoordinationAnswerer:
                     continue
                 seen_any = True
                 if len(found) > 1:  # a display name many accounts share: never pick one
-                    _say_namesakes(b, ref, subject, found)
+                    say_namesakes(b, ref, subject, found)
                 for account in found[:SHOWN_NAMESAKES]:
                     if question.account_fact is not None:  # when created, what it posted
                         posts = account_posts(con, account)
