@@ -352,7 +352,8 @@ def _counts(text: str) -> Found:
         word = m.group("n").lower()
         if word == "all" and _number(_first_word(m.group("rest")).strip()) is not None:
             word = _first_word(m.group("rest")).strip().lower()  # "all seven": seven
-            taken = m.end("n") + len(_first_word(m.group("rest")))
+            first = _WORD.search(m.group("rest"))  # found: the number word just read
+            taken = m.start("rest") + (first.end() if first else 0)
         n = _number(word)
         value = _fmt(n) if n is not None else word
         shown = m.group("n") + _first_word(m.group("rest"))

@@ -280,6 +280,8 @@ def test_a_time_of_day_is_a_time_not_a_count_of_what_follows() -> None:
         "09:30",
     ]
     assert quantities("a ratio of 2:1") == [] and quantities("version 1.10:30") == []
+    # "all seven" is one count however it is written.
+    assert [q.text for q in quantities("They banned all of the seven accounts")] == ["all seven"]
 
 
 @pytest.mark.parametrize(
